@@ -1,0 +1,63 @@
+"""The one exception tree of the SDK.
+
+Caller mistakes raise at once (``InvalidArgument``, ``LocalFileError``, ``ConfigError``); what the
+service answers is a :class:`~wcs.commons.http.Result`, turned into ``ServiceError`` only on request
+(``Result.raise_for_status()``).
+"""
+
+from typing import Any, Optional
+
+
+class WcsError(Exception):
+    """Root of every error raised by this package."""
+
+
+class ConfigError(WcsError, ValueError):
+    """A configuration file or value is malformed.
+
+    Attributes name where the problem is, so a message can point at the exact line.
+    """
+
+    def __init__(self, message: str, path: Optional[str] = None, line: Optional[int] = None,
+                 key: Optional[str] = None) -> None:
+        self.path = path
+        self.line = line
+        self.key = key
+        where = []
+        if path:
+            where.append(str(path) + (":%d" % line if line else ""))
+        if key:
+            where.append("key %r" % key)
+        super().__init__(("%s: %s" % (", ".join(where), message)) if where else message)
+
+
+class InvalidArgument(WcsError, ValueError):
+    """An argument given by the caller is out of range or malformed."""
+
+
+class LocalFileError(WcsError, OSError):
+    """A local file cannot be read or written (missing, a directory, no permission)."""
+
+
+class ResumeError(WcsError, ValueError):
+    """A resume record is missing, corrupt, or does not match the file being uploaded."""
+
+
+class NetworkError(WcsError, ConnectionError):
+    """No response came from the service after every retry."""
+
+
+class IntegrityError(WcsError):
+    """Bytes received or stored differ from the bytes sent (hash or checksum mismatch)."""
+
+
+class ServiceError(WcsError):
+    """The service answered with a non-2xx status; ``result`` holds the full answer."""
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+    @property
+    def code(self) -> int:
+        return getattr(self.result, "code", -1)
