@@ -1,0 +1,40 @@
+"""Packaging for wcs-python-sdk: the ``wcs`` library, ``wcscmd``, ``wcs_etag_cal`` and ``wcs-emulator``."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").read_text(), re.M).group(1)
+
+EMULATOR = ["werkzeug>=2.2"]
+
+setup(
+    name="wcs-python-sdk",
+    version=VERSION,
+    description="Python SDK, CLI and local emulator for Wangsu / CDNetworks Cloud Storage (WCS)",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.8",
+    packages=find_packages(include=["wcs", "wcs.*"]),
+    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.50"],
+    extras_require={
+        "emulator": EMULATOR,
+        "test": EMULATOR + ["pytest>=7", "pytest-timeout>=2"],
+    },
+    entry_points={
+        "console_scripts": [
+            "wcscmd = wcs.cli.wcscmd:main",
+            "wcs_etag_cal = wcs.cli.etag_cal:main",
+            "wcs-emulator = wcs.emulator.cli:main",
+        ],
+    },
+    classifiers=[
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Topic :: System :: Archiving :: Backup",
+    ],
+)

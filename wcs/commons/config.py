@@ -1,0 +1,283 @@
+"""``Config``: the settings of one client, read from and written to the ``.wcscfg`` format.
+
+The format is the official SDK's: a ``[default]`` section of ``key = value`` lines, ``#`` comments,
+optionally double-quoted values. Unlike the official SDK there is no singleton: every instance owns
+its values, typed by the key's default, validated on load and on assignment.
+
+Precedence, written down once: command line / per-call arguments > environment (``WCS_*``, only via
+:meth:`Config.load`) > config file > the defaults below.
+"""
+
+import copy
+import logging
+import os
+import re
+from typing import IO, Any, Dict, Mapping, Optional
+
+from wcs.commons.errors import ConfigError, InvalidArgument
+from wcs.commons.util import BLOCK_SIZE
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = os.path.join("~", ".wcscfg")
+SECTION = "default"
+
+# Every key of the official SDK with its default; the default's type is the key's type.
+DEFAULTS: Dict[str, Any] = {
+    "access_key": "",
+    "secret_key": "",
+    "put_url": "",
+    "mgr_url": "",
+    "block_size": BLOCK_SIZE,
+    "bput_size": BLOCK_SIZE,
+    "connection_retries": 3,
+    "connection_timeout": 40,
+    "mkblk_retries": 3,
+    "bput_retries": 3,
+    "mkfile_retries": 3,
+    "tmp_record_folder": "/tmp/multipart/",
+    "concurrency": 4,
+    "ishttps": False,
+    "isverify": True,
+    "keepalive": False,
+    "upload_id": "",
+    "output": "",
+    "notifyurl": "",
+    "separate": 0,
+    "force": 0,
+    "limit": 1000,
+    "prefix": "",
+    "mode": 3,
+    "marker": "",
+    "overwrite": 0,
+    "returnUrl": "",
+    "returnBody": "",
+    "callbackUrl": "",
+    "callbackBody": "",
+    "persistentNotifyUrl": "",
+    "persistentOps": "",
+    "contentDetect": "",
+    "detectNotifyURL": "",
+    "detectNotifyRule": "",
+    "hashAlgorithm": "",
+    "deadline": 7200,
+    "traffic_limit": 0,
+}
+
+SECRET_KEYS = frozenset({"secret_key"})
+
+ENVIRONMENT = {
+    "WCS_ACCESS_KEY": "access_key",
+    "WCS_SECRET_KEY": "secret_key",
+    "WCS_PUT_URL": "put_url",
+    "WCS_MGR_URL": "mgr_url",
+}
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_DATA_RE = re.compile(r"^\s*(?P<key>\w+)\s*=\s*(?P<value>.*?)\s*$")
+_SKIP_RE = re.compile(r"^\s*(#.*)?$")
+
+
+def _check_range(key: str, value: Any) -> Optional[str]:
+    """Why ``value`` is not acceptable for ``key``, or None when it is."""
+    if key == "block_size" and (value <= 0 or value % BLOCK_SIZE):
+        return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
+    if key == "bput_size" and value <= 0:
+        return "must be positive, got %d" % value
+    if key in ("connection_retries", "mkblk_retries", "bput_retries", "mkfile_retries", "concurrency",
+               "traffic_limit") and value < 0:
+        return "must not be negative, got %d" % value
+    if key == "connection_timeout" and value <= 0:
+        return "must be positive, got %d" % value
+    if key == "limit" and not 1 <= value <= 1000:
+        return "must be between 1 and 1000, got %d" % value
+    if key == "mode" and value not in (0, 1, 3):
+        return "must be 0, 1 or 3 (3 = flat listing), got %d" % value
+    if key in ("overwrite", "separate", "force") and value not in (0, 1):
+        return "must be 0 or 1, got %d" % value
+    return None
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Convert ``value`` (often text) to the type of ``key`` and check its range.
+
+    Raises:
+        ValueError: with a message naming what is wrong (callers add file/line context).
+    """
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            result = value
+        elif str(value).strip().lower() in _TRUE:
+            result = True
+        elif str(value).strip().lower() in _FALSE:
+            result = False
+        else:
+            raise ValueError("must be a boolean (true/false, yes/no, on/off, 1/0), got %r" % (value,))
+    elif isinstance(default, int):
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, got %r" % (value,))
+        try:
+            result = int(str(value).strip()) if not isinstance(value, int) else value
+        except ValueError:
+            raise ValueError("must be an integer, got %r" % (value,)) from None
+        problem = _check_range(key, result)
+        if problem:
+            raise ValueError(problem)
+    else:
+        result = "" if value is None else str(value)
+    return result
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def parse(text: str, path: str = "<string>") -> Dict[str, str]:
+    """Raw ``key -> text`` of the ``[default]`` section (all lines before any section count too)."""
+    values: Dict[str, str] = {}
+    in_default = True
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if _SKIP_RE.match(line):
+            continue
+        section = _SECTION_RE.match(line)
+        if section:
+            in_default = section.group(1).strip() == SECTION
+            continue
+        data = _DATA_RE.match(line)
+        if not data:
+            raise ConfigError("malformed line %r (expected 'key = value')" % line.strip()[:80], path, lineno)
+        if not in_default:
+            continue
+        key, value = data.group("key"), _unquote(data.group("value"))
+        if key not in DEFAULTS:
+            log.warning("%s:%d: ignoring unknown key %r", path, lineno, key)
+            continue
+        try:
+            coerce(key, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path, lineno, key) from None
+        values[key] = value
+    return values
+
+
+class Config:
+    """Settings of one client. Attributes are the ``.wcscfg`` keys (see ``DEFAULTS``).
+
+    Args:
+        path: a ``.wcscfg`` file to read (as the official ``Config(configfile)``); None keeps defaults.
+        **overrides: key values applied after the file.
+
+    Raises:
+        ConfigError: the file cannot be read, or a line or value in it is malformed.
+        InvalidArgument: an override names an unknown key or has a bad value.
+    """
+
+    def __init__(self, path: Optional[str] = None, **overrides: Any) -> None:
+        object.__setattr__(self, "_values", dict(DEFAULTS))
+        object.__setattr__(self, "path", None)
+        if path is not None:
+            self.read_config_file(path)
+        self.update(**overrides)
+
+    @classmethod
+    def load(cls, path: Optional[str] = None, environ: Optional[Mapping[str, str]] = None,
+             **overrides: Any) -> "Config":
+        """File (``path`` or ``~/.wcscfg`` when it exists), then ``WCS_*`` environment, then overrides.
+
+        An explicitly named ``path`` must exist; the default one is optional.
+        """
+        cfg = cls()
+        if path is not None:
+            cfg.read_config_file(path)
+        else:
+            default = os.path.expanduser(DEFAULT_PATH)
+            if os.path.exists(default):
+                cfg.read_config_file(default)
+        env = os.environ if environ is None else environ
+        for name, key in ENVIRONMENT.items():
+            if env.get(name):
+                cfg._values[key] = coerce(key, env[name])
+        cfg.update(**overrides)
+        return cfg
+
+    def read_config_file(self, path: str) -> None:
+        """Read ``path`` over the current values."""
+        path = os.path.expanduser(str(path))
+        try:
+            with open(path, "r", encoding="utf-8") as fp:
+                text = fp.read()
+        except OSError as exc:
+            raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
+        except UnicodeDecodeError:
+            raise ConfigError("config file is not UTF-8 text", path) from None
+        for key, value in parse(text, path).items():
+            self._values[key] = coerce(key, value)
+        object.__setattr__(self, "path", path)
+
+    def update(self, **values: Any) -> "Config":
+        """Set several keys at once (None values are skipped, as unset command-line options)."""
+        for key, value in values.items():
+            if value is not None:
+                setattr(self, key, value)
+        return self
+
+    def replace(self, **values: Any) -> "Config":
+        """A copy with some keys changed; this instance is untouched."""
+        return copy.deepcopy(self).update(**values)
+
+    def option_list(self) -> list:
+        """The key names, in the order of the official SDK's file."""
+        return list(DEFAULTS)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return dict(self._values)
+
+    def dump_config(self, stream: IO[str]) -> None:
+        """Write every key in the ``.wcscfg`` format; :class:`Config` reads it back identically."""
+        stream.write("[%s]\n" % SECTION)
+        for key, value in self._values.items():
+            text = str(value)
+            if text != text.strip() or (len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"):
+                text = '"%s"' % text
+            stream.write("%s = %s\n" % (key, text))
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("_values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError("Config has no key %r" % name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in DEFAULTS:
+            raise InvalidArgument("unknown configuration key %r" % name)
+        try:
+            self._values[name] = coerce(name, value)
+        except ValueError as exc:
+            raise InvalidArgument("%s %s" % (name, exc)) from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self._values == other._values
+
+    def __repr__(self) -> str:
+        shown = {k: ("<hidden>" if k in SECRET_KEYS and v else v) for k, v in self._values.items()}
+        return "Config(%s)" % ", ".join("%s=%r" % kv for kv in shown.items())
+
+    def __deepcopy__(self, memo: dict) -> "Config":
+        clone = Config()
+        clone._values.update(self._values)
+        object.__setattr__(clone, "path", self.path)
+        return clone
+
+
+def base_url(host: str, https: bool) -> str:
+    """``host`` with a scheme: kept when given, else ``https://`` or ``http://`` per ``ishttps``."""
+    host = host.strip()
+    if re.match(r"^https?://", host, re.IGNORECASE):
+        return host.rstrip("/")
+    return ("https://" if https else "http://") + host.rstrip("/")
