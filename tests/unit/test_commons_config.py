@@ -1,0 +1,121 @@
+"""Config: the .wcscfg format, typing, validation, independence of instances, dump/read round trip."""
+
+import io
+
+import pytest
+
+from wcs.commons.config import DEFAULTS, Config, base_url
+from wcs.commons.errors import ConfigError, InvalidArgument
+
+
+def write(tmp_path, text, name="wcscfg"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_defaults_are_the_official_ones():
+    cfg = Config()
+    assert cfg.block_size == 4194304 and cfg.bput_size == 4194304
+    assert cfg.connection_retries == 3 and cfg.connection_timeout == 40
+    assert cfg.tmp_record_folder == "/tmp/multipart/" and cfg.concurrency == 4
+    assert cfg.ishttps is False and cfg.isverify is True and cfg.keepalive is False
+    assert cfg.limit == 1000 and cfg.mode == 3 and cfg.deadline == 7200 and cfg.traffic_limit == 0
+    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 38
+
+
+def test_reads_typed_values_comments_quotes_and_sections(tmp_path):
+    path = write(tmp_path, "# leading comment\n[default]\naccess_key = AK\nsecret_key = \"S K\"\n"
+                           "  block_size=8388608\nisverify = no\nishttps = On\n\n"
+                           "[other]\naccess_key = ignored\n")
+    cfg = Config(path)
+    assert cfg.access_key == "AK" and cfg.secret_key == "S K"
+    assert cfg.block_size == 8388608 and cfg.isverify is False and cfg.ishttps is True
+    assert cfg.path == path
+
+
+@pytest.mark.parametrize("text,line,key", [
+    ("[default]\nlimit = many\n", 2, "limit"),
+    ("[default]\nisverify = maybe\n", 2, "isverify"),
+    ("[default]\n\nblock_size = 1000\n", 3, "block_size"),
+    ("[default]\nconcurrency = -1\n", 2, "concurrency"),
+    ("[default]\nlimit = 1001\n", 2, "limit"),
+    ("[default]\nthis line is not a setting\n", 2, None),
+])
+def test_bad_value_or_line_names_file_line_and_key(tmp_path, text, line, key):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        Config(path)
+    err = info.value
+    assert err.path == path and err.line == line and err.key == key
+    assert "%s:%d" % (path, line) in str(err)
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        Config(str(tmp_path / "absent"))
+
+
+def test_unknown_keys_are_ignored(tmp_path, caplog):
+    cfg = Config(write(tmp_path, "[default]\nfuture_option = 1\n"))
+    assert cfg == Config()
+    assert "future_option" in caplog.text
+
+
+def test_instances_are_independent():
+    a, b = Config(), Config()
+    a.overwrite = 1
+    assert b.overwrite == 0 and a.overwrite == 1
+
+
+def test_assignment_is_typed_and_validated():
+    cfg = Config()
+    cfg.limit = "20"
+    assert cfg.limit == 20
+    with pytest.raises(InvalidArgument):
+        cfg.block_size = 5 * 1024 * 1024
+    with pytest.raises(InvalidArgument):
+        cfg.no_such_key = 1
+    with pytest.raises(InvalidArgument):
+        Config(limit=0)
+
+
+def test_dump_then_read_gives_the_same_config(tmp_path):
+    cfg = Config(access_key="ak", secret_key="sk", put_url="http://127.0.0.1:1", returnBody=" spaced ",
+                 callbackBody='"quoted"', block_size=8 * 1024 * 1024, ishttps=True, overwrite=1)
+    stream = io.StringIO()
+    cfg.dump_config(stream)
+    assert stream.getvalue().startswith("[default]\n")
+    assert Config(write(tmp_path, stream.getvalue())) == cfg
+
+
+def test_replace_copies(tmp_path):
+    cfg = Config(limit=5)
+    other = cfg.replace(limit=7, prefix=None)
+    assert (cfg.limit, other.limit) == (5, 7)
+
+
+def test_load_precedence_file_env_overrides(tmp_path):
+    path = write(tmp_path, "[default]\naccess_key = from-file\nsecret_key = file-sk\nput_url = file-put\n")
+    env = {"WCS_ACCESS_KEY": "from-env", "WCS_PUT_URL": "env-put"}
+    cfg = Config.load(path, environ=env, put_url="flag-put")
+    assert (cfg.access_key, cfg.secret_key, cfg.put_url) == ("from-env", "file-sk", "flag-put")
+
+
+def test_load_without_default_file_uses_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Config.load(environ={}) == Config()
+
+
+def test_repr_hides_secret():
+    assert "topsecret" not in repr(Config(secret_key="topsecret"))
+
+
+@pytest.mark.parametrize("host,https,expected", [
+    ("up.example.com", False, "http://up.example.com"),
+    ("up.example.com", True, "https://up.example.com"),
+    ("http://up.example.com/", True, "http://up.example.com"),
+    ("HTTPS://up.example.com", False, "HTTPS://up.example.com"),
+])
+def test_base_url(host, https, expected):
+    assert base_url(host, https) == expected

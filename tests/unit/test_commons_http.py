@@ -1,0 +1,61 @@
+"""Result and body decoding, the retry policy's pure parts."""
+
+import pytest
+import requests
+
+from wcs.commons.errors import NetworkError, ServiceError
+from wcs.commons.http import Backoff, Result, decode_body, is_retryable_error, no_response
+
+
+def test_result_unpacks_like_the_official_tuple():
+    code, body, headers = Result(200, {"a": 1}, {"X-Reqid": "r1"})
+    assert code == 200 and body == {"a": 1} and headers["x-reqid"] == "r1"
+
+
+def test_result_properties_and_raise():
+    ok = Result(200, {}, {"X-Reqid": "r"})
+    assert ok.ok and ok.reqid == "r" and ok.raise_for_status() is ok
+    bad = Result(406, {"code": 406, "message": "File Already Exist"}, {"X-Reqid": "r2"})
+    assert not bad.ok and bad.message == "File Already Exist"
+    with pytest.raises(ServiceError) as info:
+        bad.raise_for_status()
+    assert info.value.code == 406 and "r2" in str(info.value)
+
+
+def test_no_response_is_minus_one_and_network_error():
+    res = no_response(requests.ConnectionError("refused"))
+    assert res.code == -1 and not res.ok and "refused" in res.message
+    with pytest.raises(NetworkError):
+        res.raise_for_status()
+
+
+def test_result_keeps_upload_id():
+    res = Result(500, {}, {}).with_upload_id("abc")
+    assert res.upload_id == "abc" and res.code == 500
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('{"hash": "x"}', {"hash": "x"}),
+    ("aGFzaD1GcXIweGgzY3hlaWkycjdlRHp0SUxObXVxVU5O", {"hash": "Fqr0xh3cxeii2r7eDztILNmuqUNN"}),
+    ("a2V5PWsmaGFzaD1o", {"key": "k", "hash": "h"}),
+    ("", {}),
+    ("plain text", "plain text"),
+])
+def test_decode_body(text, expected):
+    assert decode_body(text) == expected
+
+
+def test_retryable_errors():
+    assert is_retryable_error(requests.ConnectionError())
+    assert is_retryable_error(requests.Timeout())
+    assert not is_retryable_error(requests.exceptions.SSLError())
+    assert not is_retryable_error(requests.exceptions.InvalidURL())
+
+
+def test_backoff_is_exponential_jittered_and_capped():
+    backoff = Backoff(base=0.1, cap=1.0)
+    for attempt in range(8):
+        delay = backoff.delay(attempt)
+        bound = min(1.0, 0.1 * 2 ** attempt)
+        assert bound / 2 <= delay <= bound
+    assert len({round(backoff.delay(3), 6) for _ in range(20)}) > 1

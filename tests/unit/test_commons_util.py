@@ -1,0 +1,96 @@
+"""Pin the shared hashing and encoding code with the fixed vectors of the protocol reference (sections 1.2, 11)."""
+
+import io
+
+import pytest
+
+from wcs.commons import util
+
+ETAG_VECTORS = [
+    (b"", "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"),
+    (b"hello", "Fqr0xh3cxeii2r7eDztILNmuqUNN"),
+    (b"test", "FqlKj-XMsZumHEwIc9OR6YeYL7vT"),
+    (bytes(4 * 1024 * 1024), "FivMvS848VwT631aif2dhfWV4jvD"),
+    (bytes(4 * 1024 * 1024 + 1), "lhCFgki5yzon0rjN9uJusf6qtsF6"),
+]
+
+
+@pytest.mark.parametrize("data,expected", ETAG_VECTORS, ids=["empty", "hello", "test", "4MiB", "4MiB+1"])
+def test_etag_stream_vectors(data, expected):
+    assert util.etag_stream(io.BytesIO(data)) == expected
+
+
+@pytest.mark.parametrize("data,expected", ETAG_VECTORS, ids=["empty", "hello", "test", "4MiB", "4MiB+1"])
+def test_etag_of_file_vectors(tmp_path, data, expected):
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    assert util.etag(str(path)) == expected
+
+
+@pytest.mark.parametrize("data,expected", ETAG_VECTORS, ids=["empty", "hello", "test", "4MiB", "4MiB+1"])
+def test_incremental_hasher_any_slicing(data, expected):
+    hasher = util.EtagHasher()
+    step = 1_000_003
+    for start in range(0, len(data), step):
+        hasher.update(data[start:start + step])
+    assert hasher.etag() == expected
+    assert hasher.size == len(data)
+
+
+def test_etag_shape_prefix_and_length():
+    single = util.etag_stream(io.BytesIO(b"x"))
+    multi = util.etag_stream(io.BytesIO(b"x" * (8 * 1024 * 1024 + 5)))
+    assert len(single) == len(multi) == 28
+    assert single[0] == "F" and multi[0] == "l"
+
+
+def test_etag_from_block_digests_matches_stream():
+    data = bytes(range(256)) * (3 * 16384 + 7)  # a little over 12 MiB
+    hasher = util.EtagHasher()
+    hasher.update(data)
+    assert util.etag_from_block_digests(hasher.block_digests()) == util.etag_stream(io.BytesIO(data))
+
+
+def test_etag_rejects_other_block_sizes():
+    with pytest.raises(ValueError):
+        util.etag_stream(io.BytesIO(b"x"), block_size=1024)
+
+
+def test_entry_uri_vector():
+    assert util.entry("images", "gjh_syn1.txt") == "aW1hZ2VzOmdqaF9zeW4xLnR4dA=="
+    assert util.entry("b", "a.txt") == "YjphLnR4dA=="
+    assert util.entry("b", None) == "Yg=="
+
+
+def test_base64_keeps_padding_and_is_urlsafe():
+    assert util.urlsafe_base64_encode("a") == "YQ=="
+    assert util.urlsafe_base64_encode(b"\xfb\xff") == "-_8="
+
+
+@pytest.mark.parametrize("text", ["aW1hZ2VzOmdqaF9zeW4xLnR4dA==", "aW1hZ2VzOmdqaF9zeW4xLnR4dA",
+                                  b"aW1hZ2VzOmdqaF9zeW4xLnR4dA=="])
+def test_base64_decode_is_lenient_about_padding(text):
+    assert util.urlsafe_base64_decode(text) == b"images:gjh_syn1.txt"
+
+
+def test_base64_decode_rejects_garbage():
+    with pytest.raises(ValueError):
+        util.urlsafe_base64_decode("not base64 at all!")
+
+
+def test_base64_round_trips_unicode():
+    assert util.urlsafe_base64_decode(util.urlsafe_base64_encode("目录/文件 ?#%+")).decode() == "目录/文件 ?#%+"
+
+
+def test_crc32_vector():
+    assert util.crc32(b"hello") == 907060870
+
+
+@pytest.mark.parametrize("data,expected", [(b"123456789", 11051210869376104954),
+                                           (b"hello", 11177612005948864433), (b"", 0)])
+def test_crc64_ecma_vectors(data, expected):
+    assert util.crc64(data) == expected
+
+
+def test_crc64_continues_across_calls():
+    assert util.crc64(b"6789", util.crc64(b"12345")) == util.crc64(b"123456789")
