@@ -15,7 +15,7 @@ class _Script(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.seen.append((self.path, body, self.headers.get("User-Agent"), self.client_address[1]))
         status = self.server.statuses.pop(0) if self.server.statuses else 200

@@ -55,7 +55,7 @@ class Auth:
         # Never show the secret, not even in a traceback.
         return "Auth(access_key=%r, secret_key=<hidden>)" % self.access_key
 
-    def uploadtoken(self, putPolicy: Mapping[str, Any], now_ms: Optional[int] = None) -> str:  # noqa: N803
+    def uploadtoken(self, putPolicy: Mapping[str, Any], now_ms: Optional[int] = None) -> str:
         """Upload token for a put policy.
 
         As in the official SDK, the policy's ``deadline`` is a lifetime in seconds from now (default

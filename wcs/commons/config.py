@@ -210,7 +210,7 @@ class Config:
         """Read ``path`` over the current values."""
         path = os.path.expanduser(str(path))
         try:
-            with open(path, "r", encoding="utf-8") as fp:
+            with open(path, encoding="utf-8") as fp:
                 text = fp.read()
         except OSError as exc:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
