@@ -1,0 +1,144 @@
+"""``wcscmd --configure``: ask for the settings the official tool asks for and save a ``.wcscfg``.
+
+Same questions in the same order as the official tool, current values in brackets (Enter keeps
+them). Prompts go to stderr so stdout stays free for results. On a terminal a bad answer is asked
+again; when stdin is not a terminal the answers are read line by line (so the step is scriptable:
+``printf 'AK\\nSK\\n...y\\n' | wcscmd --configure``) and a bad answer fails at once rather than
+shifting every later answer by one line. The file is written atomically with mode 0600. The secret
+key is never echoed: its current value shows as ``********``.
+"""
+
+import os
+from typing import IO, List, Optional, Tuple
+
+from wcs.cli.files import atomic_output
+from wcs.cli.status import ExitStatus
+from wcs.commons.config import SECRET_KEYS, Config
+from wcs.commons.errors import ConfigError, InvalidArgument
+
+# (config key, prompt label, explanation printed before the prompt), as in the official tool.
+QUESTIONS: List[Tuple[str, str, Optional[str]]] = [
+    ("access_key", "Access Key", "Access key and Secret key are your identifiers for WCS"),
+    ("secret_key", "Secret Key", None),
+    ("put_url", "PUT_URL", "Upload domain for WCS"),
+    ("mgr_url", "MGR_URL", "Manager domain for WCS"),
+    ("block_size", "Block_Size", "Multipart Upload Block Size"),
+    ("bput_size", "Bput_Size", "Multipart Upload Bput Size"),
+    ("connection_retries", "Connection_Retries", "Request Connection Retries"),
+    ("connection_timeout", "Connection_Timeout", "Request Connection Timeout"),
+    ("mkblk_retries", "Mkblk_Retries", "Multipart Upload Mkblk retries"),
+    ("bput_retries", "Bput_Retries", "Multipart Upload Bput retries"),
+    ("mkfile_retries", "Mkfile_Retries", "Multipart Upload Mkfile retries"),
+    ("tmp_record_folder", "Tmp_Record_Folder", "Multipart Upload record folder"),
+    ("concurrency", "Concurrency", "Multipart Upload Concurrency"),
+    ("ishttps", "IsHttps", "Use https or not"),
+    ("isverify", "isverify", "Use verify or not"),
+    ("mode", "mode", "List objects mode"),
+    ("keepalive", "keepalive", "request to use keepalive mode"),
+    ("deadline", "deadline", "token expiration time"),
+    ("traffic_limit", "traffic_limit", "traffic limit"),
+]
+
+MASK = "********"
+
+
+class _Aborted(Exception):
+    """The user declined to save, or stdin ended before the questions were answered."""
+
+
+def _shown(key: str, value: object) -> str:
+    if key in SECRET_KEYS:
+        return MASK if value else ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _answer_value(cfg: Config, key: str, answer: str) -> object:
+    """Official answers for yes/no questions are 'y...'/'n...'; true/false/1/0 work too."""
+    if isinstance(getattr(cfg, key), bool):
+        word = answer.strip().lower()
+        if word[:1] in ("y", "n") and word not in ("no", "yes"):
+            return word.startswith("y")
+    return answer
+
+
+class _Dialog:
+    def __init__(self, stdin: IO[str], out: IO[str]) -> None:
+        self.stdin = stdin
+        self.out = out
+        isatty = getattr(stdin, "isatty", None)
+        self.interactive = bool(isatty and isatty())
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def ask(self, prompt: str) -> str:
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.stdin.readline()
+        if not line:
+            raise _Aborted()
+        return line.rstrip("\r\n").strip()
+
+
+def _load_existing(path: str, dialog: _Dialog) -> Config:
+    if not os.path.exists(path):
+        return Config()
+    try:
+        return Config(path)
+    except ConfigError as exc:
+        # --configure is the cure for a broken file: start from the defaults instead of failing.
+        dialog.say("warning: ignoring the existing configuration (%s)" % exc)
+        return Config()
+
+
+def _ask_all(cfg: Config, dialog: _Dialog) -> None:
+    dialog.say("Enter new values or accept defaults in brackets with Enter")
+    dialog.say("Refer to user manual for detailed description of all options")
+    for key, label, explanation in QUESTIONS:
+        if explanation:
+            dialog.say("\n%s" % explanation)
+        while True:
+            current = _shown(key, getattr(cfg, key))
+            prompt = "%s [%s]: " % (label, current) if current else "%s: " % label
+            answer = dialog.ask(prompt)
+            if answer == "":
+                break
+            try:
+                setattr(cfg, key, _answer_value(cfg, key, answer))
+                break
+            except InvalidArgument as exc:
+                if not dialog.interactive:
+                    raise InvalidArgument("--configure: %s: %s" % (label, exc)) from None
+                dialog.say("Invalid value: %s" % exc)
+
+
+def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
+    """Ask, confirm and save; returns an :class:`ExitStatus`.
+
+    Raises:
+        InvalidArgument: a scripted (non-terminal) answer is invalid.
+        LocalFileError: the file cannot be written.
+    """
+    path = os.path.abspath(os.path.expanduser(path))
+    dialog = _Dialog(stdin, out)
+    cfg = _load_existing(path, dialog)
+    try:
+        while True:
+            _ask_all(cfg, dialog)
+            dialog.say("\nNew settings:")
+            for key, _label, _explanation in QUESTIONS:
+                dialog.say("  %s: %s" % (key, _shown(key, getattr(cfg, key))))
+            if dialog.ask("\nSave settings? [y/N] ").lower().startswith("y"):
+                break
+            if dialog.ask("Retry configuration? [Y/n] ").lower().startswith("n"):
+                raise _Aborted()
+    except _Aborted:
+        dialog.say("\nConfiguration aborted. Changes were NOT saved.")
+        return ExitStatus.ERROR
+    with atomic_output(path, mode=0o600) as stream:
+        cfg.dump_config(stream)
+    dialog.say("Configuration saved to '%s'" % path)
+    return ExitStatus.SUCCESS

@@ -1,0 +1,185 @@
+"""What every ``wcscmd`` command shares: the effective Config, one Client, and the output channels.
+
+Output contract (documented in ``wcscmd --help`` and the README):
+
+* stdout carries exactly one JSON document per command (UTF-8, indented, non-ASCII kept). For a
+  service call it is ``{"code": <HTTP status or -1>, "reqid": <X-Reqid or null>, "body": <decoded
+  answer>}``, plus command-specific members (``upload_id`` for multiput, ``file``/``size`` for get,
+  ``file``/``count``/``marker`` summaries for list and listall, whose results go to RESFILE). It is
+  printed for failed calls too, so a script can always read what the service said.
+* stderr carries everything meant for a human: notes, warnings, progress bars and one line per
+  error (``wcscmd: error: ...``). The secret key is masked everywhere (``--dump-config`` excepted).
+"""
+
+import json
+import logging
+import os
+import shlex
+from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from wcs.cli.status import ExitStatus
+from wcs.commons.config import DEFAULT_PATH, Config
+from wcs.commons.errors import ConfigError, InvalidArgument
+
+SECRET_MASK = "***"
+
+# Settings each kind of call needs, to fail early with a config hint rather than with an HTTP 401.
+NEEDS_MGR = ("access_key", "secret_key", "mgr_url")
+NEEDS_PUT = ("access_key", "secret_key", "put_url")
+NEEDS_STATUS = ("mgr_url",)
+
+_ENV_FOR = {"access_key": "WCS_ACCESS_KEY", "secret_key": "WCS_SECRET_KEY", "put_url": "WCS_PUT_URL",
+            "mgr_url": "WCS_MGR_URL"}
+
+Override = Tuple[str, str, Any]  # (option as typed, config key, value)
+
+
+class Context:
+    """Per-invocation state handed to every ``cmd_*`` function.
+
+    Args:
+        prog: program name used as the prefix of messages.
+        config_path: ``-c FILE``, or None for the optional default ``~/.wcscfg``.
+        overrides: command-line settings, applied over file and environment.
+        quiet: no notes and no progress bars (errors are always shown).
+    """
+
+    def __init__(self, *, prog: str, config_path: Optional[str], overrides: Iterable[Override],
+                 quiet: bool, stdout: IO[str], stderr: IO[str], stdin: IO[str],
+                 environ: Mapping[str, str]) -> None:
+        self.prog = prog
+        self.config_path = config_path
+        self.overrides: List[Override] = list(overrides)
+        self.quiet = quiet
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdin = stdin
+        self.environ = environ
+        self.emitted = False
+        self.hint: Optional[str] = None  # printed after the error line if the command fails
+        self._secrets: List[str] = []
+        self._cfg: Optional[Config] = None
+        self._client: Any = None
+        secret = environ.get("WCS_SECRET_KEY")
+        if secret:
+            self._add_secret(secret)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def configure_hint(self) -> str:
+        where = "" if self.config_path is None else " -c %s" % shlex.quote(self.config_path)
+        return "run '%s%s --configure' to create or fix it" % (self.prog, where)
+
+    def config(self) -> Config:
+        """The effective Config: file, then ``WCS_*`` environment, then command-line options.
+
+        Raises:
+            ConfigError: the named file is missing or malformed (default file: only if malformed).
+            InvalidArgument: an option value is out of range or of the wrong type.
+        """
+        if self._cfg is None:
+            cfg = Config.load(self.config_path, environ=self.environ)
+            self._add_secret(cfg.secret_key)
+            for option, key, value in self.overrides:
+                try:
+                    setattr(cfg, key, value)
+                except InvalidArgument as exc:
+                    raise InvalidArgument("invalid value for %s: %s" % (option, exc)) from None
+            self._cfg = cfg
+        return self._cfg
+
+    def require(self, *keys: str) -> Config:
+        """The Config, after checking that ``keys`` are set (credentials, hosts).
+
+        Raises:
+            ConfigError: one of them is empty; the message says where it could have come from.
+        """
+        cfg = self.config()
+        missing = [key for key in keys if not getattr(cfg, key)]
+        if missing:
+            source = cfg.path or self.config_path or os.path.expanduser(DEFAULT_PATH)
+            found = "in %s" % source if cfg.path else "(no config file at %s)" % source
+            env = ", ".join(_ENV_FOR[k] for k in missing if k in _ENV_FOR)
+            raise ConfigError("%s not set %s%s" % (", ".join(missing), found,
+                                                   " nor in the environment (%s)" % env if env else ""))
+        return cfg
+
+    def client(self, *needs: str) -> Any:
+        """The one Client of this invocation (created on first use, closed by ``main``)."""
+        cfg = self.require(*needs)
+        if self._client is None:
+            from wcs.services.client import Client  # loaded only by commands that talk to WCS
+
+            self._client = Client(cfg)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _add_secret(self, secret: Optional[str]) -> None:
+        # Very short values would mask ordinary text (and are not real secrets anyway).
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    def mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, SECRET_MASK)
+        return text
+
+    def emit(self, document: Any) -> None:
+        """Write the command's one JSON document to stdout."""
+        try:
+            text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+            self.stdout.write(self.mask(text) + "\n")
+        except UnicodeEncodeError:  # a non-UTF-8 stdout (e.g. LANG=C on old systems)
+            self.stdout.write(self.mask(json.dumps(document, indent=2, default=str)) + "\n")
+        self.stdout.flush()
+        self.emitted = True
+
+    def emit_result(self, result: Any, **extra: Any) -> int:
+        """Print a Result as JSON; a non-2xx or -1 result raises for the error boundary.
+
+        Raises:
+            ServiceError: the service answered with a non-2xx status.
+            NetworkError: no answer came (code -1).
+        """
+        self.emit(result_document(result, **extra))
+        result.raise_for_status()
+        return ExitStatus.SUCCESS
+
+    def line(self, text: str, kind: str = "") -> None:
+        """One message line on stderr, prefixed with the program name (and ``error:`` etc.)."""
+        text = " ".join(str(text).split("\n"))
+        prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
+        self.stderr.write(self.mask(prefix + text) + "\n")
+        self.stderr.flush()
+
+    def note(self, text: str) -> None:
+        """An informational line on stderr, silenced by ``--quiet``."""
+        if not self.quiet:
+            self.line(text)
+
+
+def result_document(result: Any, **extra: Any) -> Dict[str, Any]:
+    """The stable JSON shape of a service answer: code, reqid, body, then any extras."""
+    document: Dict[str, Any] = {"code": result.code, "reqid": result.reqid, "body": result.body}
+    upload_id = getattr(result, "upload_id", None)
+    if upload_id:
+        document["upload_id"] = upload_id
+    document.update(extra)
+    return document
+
+
+class MaskingFormatter(logging.Formatter):
+    """Log lines (``--debug``) pass through the same secret mask as every other message."""
+
+    def __init__(self, ctx_mask: Any, fmt: str) -> None:
+        super().__init__(fmt)
+        self._mask = ctx_mask
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._mask(super().format(record))
