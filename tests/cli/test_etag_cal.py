@@ -1,0 +1,48 @@
+"""wcs_etag_cal: the official output format, argument order, and honest failures."""
+
+import pytest
+
+from wcs.cli.etag_cal import main
+
+
+def run(capsys, *argv):
+    capsys.readouterr()
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_etags_space_separated_in_argument_order(capsys, tmp_path):
+    hello, empty, big = tmp_path / "hello", tmp_path / "empty", tmp_path / "big"
+    hello.write_bytes(b"hello")
+    empty.write_bytes(b"")
+    big.write_bytes(b"\0" * (4 * 1024 * 1024 + 1))
+    status, out, err = run(capsys, "etag", str(hello), str(empty), str(big), str(hello))
+    assert status == 0 and err == ""
+    assert out.splitlines()[-1] == ("Fqr0xh3cxeii2r7eDztILNmuqUNN Fto5o-5ea0sNMlW_75VgGJCv2AcJ "
+                                    "lhCFgki5yzon0rjN9uJusf6qtsF6 Fqr0xh3cxeii2r7eDztILNmuqUNN")
+
+
+def test_single_file(capsys, tmp_path):
+    path = tmp_path / "t"
+    path.write_bytes(b"test")
+    assert run(capsys, "etag", str(path))[:2] == (0, "FqlKj-XMsZumHEwIc9OR6YeYL7vT\n")
+
+
+@pytest.mark.parametrize("make", ["missing", "directory"])
+def test_missing_file_or_directory_is_an_error(capsys, tmp_path, make):
+    good = tmp_path / "good"
+    good.write_bytes(b"x")
+    bad = tmp_path / "bad"
+    if make == "directory":
+        bad.mkdir()
+    status, out, err = run(capsys, "etag", str(good), str(bad))
+    assert status == 4
+    assert out == ""  # nothing partial on stdout
+    assert len(err.splitlines()) == 1 and err.startswith("wcs_etag_cal: error: ") and str(bad) in err
+
+
+@pytest.mark.parametrize("argv", [[], ["etag"], ["sha1", "x"]])
+def test_usage_errors(capsys, argv):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
