@@ -1,0 +1,189 @@
+"""Pure parts of multipart upload: block plan, chunk plan, size checks, chunk answers, scheduling."""
+
+import hashlib
+import threading
+
+import pytest
+
+from wcs.commons.errors import InvalidArgument
+from wcs.commons.http import Result
+from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
+from wcs.services import multipart
+from wcs.services.multipart import (
+    Block,
+    MultipartUploader,
+    check_block_size,
+    check_bput_size,
+    file_etag,
+    new_upload_id,
+    plan_blocks,
+)
+from wcs.services.resume import BlockRecord
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize("size, block_size, expected", [
+    (0, 4 * MiB, []),
+    (1, 4 * MiB, [Block(0, 0, 1)]),
+    (4 * MiB, 4 * MiB, [Block(0, 0, 4 * MiB)]),
+    (4 * MiB + 1, 4 * MiB, [Block(0, 0, 4 * MiB), Block(1, 4 * MiB, 1)]),
+    (20 * MiB, 8 * MiB, [Block(0, 0, 8 * MiB), Block(1, 8 * MiB, 8 * MiB), Block(2, 16 * MiB, 4 * MiB)]),
+])
+def test_plan_blocks(size, block_size, expected):
+    plan = plan_blocks(size, block_size)
+    assert plan == expected
+    assert sum(b.size for b in plan) == size
+
+
+@pytest.mark.parametrize("bad", [0, -4 * MiB, 3 * MiB, 4 * MiB + 1, "x", None, True])
+def test_block_size_must_be_positive_multiple_of_4mib(bad):
+    with pytest.raises(InvalidArgument, match="multiple of 4 MiB"):
+        check_block_size(bad)
+    with pytest.raises(ValueError):  # InvalidArgument is also a ValueError
+        plan_blocks(10, bad)
+
+
+def test_block_size_accepts_numeric_strings():
+    assert check_block_size("8388608") == 8 * MiB
+
+
+@pytest.mark.parametrize("bad", [0, -1, "x", None])
+def test_bput_size_must_be_positive(bad):
+    with pytest.raises(InvalidArgument):
+        check_bput_size(bad)
+
+
+def test_negative_size_rejected():
+    with pytest.raises(InvalidArgument):
+        plan_blocks(-1, BLOCK_SIZE)
+
+
+def test_chunks_of_a_block():
+    assert Block(0, 0, 10).chunks(4) == [(0, 4), (4, 4), (8, 2)]
+    assert Block(3, 12 * MiB, 4 * MiB).chunks(4 * MiB) == [(0, 4 * MiB)]
+    assert Block(0, 0, 5).chunks(100) == [(0, 5)]
+
+
+def test_upload_ids_are_32_alphanumerics_and_distinct():
+    ids = {new_upload_id() for _ in range(50)}
+    assert len(ids) == 50
+    assert all(len(i) == 32 and i.isalnum() for i in ids)
+
+
+def test_file_etag_from_recorded_digests_equals_plain_etag():
+    data = bytes(range(256)) * (40 * 1024 + 3)  # ~10 MiB, not block aligned
+    plan = plan_blocks(len(data), 8 * MiB)
+    records = {}
+    for block in plan:
+        hasher = EtagHasher()
+        hasher.update(data[block.offset:block.offset + block.size])
+        records[block.index] = BlockRecord(block.index, block.offset, block.size, "ctx",
+                                           [d.hex() for d in hasher.block_digests()])
+    whole = EtagHasher()
+    whole.update(data)
+    assert file_etag(plan, records) == whole.etag()
+
+
+def test_file_etag_of_empty_file():
+    assert file_etag([], {}) == etag_from_block_digests([hashlib.sha1(b"").digest()]) == \
+        "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"
+
+
+def _answer(code=200, **body):
+    return Result(code, body, {"x-reqid": "r1"})
+
+
+def test_check_chunk_accepts_matching_answer():
+    data = b"hello"
+    assert multipart._check_chunk(_answer(ctx="c1", crc32=crc32(data), offset=5), data, 5, 0) == "c1"
+
+
+def test_check_chunk_tolerates_missing_optional_fields():
+    assert multipart._check_chunk(_answer(ctx="c1"), b"hello", 5, 0) == "c1"
+
+
+@pytest.mark.parametrize("answer", [
+    _answer(ctx="c1", crc32=1, offset=5),          # crc mismatch
+    _answer(ctx="c1", crc32="junk", offset=5),     # unreadable crc
+    _answer(ctx="c1", crc32=907060870, offset=4),  # wrong offset
+    _answer(crc32=907060870, offset=5),            # no ctx
+    _answer(701, message="ctx invalid"),
+    _answer(412, message="block incomplete"),
+])
+def test_check_chunk_restarts_block_on_inconsistent_answers(answer):
+    with pytest.raises(multipart._Restart) as info:
+        multipart._check_chunk(answer, b"hello", 5, 0)
+    assert not info.value.result.ok  # what the caller would see if retries run out
+
+
+@pytest.mark.parametrize("code", [401, 404, 406, 631, -1, 500])
+def test_check_chunk_fails_block_on_other_errors(code):
+    with pytest.raises(multipart._BlockFailed) as info:
+        multipart._check_chunk(_answer(code, message="no"), b"hello", 5, 0)
+    assert info.value.result.code == code
+
+
+def _record(block):
+    return BlockRecord(block.index, block.offset, block.size, "ctx%d" % block.index, ["0" * 40])
+
+
+@pytest.mark.parametrize("concurrency", [0, 1, 3])
+def test_run_sends_every_block_and_records_each(concurrency):
+    plan = plan_blocks(10 * BLOCK_SIZE + 1, BLOCK_SIZE)
+    done = []
+    assert MultipartUploader._run(plan, _record, done.append, concurrency) is None
+    assert sorted(r.index for r in done) == [b.index for b in plan]
+
+
+def test_run_uses_at_most_concurrency_threads():
+    plan = plan_blocks(12 * BLOCK_SIZE, BLOCK_SIZE)
+    lock = threading.Lock()
+    active = [0]
+    peak = [0]
+    gate = threading.Event()
+
+    def send(block):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        gate.wait(0.02)
+        with lock:
+            active[0] -= 1
+        return _record(block)
+
+    MultipartUploader._run(plan, send, lambda r: None, 3)
+    assert 1 <= peak[0] <= 3
+
+
+@pytest.mark.parametrize("concurrency", [0, 2])
+def test_run_stops_starting_blocks_after_a_failure(concurrency):
+    plan = plan_blocks(20 * BLOCK_SIZE, BLOCK_SIZE)
+    started = []
+
+    def send(block):
+        started.append(block.index)
+        if block.index == 1:
+            raise multipart._BlockFailed(Result(401, {"message": "no"}, {}))
+        return _record(block)
+
+    done = []
+    failure = MultipartUploader._run(plan, send, done.append, concurrency)
+    assert failure.code == 401
+    assert len(started) <= 1 + max(concurrency, 1) + 1
+    assert 1 not in [r.index for r in done]
+
+
+@pytest.mark.parametrize("concurrency", [0, 2])
+def test_run_reraises_exceptions_after_recording_finished_blocks(concurrency):
+    plan = plan_blocks(6 * BLOCK_SIZE, BLOCK_SIZE)
+
+    def send(block):
+        if block.index == 2:
+            raise RuntimeError("callback exploded")
+        return _record(block)
+
+    done = []
+    with pytest.raises(RuntimeError, match="exploded"):
+        MultipartUploader._run(plan, send, done.append, concurrency)
+    assert {0, 1} <= {r.index for r in done}

@@ -1,0 +1,110 @@
+"""ChunkReader: a bounded, rewindable view reporting progress, as requests and the form encoder use it."""
+
+import io
+import threading
+
+import pytest
+from requests_toolbelt import MultipartEncoder
+
+from wcs.commons.errors import LocalFileError
+from wcs.commons.util import EtagHasher
+from wcs.services.streams import ChunkReader, read_exact, serialized
+
+DATA = bytes(range(256)) * 40  # 10240 bytes
+
+
+def test_view_reads_only_its_window():
+    reader = ChunkReader(io.BytesIO(DATA), 100, 1000)
+    assert len(reader) == 1000
+    first = reader.read(300)
+    assert first == DATA[100:400]
+    assert len(reader) == 700 and reader.tell() == 300
+    assert reader.read() == DATA[400:1100]
+    assert reader.read(10) == b"" and len(reader) == 0
+
+
+def test_progress_observer_and_rewind():
+    deltas, seen, rewinds = [], [], []
+    reader = ChunkReader(io.BytesIO(DATA), 0, 500, deltas.append, seen.append, lambda: rewinds.append(1))
+    reader.read(200)
+    reader.read(200)
+    assert sum(deltas) == 400 and b"".join(seen) == DATA[:400]
+    assert reader.seek(0) == 0
+    assert sum(deltas) == 0 and deltas[-1] == -400 and rewinds == [1]
+    assert reader.read() == DATA[:500]
+    assert sum(deltas) == 500
+
+
+def test_seek_to_current_position_is_a_no_op_and_partial_seeks_are_refused():
+    deltas = []
+    reader = ChunkReader(io.BytesIO(DATA), 0, 500, deltas.append)
+    reader.read(10)
+    assert reader.seek(0, io.SEEK_CUR) == 10
+    assert reader.seek(10) == 10
+    with pytest.raises(io.UnsupportedOperation):
+        reader.seek(5)
+    assert deltas == [10]
+
+
+def test_readinto():
+    reader = ChunkReader(io.BytesIO(DATA), 10, 20)
+    buf = bytearray(50)
+    assert reader.readinto(buf) == 20
+    assert bytes(buf[:20]) == DATA[10:30]
+
+
+def test_file_shorter_than_the_view_raises():
+    reader = ChunkReader(io.BytesIO(DATA[:100]), 50, 100)
+    reader.read(50)
+    with pytest.raises(LocalFileError, match="truncated"):
+        reader.read(10)
+
+
+def test_form_encoder_streams_the_view():
+    deltas = []
+    hasher = EtagHasher()
+    reader = ChunkReader(io.BytesIO(DATA), 0, len(DATA), deltas.append, hasher.update)
+    encoder = MultipartEncoder([("token", "t"), ("file", ("name", reader, "application/octet-stream"))])
+    expected_len = encoder.len
+    out = b""
+    while True:
+        piece = encoder.read(1000)
+        if not piece:
+            break
+        out += piece
+    assert len(out) == expected_len
+    assert DATA in out
+    assert sum(deltas) == len(DATA)
+    assert max(deltas) <= 1000  # never more than what one read asked for
+    expected = EtagHasher()
+    expected.update(DATA)
+    assert hasher.etag() == expected.etag()
+
+
+def test_read_exact():
+    fp = io.BytesIO(DATA)
+    assert read_exact(fp, 5, 10) == DATA[5:15]
+    with pytest.raises(LocalFileError):
+        read_exact(fp, len(DATA) - 5, 10)
+
+
+def test_serialized_progress_never_runs_concurrently():
+    active = [0]
+    overlaps = []
+    total = [0]
+
+    def callback(delta):
+        active[0] += 1
+        if active[0] > 1:
+            overlaps.append(1)
+        total[0] += delta
+        active[0] -= 1
+
+    report = serialized(callback)
+    threads = [threading.Thread(target=lambda: [report(1) for _ in range(2000)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert total[0] == 8000 and not overlaps
+    assert serialized(None) is None

@@ -1,0 +1,327 @@
+"""``Client``: every WCS call behind one object, with the official SDK's import path and method names.
+
+The client owns one :class:`~wcs.commons.http.HttpClient` (one keep-alive session, pool sized for
+``concurrency``) and reads its :class:`~wcs.commons.config.Config` at every call, so changing
+``cfg.overwrite`` affects the next upload, as in the official SDK. Credentials and hosts are checked
+when a call needs them: ``Client(Config())`` works, an upload without ``access_key`` raises
+``ConfigError``. Each method returns a :class:`~wcs.commons.http.Result`; options that the official
+SDK only took from the config can also be given per call as keyword arguments.
+"""
+
+import logging
+import os
+from typing import Any, BinaryIO, Dict, Iterator, Optional, Union
+
+from wcs.commons.auth import Auth
+from wcs.commons.config import Config
+from wcs.commons.errors import InvalidArgument
+from wcs.commons.http import HttpClient, Result
+from wcs.services.base import require
+from wcs.services.bucket import BucketManager
+from wcs.services.download import Downloader
+from wcs.services.fmgr import Fmgr
+from wcs.services.fops import PersistentFop
+from wcs.services.multipart import MultipartUploader, new_upload_id
+from wcs.services.streams import Progress
+from wcs.services.upload import FormUploader, PathLike, open_for_upload
+from wcs.services.wslive import WsLive
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+
+class Client:
+    """The WCS client (official ``wcs.services.client.Client``).
+
+    Args:
+        cfg: the settings; read at every call.
+        http: an HTTP client to share (default: one built from ``cfg`` and closed by :meth:`close`).
+    """
+
+    def __init__(self, cfg: Config, http: Optional[HttpClient] = None) -> None:
+        self.cfg = cfg
+        self._owns_http = http is None
+        self.http = http if http is not None else HttpClient.from_config(cfg)
+
+    def close(self) -> None:
+        """Close the connections (only those of an HTTP client this object created)."""
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "Client(put_url=%r, mgr_url=%r)" % (self.cfg.put_url, self.cfg.mgr_url)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def auth(self) -> Auth:
+        """The signer for the configured keys.
+
+        Raises:
+            ConfigError: ``access_key`` or ``secret_key`` is not set.
+        """
+        require(self.cfg, "access_key", "secret_key")
+        return Auth(self.cfg.access_key, self.cfg.secret_key)
+
+    def _service(self, cls, signed: bool = True):
+        if self._owns_http:
+            # Settings changed on the config after construction still apply.
+            self.http.timeout = float(self.cfg.connection_timeout)
+            self.http.verify = bool(self.cfg.isverify)
+            self.http.retries = int(self.cfg.connection_retries)
+        return cls(self.http, self.auth if signed else None, self.cfg)
+
+    @staticmethod
+    def new_upload_id() -> str:
+        """A fresh multipart upload id, to know it before :meth:`multipart_upload` starts."""
+        return new_upload_id()
+
+    # -- uploads --------------------------------------------------------------------------
+
+    def simple_upload(self, path: PathLike, bucket: str, key: str, *, progress: Optional[Progress] = None,
+                      overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                      deadline: Optional[int] = None) -> Result:
+        """Upload a file in one form request (streamed from disk).
+
+        Args:
+            progress: ``callable(bytes_delta)``.
+            overwrite: 1 to replace an existing key (default ``cfg.overwrite``).
+            mime_type: content type to store.
+            deadline: retention of the object in days (``cfg.deadline`` is the token lifetime).
+
+        Raises:
+            LocalFileError: ``path`` is missing or unreadable.
+            IntegrityError: the service's hash differs from the bytes sent.
+        """
+        return self._service(FormUploader).upload_file(path, bucket, key, progress=progress, overwrite=overwrite,
+                                                       mime_type=mime_type, deadline=deadline)
+
+    def stream_upload(self, stream_url: Union[str, BinaryIO], bucket: str, key: str, *,
+                      progress: Optional[Progress] = None, overwrite: Optional[int] = None,
+                      mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload what an http(s) URL serves (also accepts a local path or a binary file object).
+
+        The source is spooled to a temporary file while it is read, then uploaded as a file, so
+        memory stays flat and the upload can be retried. A source that cannot be fetched gives a
+        Result with its status (or -1) and uploads nothing.
+        """
+        return self._service(FormUploader).upload_stream(stream_url, bucket, key, progress=progress,
+                                                         overwrite=overwrite, mime_type=mime_type,
+                                                         deadline=deadline)
+
+    def multipart_upload(self, path: PathLike, bucket: str, key: str, upload_id: Optional[str] = None, *,
+                         progress: Optional[Progress] = None, overwrite: Optional[int] = None,
+                         mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload a file in blocks (``block_size``, ``bput_size``, ``concurrency`` from the config).
+
+        ``upload_id`` (default ``cfg.upload_id``): when a resume record exists for it the upload
+        resumes, skipping the blocks already stored; otherwise a fresh upload starts under that id
+        (a random one when none is given). The Result's ``upload_id`` is set either way; a failed
+        upload keeps its record so the same call resumes it.
+
+        Raises:
+            LocalFileError, InvalidArgument, ResumeError, IntegrityError: see
+            :meth:`wcs.services.multipart.MultipartUploader.upload`.
+        """
+        return self._service(MultipartUploader).upload(path, bucket, key, upload_id, progress=progress,
+                                                       overwrite=overwrite, mime_type=mime_type,
+                                                       deadline=deadline)
+
+    def smart_upload(self, path: PathLike, bucket: str, key: str, multi_size: int = 20, *,
+                     progress: Optional[Progress] = None, upload_id: Optional[str] = None,
+                     overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                     deadline: Optional[int] = None) -> Result:
+        """Multipart upload when the file is larger than ``multi_size`` MiB, else a form upload.
+
+        Unlike the official SDK, a failure is returned as a Result rather than raised.
+        """
+        try:
+            threshold = int(multi_size) * MiB
+        except (TypeError, ValueError):
+            raise InvalidArgument("invalid multi_size %r: a number of MiB" % (multi_size,)) from None
+        with open_for_upload(path) as fp:
+            size = os.fstat(fp.fileno()).st_size
+        options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
+                                       deadline=deadline)
+        if size > threshold:
+            return self.multipart_upload(path, bucket, key, upload_id, **options)
+        return self.simple_upload(path, bucket, key, **options)
+
+    # -- downloads (not in the official SDK) ------------------------------------------------
+
+    def download(self, url: str, path: PathLike, *, progress: Optional[Progress] = None,
+                 expected_hash: Optional[str] = None) -> Result:
+        """Stream ``url`` into ``path`` through a temporary file, verified by etag.
+
+        Returns:
+            ``Result(status, {"hash", "fsize", "path"}, headers)``; an error status or -1 leaves
+            ``path`` untouched.
+
+        Raises:
+            LocalFileError: the target cannot be written.
+            IntegrityError: the bytes do not match ``expected_hash`` or the ``ETag`` header.
+        """
+        return self._service(Downloader, signed=False).download(url, os.fspath(path), progress=progress,
+                                                                expected_hash=expected_hash)
+
+    def download_url(self, bucket: str, key: str) -> str:
+        """``<mgr_url>/<bucket>/<key>``: the download URL on the emulator.
+
+        On the real service, download from the bucket's bound domain (``http://<domain>/<key>``).
+        """
+        return self._service(Downloader, signed=False).download_url(bucket, key)
+
+    # -- resource management ------------------------------------------------------------
+
+    def list_buckets(self) -> Result:
+        """The account's buckets."""
+        return self._service(BucketManager).list_buckets()
+
+    def _list_args(self, prefix: Optional[str], marker: Optional[str], limit: Optional[int],
+                   mode: Optional[int]) -> Dict[str, Any]:
+        cfg = self.cfg
+        return dict(prefix=prefix or cfg.prefix or None, marker=marker or cfg.marker or None,
+                    limit=cfg.limit if limit is None else limit, mode=cfg.mode if mode is None else mode)
+
+    def bucket_list(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
+                    limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
+                    endtime: Any = None) -> Result:
+        """One page of objects (defaults for prefix, marker, limit and mode from the config).
+
+        Raises:
+            InvalidArgument: ``limit`` outside 1..1000 or ``mode`` not 0, 1 or 3.
+        """
+        return self._service(BucketManager).list_page(bucket, starttime=starttime, endtime=endtime,
+                                                      **self._list_args(prefix, marker, limit, mode))
+
+    def bucket_listAll(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
+                       limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
+                       endtime: Any = None) -> Result:
+        """Every page, merged: ``body["items"]`` (and ``commonPrefixes``) of the whole listing.
+
+        A failing page is returned as is. For large buckets prefer :meth:`iter_objects`.
+        """
+        return self._service(BucketManager).list_all(bucket, starttime=starttime, endtime=endtime,
+                                                     **self._list_args(prefix, marker, limit, mode))
+
+    def iter_objects(self, bucket: str, prefix: Optional[str] = None, mode: Optional[int] = None,
+                     starttime: Any = None, endtime: Any = None, limit: Optional[int] = None, *,
+                     marker: Optional[str] = None) -> Iterator[Dict[str, Any]]:
+        """Yield every object's item dict, page by page (one page in memory).
+
+        Raises:
+            InvalidArgument: bad ``limit`` or ``mode`` (when iteration starts).
+            ServiceError, NetworkError: a page failed.
+        """
+        return self._service(BucketManager).iter_objects(bucket, starttime=starttime, endtime=endtime,
+                                                         **self._list_args(prefix, marker, limit, mode))
+
+    def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
+                    storageType: Optional[str] = None) -> Result:
+        """Daily storage use of bucket(s) ``name`` (``b1|b2``) between two ``yyyy-mm-dd`` dates."""
+        return self._service(BucketManager).bucket_stat(name, startdate, enddate, isListDetails, storageType)
+
+    def bucket_statistics(self, name: str, stype: str, startdate: str, enddate: str,
+                          isListDetails: str = "false") -> Result:
+        """Usage statistics of type ``stype`` (e.g. ``uploadRequest``)."""
+        return self._service(BucketManager).bucket_statistics(name, stype, startdate, enddate, isListDetails)
+
+    def stat(self, bucket: str, key: str) -> Result:
+        """Object metadata (``fsize``, ``hash``, ``mimeType``, ``putTime``...)."""
+        return self._service(BucketManager).stat(bucket, key)
+
+    def delete(self, bucket: str, key: str) -> Result:
+        """Delete an object."""
+        return self._service(BucketManager).delete(bucket, key)
+
+    def move(self, srcbucket: str, srckey: str, dstbucket: str, dstkey: str = "") -> Result:
+        """Move an object; ``dstkey`` defaults to ``srckey``."""
+        return self._service(BucketManager).move(srcbucket, srckey, dstbucket, dstkey or srckey)
+
+    def copy(self, srcbucket: str, srckey: str, dstbucket: str, dstkey: str = "") -> Result:
+        """Copy an object; ``dstkey`` defaults to ``srckey``."""
+        return self._service(BucketManager).copy(srcbucket, srckey, dstbucket, dstkey or srckey)
+
+    def setdeadline(self, bucket: str, key: str, deadline: Union[int, str], *,
+                    relevance: Optional[int] = None) -> Result:
+        """Keep the object ``deadline`` days (``0``: delete soon, ``-1``: keep forever)."""
+        return self._service(BucketManager).setdeadline(bucket, key, deadline, relevance)
+
+    # -- fmgr jobs ------------------------------------------------------------------------
+
+    def _fmgr(self, operation: str, fops: str, notifyurl: Optional[str], separate: Any, force: Any) -> Result:
+        cfg = self.cfg
+        return self._service(Fmgr).submit(
+            operation, fops,
+            notifyurl=cfg.notifyurl if notifyurl is None else notifyurl,
+            force=cfg.force if force is None else force,
+            separate=cfg.separate if separate is None else separate)
+
+    def fmgr_move(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                  force: Any = None) -> Result:
+        """Asynchronous move job (``resource/<b64 entry>/bucket/<b64>[/key/<b64>]``, ``;``-separated)."""
+        return self._fmgr("move", fops, notifyurl, separate, force)
+
+    def fmgr_copy(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                  force: Any = None) -> Result:
+        """Asynchronous copy job (same op syntax as :meth:`fmgr_move`)."""
+        return self._fmgr("copy", fops, notifyurl, separate, force)
+
+    def fmgr_fetch(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                   force: Any = None) -> Result:
+        """Fetch URLs into a bucket (``fetchURL/<b64 url>/bucket/<b64>[/key/<b64>]``)."""
+        return self._fmgr("fetch", fops, notifyurl, separate, force)
+
+    def fmgr_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                    force: Any = None) -> Result:
+        """Asynchronous delete job (``bucket/<b64>/key/<b64>``)."""
+        return self._fmgr("delete", fops, notifyurl, separate, force)
+
+    def prefix_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                      force: Any = None) -> Result:
+        """Delete a "directory" (``bucket/<b64>/prefix/<b64>``)."""
+        return self._fmgr("deletePrefix", fops, notifyurl, separate, force)
+
+    def m3u8_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                    force: Any = None) -> Result:
+        """Delete an m3u8 playlist and its ts segments (``bucket/<b64>/key/<b64>[/deletets/1]``)."""
+        return self._fmgr("deletem3u8", fops, notifyurl, separate, force)
+
+    def fmgr_compress(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
+                      force: Any = None) -> Result:
+        """Zip objects into a new one (``bucket/<b64>/keys/<b64>|<b64>/saveas/<b64 entry>``)."""
+        return self._fmgr("compress", fops, notifyurl, separate, force)
+
+    def fmgr_status(self, persistentId: str) -> Result:
+        """State of an fmgr job (unsigned)."""
+        return self._service(Fmgr, signed=False).status(persistentId)
+
+    # -- persistent processing ------------------------------------------------------------
+
+    def ops_execute(self, fops: str, bucket: str, key: str, *, notifyurl: Optional[str] = None,
+                    separate: Any = None, force: Any = None) -> Result:
+        """Run processing ops (``;``-separated) on ``bucket:key``; answers ``{"persistentId": ...}``."""
+        cfg = self.cfg
+        return self._service(PersistentFop).execute(
+            fops, bucket, key,
+            force=cfg.force if force is None else force,
+            separate=cfg.separate if separate is None else separate,
+            notifyurl=cfg.notifyurl if notifyurl is None else notifyurl)
+
+    def ops_status(self, persistentId: str) -> Result:
+        """State of a processing job (unsigned)."""
+        return self._service(PersistentFop, signed=False).status(persistentId)
+
+    # -- live recording -------------------------------------------------------------------
+
+    def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
+                    start: Optional[int] = None, limit: Optional[int] = None) -> Result:
+        """Files a live channel recorded between two ``yyyyMMddHHmmss`` times."""
+        return self._service(WsLive).wslive_list(channelname, startTime, endTime, bucket, start, limit)

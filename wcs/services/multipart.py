@@ -1,0 +1,414 @@
+"""Multipart (block) upload: ``mkblk`` / ``bput`` per block, ``mkfile`` to assemble, resumable.
+
+The file is planned up front (:func:`plan_blocks`): blocks of ``block_size`` (a multiple of 4 MiB),
+each sent as chunks of ``bput_size``: the first with ``mkblk``, the rest with ``bput`` strictly in
+order. Blocks run on a thread pool of ``concurrency`` workers (0: one after the other in the calling
+thread); each worker opens the file itself and holds only the chunk it is sending, so memory is
+about ``concurrency * bput_size`` whatever the file size.
+
+Every chunk is checked as it is confirmed: the service's ``crc32`` must equal the local CRC-32 and
+its ``offset`` must be where the next chunk starts; a mismatch, or a ``701`` (the service lost the
+block context), restarts the block from ``mkblk`` (at most ``mkblk_retries`` times). The SHA-1 of
+each 4 MiB etag block is computed while the chunk is read, so the etag of the whole file is known
+when ``mkfile`` answers, without reading the file twice, and is compared with the ``hash`` it
+returns.
+
+After each confirmed block the resume record (:mod:`wcs.services.resume`) is rewritten atomically
+with the block's final ``ctx``; ``upload(..., upload_id=X)`` with an existing record skips those
+blocks. The record is removed once ``mkfile`` succeeds.
+"""
+
+import io
+import logging
+import os
+import secrets
+import string
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from wcs.commons.errors import InvalidArgument, ResumeError
+from wcs.commons.http import Result
+from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
+from wcs.services.base import Service
+from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
+from wcs.services.streams import ChunkReader, Progress, read_exact, serialized
+from wcs.services.upload import PathLike, open_for_upload, verify_hash
+
+log = logging.getLogger(__name__)
+
+UPLOAD_ID_CHARS = string.ascii_letters + string.digits
+UPLOAD_ID_LENGTH = 32
+
+# Statuses after which restarting a block from mkblk can help: the service lost or rejected the
+# block's context (701), or asks for the block again (412).
+RESTART_BLOCK_STATUS = frozenset({412, 701})
+
+
+def new_upload_id() -> str:
+    """A fresh upload id: 32 random letters and digits (the ``UploadBatch`` of the official SDK)."""
+    return "".join(secrets.choice(UPLOAD_ID_CHARS) for _ in range(UPLOAD_ID_LENGTH))
+
+
+def check_block_size(block_size: Any) -> int:
+    """``block_size`` as an int.
+
+    Raises:
+        InvalidArgument: not a positive multiple of 4 MiB (the etag is defined on 4 MiB blocks).
+    """
+    try:
+        value = int(block_size)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(block_size, bool) or value <= 0 or value % BLOCK_SIZE:
+        raise InvalidArgument("invalid block size %r: must be a positive multiple of 4 MiB (%d bytes)"
+                              % (block_size, BLOCK_SIZE))
+    return value
+
+
+def check_bput_size(bput_size: Any) -> int:
+    """``bput_size`` as a positive int.
+
+    Raises:
+        InvalidArgument: not a positive integer.
+    """
+    try:
+        value = int(bput_size)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(bput_size, bool) or value <= 0:
+        raise InvalidArgument("invalid bput size %r: must be a positive number of bytes" % (bput_size,))
+    return value
+
+
+@dataclass(frozen=True)
+class Block:
+    """Block ``index`` of a plan: ``size`` bytes of the file from ``offset``."""
+
+    index: int
+    offset: int
+    size: int
+
+    def chunks(self, bput_size: int) -> List[Tuple[int, int]]:
+        """``(offset_in_block, length)`` of each chunk, in the order they must be sent."""
+        return [(start, min(bput_size, self.size - start)) for start in range(0, self.size, bput_size)]
+
+
+def plan_blocks(size: int, block_size: int) -> List[Block]:
+    """The blocks of a ``size``-byte file; none for an empty file (``mkfile/0`` with no ctx stores it).
+
+    Raises:
+        InvalidArgument: ``size`` is negative or ``block_size`` not a positive multiple of 4 MiB.
+    """
+    block_size = check_block_size(block_size)
+    if size < 0:
+        raise InvalidArgument("invalid size %r" % (size,))
+    return [Block(i, offset, min(block_size, size - offset))
+            for i, offset in enumerate(range(0, size, block_size))]
+
+
+def file_etag(blocks: List[Block], records: Dict[int, BlockRecord]) -> str:
+    """The etag of the whole file from the SHA-1 of the 4 MiB etag blocks kept per upload block."""
+    digests = [bytes.fromhex(h) for block in blocks for h in records[block.index].sha1]
+    return etag_from_block_digests(digests)
+
+
+class _Tokens:
+    """Upload tokens for one upload, renewed at half their lifetime so long uploads never expire."""
+
+    def __init__(self, make: Callable[[], str], lifetime_s: float) -> None:
+        self._make = make
+        self._renew_after = max(float(lifetime_s) / 2, 1.0)
+        self._lock = threading.Lock()
+        self._token = ""
+        self._made = 0.0
+
+    def __call__(self) -> str:
+        with self._lock:
+            now = time.monotonic()
+            if not self._token or now - self._made > self._renew_after:
+                self._token = self._make()
+                self._made = now
+            return self._token
+
+
+Body = Union[bytes, ChunkReader]
+
+
+class BlockApi(Service):
+    """The three wire steps of a multipart upload, one request each (with the configured retries).
+
+    Args:
+        http, auth, cfg: as every service.
+        token: returns the upload token to send (``Authorization``).
+        upload_id: sent as ``UploadBatch`` on every step.
+    """
+
+    def __init__(self, http, auth, cfg, token: Callable[[], str], upload_id: str) -> None:
+        super().__init__(http, auth, cfg)
+        self.token = token
+        self.upload_id = check_upload_id(upload_id)
+
+    def _headers(self, content_type: str = "application/octet-stream") -> Dict[str, str]:
+        headers = {"Authorization": self.token(), "UploadBatch": self.upload_id, "Content-Type": content_type}
+        headers.update(self.traffic_headers())
+        return headers
+
+    def _send_chunk(self, url: str, body: Body, retries: int) -> Result:
+        reader = body if isinstance(body, ChunkReader) else ChunkReader(io.BytesIO(body), 0, len(body))
+
+        def factory():
+            reader.seek(0)
+            return reader, {}
+
+        return self.http.request("POST", url, headers=self._headers(), body=factory, retries=retries)
+
+    def mkblk(self, block_size: int, index: int, body: Body) -> Result:
+        """``POST /mkblk/<block_size>/<index>`` with the first chunk; answers ``ctx``, ``crc32``, ``offset``."""
+        url = "%s/mkblk/%d/%d" % (self.put_base(), block_size, index)
+        return self._send_chunk(url, body, int(self.cfg.mkblk_retries))
+
+    def bput(self, ctx: str, offset: int, body: Body) -> Result:
+        """``POST /bput/<ctx>/<offset>``: the chunk at ``offset`` of the block whose last ``ctx`` is given."""
+        url = "%s/bput/%s/%d" % (self.put_base(), ctx, offset)
+        return self._send_chunk(url, body, int(self.cfg.bput_retries))
+
+    def mkfile(self, size: int, ctxs: List[str], mime_type: Optional[str] = None,
+               deadline: Optional[int] = None) -> Result:
+        """``POST /mkfile/<size>`` with the final ``ctx`` of every block, in block order."""
+        url = "%s/mkfile/%d" % (self.put_base(), size)
+        headers = self._headers("text/plain;charset=UTF-8")
+        if mime_type:
+            headers["MimeType"] = mime_type
+        if deadline is not None:
+            headers["Deadline"] = str(int(deadline))
+        return self.http.request("POST", url, headers=headers, data=",".join(ctxs).encode("ascii"),
+                                 retries=int(self.cfg.mkfile_retries))
+
+
+class _BlockFailed(Exception):
+    """Internal: a block step got a non-success answer; carries the Result."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.code)
+        self.result = result
+
+
+class _Restart(Exception):
+    """Internal: the block must be sent again from mkblk; ``result`` is what to report if it cannot be."""
+
+    def __init__(self, message: str, result: Result) -> None:
+        super().__init__(message)
+        if result.ok:
+            # The step "succeeded" with a wrong answer: report it as the context error it amounts to.
+            result = Result(701, {"code": 701, "message": message}, result.headers, text=result.text)
+        self.result = result
+
+
+class MultipartUploader(Service):
+    """Uploads one file in blocks, resumably (the official ``MultipartUpload``)."""
+
+    def upload(self, path: PathLike, bucket: str, key: str, upload_id: Optional[str] = None, *,
+               progress: Optional[Progress] = None, overwrite: Optional[int] = None,
+               mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload ``path`` as ``bucket:key``; resume when a record exists for ``upload_id``.
+
+        Args:
+            upload_id: the upload to resume, or the id to give a fresh upload (default
+                ``cfg.upload_id``, else a new random id).
+            progress: called with byte deltas (negative when a block is resent); on resume, first
+                with the size of the blocks already uploaded. May be called from worker threads,
+                never concurrently.
+            overwrite, mime_type, deadline: as for a form upload.
+
+        Returns:
+            The mkfile Result (``upload_id`` set). On failure, the failing step's Result with
+            ``upload_id`` set and the record kept, so the same call with that id resumes.
+
+        Raises:
+            LocalFileError: the file cannot be read or changed while uploading.
+            InvalidArgument: bad block size, bput size or upload id.
+            ResumeError: the record for ``upload_id`` is corrupt or is not for this file as it is now.
+            IntegrityError: mkfile's hash differs from the etag of the bytes sent.
+        """
+        cfg = self.cfg
+        block_size = check_block_size(cfg.block_size)
+        bput_size = min(check_bput_size(cfg.bput_size), block_size)
+        upload_id = check_upload_id(upload_id or cfg.upload_id or new_upload_id())
+        with open_for_upload(path) as fp:
+            st = os.fstat(fp.fileno())
+        abspath = os.path.abspath(os.fspath(path))
+        size, mtime_ns = st.st_size, st.st_mtime_ns
+
+        store = RecordStore(cfg.tmp_record_folder, upload_id)
+        record = store.load()
+        plan = plan_blocks(size, block_size)
+        if record is None:
+            record = ResumeRecord(upload_id, abspath, size, mtime_ns, block_size, bput_size, bucket, key)
+            store.save(record)
+            log.info("multipart upload %s of %s (%d bytes, %d blocks) to %s:%s", upload_id, abspath, size,
+                     len(plan), bucket, key)
+        else:
+            record.check_matches(abspath, size, mtime_ns, block_size, bucket, key)
+            for block in plan:
+                done = record.blocks.get(block.index)
+                if done is not None and done.size != block.size:
+                    raise ResumeError("cannot resume upload %s: block %d has %d bytes, the record says %d"
+                                      % (upload_id, block.index, block.size, done.size))
+            log.info("resuming multipart upload %s: %d of %d blocks already uploaded", upload_id,
+                     len(record.blocks), len(plan))
+
+        tokens = _Tokens(lambda: self.upload_token(bucket, key, overwrite), cfg.deadline or 3600)
+        api = BlockApi(self.http, self.auth, cfg, tokens, upload_id)
+        report = serialized(progress)
+        if report is not None:
+            report(sum(record.blocks[b.index].size for b in plan if b.index in record.blocks))
+        todo = [block for block in plan if block.index not in record.blocks]
+
+        def on_block_done(done: BlockRecord) -> None:
+            record.blocks[done.index] = done
+            store.save(record)
+            log.debug("upload %s: block %d done (%d/%d)", upload_id, done.index, len(record.blocks), len(plan))
+
+        failure = self._run(todo, lambda block: self._send_block(api, abspath, block, bput_size, report),
+                            on_block_done, int(cfg.concurrency))
+        if failure is not None:
+            log.info("multipart upload %s stopped: %d; %d of %d blocks uploaded, resume with this upload id",
+                     upload_id, failure.code, len(record.blocks), len(plan))
+            return failure.with_upload_id(upload_id)
+
+        result = api.mkfile(size, [record.blocks[b.index].ctx for b in plan], mime_type, deadline)
+        result = result.with_upload_id(upload_id)
+        if result.ok or result.code == 579:
+            # 579: stored, only the callback failed. Either way the record has served its purpose.
+            store.remove()
+            log.info("multipart upload %s of %s:%s -> %d reqid=%s", upload_id, bucket, key, result.code,
+                     result.reqid)
+            return verify_hash(result, file_etag(plan, record.blocks), "multipart upload of %s:%s" % (bucket, key))
+        log.info("mkfile of upload %s failed: %d reqid=%s", upload_id, result.code, result.reqid)
+        return result
+
+    @staticmethod
+    def _run(todo: List[Block], send: Callable[[Block], BlockRecord],
+             on_done: Callable[[BlockRecord], None], concurrency: int) -> Optional[Result]:
+        """Send the blocks; record each success at once. The first failure Result, or None.
+
+        After a failure no new block starts; blocks in flight finish and are recorded. An exception
+        (local file error, a progress callback raising) propagates the same way, once the blocks
+        in flight are done.
+        """
+        failure: Optional[Result] = None
+        if concurrency <= 0:
+            for block in todo:
+                try:
+                    on_done(send(block))
+                except _BlockFailed as exc:
+                    return exc.result
+            return None
+
+        error: Optional[BaseException] = None
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wcs-block") as pool:
+            pending = iter(todo)
+            running: Dict[Future, Block] = {}
+
+            def refill() -> None:
+                while len(running) < concurrency and failure is None and error is None:
+                    block = next(pending, None)
+                    if block is None:
+                        return
+                    running[pool.submit(send, block)] = block
+
+            # Submit only as many blocks as there are workers: a failure stops the rest cleanly.
+            refill()
+            while running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    try:
+                        on_done(future.result())
+                    except _BlockFailed as exc:
+                        failure = failure or exc.result
+                    except BaseException as exc:
+                        error = error or exc
+                refill()
+        if error is not None:
+            raise error
+        return failure
+
+    def _send_block(self, api: BlockApi, path: str, block: Block, bput_size: int,
+                    report: Optional[Progress]) -> BlockRecord:
+        """Send one block chunk by chunk; restart it from mkblk when the service lost track of it."""
+        attempts = int(self.cfg.mkblk_retries) + 1
+        sent = [0]
+
+        def counted(delta: int) -> None:
+            sent[0] += delta
+            if report is not None:
+                report(delta)
+
+        with open(path, "rb") as fp:
+            for attempt in range(attempts):
+                try:
+                    return self._send_block_once(api, fp, block, bput_size, counted)
+                except _Restart as why:
+                    counted(-sent[0])
+                    if attempt + 1 == attempts:
+                        raise _BlockFailed(why.result) from None
+                    log.info("block %d of upload %s: %s; sending it again", block.index, api.upload_id, why)
+                    self.http.backoff.wait(attempt)
+                except BaseException:
+                    # The block is not done: take back what it reported, so progress means "stored".
+                    counted(-sent[0])
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _send_block_once(api: BlockApi, fp, block: Block, bput_size: int, counted: Progress) -> BlockRecord:
+        hasher = EtagHasher()
+        ctx = ""
+        for start, length in block.chunks(bput_size):
+            data = read_exact(fp, block.offset + start, length)
+            hasher.update(data)
+            reader = ChunkReader(io.BytesIO(data), 0, length, counted)
+            if start == 0:
+                result = api.mkblk(block.size, block.index, reader)
+            else:
+                result = api.bput(ctx, start, reader)
+            ctx = _check_chunk(result, data, start + length, block.index)
+        return BlockRecord(block.index, block.offset, block.size, ctx,
+                           [digest.hex() for digest in hasher.block_digests()])
+
+
+def _as_int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_chunk(result: Result, data: bytes, expected_offset: int, index: int) -> str:
+    """The ``ctx`` of a confirmed chunk.
+
+    Raises:
+        _Restart: the block must be resent (701/412, or the answer disagrees with what was sent).
+        _BlockFailed: any other failure (auth, missing bucket, no response after retries...).
+    """
+    if result.code in RESTART_BLOCK_STATUS:
+        raise _Restart("HTTP %d: %s" % (result.code, result.message), result)
+    if not result.ok:
+        raise _BlockFailed(result)
+    body = result.body if isinstance(result.body, dict) else {}
+    ctx = body.get("ctx")
+    if not isinstance(ctx, str) or not ctx:
+        raise _Restart("block %d: the answer has no ctx (reqid %s)" % (index, result.reqid), result)
+    if "crc32" in body:
+        remote, local = _as_int(body["crc32"]), crc32(data)
+        if remote is None or remote & 0xFFFFFFFF != local:
+            raise _Restart("block %d: crc32 mismatch, service %r, local %d (reqid %s)"
+                           % (index, body["crc32"], local, result.reqid), result)
+    if "offset" in body and _as_int(body["offset"]) != expected_offset:
+        raise _Restart("block %d: the service is at offset %r, expected %d (reqid %s)"
+                       % (index, body["offset"], expected_offset, result.reqid), result)
+    return ctx

@@ -1,0 +1,134 @@
+"""File-like views used as request bodies: bounded, rewindable, reporting progress as they are read.
+
+A :class:`ChunkReader` is what requests (or the multipart form encoder) reads a body from. It never
+holds more than what one ``read()`` asks for, reports every byte it hands out to a progress
+callback, lets an observer (a hasher) see the bytes on the way, and on ``seek(0)`` takes back the
+progress it reported so a retried request does not count twice.
+"""
+
+import io
+import threading
+from typing import BinaryIO, Callable, Optional
+
+from wcs.commons.errors import LocalFileError
+
+Progress = Callable[[int], None]
+
+
+def serialized(progress: Optional[Progress]) -> Optional[Progress]:
+    """``progress`` behind a lock: blocks run in threads, the caller's callback need not be thread-safe."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def report(delta: int) -> None:
+        if delta:
+            with lock:
+                progress(delta)
+
+    return report
+
+
+class ChunkReader:
+    """A read-only view of ``length`` bytes of ``fp`` starting at ``offset``.
+
+    Args:
+        fp: a seekable binary file (the view seeks it before every read, so one file object must not
+            be shared between threads).
+        offset: where the view starts in ``fp``.
+        length: bytes in the view.
+        progress: called with the number of bytes handed out by each ``read``; with a negative
+            number when ``seek`` rewinds over bytes already reported.
+        observer: called with every block of bytes handed out, in order (e.g. a hasher's
+            ``update``). It is not called again for bytes re-read after a rewind: rewinding is only
+            allowed back to the start, and the owner resets its observer then (see ``on_rewind``).
+        on_rewind: called when the view is rewound to the start after bytes were read.
+
+    Raises (from ``read``):
+        LocalFileError: the file ended before ``length`` bytes (it shrank while being sent).
+    """
+
+    def __init__(self, fp: BinaryIO, offset: int, length: int, progress: Optional[Progress] = None,
+                 observer: Optional[Callable[[bytes], None]] = None,
+                 on_rewind: Optional[Callable[[], None]] = None) -> None:
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length must not be negative")
+        self._fp = fp
+        self._offset = offset
+        self._length = length
+        self._pos = 0
+        self._progress = progress
+        self._observer = observer
+        self._on_rewind = on_rewind
+
+    def __len__(self) -> int:
+        # The bytes still to read: what the form encoder expects (requests subtracts ``tell()``
+        # itself, so bodies are handed to requests at position 0). No ``fileno()`` on purpose:
+        # the encoder would then size the whole file instead of this view.
+        return self._length - self._pos
+
+    @property
+    def len(self) -> int:
+        return len(self)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        remaining = self._length - self._pos
+        if size is None or size < 0 or size > remaining:
+            size = remaining
+        if size == 0:
+            return b""
+        self._fp.seek(self._offset + self._pos)
+        data = self._fp.read(size)
+        if not data:
+            raise LocalFileError("file ended %d bytes early (was it truncated while uploading?)" % remaining)
+        self._pos += len(data)
+        if self._observer is not None:
+            self._observer(data)
+        if self._progress is not None:
+            self._progress(len(data))
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence == io.SEEK_END:
+            offset += self._length
+        if offset == self._pos:
+            return self._pos
+        if offset != 0:
+            # Only a full rewind keeps the observer's view of the bytes consistent.
+            raise io.UnsupportedOperation("a ChunkReader can only be rewound to its start")
+        if self._progress is not None and self._pos:
+            self._progress(-self._pos)
+        self._pos = 0
+        if self._on_rewind is not None:
+            self._on_rewind()
+        return 0
+
+
+def read_exact(fp: BinaryIO, offset: int, length: int) -> bytes:
+    """``length`` bytes of ``fp`` at ``offset``.
+
+    Raises:
+        LocalFileError: the file is shorter than expected (changed since it was planned).
+    """
+    fp.seek(offset)
+    data = fp.read(length)
+    if len(data) != length:
+        raise LocalFileError("expected %d bytes at offset %d, the file has %d (did it change?)"
+                             % (length, offset, len(data)))
+    return data

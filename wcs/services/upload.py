@@ -1,0 +1,209 @@
+"""Form ("simple") upload to ``/file/upload`` and upload from a stream URL.
+
+The form body is produced by ``requests_toolbelt``'s streaming ``MultipartEncoder`` reading the file
+through a :class:`~wcs.services.streams.ChunkReader`, so memory stays flat whatever the size. The
+same reader feeds an incremental etag hasher: the hash the service answers is checked against the
+bytes actually sent, with no second pass over the file. A retried attempt starts a new encoder on
+the rewound file (the reader takes back the progress it reported and the hasher starts over).
+
+``stream_upload`` choice: the source URL (or file-like object) is streamed into an anonymous
+temporary file (bounded memory), then uploaded like a file. Spooling gives the form a length
+(WCS needs ``Content-Length``; chunked form uploads are not documented) and makes the upload
+retryable from the start, which a one-shot network stream is not. The cost is disk space for the
+object in the system temporary directory.
+"""
+
+import logging
+import os
+import re
+import tempfile
+from typing import Any, BinaryIO, Dict, Optional, Union
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import requests
+from requests_toolbelt import MultipartEncoder
+
+from wcs.commons.errors import IntegrityError, InvalidArgument, LocalFileError, NetworkError
+from wcs.commons.http import Result, no_response
+from wcs.commons.util import EtagHasher
+from wcs.services.base import Service
+from wcs.services.streams import ChunkReader, Progress
+
+log = logging.getLogger(__name__)
+
+SPOOL_READ_SIZE = 1024 * 1024
+_ERROR_TEXT_LIMIT = 64 * 1024
+_URL_RE = re.compile(r"^https?://", re.IGNORECASE)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def open_for_upload(path: PathLike) -> BinaryIO:
+    """Open a regular file for reading.
+
+    Raises:
+        LocalFileError: missing, a directory, or unreadable.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise LocalFileError("%s is a directory, not a file" % path)
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise LocalFileError("no such file: %s" % path) from None
+    except OSError as exc:
+        raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+
+
+def answered_hash(result: Result) -> Optional[str]:
+    """The etag the service reports for an upload: ``hash`` of the body, or of a 303's ``Location`` query."""
+    if isinstance(result.body, dict):
+        value = result.body.get("hash")
+        return value if isinstance(value, str) and value else None
+    if result.code == 303 and isinstance(result.body, str):
+        value = dict(parse_qsl(urlsplit(result.body).query)).get("hash")
+        return value or None
+    return None
+
+
+def verify_hash(result: Result, local: str, what: str) -> Result:
+    """``result`` when the service's hash (if any) equals ``local``.
+
+    Raises:
+        IntegrityError: the hashes differ (``.result`` holds the service's answer).
+    """
+    remote = answered_hash(result)
+    if result.ok and remote is not None and remote != local:
+        exc = IntegrityError("%s: the service stored hash %s but the bytes sent hash to %s (reqid %s)"
+                             % (what, remote, local, result.reqid))
+        exc.result = result  # type: ignore[attr-defined]
+        raise exc
+    return result
+
+
+class FormUploader(Service):
+    """``POST /file/upload`` of a file or stream (the official ``SimpleUpload``/``StreamUpload``)."""
+
+    def upload_file(self, path: PathLike, bucket: str, key: str, *, progress: Optional[Progress] = None,
+                    overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                    deadline: Optional[int] = None) -> Result:
+        """Upload the file at ``path`` as ``bucket:key`` in one form request.
+
+        Args:
+            progress: called with the number of bytes sent (negative when a retry rewinds).
+            overwrite: 1 to replace an existing object (default: ``cfg.overwrite``).
+            mime_type: content type to store.
+            deadline: retention in days of the stored object (not the token lifetime).
+
+        Raises:
+            LocalFileError: the file cannot be read (or shrinks while being sent).
+            IntegrityError: the service's hash differs from the hash of the bytes sent.
+        """
+        with open_for_upload(path) as fp:
+            size = os.fstat(fp.fileno()).st_size
+            return self.upload_fileobj(fp, size, bucket, key, progress=progress, overwrite=overwrite,
+                                       mime_type=mime_type, deadline=deadline)
+
+    def upload_fileobj(self, fp: BinaryIO, size: int, bucket: str, key: str, *,
+                       progress: Optional[Progress] = None, overwrite: Optional[int] = None,
+                       mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload ``size`` bytes of a seekable binary file from its start (see :meth:`upload_file`)."""
+        url = self.put_base() + "/file/upload"
+        token = self.upload_token(bucket, key, overwrite)
+        fields: Dict[str, Any] = {"token": token, "key": key}
+        if mime_type:
+            fields["mimeType"] = mime_type
+        if deadline is not None:
+            fields["deadline"] = str(int(deadline))
+        state = {"hasher": EtagHasher()}
+
+        def restart_hash() -> None:
+            state["hasher"] = EtagHasher()
+
+        reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
+
+        def body():
+            reader.seek(0)
+            file_field = (quote(key), reader, mime_type or "application/octet-stream")
+            encoder = MultipartEncoder(list(fields.items()) + [("file", file_field)])
+            return encoder, {"Content-Type": encoder.content_type}
+
+        # A 303 (returnUrl) is the answer itself: following it would GET the caller's web page.
+        result = self.http.request("POST", url, headers=self.traffic_headers(), body=body,
+                                   allow_redirects=False)
+        log.debug("upload %s:%s (%d bytes) -> %d reqid=%s", bucket, key, size, result.code, result.reqid)
+        hasher = state["hasher"]
+        if hasher.size == size:
+            verify_hash(result, hasher.etag(), "upload of %s:%s" % (bucket, key))
+        return result
+
+    def upload_stream(self, source: Union[str, BinaryIO], bucket: str, key: str, *,
+                      progress: Optional[Progress] = None, overwrite: Optional[int] = None,
+                      mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload what ``source`` yields: an http(s) URL, a local path, or a binary file-like object.
+
+        A URL or a file-like object is spooled to a temporary file first (see the module
+        docstring). If the URL cannot be fetched, the result carries the source's status (or -1)
+        and a message, and nothing is uploaded.
+
+        Raises:
+            InvalidArgument: ``source`` is none of the above.
+            LocalFileError: a local path cannot be read.
+        """
+        options = dict(progress=progress, overwrite=overwrite, mime_type=mime_type, deadline=deadline)
+        if isinstance(source, str) and _URL_RE.match(source):
+            with tempfile.TemporaryFile(prefix="wcs-stream-") as spool:
+                failure = self._spool_url(source, spool)
+                if failure is not None:
+                    return failure
+                return self.upload_fileobj(spool, spool.tell(), bucket, key, **options)
+        if isinstance(source, (str, os.PathLike)):
+            return self.upload_file(source, bucket, key, **options)
+        if hasattr(source, "read"):
+            with tempfile.TemporaryFile(prefix="wcs-stream-") as spool:
+                _copy_stream(source, spool)
+                return self.upload_fileobj(spool, spool.tell(), bucket, key, **options)
+        raise InvalidArgument("stream_upload needs an http(s) URL, a path or a binary file object, got %r"
+                              % (type(source).__name__,))
+
+    def _spool_url(self, url: str, spool: BinaryIO) -> Optional[Result]:
+        """Copy the body of ``GET url`` into ``spool``; a Result describing the failure, or None."""
+        attempts = int(self.cfg.connection_retries) + 1
+        for attempt in range(attempts):
+            spool.seek(0)
+            spool.truncate()
+            try:
+                resp = self.http.stream("GET", url)
+            except NetworkError as exc:
+                return no_response(exc.__cause__ or exc)
+            with resp:
+                if resp.status_code != 200:
+                    text = resp.raw.read(_ERROR_TEXT_LIMIT, decode_content=True).decode("utf-8", "replace")
+                    log.info("stream source %s answered %d", url, resp.status_code)
+                    return Result(resp.status_code,
+                                  {"message": "cannot fetch the source URL: HTTP %d" % resp.status_code},
+                                  resp.headers, text=text)
+                try:
+                    for data in resp.iter_content(SPOOL_READ_SIZE):
+                        spool.write(data)
+                except (requests.RequestException, OSError) as exc:
+                    if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
+                        raise LocalFileError("cannot write the temporary copy: %s" % exc) from exc
+                    log.info("reading %s failed (%s); attempt %d/%d", url, exc, attempt + 1, attempts)
+                    if attempt + 1 == attempts:
+                        return no_response(exc)
+                    self.http.backoff.wait(attempt)
+                    continue
+            return None
+        return None  # pragma: no cover - the loop always returns
+
+
+def _copy_stream(source: BinaryIO, spool: BinaryIO) -> None:
+    while True:
+        data = source.read(SPOOL_READ_SIZE)
+        if not data:
+            return
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidArgument("stream_upload needs a binary stream (read() returned %s)"
+                                  % type(data).__name__)
+        spool.write(data)
