@@ -1,0 +1,105 @@
+"""``wcs-emulator``: run the emulator in the foreground until SIGINT or SIGTERM.
+
+The first line on stdout (flushed) is ``WCS emulator listening on http://HOST:PORT`` (``https`` with TLS);
+tools read the port from it when started with ``--port 0``. ``--write-config`` is written before that line
+appears. Request logs go to stderr only with ``--verbose``.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+from wcs.emulator.faults import parse_faults
+from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
+
+
+def default_data_dir() -> str:
+    """``$XDG_DATA_HOME/wcs-emulator``, defaulting to ``~/.local/share/wcs-emulator``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "wcs-emulator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wcs-emulator",
+        description="Local emulator of Wangsu / CDNetworks Cloud Storage (upload, management and download "
+                    "APIs on one origin).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help="port to listen on; 0 picks a free one (default %d)" % DEFAULT_PORT)
+    parser.add_argument("--data-dir", default=None,
+                        help="metadata and objects, kept across restarts (default %s)" % default_data_dir())
+    parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, help="accepted access key")
+    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="accepted secret key")
+    parser.add_argument("--bucket", action="append", default=[], metavar="NAME",
+                        help="create this bucket (repeatable; buckets persist in the data dir)")
+    parser.add_argument("--write-config", metavar="PATH",
+                        help="write a .wcscfg (mode 0600) pointing at this emulator")
+    parser.add_argument("--faults", metavar="SPEC",
+                        help="inject faults: comma list of ENDPOINT:KIND:RATE, ENDPOINT in upload, mkblk, bput, "
+                             "mkfile, mgr, download, *; KIND in 500, 503, reset, slow; RATE in 0..1")
+    parser.add_argument("--fault-seed", type=int, default=None, metavar="N",
+                        help="seed for reproducible fault injection")
+    parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
+    parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        for name in args.bucket:
+            validate_bucket_name(name)
+        faults = parse_faults(args.faults)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must lie in 0..65535")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # signal() only works there
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
+                        access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
+                        faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    try:
+        try:
+            emulator.start()
+        except OSError as exc:
+            print("wcs-emulator: %s" % exc, file=sys.stderr)
+            return 1
+        try:
+            if args.write_config:
+                emulator.write_config(args.write_config)
+            print("WCS emulator listening on %s" % emulator.url, flush=True)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            emulator.stop()
+    except OSError as exc:
+        print("wcs-emulator: %s" % exc, file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,768 @@
+"""Request handlers: one method per route endpoint, each taking a werkzeug ``Request``.
+
+Handlers check tokens, translate wire encodings (URL-safe Base64 entries, ``k=v&`` bodies, ctx values)
+and call :mod:`wcs.emulator.state` / :mod:`wcs.emulator.jobs`. They raise
+:class:`~wcs.emulator.errors.ApiError` for every failure; the app in :mod:`wcs.emulator.server` turns it
+into the JSON error body. Bodies are streamed: form uploads are parsed by werkzeug's multipart parser
+straight into a spool file that is hashed as it is written, blocks are copied in bounded chunks, and
+downloads are served from the file, so memory does not grow with object size.
+
+[INFERRED] behaviour (see also the package docstring):
+
+* Form key resolution: scope key > form ``key`` > ``saveKey`` (magic variables substituted) > the file
+  part's filename (percent-decoded, as py3 quotes it). A form ``key``, ``Key`` header or ``/key/`` segment
+  that contradicts a ``bucket:key`` scope is refused with 401 ``Bucket Access Denied``.
+* mimeType: form field / ``MimeType`` header > guess from the key's extension > the file part's
+  Content-Type unless generic > ``application/octet-stream``.
+* Magic variables that are unknown or have no value become the empty string; values are inserted raw.
+* Upload callbacks POST the substituted ``callbackBody`` as ``application/x-www-form-urlencoded`` with
+  ``Authorization: AK:sign(callbackUrl + "\\n" + body)``; the callback's 200 reply is relayed as is.
+* ``persistentOps`` of a put policy run with ``force=1`` (the input was just written).
+* Retention (form ``deadline``, ``Deadline`` header, ``/setdeadline``) counts days from the time of the
+  call; 0 expires at once, -1 (setdeadline only) removes the expiry.
+* ``/bucket/stat`` reports, for every day of the range, the bucket's current size (an approximation:
+  no history is kept). ``/wslive/list`` interprets its times as UTC.
+"""
+
+import hashlib
+import hmac
+import json
+import mimetypes
+import os
+import re
+import threading
+import time
+import zlib
+from datetime import date, datetime, timedelta, timezone
+from email.utils import formatdate
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import quote, unquote, urlsplit
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.wrappers import Request, Response
+
+from wcs.commons.auth import callback_signature
+from wcs.commons.util import EtagHasher, urlsafe_base64_decode, urlsafe_base64_encode
+from wcs.emulator import outbound
+from wcs.emulator.errors import (
+    BUCKET_ACCESS_DENIED,
+    BUCKET_NOT_FOUND,
+    FILE_EXISTS,
+    FILE_NOT_FOUND,
+    ApiError,
+    status_line,
+)
+from wcs.emulator.jobs import FMGR_OPS, JobManager, m3u8_segments
+from wcs.emulator.state import DAY_MS, ObjectInfo, Store, now_ms, validate_key
+from wcs.emulator.verify import split_scope, verify_manager_token, verify_upload_token
+
+MAX_MGR_BODY = 16 * 1024 * 1024
+"""Management bodies are small ``k=v`` strings; anything bigger is refused rather than buffered."""
+MAX_FORM_FIELD = 16 * 1024 * 1024
+"""Bound on the in-memory (non-file) parts of a form upload."""
+MAX_CTX_LIST = 32 * 1024 * 1024
+CHUNK = 256 * 1024
+
+_MAGIC = re.compile(r"\$\(([^)]*)\)")
+_CTX = re.compile(r"^([0-9a-f]{32})-([0-9]+)-([0-9a-f]{20})$")
+_GENERIC_TYPES = ("", "application/octet-stream", "text/plain")
+
+
+def json_response(obj: Any, code: int = 200) -> Response:
+    body = json.dumps(obj).encode("utf-8")
+    return Response(body, status=status_line(code), content_type="application/json")
+
+
+def parse_kv(body: bytes) -> Dict[str, str]:
+    """``k=v&k=v`` split on ``&`` only and on the first ``=``, whatever the Content-Type (ref 1.4)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "request body is not UTF-8") from None
+    result = {}
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        # Base64 never contains '%'; a '%' means a client form-encoded the value (e.g. '=' as %3D).
+        result[name.strip()] = unquote(value) if "%" in value else value
+    return result
+
+
+def b64_text(value: Optional[str], what: str) -> str:
+    if value is None or value == "":
+        raise ApiError(400, "%s is required" % what)
+    try:
+        return urlsafe_base64_decode(value).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "%s is not URL-safe Base64 of UTF-8 text" % what) from None
+
+
+def decode_entry(value: str) -> Tuple[str, str]:
+    """EncodeEntryURI -> ``(bucket, key)``."""
+    text = b64_text(value, "EncodedEntryURI")
+    bucket, sep, key = text.partition(":")
+    if not sep or not bucket or not key:
+        raise ApiError(400, "EncodedEntryURI must encode bucket:key")
+    return bucket, key
+
+
+def guess_mime(key: str, explicit: Optional[str] = None, part_type: Optional[str] = None) -> str:
+    if explicit:
+        return explicit
+    guessed = mimetypes.guess_type(key)[0]
+    if guessed:
+        return guessed
+    part_type = (part_type or "").split(";")[0].strip().lower()
+    if part_type not in _GENERIC_TYPES:
+        return part_type
+    return "application/octet-stream"
+
+
+def substitute(template: str, variables: Dict[str, str]) -> str:
+    return _MAGIC.sub(lambda m: str(variables.get(m.group(1).strip(), "")), template)
+
+
+def retention(days_text: Optional[str], what: str) -> Optional[int]:
+    """Expiry (epoch ms) for a retention of ``days_text`` days from now; None when not given."""
+    if days_text is None or str(days_text).strip() == "":
+        return None
+    try:
+        days = int(str(days_text).strip())
+    except ValueError:
+        raise ApiError(400, "%s must be a whole number of days" % what) from None
+    if days < 0:
+        raise ApiError(400, "%s must not be negative" % what)
+    return now_ms() + days * DAY_MS
+
+
+class _Spool:
+    """File-like target for werkzeug's multipart parser: writes to disk and hashes on the way."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fp = open(path, "w+b")
+        self.hasher = EtagHasher()
+
+    def write(self, data: bytes) -> int:
+        self.hasher.update(data)
+        return self._fp.write(data)
+
+    def seek(self, *args: int) -> int:
+        return self._fp.seek(*args)
+
+    def tell(self) -> int:
+        return self._fp.tell()
+
+    def read(self, *args: int) -> bytes:
+        return self._fp.read(*args)
+
+    def flush(self) -> None:
+        self._fp.flush()
+
+    def close(self) -> None:
+        self._fp.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._fp.closed
+
+    def discard(self) -> None:
+        self._fp.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+class Handlers:
+    """The endpoints of one emulator, bound to its store, jobs, keys and base URL."""
+
+    def __init__(self, store: Store, jobs: JobManager, access_key: str, secret_key: str,
+                 base_url: Callable[[], str], on_mkblk: Optional[Callable[[Optional[str], int, int], None]]
+                 = None) -> None:
+        self.store = store
+        self.jobs = jobs
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.base_url = base_url
+        self.on_mkblk = on_mkblk or (lambda batch, order, size: None)
+        self._block_locks = [threading.Lock() for _ in range(64)]
+
+    # -- shared pieces ------------------------------------------------------------------------------
+
+    def _upload_policy(self, token: Optional[str]) -> Dict[str, Any]:
+        return verify_upload_token(token, self.access_key, self.secret_key)
+
+    def _mgr_body(self, request: Request) -> Tuple[bytes, Dict[str, str]]:
+        """Check the management token over the raw target and body; returns the body and its pairs."""
+        body = request.stream.read(MAX_MGR_BODY + 1) if request.method == "POST" else b""
+        if len(body) > MAX_MGR_BODY:
+            raise ApiError(413, "request body too large")
+        raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or request.full_path
+        raw = raw.encode("latin-1").decode("utf-8", "replace")
+        if "://" in raw.split("?", 1)[0]:  # absolute-form request target
+            parts = urlsplit(raw)
+            raw = parts.path + ("?" + parts.query if parts.query else "")
+        path, _, query = raw.partition("?")
+        verify_manager_token(request.headers.get("Authorization"), self.access_key, self.secret_key,
+                             path, query, body)
+        return body, parse_kv(body) if body else {}
+
+    def url_of(self, bucket: str, key: str) -> str:
+        return "%s/%s/%s" % (self.base_url(), quote(bucket, safe=""), quote(key, safe="/"))
+
+    def _resolve_key(self, scope_key: Optional[str], explicit: Optional[str]) -> Optional[str]:
+        if scope_key is not None:
+            if explicit and explicit != scope_key:
+                raise ApiError(401, "%s: key %r is outside the token scope" % (BUCKET_ACCESS_DENIED, explicit))
+            return scope_key
+        return explicit or None
+
+    def _variables(self, request: Request, info: ObjectInfo, fname: str, custom: Dict[str, str],
+                   started: float, persistent_id: str = "") -> Dict[str, str]:
+        variables = {
+            "bucket": info.bucket, "key": info.key, "fname": fname, "hash": info.hash, "etag": info.hash,
+            "fsize": str(info.fsize), "mimeType": info.mime_type, "ip": request.remote_addr or "",
+            "url": urlsafe_base64_encode(self.url_of(info.bucket, info.key)),
+            "costTime": str(int((time.monotonic() - started) * 1000)), "persistentId": persistent_id,
+        }
+        variables.update(custom)
+        return variables
+
+    def _after_upload(self, policy: Dict[str, Any], info: ObjectInfo) -> str:
+        ops = policy.get("persistentOps")
+        if not ops:
+            return ""
+        notify = policy.get("persistentNotifyUrl") or None
+        return self.jobs.submit_fops(info, [op for op in str(ops).split(";") if op], notify, True,
+                                     bool(policy.get("separate")))
+
+    def _callback(self, policy: Dict[str, Any], variables: Dict[str, str]) -> Response:
+        url = str(policy["callbackUrl"])
+        body = substitute(str(policy.get("callbackBody") or ""), variables).encode("utf-8")
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Authorization": callback_signature(self.access_key, self.secret_key, url, body)}
+        try:
+            _, data, content_type = outbound.post(url, body, headers)
+        except outbound.OutboundError as exc:
+            # The object is stored; 579 tells the client exactly that (reference 3.3).
+            raise ApiError(579, "callback failed: %s" % exc) from None
+        return Response(data, status=status_line(200), content_type=content_type or "application/json")
+
+    # -- form upload --------------------------------------------------------------------------------
+
+    def upload(self, request: Request) -> Response:
+        started = time.monotonic()
+        if request.mimetype != "multipart/form-data":
+            raise ApiError(400, "Content-Type must be multipart/form-data")
+        spools: List[_Spool] = []
+
+        def factory(total_content_length: Optional[int] = None, content_type: Optional[str] = None,
+                    filename: Optional[str] = None, content_length: Optional[int] = None) -> _Spool:
+            spool = _Spool(self.store.new_temp_path())
+            spools.append(spool)
+            return spool
+
+        try:
+            try:
+                parser = FormDataParser(stream_factory=factory, max_form_memory_size=MAX_FORM_FIELD,
+                                        silent=False)
+                _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
+                                              request.mimetype_params)
+            except RequestEntityTooLarge:
+                raise ApiError(413, "a non-file form field is too large") from None
+            except ValueError as exc:
+                raise ApiError(400, "malformed multipart body: %s" % exc) from None
+            policy = self._upload_policy(form.get("token"))
+            return_url = policy.get("returnUrl")
+            try:
+                return self._form_upload(request, form, files, policy, started)
+            except ApiError as exc:
+                if not return_url:
+                    raise
+                sep = "&" if "?" in return_url else "?"
+                location = "%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message))
+                return Response(b"", status=status_line(303), headers={"Location": location})
+        finally:
+            for spool in spools:
+                spool.discard()
+
+    def _form_upload(self, request: Request, form: Any, files: Any, policy: Dict[str, Any],
+                     started: float) -> Response:
+        bucket, scope_key = split_scope(policy)
+        if not self.store.bucket_exists(bucket):
+            raise ApiError(631, BUCKET_NOT_FOUND)
+        upload = files.get("file")
+        temp_text = None
+        if upload is not None:
+            spool = upload.stream
+            fname = upload.filename or ""
+            part_type = upload.content_type
+        elif "file" in form:
+            # A file part sent without a filename arrives as a text field (bounded by MAX_FORM_FIELD).
+            spool = _Spool(self.store.new_temp_path())
+            temp_text = spool
+            spool.write(form["file"].encode("utf-8"))
+            fname, part_type = "", None
+        else:
+            raise ApiError(400, "form field 'file' is required")
+        try:
+            spool.flush()
+            custom = {name: value for name, value in form.items() if name.startswith("x:")}
+            key = self._resolve_key(scope_key, form.get("key"))
+            if key is None and policy.get("saveKey"):
+                key = substitute(str(policy["saveKey"]), dict(custom, bucket=bucket, fname=fname,
+                                                              hash=spool.hasher.etag(),
+                                                              etag=spool.hasher.etag()))
+            if key is None:
+                key = unquote(fname)
+            if not key:
+                raise ApiError(400, "no key: give it in the token scope, the key field or saveKey")
+            validate_key(key)
+            size = spool.hasher.size
+            limit = policy.get("fsizeLimit") or 0
+            if limit > 0 and size > limit:
+                raise ApiError(401, "fsizeLimit exceeded: %d > %d bytes" % (size, limit))
+            expires_at = retention(form.get("deadline"), "deadline")
+            mime = guess_mime(key, form.get("mimeType"), part_type)
+            spool.close()
+            info = self.store.put_file(bucket, key, spool.path, size, spool.hasher.etag(), mime,
+                                       expires_at, overwrite=bool(policy.get("overwrite", 0)))
+        finally:
+            if temp_text is not None:
+                temp_text.discard()
+        persistent_id = self._after_upload(policy, info)
+        variables = self._variables(request, info, fname, custom, started, persistent_id)
+        if policy.get("callbackUrl"):
+            return self._callback(policy, variables)
+        tail = "hash=" + info.hash
+        returned = substitute(str(policy["returnBody"]), variables) + "&" + tail \
+            if policy.get("returnBody") else tail
+        if policy.get("returnUrl"):
+            url = str(policy["returnUrl"])
+            location = url + ("&" if "?" in url else "?") + returned
+            return Response(b"", status=status_line(303), headers={"Location": location})
+        return Response(urlsafe_base64_encode(returned), status=status_line(200), content_type="text/plain")
+
+    # -- multipart upload ---------------------------------------------------------------------------
+
+    def _ctx(self, block_id: str, offset: int) -> str:
+        mac = hmac.new(self.store.secret, ("%s-%d" % (block_id, offset)).encode(), hashlib.sha256)
+        return "%s-%d-%s" % (block_id, offset, mac.hexdigest()[:20])
+
+    def _parse_ctx(self, ctx: str) -> Tuple[str, int]:
+        match = _CTX.match(ctx.strip())
+        if not match or not hmac.compare_digest(self._ctx(match.group(1), int(match.group(2))),
+                                                ctx.strip()):
+            raise ApiError(701, "ctx invalid")
+        return match.group(1), int(match.group(2))
+
+    def _lock_for(self, block_id: str) -> Any:
+        return self._block_locks[int(block_id[:4], 16) % len(self._block_locks)]
+
+    def _chunk_policy(self, request: Request) -> Dict[str, Any]:
+        policy = self._upload_policy(request.headers.get("Authorization"))
+        bucket, _ = split_scope(policy)
+        if not self.store.bucket_exists(bucket):
+            raise ApiError(631, BUCKET_NOT_FOUND)
+        return policy
+
+    def _receive(self, request: Request, path: str, offset: int, room: int) -> Tuple[int, str, int]:
+        """Write the request body at ``offset`` of a block file; at most ``room`` bytes fit.
+
+        The file is first cut back to ``offset``, so a retried chunk replaces its earlier copy.
+        """
+        md5 = hashlib.md5()
+        crc = 0
+        received = 0
+        with open(path, "r+b") as fp:
+            fp.truncate(offset)
+            fp.seek(offset)
+            while True:
+                data = request.stream.read(CHUNK)
+                if not data:
+                    break
+                received += len(data)
+                if received > room:
+                    fp.truncate(offset)
+                    raise ApiError(701, "chunk runs past the end of the block")
+                md5.update(data)
+                crc = zlib.crc32(data, crc)
+                fp.write(data)
+        return received, md5.hexdigest(), crc & 0xFFFFFFFF
+
+    def mkblk(self, request: Request, block_size: int, block_order: int = 0) -> Response:
+        self._chunk_policy(request)
+        if block_size <= 0:
+            raise ApiError(400, "block size must be positive")
+        batch = request.headers.get("UploadBatch")
+        block = self.store.new_block(batch, block_size, block_order)
+        with self._lock_for(block.id):
+            try:
+                received, md5, crc = self._receive(request, block.path, 0, block_size)
+            except ApiError:
+                self.store.drop_blocks([block.id])
+                raise ApiError(400, "first chunk is larger than the block size") from None
+            self.store.set_block_received(block.id, received)
+        self.on_mkblk(batch, block_order, block_size)
+        return json_response({"ctx": self._ctx(block.id, received), "checksum": md5, "crc32": crc,
+                              "offset": received})
+
+    def bput(self, request: Request, ctx: str, offset: int) -> Response:
+        self._chunk_policy(request)
+        block_id, ctx_offset = self._parse_ctx(ctx)
+        if ctx_offset != offset:
+            raise ApiError(701, "offset %d does not match the ctx (%d)" % (offset, ctx_offset))
+        with self._lock_for(block_id):
+            block = self.store.get_block(block_id)
+            if block is None:
+                raise ApiError(701, "ctx invalid: block unknown or already merged")
+            try:
+                on_disk = os.path.getsize(block.path)
+            except OSError:
+                raise ApiError(701, "ctx invalid: block data missing") from None
+            if on_disk < offset or block.received < offset:
+                raise ApiError(701, "ctx is ahead of the block data")
+            received, md5, crc = self._receive(request, block.path, offset, block.size - offset)
+            self.store.set_block_received(block_id, offset + received)
+        return json_response({"ctx": self._ctx(block_id, offset + received), "checksum": md5, "crc32": crc,
+                              "offset": offset + received})
+
+    def mkfile(self, request: Request, fsize: int, rest: str = "") -> Response:
+        started = time.monotonic()
+        policy = self._chunk_policy(request)
+        bucket, scope_key = split_scope(policy)
+        segments = [s for s in rest.split("/") if s]
+        params: Dict[str, str] = {}
+        custom: Dict[str, str] = {}
+        for i in range(0, len(segments) - 1, 2):
+            name, value = segments[i], segments[i + 1]
+            if name.startswith("x:"):
+                custom[name] = b64_text(value, name)
+            else:
+                params[name] = value
+        header_key = request.headers.get("Key")
+        explicit = b64_text(header_key, "Key header") if header_key else None
+        path_key = b64_text(params["key"], "/key/") if "key" in params else None
+        if scope_key is not None and path_key and path_key != scope_key:
+            raise ApiError(401, "%s: key %r is outside the token scope" % (BUCKET_ACCESS_DENIED, path_key))
+        key = self._resolve_key(scope_key, explicit or path_key)
+        if not key:
+            raise ApiError(400, "no key: give it in the token scope or the Key header")
+        validate_key(key)
+        overwrite = bool(policy.get("overwrite", 0))
+        if not overwrite and self.store.exists(bucket, key):
+            raise ApiError(406, FILE_EXISTS)
+        limit = policy.get("fsizeLimit") or 0
+        if limit > 0 and fsize > limit:
+            raise ApiError(401, "fsizeLimit exceeded: %d > %d bytes" % (fsize, limit))
+        body = request.stream.read(MAX_CTX_LIST + 1)
+        if len(body) > MAX_CTX_LIST:
+            raise ApiError(400, "ctx list too long")
+        ctxs = [c.strip() for c in body.decode("ascii", "replace").split(",") if c.strip()]
+        blocks = []
+        for ctx in ctxs:
+            block_id, offset = self._parse_ctx(ctx)
+            block = self.store.get_block(block_id)
+            if block is None:
+                raise ApiError(701, "ctx invalid: block unknown or already merged")
+            if offset != block.size or block.received < block.size:
+                raise ApiError(412, "block %d is incomplete (%d of %d bytes)" % (block.order, offset, block.size))
+            blocks.append(block)
+        total = sum(block.size for block in blocks)
+        if total != fsize:
+            raise ApiError(412, "blocks hold %d bytes but the file size is %d" % (total, fsize))
+        mime = guess_mime(key, request.headers.get("MimeType") or (
+            b64_text(params["mimeType"], "/mimeType/") if "mimeType" in params else None))
+        expires_at = retention(request.headers.get("Deadline"), "Deadline header")
+        temp = self.store.new_temp_path()
+        hasher = EtagHasher()
+        try:
+            with open(temp, "wb") as out:
+                for block in blocks:
+                    try:
+                        with open(block.path, "rb") as src:
+                            left = block.size
+                            while left:
+                                data = src.read(min(CHUNK * 4, left))
+                                if not data:
+                                    raise ApiError(412, "block %d data is short" % block.order)
+                                left -= len(data)
+                                hasher.update(data)
+                                out.write(data)
+                    except FileNotFoundError:
+                        raise ApiError(701, "ctx invalid: block already merged") from None
+            info = self.store.put_file(bucket, key, temp, fsize, hasher.etag(), mime, expires_at,
+                                       overwrite=overwrite)
+        finally:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+        self.store.drop_blocks([block.id for block in blocks])
+        fname = b64_text(params["fname"], "/fname/") if "fname" in params else key
+        persistent_id = self._after_upload(policy, info)
+        variables = self._variables(request, info, fname, custom, started, persistent_id)
+        if policy.get("callbackUrl"):
+            return self._callback(policy, variables)
+        reply: Dict[str, Any] = {"hash": info.hash, "key": info.key}
+        if policy.get("returnBody"):
+            for pair in substitute(str(policy["returnBody"]), variables).split("&"):
+                if pair:
+                    name, _, value = pair.partition("=")
+                    reply[name] = value
+        return json_response(reply)
+
+    # -- resource management ------------------------------------------------------------------------
+
+    @staticmethod
+    def _stat_body(info: ObjectInfo) -> Dict[str, Any]:
+        return {"result": True, "code": 200, "name": info.key, "message": "OK", "fsize": info.fsize,
+                "hash": info.hash, "mimeType": info.mime_type, "putTime": info.put_time,
+                "expirationDate": info.expiration_date, "storageClass": "Standard"}
+
+    def stat(self, request: Request, entry: str) -> Response:
+        self._mgr_body(request)
+        bucket, key = decode_entry(entry)
+        return json_response(self._stat_body(self.store.require(bucket, key)))
+
+    def delete(self, request: Request, entry: str) -> Response:
+        self._mgr_body(request)
+        bucket, key = decode_entry(entry)
+        self.store.require_bucket(bucket)
+        if not self.store.delete(bucket, key):
+            raise ApiError(404, FILE_NOT_FOUND)
+        return json_response({"code": 200, "message": "OK"})
+
+    def _copy(self, request: Request, src: str, dst: str, move: bool) -> Response:
+        self._mgr_body(request)
+        src_bucket, src_key = decode_entry(src)
+        dst_bucket, dst_key = decode_entry(dst)
+        self.store.copy(src_bucket, src_key, dst_bucket, dst_key, overwrite=True, move=move)
+        return json_response({"code": 200, "message": "OK"})
+
+    def move(self, request: Request, src: str, dst: str) -> Response:
+        return self._copy(request, src, dst, move=True)
+
+    def copy(self, request: Request, src: str, dst: str) -> Response:
+        return self._copy(request, src, dst, move=False)
+
+    def setdeadline(self, request: Request) -> Response:
+        _, form = self._mgr_body(request)
+        bucket = b64_text(form.get("bucket"), "bucket")
+        key = b64_text(form.get("key"), "key")
+        days_text = form.get("deadline", form.get("deleteAfterDays"))
+        try:
+            days = int(days_text)
+        except (TypeError, ValueError):
+            raise ApiError(400, "deadline must be a whole number of days (-1 keeps forever)") from None
+        if days < -1:
+            raise ApiError(400, "deadline must be -1 or more")
+        info = self.store.require(bucket, key)
+        expires_at = None if days == -1 else now_ms() + days * DAY_MS
+        self.store.set_expiry(bucket, key, expires_at)
+        if key.endswith(".m3u8") and form.get("relevance", "1") != "0":
+            for ts_key in m3u8_segments(info):
+                self.store.set_expiry(bucket, ts_key, expires_at)
+        return json_response({"code": 200, "message": "OK"})
+
+    @staticmethod
+    def _int_arg(args: Any, name: str, low: Optional[int] = None, high: Optional[int] = None
+                 ) -> Optional[int]:
+        value = args.get(name, "")
+        if value == "":
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise ApiError(400, "%s must be an integer" % name) from None
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ApiError(400, "%s must lie in %s..%s" % (name, low, high))
+        return number
+
+    def list(self, request: Request) -> Response:
+        self._mgr_body(request)
+        args = request.args
+        bucket = args.get("bucket", "")
+        if not bucket:
+            raise ApiError(400, "bucket is required")
+        limit = self._int_arg(args, "limit", 1, 1000) or 1000
+        mode = self._int_arg(args, "mode", 0, 1)
+        prefix = b64_text(args["prefix"], "prefix") if args.get("prefix") else ""
+        start_time = self._int_arg(args, "startTime", 0)
+        end_time = self._int_arg(args, "endTime", 0)
+        self.store.require_bucket(bucket)
+        items, common, marker = self.store.list_objects(bucket, prefix, args.get("marker", ""), limit, mode,
+                                                        start_time, end_time)
+        return json_response({
+            "marker": marker, "commonPrefixes": common,
+            "items": [{"key": i.key, "putTime": i.put_time, "hash": i.hash, "fsize": str(i.fsize),
+                       "mimeType": i.mime_type, "expirationDate": i.expiration_date,
+                       "storageClass": "Standard"} for i in items]})
+
+    def bucket_list(self, request: Request) -> Response:
+        self._mgr_body(request)
+        return json_response({"code": 200, "message": "OK",
+                              "buckets": [{"name": name} for name in self.store.buckets()]})
+
+    @staticmethod
+    def _date_arg(args: Any, name: str) -> date:
+        try:
+            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+        except ValueError:
+            raise ApiError(400, "%s must be yyyy-mm-dd" % name) from None
+
+    def bucket_stat(self, request: Request) -> Response:
+        self._mgr_body(request)
+        args = request.args
+        names = [n for n in b64_text(args.get("name"), "name").split("|") if n]
+        start, end = self._date_arg(args, "startdate"), self._date_arg(args, "enddate")
+        if end < start:
+            raise ApiError(400, "enddate is before startdate")
+        if (end - start).days > 184:
+            raise ApiError(400, "the date range must not exceed 6 months")
+        storage_type = args.get("storageType", "")
+        if storage_type not in ("", "Standard", "InfrequentAccess", "Archive"):
+            raise ApiError(400, "storageType must be Standard, InfrequentAccess or Archive")
+        result = []
+        for name in names:
+            self.store.require_bucket(name)
+            # Everything the emulator stores is Standard; no history is kept, so every day shows the
+            # current size.
+            size = self.store.bucket_size(name) if storage_type in ("", "Standard") else 0
+            days = (end - start).days + 1
+            result.append({"name": name, "detail": [
+                {"data_time": (start + timedelta(days=i)).isoformat(), "storage": "%.3f" % (size / 1048576.0)}
+                for i in range(days)]})
+        return json_response({"code": 200, "message": "OK", "buckets": result})
+
+    def bucket_statistics(self, request: Request) -> Response:
+        self._mgr_body(request)
+        return json_response({"code": 200, "message": "OK", "buckets": []})
+
+    def prefetch(self, request: Request, param: str) -> Response:
+        self._mgr_body(request)
+        bucket = b64_text(param, "param").split(":", 1)[0]
+        self.store.require_bucket(bucket)
+        raise ApiError(404, "Bucket Not Binding Mirror")
+
+    def wslive_list(self, request: Request) -> Response:
+        self._mgr_body(request)
+        args = request.args
+        for name in ("channelname", "startTime", "endTime", "bucket"):
+            if not args.get(name):
+                raise ApiError(400, "%s is required" % name)
+        times = []
+        for name in ("startTime", "endTime"):
+            try:
+                moment = datetime.strptime(args[name], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+            except ValueError:
+                raise ApiError(400, "%s must be yyyyMMddHHmmss" % name) from None
+            times.append(int(moment.timestamp() * 1000))
+        start = self._int_arg(args, "start", 1) or 1
+        limit = self._int_arg(args, "limit", 0)
+        bucket = args["bucket"]
+        self.store.require_bucket(bucket)
+        found = [info for info in self.store.keys_under(bucket, args["channelname"])
+                 if times[0] <= info.put_time <= times[1] + 999]
+        page = found[start - 1:] if limit is None else found[start - 1:start - 1 + limit]
+        return json_response({"code": 200, "message": "OK", "total": len(found), "items": [
+            {"key": i.key, "fsize": i.fsize, "putTime": i.put_time, "hash": i.hash, "mimeType": i.mime_type}
+            for i in page]})
+
+    # -- async processing ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _flag(form: Dict[str, str], name: str) -> bool:
+        value = form.get(name, "0").strip() or "0"
+        if value not in ("0", "1"):
+            raise ApiError(400, "%s must be 0 or 1" % name)
+        return value == "1"
+
+    def fmgr(self, request: Request, op: str) -> Response:
+        _, form = self._mgr_body(request)
+        if op not in FMGR_OPS:
+            raise ApiError(400, "unknown fmgr operation %r" % op)
+        ops = [item for item in form.get("fops", "").split(";") if item.strip()]
+        if not ops:
+            raise ApiError(400, "fops is required")
+        notify = b64_text(form["notifyURL"], "notifyURL") if form.get("notifyURL") else None
+        job_id = self.jobs.submit_fmgr(op, ops, notify, self._flag(form, "force"), self._flag(form, "separate"))
+        return json_response({"persistentId": job_id})
+
+    def fops(self, request: Request) -> Response:
+        _, form = self._mgr_body(request)
+        bucket = b64_text(form.get("bucket"), "bucket")
+        key = b64_text(form.get("key"), "key")
+        ops = [item for item in b64_text(form.get("fops"), "fops").split(";") if item.strip()]
+        if not ops:
+            raise ApiError(400, "fops is required")
+        notify = b64_text(form["notifyURL"], "notifyURL") if form.get("notifyURL") else None
+        source = self.store.require(bucket, key)
+        job_id = self.jobs.submit_fops(source, ops, notify, self._flag(form, "force"),
+                                       self._flag(form, "separate"))
+        return json_response({"persistentId": job_id})
+
+    def status(self, request: Request) -> Response:
+        job_id = request.args.get("persistentId", "")
+        if not job_id:
+            raise ApiError(400, "persistentId is required")
+        status = self.jobs.status(job_id)
+        if status is None:
+            raise ApiError(404, "persistentId Not Found")
+        return json_response(status)
+
+    # -- download -----------------------------------------------------------------------------------
+
+    def download(self, request: Request, bucket: str, key: str) -> Response:
+        op = request.args.get("op")
+        if op:
+            raise ApiError(400, "op=%s is not supported by the emulator" % op)
+        self.store.require_bucket(bucket)
+        info = self.store.get(bucket, key)
+        if info is None:
+            raise ApiError(404, FILE_NOT_FOUND)
+        try:
+            fp = open(info.path, "rb")
+        except FileNotFoundError:  # deleted between lookup and open
+            raise ApiError(404, FILE_NOT_FOUND) from None
+        etag = '"%s"' % info.hash
+        headers = {"ETag": etag, "Accept-Ranges": "bytes",
+                   "Last-Modified": _http_date(info.put_time)}
+        if request.headers.get("If-None-Match") == etag:
+            fp.close()
+            return Response(b"", status=status_line(304), headers=headers)
+        start, stop, code = 0, info.fsize, 200
+        if request.range is not None and len(request.range.ranges) == 1:
+            span = request.range.range_for_length(info.fsize)
+            if span is None:
+                fp.close()
+                response = json_response({"code": 416, "message": "Range Not Satisfiable",
+                                          "error": "Range Not Satisfiable"}, 416)
+                response.headers["Content-Range"] = "bytes */%d" % info.fsize
+                return response
+            start, stop = span
+            code = 206
+            headers["Content-Range"] = "bytes %d-%d/%d" % (start, stop - 1, info.fsize)
+        headers["Content-Length"] = str(stop - start)
+        response = Response(_file_range(fp, start, stop), status=status_line(code), headers=headers,
+                            content_type=info.mime_type, direct_passthrough=True)
+        response.call_on_close(fp.close)
+        return response
+
+
+def _file_range(fp: Any, start: int, stop: int) -> Iterator[bytes]:
+    fp.seek(start)
+    left = stop - start
+    while left > 0:
+        data = fp.read(min(CHUNK, left))
+        if not data:
+            break
+        left -= len(data)
+        yield data
+
+
+def _http_date(ms: int) -> str:
+    return formatdate(ms / 1000.0, usegmt=True)

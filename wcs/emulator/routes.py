@@ -1,0 +1,56 @@
+"""The route table: every WCS path on one origin, mapped to a :class:`~wcs.emulator.handlers.Handlers` method.
+
+Upload and management paths never collide (reference 1.1), and downloads live at ``/<bucket>/<key>``, so
+a bucket may not be named like the first segment of an API path (:data:`RESERVED_BUCKET_NAMES`).
+:data:`CATEGORY` maps each endpoint to the name used by fault rules and request counters.
+"""
+
+from werkzeug.routing import Map, Rule
+
+RESERVED_BUCKET_NAMES = frozenset((
+    "file", "mkblk", "bput", "mkfile", "stat", "delete", "move", "copy", "setdeadline", "list", "bucket",
+    "fmgr", "fops", "status", "wslive", "append", "prefetch",
+))
+
+CATEGORY = {
+    "upload": "upload",
+    "mkblk": "mkblk",
+    "bput": "bput",
+    "mkfile": "mkfile",
+    "download": "download",
+}
+"""Endpoint -> counter / fault category; every endpoint not listed here is ``mgr``."""
+
+
+def category(endpoint: str) -> str:
+    return CATEGORY.get(endpoint, "mgr")
+
+
+def build_map() -> Map:
+    """A fresh werkzeug ``Map`` of the emulator's routes."""
+    rules = [
+        Rule("/file/upload", endpoint="upload", methods=["POST"]),
+        Rule("/mkblk/<int:block_size>", endpoint="mkblk", methods=["POST"]),
+        Rule("/mkblk/<int:block_size>/<int:block_order>", endpoint="mkblk", methods=["POST"]),
+        Rule("/bput/<ctx>/<int:offset>", endpoint="bput", methods=["POST"]),
+        Rule("/mkfile/<int:fsize>", endpoint="mkfile", methods=["POST"]),
+        Rule("/mkfile/<int:fsize>/<path:rest>", endpoint="mkfile", methods=["POST"]),
+        Rule("/stat/<entry>", endpoint="stat", methods=["GET", "POST"]),
+        Rule("/delete/<entry>", endpoint="delete", methods=["POST"]),
+        Rule("/move/<src>/<dst>", endpoint="move", methods=["POST"]),
+        Rule("/copy/<src>/<dst>", endpoint="copy", methods=["POST"]),
+        Rule("/setdeadline", endpoint="setdeadline", methods=["POST"]),
+        Rule("/list", endpoint="list", methods=["GET", "POST"]),
+        Rule("/bucket/list", endpoint="bucket_list", methods=["GET"]),
+        Rule("/bucket/stat", endpoint="bucket_stat", methods=["GET"]),
+        Rule("/bucket/statistics", endpoint="bucket_statistics", methods=["GET"]),
+        Rule("/prefetch/<param>", endpoint="prefetch", methods=["POST"]),
+        Rule("/fmgr/status", endpoint="status", methods=["GET"]),
+        Rule("/fmgr/<op>", endpoint="fmgr", methods=["POST"]),
+        Rule("/fops", endpoint="fops", methods=["POST"]),
+        Rule("/status/get/prefop", endpoint="status", methods=["GET"]),
+        Rule("/wslive/list", endpoint="wslive_list", methods=["GET"]),
+        Rule("/<bucket>/<path:key>", endpoint="download", methods=["GET", "HEAD"]),
+    ]
+    # Keys may contain '//' and must not be redirected to a "canonical" URL.
+    return Map(rules, strict_slashes=False, merge_slashes=False)

@@ -1,0 +1,478 @@
+"""Emulator state without HTTP: buckets and metadata in sqlite, object bytes as files.
+
+Layout of a data dir::
+
+    meta.sqlite3          buckets, objects, multipart blocks, async jobs, settings (WAL journal)
+    objects/<ab>/<id>     one immutable file per stored object; a new upload gets a new id
+    blocks/<id>           bytes received so far for one multipart (mkblk/bput) block
+    tmp/                  spools of uploads in flight; emptied at start
+
+Consistency rules: bytes are written to ``tmp/`` first, ``os.replace``d into ``objects/`` and only then is
+the metadata row committed, so a reader never sees a row without its complete file. Files are never
+modified in place, so a download that opened an old version keeps reading it while the key is
+overwritten. One sqlite connection serialised by a lock is plenty for an emulator and sidesteps
+``SQLITE_BUSY`` between threads. At start the store removes spools, object files that no row points to
+(a crash between rename and commit) and blocks older than :data:`BLOCK_TTL_MS`.
+"""
+
+import base64
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from wcs.emulator.errors import BUCKET_NOT_FOUND, FILE_EXISTS, FILE_NOT_FOUND, ApiError
+
+DAY_MS = 86400 * 1000
+BLOCK_TTL_MS = 30 * DAY_MS
+"""Unmerged multipart blocks are purged after this long (the service says "roughly monthly")."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, fsize INTEGER NOT NULL, hash TEXT NOT NULL,
+    mime TEXT NOT NULL, put_time INTEGER NOT NULL, expires_at INTEGER, file_id TEXT NOT NULL,
+    PRIMARY KEY (bucket, key));
+CREATE TABLE IF NOT EXISTS blocks (
+    id TEXT PRIMARY KEY, batch TEXT, size INTEGER NOT NULL, ord INTEGER NOT NULL,
+    received INTEGER NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL);
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def format_expiration(expires_at: Optional[int]) -> str:
+    """``expirationDate`` text. [INFERRED] the format is undocumented: UTC ISO 8601, empty when none."""
+    if expires_at is None:
+        return ""
+    return datetime.fromtimestamp(expires_at / 1000.0, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validate_key(key: str) -> None:
+    """Object key rules of the reference (1.3); raises a 400 ApiError."""
+    if not key:
+        raise ApiError(400, "key is empty")
+    if len(key.encode("utf-8")) > 1000:
+        raise ApiError(400, "key is longer than 1000 bytes")
+    if key.startswith("/") or key.endswith("/"):
+        raise ApiError(400, "key must not start or end with '/'")
+    if "/../" in key or "/./" in key or key.startswith(("../", "./")) or key in ("..", "."):
+        raise ApiError(400, "key must not contain '/../' or '/./'")
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    bucket: str
+    key: str
+    fsize: int
+    hash: str
+    mime_type: str
+    put_time: int
+    expires_at: Optional[int]
+    path: str
+
+    @property
+    def expiration_date(self) -> str:
+        return format_expiration(self.expires_at)
+
+
+@dataclass(frozen=True)
+class Block:
+    id: str
+    batch: Optional[str]
+    size: int
+    order: int
+    received: int
+    path: str
+
+
+def _encode_marker(kind: str, name: str) -> str:
+    # Markers travel unescaped in query strings and signatures: only [A-Za-z0-9_=-] is safe.
+    return base64.urlsafe_b64encode(("%s:%s" % (kind, name)).encode("utf-8")).decode("ascii")
+
+
+def _decode_marker(marker: str) -> Tuple[str, str]:
+    try:
+        text = base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)).decode("utf-8")
+        kind, name = text.split(":", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Invalid Marker") from None
+    if kind not in ("f", "d"):
+        raise ApiError(400, "Invalid Marker")
+    return kind, name
+
+
+class Store:
+    """All durable state of one emulator instance, rooted at ``data_dir``."""
+
+    def __init__(self, data_dir: str) -> None:
+        self.data_dir = os.path.abspath(data_dir)
+        self.objects_dir = os.path.join(self.data_dir, "objects")
+        self.blocks_dir = os.path.join(self.data_dir, "blocks")
+        self.tmp_dir = os.path.join(self.data_dir, "tmp")
+        for path in (self.data_dir, self.objects_dir, self.blocks_dir, self.tmp_dir):
+            os.makedirs(path, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(os.path.join(self.data_dir, "meta.sqlite3"), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+        self.secret = self._load_secret()
+        self._recover()
+
+    # -- housekeeping -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _load_secret(self) -> bytes:
+        # Persisted so that multipart ctx values stay valid across restarts (resumable uploads).
+        row = self._db.execute("SELECT value FROM settings WHERE name='secret'").fetchone()
+        if row:
+            return bytes.fromhex(row[0])
+        value = secrets.token_bytes(32)
+        with self._db:
+            self._db.execute("INSERT INTO settings VALUES ('secret', ?)", (value.hex(),))
+        return value
+
+    def _recover(self) -> None:
+        for name in os.listdir(self.tmp_dir):
+            _unlink(os.path.join(self.tmp_dir, name))
+        known = {row[0] for row in self._db.execute("SELECT file_id FROM objects")}
+        for sub in os.listdir(self.objects_dir):
+            subdir = os.path.join(self.objects_dir, sub)
+            if not os.path.isdir(subdir):
+                continue
+            for name in os.listdir(subdir):
+                if name not in known:
+                    _unlink(os.path.join(subdir, name))
+        cutoff = now_ms() - BLOCK_TTL_MS
+        stale = [row[0] for row in self._db.execute("SELECT id FROM blocks WHERE created < ?", (cutoff,))]
+        self.drop_blocks(stale)
+        live = {row[0] for row in self._db.execute("SELECT id FROM blocks")}
+        for name in os.listdir(self.blocks_dir):
+            if name not in live:
+                _unlink(os.path.join(self.blocks_dir, name))
+        self.purge_expired()
+
+    def new_temp_path(self, suffix: str = ".part") -> str:
+        """A fresh path under ``tmp/`` (same filesystem as ``objects/``, so ``os.replace`` is atomic)."""
+        return os.path.join(self.tmp_dir, uuid.uuid4().hex + suffix)
+
+    def _object_path(self, file_id: str) -> str:
+        return os.path.join(self.objects_dir, file_id[:2], file_id)
+
+    # -- buckets ------------------------------------------------------------------------------------
+
+    def create_bucket(self, name: str) -> bool:
+        """Create bucket ``name``; False when it already existed."""
+        with self._lock, self._db:
+            cur = self._db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (name, now_ms()))
+            return cur.rowcount == 1
+
+    def bucket_exists(self, name: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is not None
+
+    def require_bucket(self, name: str, code: int = 404) -> None:
+        if not self.bucket_exists(name):
+            raise ApiError(code, BUCKET_NOT_FOUND)
+
+    def buckets(self) -> List[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM buckets ORDER BY name")]
+
+    def bucket_size(self, name: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(fsize), 0) FROM objects WHERE bucket=? AND "
+                "(expires_at IS NULL OR expires_at > ?)", (name, now_ms())).fetchone()
+            return int(row[0])
+
+    # -- objects ------------------------------------------------------------------------------------
+
+    def _info(self, row: tuple) -> ObjectInfo:
+        bucket, key, fsize, hash_, mime, put_time, expires_at, file_id = row
+        return ObjectInfo(bucket, key, fsize, hash_, mime, put_time, expires_at, self._object_path(file_id))
+
+    _COLUMNS = "bucket, key, fsize, hash, mime, put_time, expires_at, file_id"
+
+    def _row(self, bucket: str, key: str) -> Optional[tuple]:
+        return self._db.execute("SELECT %s FROM objects WHERE bucket=? AND key=?" % self._COLUMNS,
+                                (bucket, key)).fetchone()
+
+    def get(self, bucket: str, key: str) -> Optional[ObjectInfo]:
+        """The live object at ``bucket``/``key``; an expired one is deleted on sight and reported missing."""
+        with self._lock:
+            row = self._row(bucket, key)
+            if row is None:
+                return None
+            if row[6] is not None and row[6] <= now_ms():
+                self._delete_row(bucket, key, row[7])
+                return None
+            return self._info(row)
+
+    def require(self, bucket: str, key: str) -> ObjectInfo:
+        """Like :meth:`get` but raises the management API's 404 errors."""
+        self.require_bucket(bucket)
+        info = self.get(bucket, key)
+        if info is None:
+            raise ApiError(404, FILE_NOT_FOUND)
+        return info
+
+    def _delete_row(self, bucket: str, key: str, file_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+        _unlink(self._object_path(file_id))
+
+    def put_file(self, bucket: str, key: str, temp_path: str, fsize: int, etag: str, mime_type: str,
+                 expires_at: Optional[int] = None, overwrite: bool = True,
+                 put_time: Optional[int] = None) -> ObjectInfo:
+        """Move the complete file ``temp_path`` into place as ``bucket``/``key`` and commit its row.
+
+        Raises:
+            ApiError: 406 when the key holds a live object and ``overwrite`` is false (``temp_path`` is
+                left for the caller to remove).
+        """
+        file_id = uuid.uuid4().hex
+        final = self._object_path(file_id)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        with self._lock:
+            now = now_ms()
+            old = self._row(bucket, key)
+            if old is not None and not overwrite and (old[6] is None or old[6] > now):
+                raise ApiError(406, FILE_EXISTS)
+            os.replace(temp_path, final)
+            try:
+                with self._db:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (bucket, key, fsize, etag, mime_type, put_time or now, expires_at, file_id))
+            except BaseException:
+                _unlink(final)
+                raise
+        if old is not None:
+            _unlink(self._object_path(old[7]))
+        return ObjectInfo(bucket, key, fsize, etag, mime_type, put_time or now, expires_at, final)
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return self.get(bucket, key) is not None
+
+    def delete(self, bucket: str, key: str) -> bool:
+        """Delete one object; False when there was none."""
+        with self._lock:
+            row = self._row(bucket, key)
+            if row is None:
+                return False
+            self._delete_row(bucket, key, row[7])
+            return row[6] is None or row[6] > now_ms()
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
+             overwrite: bool = True, move: bool = False) -> ObjectInfo:
+        """Copy (or move) one object; the destination is replaced unless ``overwrite`` is false (406)."""
+        src = self.require(src_bucket, src_key)
+        self.require_bucket(dst_bucket)
+        if (src_bucket, src_key) == (dst_bucket, dst_key):
+            return src
+        if move:
+            with self._lock:
+                src = self.require(src_bucket, src_key)
+                old = self._row(dst_bucket, dst_key)
+                if old is not None and not overwrite and (old[6] is None or old[6] > now_ms()):
+                    raise ApiError(406, FILE_EXISTS)
+                with self._db:
+                    self._db.execute("DELETE FROM objects WHERE bucket=? AND key=?", (dst_bucket, dst_key))
+                    self._db.execute("UPDATE objects SET bucket=?, key=? WHERE bucket=? AND key=?",
+                                     (dst_bucket, dst_key, src_bucket, src_key))
+            if old is not None:
+                _unlink(self._object_path(old[7]))
+            return self.require(dst_bucket, dst_key)
+        temp = self.new_temp_path()
+        try:
+            # Stored files are immutable, so a hard link is a safe and free copy.
+            os.link(src.path, temp)
+        except FileNotFoundError:
+            raise ApiError(404, FILE_NOT_FOUND) from None
+        except OSError:
+            shutil.copyfile(src.path, temp)
+        try:
+            return self.put_file(dst_bucket, dst_key, temp, src.fsize, src.hash, src.mime_type,
+                                 src.expires_at, overwrite=overwrite)
+        finally:
+            _unlink(temp)
+
+    def set_expiry(self, bucket: str, key: str, expires_at: Optional[int]) -> bool:
+        with self._lock:
+            if self.get(bucket, key) is None:
+                return False
+            with self._db:
+                self._db.execute("UPDATE objects SET expires_at=? WHERE bucket=? AND key=?",
+                                 (expires_at, bucket, key))
+            return True
+
+    def purge_expired(self) -> int:
+        """Delete every expired object now; returns how many."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT bucket, key, file_id FROM objects WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (now_ms(),)).fetchall()
+            for bucket, key, file_id in rows:
+                self._delete_row(bucket, key, file_id)
+            return len(rows)
+
+    def _under(self, bucket: str, prefix: str, after: Optional[str] = None) -> Iterator[ObjectInfo]:
+        """Live objects whose key starts with ``prefix`` (and sorts after ``after``), in key order.
+
+        Read in pages so the lock is never held while the caller works and memory stays flat.
+        """
+        while True:
+            sql = ("SELECT %s FROM objects WHERE bucket=? AND (expires_at IS NULL OR expires_at > ?)"
+                   % self._COLUMNS)
+            args: list = [bucket, now_ms()]
+            if prefix:
+                sql += " AND key >= ? AND substr(key, 1, ?) = ?"
+                args += [prefix, len(prefix), prefix]
+            if after is not None:
+                sql += " AND key > ?"
+                args.append(after)
+            sql += " ORDER BY key LIMIT 1000"
+            with self._lock:
+                rows = self._db.execute(sql, args).fetchall()
+            for row in rows:
+                yield self._info(row)
+            if len(rows) < 1000:
+                return
+            after = rows[-1][1]
+
+    def keys_under(self, bucket: str, prefix: str) -> List[ObjectInfo]:
+        """Snapshot of the live objects whose key starts with ``prefix``, in key order."""
+        return list(self._under(bucket, prefix))
+
+    def list_objects(self, bucket: str, prefix: str = "", marker: str = "", limit: int = 1000,
+                     mode: Optional[int] = None, start_time: Optional[int] = None,
+                     end_time: Optional[int] = None) -> Tuple[List[ObjectInfo], List[str], str]:
+        """One page of ``/list``: ``(items, commonPrefixes, next_marker)``.
+
+        Without ``mode`` it is a flat prefix listing in key order. With ``mode`` 0 (files first) or 1
+        (directories first) ``prefix`` names a directory and its sub-directories come back as common
+        prefixes; the limit counts both kinds of entry. ``start_time``/``end_time`` (ms, inclusive)
+        filter files by upload time.
+        """
+
+        def in_time(info: ObjectInfo) -> bool:
+            return ((start_time is None or info.put_time >= start_time)
+                    and (end_time is None or info.put_time <= end_time))
+
+        self.purge_expired()
+        if mode is None:
+            after = None
+            if marker:
+                kind, after = _decode_marker(marker)
+            items = []
+            more = False
+            for info in self._under(bucket, prefix, after):
+                if not in_time(info):
+                    continue
+                if len(items) == limit:
+                    more = True
+                    break
+                items.append(info)
+            return items, [], _encode_marker("f", items[-1].key) if more and items else ""
+
+        directory = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        files: List[ObjectInfo] = []
+        dirs = set()
+        for info in self._under(bucket, directory):
+            rest = info.key[len(directory):]
+            if "/" in rest:
+                dirs.add(directory + rest.split("/", 1)[0] + "/")
+            elif in_time(info):
+                files.append(info)
+        groups = [("f", files), ("d", sorted(dirs))] if mode == 0 else [("d", sorted(dirs)), ("f", files)]
+        order = {kind: index for index, (kind, _) in enumerate(groups)}
+        entries = [(kind, entry) for kind, group in groups for entry in group]
+
+        def sort_key(kind: str, name: str) -> tuple:
+            return (order[kind], name)
+
+        if marker:
+            mkind, mname = _decode_marker(marker)
+            last = sort_key(mkind, mname)
+            entries = [(kind, entry) for kind, entry in entries
+                       if sort_key(kind, entry.key if kind == "f" else entry) > last]
+        page, more = entries[:limit], len(entries) > limit
+        items = [entry for kind, entry in page if kind == "f"]
+        common = [entry for kind, entry in page if kind == "d"]
+        next_marker = ""
+        if more and page:
+            kind, entry = page[-1]
+            next_marker = _encode_marker(kind, entry.key if kind == "f" else entry)
+        return items, common, next_marker
+
+    # -- multipart blocks ---------------------------------------------------------------------------
+
+    def new_block(self, batch: Optional[str], size: int, order: int) -> Block:
+        block_id = uuid.uuid4().hex
+        path = os.path.join(self.blocks_dir, block_id)
+        open(path, "wb").close()
+        with self._lock, self._db:
+            self._db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, 0, ?)",
+                             (block_id, batch, size, order, now_ms()))
+        return Block(block_id, batch, size, order, 0, path)
+
+    def get_block(self, block_id: str) -> Optional[Block]:
+        with self._lock:
+            row = self._db.execute("SELECT id, batch, size, ord, received FROM blocks WHERE id=?",
+                                   (block_id,)).fetchone()
+        if row is None:
+            return None
+        return Block(row[0], row[1], row[2], row[3], row[4], os.path.join(self.blocks_dir, row[0]))
+
+    def set_block_received(self, block_id: str, received: int) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE blocks SET received=? WHERE id=?", (received, block_id))
+
+    def drop_blocks(self, block_ids: List[str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM blocks WHERE id=?", [(b,) for b in block_ids])
+        for block_id in block_ids:
+            _unlink(os.path.join(self.blocks_dir, block_id))
+
+    # -- async jobs ---------------------------------------------------------------------------------
+
+    def save_job(self, job_id: str, kind: str, status_json: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?)",
+                             (job_id, kind, now_ms(), status_json))
+
+    def load_job(self, job_id: str) -> Optional[Tuple[str, str]]:
+        """``(kind, status_json)`` of a job, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT kind, status FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def all_jobs(self) -> Dict[str, Tuple[str, str]]:
+        with self._lock:
+            return {row[0]: (row[1], row[2]) for row in self._db.execute("SELECT id, kind, status FROM jobs")}
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
