@@ -264,9 +264,13 @@ def default_filename(url: str) -> str:
         name = "/".join("?".join(parts).split("/")[3:])
     else:
         name = decoded.split("/")[-1]
+    return _safe_name(name, url)
+
+
+def _safe_name(name: str, source: str) -> str:
     segments = name.split("/")
-    if not name or not segments[-1] or os.path.isabs(name) or ".." in segments:
-        raise InvalidArgument("cannot derive a safe file name from %r; give FILENAME" % url)
+    if not name or not segments[-1] or os.path.isabs(name) or ".." in segments or "\0" in name:
+        raise InvalidArgument("cannot derive a safe file name from %r; give FILENAME" % source)
     return name
 
 
@@ -286,7 +290,8 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
             expected_hash = stat.body.get("hash") or None
             total = _int_or_none(stat.body.get("fsize"))
         url = client.download_url(bucket, key)
-        name = args.filename or default_filename(key.rsplit("/", 1)[-1])
+        # Objects are named after the key's last segment, as a URL without query would be.
+        name = args.filename or _safe_name(key.rsplit("/", 1)[-1], source)
     else:
         if not source.lower().startswith(("http://", "https://")):
             raise InvalidArgument("expected an http(s):// URL or wcs://BUCKET/KEY, got %r" % source)
