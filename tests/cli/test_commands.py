@@ -196,6 +196,20 @@ def test_multiput_resume_of_another_file_is_a_resume_error(c_noretry, bucket, lo
     assert "Traceback" not in run.err and "wcscmd: error: " in run.err
 
 
+def test_multiput_invalid_upload_id_is_refused_before_anything(c, bucket, local):
+    line = assert_one_error_line(c("multiput", "wcs://%s/k" % bucket, local(), "--upload-id", "../../etc"), 2)
+    assert "upload id" in line
+
+
+def test_environment_alone_is_enough(wcscmd, emulator, bucket, monkeypatch):
+    monkeypatch.setenv("WCS_ACCESS_KEY", emulator.access_key)
+    monkeypatch.setenv("WCS_SECRET_KEY", emulator.secret_key)
+    monkeypatch.setenv("WCS_MGR_URL", emulator.url)
+    assert ok(wcscmd("listbucket"))["code"] == 200
+    line = assert_one_error_line(wcscmd("put", "wcs://%s/k" % bucket, __file__), 3)
+    assert "put_url" in line and "WCS_PUT_URL" in line and emulator.secret_key not in line
+
+
 def test_multiput_interrupted(c, bucket, local, monkeypatch):
     from wcs.services.client import Client
 

@@ -100,6 +100,7 @@ def test_missing_keys_in_config(wcscmd, tmp_path):
     (["--limit", "1001"], "--limit"),
     (["--mode", "7"], "--mode"),
     (["--deadline", "tomorrow"], "--deadline"),
+    (["--deadline", "-5"], "--deadline"),
     (["--block-size", "5M"], "--block-size"),
     (["--concurrency", "-1"], "--concurrency"),
     (["--traffic_limit", "x"], "--traffic_limit"),

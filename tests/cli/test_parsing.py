@@ -170,3 +170,19 @@ def test_bad_arguments_exit_2_before_any_network(wcscmd, tmp_path, argv, needle)
     # No config exists at all: argument errors must be reported before the config is even needed.
     line = assert_one_error_line(wcscmd(*argv), 2)
     assert needle in line
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: /x (Caused by "
+     "NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=1): Failed to establish a new connection: "
+     "[Errno 111] Connection refused\"))", "cannot reach 127.0.0.1:1: [Errno 111] Connection refused"),
+    ("ConnectionError: HTTPConnectionPool(host='nowhere.invalid', port=80): Max retries exceeded with url: /x "
+     "(Caused by NameResolutionError(\"HTTPConnection(host='nowhere.invalid', port=80): Failed to resolve "
+     "'nowhere.invalid' ([Errno -2] Name or service not known)\"))",
+     "cannot reach nowhere.invalid:80: Failed to resolve 'nowhere.invalid'"),
+    ("something else entirely", "something else entirely"),
+])
+def test_network_message_is_short(text, expected):
+    from wcs.cli.wcscmd import network_message
+
+    assert network_message(text) == expected

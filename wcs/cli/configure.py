@@ -74,7 +74,14 @@ class _Dialog:
         self.out.write(text + "\n")
         self.out.flush()
 
-    def ask(self, prompt: str) -> str:
+    def ask(self, prompt: str, secret: bool = False) -> str:
+        if secret and self.interactive:
+            import getpass  # no echo of the secret key on a terminal
+
+            try:
+                return getpass.getpass(prompt, stream=self.out).strip()
+            except EOFError:
+                raise _Aborted() from None
         self.out.write(prompt)
         self.out.flush()
         line = self.stdin.readline()
@@ -103,7 +110,7 @@ def _ask_all(cfg: Config, dialog: _Dialog) -> None:
         while True:
             current = _shown(key, getattr(cfg, key))
             prompt = "%s [%s]: " % (label, current) if current else "%s: " % label
-            answer = dialog.ask(prompt)
+            answer = dialog.ask(prompt, secret=key in SECRET_KEYS)
             if answer == "":
                 break
             try:

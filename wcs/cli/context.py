@@ -1,14 +1,7 @@
 """What every ``wcscmd`` command shares: the effective Config, one Client, and the output channels.
 
-Output contract (documented in ``wcscmd --help`` and the README):
-
-* stdout carries exactly one JSON document per command (UTF-8, indented, non-ASCII kept). For a
-  service call it is ``{"code": <HTTP status or -1>, "reqid": <X-Reqid or null>, "body": <decoded
-  answer>}``, plus command-specific members (``upload_id`` for multiput, ``file``/``size`` for get,
-  ``file``/``count``/``marker`` summaries for list and listall, whose results go to RESFILE). It is
-  printed for failed calls too, so a script can always read what the service said.
-* stderr carries everything meant for a human: notes, warnings, progress bars and one line per
-  error (``wcscmd: error: ...``). The secret key is masked everywhere (``--dump-config`` excepted).
+The output contract (one JSON document on stdout, one line per error on stderr, secrets masked) is
+described in :mod:`wcs.cli.wcscmd`; this module is where it is enforced.
 """
 
 import json
@@ -182,4 +175,5 @@ class MaskingFormatter(logging.Formatter):
         self._mask = ctx_mask
 
     def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()  # "wcscmd: warning: ..." like the other lines
         return self._mask(super().format(record))

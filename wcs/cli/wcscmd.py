@@ -1,12 +1,33 @@
 """``wcscmd``: the command-line tool for WCS, modelled on s3cmd like the official one.
 
 Same commands, options, ``~/.wcscfg`` and invocations as the official ``wcscmd`` (options may come
-before or after the command's arguments), rebuilt on :class:`wcs.services.client.Client` with an
-honest contract: one JSON document per command on stdout, human messages on stderr, a documented
-exit status per class of failure (:mod:`wcs.cli.status`), progress bars on a terminal, streamed
-transfers and all-or-nothing local files. :func:`main` is the only error boundary: commands raise,
-``main`` turns the exception into one ``wcscmd: error: ...`` line and an exit status (a traceback
-only with ``--debug``). See :mod:`wcs.cli.context` for the JSON shapes.
+before or after the command's arguments; ``--debug 1`` is accepted as well as ``--debug``), rebuilt
+on :class:`wcs.services.client.Client`. :func:`main` is the only error boundary: commands raise, and
+``main`` turns the exception into one ``wcscmd: error: ...`` line on stderr and an exit status from
+:class:`wcs.cli.status.ExitStatus` (a traceback only with ``--debug``).
+
+Output contract:
+
+* stdout: exactly one JSON document per command (indented, UTF-8, non-ASCII kept), also when the
+  service refused the call, so a script can always read what it said:
+
+  - service calls (listbucket, stat, del, mv, cp, setdeadline, put, deletePrefix, fops,
+    fopsStatus, fmgrStatus, bucketstat): ``{"code": <HTTP status, -1 = no answer>, "reqid":
+    <X-Reqid or null>, "body": <decoded answer>}``;
+  - multiput: the same plus ``"upload_id"``;
+  - get: the same (``body`` = ``{"hash", "fsize", "path"}``) plus ``"file"`` and ``"size"``;
+  - list / listall: ``{"code", "reqid", "file", "count", "marker"}``; the listing goes to RESFILE
+    (list: the service's JSON answer; listall: a JSON array of item objects, one per line,
+    streamed; ``reqid`` is null and ``marker`` empty for listall);
+  - crc64: ``{"file", "crc64Value"}``.
+
+  ``--dump-config`` prints the effective configuration in the ``.wcscfg`` format instead (the one
+  place the secret key is shown); ``--configure`` prints nothing on stdout.
+* stderr: notes (``upload id: ...``), warnings, progress bars (only on a terminal, not with
+  ``--quiet``) and one line per error, plus for a failed multiput how to resume it. The secret key
+  is masked in everything written.
+* Local files are all-or-nothing: RESFILE, the downloaded file and the config file are written to
+  a temporary sibling and renamed into place on success.
 """
 
 import argparse
@@ -14,6 +35,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import shlex
 import sys
 import traceback
@@ -81,6 +103,16 @@ def _size(text: str) -> int:
     return int(digits) * _SIZE_UNITS[unit]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("expected a positive integer, got %d" % value)
+    return value
+
+
 def _date(text: str) -> str:
     try:
         datetime.datetime.strptime(text, "%Y-%m-%d")
@@ -140,7 +172,8 @@ OPTIONS: List[Option] = [
     Option(("--detectntyrule",), "detectntyrule", "detectNotifyRule", {}, "Rule for detect notify"),
     Option(("--hashalgorithm",), "hashalgorithm", "hashAlgorithm", {},
            "Hash algorithm, currently supports 'crc64ecma' for calculating 64-bit CRC value."),
-    Option(("--deadline",), "deadline", "deadline", {}, "Token expiration time, Unit is second"),
+    Option(("--deadline",), "deadline", "deadline", {"type": _positive_int, "metavar": "SECONDS"},
+           "Token expiration time, Unit is second"),
     Option(("--startdate",), "startdate", None, {"type": _date}, "Start date (YYYY-MM-DD)"),
     Option(("--enddate",), "enddate", None, {"type": _date}, "End date (YYYY-MM-DD)"),
     Option(("--islistdetails",), "islistdetails", None, {"choices": ("true", "false")},
@@ -395,6 +428,10 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     client = ctx.client(*NEEDS_PUT)
     cfg = ctx.config()
     # Known before the first byte is sent, so even a killed run can be resumed.
+    if cfg.upload_id:
+        from wcs.services.resume import check_upload_id
+
+        check_upload_id(cfg.upload_id)  # before it is printed as resumable
     upload_id = cfg.upload_id or client.new_upload_id()
     ctx.line("upload id: %s" % upload_id)
     ctx.hint = _resume_hint(ctx, args, upload_id)
@@ -516,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, usage="%(prog)s [options] COMMAND [parameters]", description=DESCRIPTION,
                      epilog=epilog, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, help=argparse.SUPPRESS,
+                               prog=PROG)
     for command in COMMANDS:
         usage = "%s %s %s [options]" % (PROG, command.name, command.params)
         sp = sub.add_parser(command.name, parents=[common], usage=usage.replace("  ", " "),
@@ -564,23 +602,30 @@ def overrides_from(args: argparse.Namespace) -> List[Override]:
 
 # -- the error boundary ------------------------------------------------------------------------
 
-def _attach_logging(debug: bool, ctx: Context) -> logging.Handler:
+_LOGGERS = ("wcs", "urllib3")
+
+
+def _attach_logging(debug: bool, ctx: Context) -> Tuple[logging.Handler, Dict[str, int]]:
+    """Library warnings always reach stderr (one masked line each); everything with ``--debug``."""
     handler = logging.StreamHandler(ctx.stderr)
-    handler.setFormatter(MaskingFormatter(ctx.mask, PROG + ": %(levelname)s: %(name)s: %(message)s"
-                                          if debug else PROG + ": %(levelname)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter(ctx.mask, PROG + (": %(levelname)s: %(name)s: %(message)s"
+                                                            if debug else ": %(levelname)s: %(message)s")))
     handler.setLevel(logging.DEBUG if debug else logging.WARNING)
-    for name in ("wcs", "urllib3") if debug else ("wcs",):
+    levels = {}
+    for name in _LOGGERS if debug else _LOGGERS[:1]:
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         if debug:
+            levels[name] = logger.level
             logger.setLevel(logging.DEBUG)
-    return handler
+    return handler, levels
 
 
-def _detach_logging(handler: logging.Handler) -> None:
-    for name in ("wcs", "urllib3"):
+def _detach_logging(handler: logging.Handler, levels: Dict[str, int]) -> None:
+    for name in _LOGGERS:
         logging.getLogger(name).removeHandler(handler)
-        logging.getLogger(name).setLevel(logging.NOTSET)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _run(args: argparse.Namespace, ctx: Context, parser: argparse.ArgumentParser) -> int:
@@ -606,7 +651,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      for a in argv)
     ctx = Context(prog=PROG, config_path=None, overrides=(), quiet=False, stdout=stdout, stderr=stderr,
                   stdin=sys.stdin, environ=os.environ)
-    handler = None
+    logs = None
     try:
         parser = build_parser()
         try:
@@ -617,7 +662,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
                       quiet=bool(getattr(args, "quiet", False)), stdout=stdout, stderr=stderr,
                       stdin=sys.stdin, environ=os.environ)
-        handler = _attach_logging(debug, ctx)
+        logs = _attach_logging(debug, ctx)
         return int(_run(args, ctx, parser))
     except KeyboardInterrupt:
         ctx.line("interrupted", "error")
@@ -633,13 +678,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if debug:
             ctx.stderr.write(ctx.mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
         ctx.line(_message(exc, status, ctx, debug), "error")
-        if ctx.hint:
+        if ctx.hint and status in _RESUMABLE:
             ctx.line(ctx.hint)
         return status
     finally:
-        if handler is not None:
-            _detach_logging(handler)
+        if logs is not None:
+            _detach_logging(*logs)
         ctx.close()
+
+
+# Failures after which running the same multiput again with --upload-id can succeed.
+_RESUMABLE = (ExitStatus.SERVICE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.ERROR)
+
+_CONNECT_HOST_RE = re.compile(r"host='([^']*)', port=(\d+)")
+_CONNECT_REASON_RE = re.compile(r"(\[Errno -?\d+\] [^'\")]*|Failed to resolve '[^']*'|timed out|Read timed out)")
+
+
+def network_message(text: str) -> str:
+    """``cannot reach HOST:PORT: REASON`` out of a urllib3/requests error text, else the text.
+
+    The full chain (``HTTPConnectionPool(...): Max retries exceeded ... NewConnectionError(...)``) is
+    kept for ``--debug`` and in the JSON body; a person needs the host and the reason.
+    """
+    host = _CONNECT_HOST_RE.search(text)
+    reason = _CONNECT_REASON_RE.search(text)
+    if not (host and reason):
+        return text
+    return "cannot reach %s:%s: %s" % (host.group(1), host.group(2), reason.group(1).strip())
 
 
 def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) -> str:
@@ -648,6 +713,8 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
         return "%s (see '%s --help')" % (text, exc.prog)
     if status == ExitStatus.CONFIG:
         return "%s; %s" % (text, ctx.configure_hint())
+    if status == ExitStatus.NETWORK and not debug:
+        return network_message(text)
     if status == ExitStatus.LOCAL_FILE and isinstance(exc, OSError) and exc.filename \
             and not isinstance(exc, LocalFileError):
         return "%s: %s" % (exc.filename, exc.strerror or text)
