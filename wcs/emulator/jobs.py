@@ -457,6 +457,10 @@ class JobManager:
             members.append(info)
         if not force and self.store.exists(save_bucket, save_key):
             raise OpFailed("%s: %s" % (FILE_EXISTS, save_key))
+        unique: Dict[str, ObjectInfo] = {}
+        for info in members:  # a key named twice (directly and through its directory) is zipped once
+            unique.setdefault(info.key, info)
+        members = list(unique.values())
         temp = self._temp()
         try:
             with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

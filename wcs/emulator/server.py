@@ -113,6 +113,9 @@ class EmulatorApp:
             return self._error(405, "Method Not Allowed")
         except (NotFound, RequestRedirect):
             return self._error(404, "Not Found")
+        if endpoint == "download" and values["bucket"] in RESERVED_BUCKET_NAMES:
+            # e.g. GET /file/upload: an API path with the wrong method, not a download
+            return self._error(405, "Method Not Allowed")
         name = category(endpoint)
         self.stats.count(name)
         kind = self.faults.pick(name)

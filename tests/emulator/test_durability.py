@@ -1,0 +1,118 @@
+"""Restarts keep everything; concurrent uploads of one key and of many keys stay consistent."""
+
+import json
+import threading
+import time
+
+import requests
+
+from tests.emulator.conftest import Api
+from wcs.commons.util import entry, etag_from_block_digests, urlsafe_base64_encode
+from wcs.emulator import Emulator
+
+
+def test_restart_keeps_buckets_objects_jobs_and_ctx(tmp_path):
+    data_dir = str(tmp_path / "data")
+    with Emulator(data_dir=data_dir, buckets=["keep"]) as emu:
+        api = Api(emu)
+        api.put("keep", "obj.txt", b"persisted")
+        emu.create_bucket("later")
+        body = "fops=bucket/%s/key/%s" % (urlsafe_base64_encode("keep"), urlsafe_base64_encode("none"))
+        job = api.mgr("POST", "/fmgr/delete", body.encode()).json()["persistentId"]
+        api.wait_job(job)
+        token = api.token("keep:resumed")
+        ctx = requests.post(emu.url + "/mkblk/6/0", data=b"abc", headers={"Authorization": token}).json()["ctx"]
+        stat_before = api.mgr("GET", "/stat/" + entry("keep", "obj.txt")).json()
+    with Emulator(data_dir=data_dir) as emu:
+        api = Api(emu)
+        assert api.mgr("GET", "/stat/" + entry("keep", "obj.txt")).json() == stat_before
+        assert requests.get(emu.url + "/keep/obj.txt").content == b"persisted"
+        assert sorted(b["name"] for b in api.mgr("GET", "/bucket/list").json()["buckets"]) == ["keep", "later"]
+        assert api.wait_job(job)["items"][0]["code"] == 3
+        token = api.token("keep:resumed")
+        resp = requests.post(emu.url + "/bput/%s/3" % ctx, data=b"def", headers={"Authorization": token})
+        assert resp.status_code == 200
+        resp = requests.post(emu.url + "/mkfile/6", data=resp.json()["ctx"], headers={"Authorization": token})
+        assert resp.status_code == 200
+        assert requests.get(emu.url + "/keep/resumed").content == b"abcdef"
+
+
+def test_private_data_dir_is_removed_and_stop_is_idempotent():
+    emu = Emulator(buckets=["x"]).start()
+    data_dir = emu.data_dir
+    assert requests.get(emu.url + "/x/none").status_code == 404
+    emu.stop()
+    emu.stop()
+    import os
+
+    assert not os.path.exists(data_dir)
+
+
+def test_concurrent_uploads_of_one_key_and_many_keys(api, bucket):
+    payloads = [bytes([65 + i]) * (100000 + i) for i in range(8)]
+    results = []
+
+    def same_key(data):
+        results.append(api.upload(api.token(bucket + ":same", overwrite=1), data, "same").status_code)
+
+    def own_key(i, data):
+        results.append(api.upload(api.token("%s:k%d" % (bucket, i)), data, "k").status_code)
+
+    threads = [threading.Thread(target=same_key, args=(p,)) for p in payloads]
+    threads += [threading.Thread(target=own_key, args=(i, p)) for i, p in enumerate(payloads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 16
+    body = requests.get("%s/%s/same" % (api.url, bucket)).content
+    assert body in payloads  # one complete version, never a mix
+    stat = api.mgr("GET", "/stat/" + entry(bucket, "same")).json()
+    assert stat["fsize"] == len(body)
+    for i, data in enumerate(payloads):
+        assert requests.get("%s/%s/k%d" % (api.url, bucket, i)).content == data
+    listing = api.mgr("GET", "/list?bucket=" + bucket).json()
+    assert len(listing["items"]) == 9
+
+
+def test_concurrent_same_key_without_overwrite_has_one_winner(api, bucket):
+    codes = []
+
+    def upload():
+        codes.append(api.upload(api.token(bucket + ":once"), b"x" * 50000, "once").status_code)
+
+    threads = [threading.Thread(target=upload) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] + [406] * 5
+
+
+def test_upload_visible_only_when_complete(api, bucket):
+    """While a slow upload is in flight the key does not exist; afterwards it does, whole."""
+    token = api.token(bucket + ":slow")
+    stop = threading.Event()
+
+    def body():
+        boundary = b"--XyZ"
+        yield boundary + b'\r\nContent-Disposition: form-data; name="token"\r\n\r\n' + token.encode() + b"\r\n"
+        yield boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="slow"\r\n\r\n'
+        for _ in range(5):
+            yield b"a" * 1000
+            time.sleep(0.1)
+        stop.set()
+        yield b"\r\n" + boundary + b"--\r\n"
+
+    thread = threading.Thread(target=lambda: requests.post(
+        api.url + "/file/upload", data=body(), headers={"Content-Type": "multipart/form-data; boundary=XyZ"}))
+    thread.start()
+    seen_during = []
+    while not stop.is_set():
+        seen_during.append(api.mgr("GET", "/stat/" + entry(bucket, "slow")).status_code)
+        time.sleep(0.05)
+    thread.join()
+    assert set(seen_during) == {404}
+    stat = api.mgr("GET", "/stat/" + entry(bucket, "slow")).json()
+    assert stat["fsize"] == 5000
+    assert json.dumps(stat) and stat["hash"] != etag_from_block_digests([])

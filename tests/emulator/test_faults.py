@@ -1,0 +1,80 @@
+"""Fault injection over HTTP: deterministic with a seed, applied before any state change."""
+
+import time
+
+import pytest
+import requests
+
+from wcs.commons.util import entry
+from wcs.emulator import Emulator
+from wcs.emulator.faults import FaultInjector, FaultRule, parse_faults
+
+
+def test_parse_spec():
+    rules = parse_faults("mkblk:500:0.5, *:slow:1,download:reset:0")
+    assert rules == [FaultRule("mkblk", "500", 0.5), FaultRule("*", "slow", 1.0), FaultRule("download", "reset", 0)]
+    assert parse_faults(None) == [] and parse_faults("") == []
+    assert parse_faults([("bput", "503", "0.1")]) == [FaultRule("bput", "503", 0.1)]
+    for bad in ("mkblk:500", "nowhere:500:1", "mkblk:404:1", "mkblk:500:2", "mkblk:500:x"):
+        with pytest.raises(ValueError):
+            parse_faults(bad)
+
+
+def test_same_seed_same_decisions():
+    def run(seed):
+        injector = FaultInjector("upload:500:0.5,mgr:503:0.3", seed)
+        return [injector.pick(endpoint) for endpoint in ["upload", "mgr", "download"] * 30]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+    assert run(7).count(None) not in (0, 90)
+
+
+def test_500_and_503_leave_state_untouched(api, bucket):
+    api.emu.set_faults("upload:503:1")
+    api.emu.reset_counters()
+    resp = api.upload(api.token(bucket + ":f"), b"x")
+    assert resp.status_code == 503 and resp.json()["code"] == 503 and resp.headers["X-Reqid"]
+    api.emu.set_faults("mgr:500:1")
+    assert api.mgr("GET", "/stat/" + entry(bucket, "f")).status_code == 500
+    api.emu.set_faults(None)
+    assert api.mgr("GET", "/stat/" + entry(bucket, "f")).status_code == 404  # the faulted upload stored nothing
+    counters = api.emu.counters
+    assert counters["faults_injected"] == 2 and counters["upload"] == 1 and counters["mgr"] == 2
+
+
+def test_reset_drops_the_connection(api, bucket):
+    api.emu.set_faults("mkblk:reset:1")
+    token = api.token(bucket + ":r")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(api.url + "/mkblk/4/0", data=b"abcd", headers={"Authorization": token})
+    assert api.emu.mkblk_log == [] or all(entry[2] != 4 for entry in api.emu.mkblk_log)
+    api.emu.set_faults(None)
+    resp = requests.post(api.url + "/mkblk/4/0", data=b"abcd", headers={"Authorization": token})
+    assert resp.status_code == 200
+
+
+def test_reset_mid_form_upload(api, bucket):
+    api.emu.set_faults("upload:reset:1")
+    with pytest.raises(requests.ConnectionError):
+        api.upload(api.token(bucket + ":big"), b"z" * (4 * 1024 * 1024))
+    api.emu.set_faults(None)
+    assert api.mgr("GET", "/stat/" + entry(bucket, "big")).status_code == 404
+
+
+def test_slow_delays_then_serves(api, bucket):
+    api.put(bucket, "s", b"slow")
+    api.emu.set_faults("download:slow:1")
+    started = time.monotonic()
+    resp = requests.get("%s/%s/s" % (api.url, bucket))
+    assert resp.content == b"slow" and time.monotonic() - started >= 0.2
+
+
+def test_seeded_emulator_fails_the_same_requests(tmp_path):
+    def statuses(seed):
+        with Emulator(data_dir=str(tmp_path / str(seed)), faults="download:500:0.5", fault_seed=seed) as emu:
+            return [requests.get(emu.url + "/nobucket/k").status_code for _ in range(20)]
+
+    first = statuses(3)
+    assert first == statuses(3)
+    assert set(first) == {404, 500}
