@@ -289,6 +289,8 @@ def test_get_404_leaves_no_file(c, bucket, emulator, tmp_path):
     assert run.json["code"] == 404
     run = c("get", "wcs://%s/missing.txt" % bucket, "out.txt")
     assert_one_error_line(run, 5)
+    # Official name rule with a query keeps the URL's folders: none are left behind on failure.
+    assert_one_error_line(c("get", "%s/%s/deep/dir/missing.txt?x=1" % (emulator.url, bucket)), 5)
     assert sorted(os.listdir(tmp_path)) == ["emulator.wcscfg", "home"]
 
 

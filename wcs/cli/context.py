@@ -34,7 +34,7 @@ class Context:
         prog: program name used as the prefix of messages.
         config_path: ``-c FILE``, or None for the optional default ``~/.wcscfg``.
         overrides: command-line settings, applied over file and environment.
-        quiet: no notes and no progress bars (errors are always shown).
+        quiet: no progress bars (errors and the multiput upload id are always shown).
     """
 
     def __init__(self, *, prog: str, config_path: Optional[str], overrides: Iterable[Override],
@@ -150,11 +150,6 @@ class Context:
         prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
         self.stderr.write(self.mask(prefix + text) + "\n")
         self.stderr.flush()
-
-    def note(self, text: str) -> None:
-        """An informational line on stderr, silenced by ``--quiet``."""
-        if not self.quiet:
-            self.line(text)
 
 
 def result_document(result: Any, **extra: Any) -> Dict[str, Any]:

@@ -31,6 +31,7 @@ Output contract:
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import logging
@@ -182,7 +183,7 @@ OPTIONS: List[Option] = [
     Option(("--traffic_limit",), "traffic_limit", "traffic_limit", {}, "Upload/Download traffic limit"),
     # Additions to the official set.
     Option(("-q", "--quiet"), "quiet", None, {"action": "store_true"},
-           "No progress bars and no notes on stderr (errors are still shown)."),
+           "No progress bars (errors and the multiput upload id are still shown)."),
     Option(("--block-size",), "block_size", "block_size", {"type": _size, "metavar": "SIZE"},
            "Multipart block size, a multiple of 4 MiB (e.g. 8M)"),
     Option(("--concurrency",), "concurrency", "concurrency", {"type": int, "metavar": "N"},
@@ -334,17 +335,37 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     target = os.path.abspath(name)
     if os.path.isdir(target):
         raise LocalFileError("%s: is a directory" % target)
-    parent = os.path.dirname(target)
-    if not os.path.isdir(parent):
-        os.makedirs(parent, exist_ok=True)  # the official name rule may keep the URL's folders
     from wcs.cli.progress import open_progress
 
-    with open_progress(total, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
+    # The official name rule may keep the URL's folders; folders made for a failed download go again.
+    with _parent_dirs(target), \
+            open_progress(total, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
         result = client.download(url, target, progress=bar.callback, expected_hash=expected_hash)
     extra: Dict[str, Any] = {}
     if result.ok:
         extra = {"file": target, "size": os.path.getsize(target)}
     return ctx.emit_result(result, **extra)
+
+
+@contextlib.contextmanager
+def _parent_dirs(target: str) -> Iterator[None]:
+    """Create the missing folders above ``target``; remove them again unless ``target`` exists after."""
+    created = []
+    parent = os.path.dirname(target)
+    while not os.path.isdir(parent):
+        created.append(parent)
+        parent = os.path.dirname(parent)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    except OSError as exc:
+        raise LocalFileError("cannot create %s: %s" % (os.path.dirname(target), exc.strerror or exc)) from None
+    try:
+        yield
+    finally:
+        if created and not os.path.exists(target):
+            for folder in created:  # deepest first; only if still empty
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
 
 
 def _int_or_none(value: Any) -> Optional[int]:
