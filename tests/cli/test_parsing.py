@@ -186,3 +186,14 @@ def test_network_message_is_short(text, expected):
     from wcs.cli.wcscmd import network_message
 
     assert network_message(text) == expected
+
+
+def test_help_does_not_load_the_sdk():
+    # `wcscmd --help` and usage errors must stay instant: requests and tqdm load only when used.
+    import subprocess
+    import sys
+
+    code = ("import sys; from wcs.cli.wcscmd import main; main(['--help']); "
+            "sys.stderr.write(repr(sorted(m for m in ('requests', 'tqdm') if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "[]"
