@@ -29,8 +29,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from wcs.commons.auth import Auth
+from wcs.commons.config import Config
 from wcs.commons.errors import InvalidArgument, ResumeError
-from wcs.commons.http import Result
+from wcs.commons.http import HttpClient, Result
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services.base import Service
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
@@ -146,7 +148,8 @@ class BlockApi(Service):
         upload_id: sent as ``UploadBatch`` on every step.
     """
 
-    def __init__(self, http, auth, cfg, token: Callable[[], str], upload_id: str) -> None:
+    def __init__(self, http: HttpClient, auth: Optional[Auth], cfg: Config, token: Callable[[], str],
+                 upload_id: str) -> None:
         super().__init__(http, auth, cfg)
         self.token = token
         self.upload_id = check_upload_id(upload_id)
@@ -286,6 +289,8 @@ class MultipartUploader(Service):
             store.remove()
             log.info("multipart upload %s of %s:%s -> %d reqid=%s", upload_id, bucket, key, result.code,
                      result.reqid)
+            if cfg.callbackUrl:
+                return result  # the body is the callback server's answer, not the service's
             return verify_hash(result, file_etag(plan, record.blocks), "multipart upload of %s:%s" % (bucket, key))
         log.info("mkfile of upload %s failed: %d reqid=%s", upload_id, result.code, result.reqid)
         return result
@@ -309,17 +314,18 @@ class MultipartUploader(Service):
             return None
 
         error: Optional[BaseException] = None
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wcs-block") as pool:
-            pending = iter(todo)
-            running: Dict[Future, Block] = {}
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wcs-block")
+        pending = iter(todo)
+        running: Dict[Future, Block] = {}
 
-            def refill() -> None:
-                while len(running) < concurrency and failure is None and error is None:
-                    block = next(pending, None)
-                    if block is None:
-                        return
-                    running[pool.submit(send, block)] = block
+        def refill() -> None:
+            while len(running) < concurrency and failure is None and error is None:
+                block = next(pending, None)
+                if block is None:
+                    return
+                running[pool.submit(send, block)] = block
 
+        try:
             # Submit only as many blocks as there are workers: a failure stops the rest cleanly.
             refill()
             while running:
@@ -333,6 +339,13 @@ class MultipartUploader(Service):
                     except BaseException as exc:
                         error = error or exc
                 refill()
+        finally:
+            # Interrupted (Ctrl-C) while blocks were in flight: let them end, and keep the ones that
+            # made it, so a resume does not send them again.
+            pool.shutdown(wait=True)
+            for future in running:
+                if not future.cancelled() and future.exception() is None:
+                    on_done(future.result())
         if error is not None:
             raise error
         return failure

@@ -133,7 +133,8 @@ class FormUploader(Service):
                                    allow_redirects=False)
         log.debug("upload %s:%s (%d bytes) -> %d reqid=%s", bucket, key, size, result.code, result.reqid)
         hasher = state["hasher"]
-        if hasher.size == size:
+        # With a callbackUrl the body is the callback server's answer, whose "hash" may mean anything.
+        if hasher.size == size and not self.cfg.callbackUrl:
             verify_hash(result, hasher.etag(), "upload of %s:%s" % (bucket, key))
         return result
 
