@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from wcs.commons.errors import InvalidArgument, ResumeError
+from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.util import EtagHasher, etag
 from wcs.services.multipart import BlockApi
 from wcs.services.resume import RecordStore
@@ -286,6 +286,23 @@ def test_resume_after_refusal_can_start_over_with_a_new_id(client, bucket, inter
     path, upload_id = interrupted
     res = client.multipart_upload(path, bucket, "k")
     assert res.code == 200 and res.upload_id != upload_id and res.body["hash"] == etag(path)
+
+
+def test_file_changed_during_upload_is_refused(client, config, bucket, make_file):
+    config.concurrency = 0
+    path = make_file(2 * 4 * MiB)
+    upload_id = client.new_upload_id()
+
+    def touch_once(delta, done=[]):  # noqa: B006 - state of this one callback
+        if not done:
+            done.append(1)
+            st = os.stat(path)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+
+    with pytest.raises(LocalFileError, match="changed while"):
+        client.multipart_upload(path, bucket, "k", upload_id=upload_id, progress=touch_once)
+    assert not os.path.exists(record_dir(config, upload_id))
+    assert client.stat(bucket, "k").code == 404
 
 
 # -- faults ----------------------------------------------------------------------------------------

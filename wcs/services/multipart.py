@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
-from wcs.commons.errors import InvalidArgument, ResumeError
+from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services.base import Service
@@ -275,12 +275,26 @@ class MultipartUploader(Service):
             store.save(record)
             log.debug("upload %s: block %d done (%d/%d)", upload_id, done.index, len(record.blocks), len(plan))
 
-        failure = self._run(todo, lambda block: self._send_block(api, abspath, block, bput_size, report),
-                            on_block_done, int(cfg.concurrency))
+        try:
+            failure = self._run(todo, lambda block: self._send_block(api, abspath, block, bput_size, report),
+                                on_block_done, int(cfg.concurrency))
+        except BaseException as exc:
+            log.info("multipart upload %s interrupted (%s); %d of %d blocks uploaded, resume with this upload id",
+                     upload_id, type(exc).__name__, len(record.blocks), len(plan))
+            raise
         if failure is not None:
             log.info("multipart upload %s stopped: %d; %d of %d blocks uploaded, resume with this upload id",
                      upload_id, failure.code, len(record.blocks), len(plan))
             return failure.with_upload_id(upload_id)
+
+        try:
+            now = os.stat(abspath)
+        except OSError as exc:
+            raise LocalFileError("%s vanished while uploading: %s" % (abspath, exc.strerror or exc)) from None
+        if (now.st_size, now.st_mtime_ns) != (size, mtime_ns):
+            # The blocks may mix old and new content; the record cannot be resumed either.
+            store.remove()
+            raise LocalFileError("%s changed while it was being uploaded; upload it again" % abspath)
 
         result = api.mkfile(size, [record.blocks[b.index].ctx for b in plan], mime_type, deadline)
         result = result.with_upload_id(upload_id)
