@@ -101,6 +101,22 @@ def test_missing_file_raises_before_any_request(client, bucket, tmp_path, emulat
     assert emulator.counters.get("upload", 0) == before
 
 
+def test_file_truncated_while_sending_raises_local_file_error(client, emulator, bucket, make_file):
+    path = make_file(4 * MiB)
+    before = emulator.counters.get("upload", 0)
+
+    def truncate_once(delta, done=[]):  # noqa: B006 - state of this one callback
+        if not done:
+            done.append(1)
+            with open(path, "r+b") as fp:
+                fp.truncate(MiB)
+
+    with pytest.raises(LocalFileError, match="truncated"):
+        client.simple_upload(path, bucket, "k", progress=truncate_once)
+    assert emulator.counters.get("upload", 0) - before <= 1  # not retried as if the network had failed
+    assert client.stat(bucket, "k").code == 404
+
+
 def test_upload_survives_injected_faults(fast_client, bucket, make_file, faults):
     # About 20% of the attempts fail: answered 500/503, or the connection is reset mid-body.
     faults("upload:500:0.1,upload:503:0.05,upload:reset:0.05", seed=7)

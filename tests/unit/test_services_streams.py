@@ -8,7 +8,7 @@ from requests_toolbelt import MultipartEncoder
 
 from wcs.commons.errors import LocalFileError
 from wcs.commons.util import EtagHasher
-from wcs.services.streams import ChunkReader, read_exact, serialized
+from wcs.services.streams import ChunkReader, SourceReadError, read_exact, serialized
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
 
@@ -56,8 +56,10 @@ def test_readinto():
 def test_file_shorter_than_the_view_raises():
     reader = ChunkReader(io.BytesIO(DATA[:100]), 50, 100)
     reader.read(50)
-    with pytest.raises(LocalFileError, match="truncated"):
+    with pytest.raises(SourceReadError, match="truncated") as info:
         reader.read(10)
+    assert isinstance(info.value.error, LocalFileError)
+    assert not isinstance(info.value, OSError)  # or urllib3 would report a broken connection
 
 
 def test_form_encoder_streams_the_view():

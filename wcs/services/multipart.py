@@ -36,7 +36,7 @@ from wcs.commons.http import HttpClient, Result
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services.base import Service
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
-from wcs.services.streams import ChunkReader, Progress, read_exact, serialized
+from wcs.services.streams import ChunkReader, Progress, SourceReadError, read_exact, serialized
 from wcs.services.upload import PathLike, open_for_upload, verify_hash
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,10 @@ class BlockApi(Service):
             reader.seek(0)
             return reader, {}
 
-        return self.http.request("POST", url, headers=self._headers(), body=factory, retries=retries)
+        try:
+            return self.http.request("POST", url, headers=self._headers(), body=factory, retries=retries)
+        except SourceReadError as exc:
+            raise exc.error from None
 
     def mkblk(self, block_size: int, index: int, body: Body) -> Result:
         """``POST /mkblk/<block_size>/<index>`` with the first chunk; answers ``ctx``, ``crc32``, ``offset``."""

@@ -15,6 +15,18 @@ from wcs.commons.errors import LocalFileError
 Progress = Callable[[int], None]
 
 
+class SourceReadError(Exception):
+    """The local file failed while a request was reading it; ``error`` is the ``LocalFileError`` to raise.
+
+    Deliberately not an ``OSError``: urllib3 would take an ``OSError`` raised by a body for a broken
+    connection and the request would be retried, then reported as a network failure.
+    """
+
+    def __init__(self, error: LocalFileError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def serialized(progress: Optional[Progress]) -> Optional[Progress]:
     """``progress`` behind a lock: blocks run in threads, the caller's callback need not be thread-safe."""
     if progress is None:
@@ -45,7 +57,8 @@ class ChunkReader:
         on_rewind: called when the view is rewound to the start after bytes were read.
 
     Raises (from ``read``):
-        LocalFileError: the file ended before ``length`` bytes (it shrank while being sent).
+        SourceReadError: the file cannot be read, or ended before ``length`` bytes (it shrank while
+            being sent); its ``error`` is the ``LocalFileError`` for the caller.
     """
 
     def __init__(self, fp: BinaryIO, offset: int, length: int, progress: Optional[Progress] = None,
@@ -86,10 +99,15 @@ class ChunkReader:
             size = remaining
         if size == 0:
             return b""
-        self._fp.seek(self._offset + self._pos)
-        data = self._fp.read(size)
+        try:
+            self._fp.seek(self._offset + self._pos)
+            data = self._fp.read(size)
+        except OSError as exc:
+            raise SourceReadError(LocalFileError("cannot read the file being sent: %s" % (exc.strerror or exc))) \
+                from exc
         if not data:
-            raise LocalFileError("file ended %d bytes early (was it truncated while uploading?)" % remaining)
+            raise SourceReadError(LocalFileError("file ended %d bytes early (was it truncated while uploading?)"
+                                                 % remaining))
         self._pos += len(data)
         if self._observer is not None:
             self._observer(data)

@@ -27,7 +27,7 @@ from wcs.commons.errors import IntegrityError, InvalidArgument, LocalFileError, 
 from wcs.commons.http import Result, no_response
 from wcs.commons.util import EtagHasher
 from wcs.services.base import Service
-from wcs.services.streams import ChunkReader, Progress
+from wcs.services.streams import ChunkReader, Progress, SourceReadError
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,11 @@ class FormUploader(Service):
             return encoder, {"Content-Type": encoder.content_type}
 
         # A 303 (returnUrl) is the answer itself: following it would GET the caller's web page.
-        result = self.http.request("POST", url, headers=self.traffic_headers(), body=body,
-                                   allow_redirects=False)
+        try:
+            result = self.http.request("POST", url, headers=self.traffic_headers(), body=body,
+                                       allow_redirects=False)
+        except SourceReadError as exc:
+            raise exc.error from None
         log.debug("upload %s:%s (%d bytes) -> %d reqid=%s", bucket, key, size, result.code, result.reqid)
         hasher = state["hasher"]
         # With a callbackUrl the body is the callback server's answer, whose "hash" may mean anything.
