@@ -3,8 +3,8 @@
 Upload (``/file/upload``, ``/mkblk``, ``/bput``, ``/mkfile``), management (``/stat``, ``/delete``, ``/move``,
 ``/copy``, ``/setdeadline``, ``/list``, ``/bucket/*``, ``/fmgr/*``, ``/fops``, status queries,
 ``/wslive/list``) and downloads (``GET|HEAD /<bucket>/<key>``) share one origin, with tokens checked exactly
-as the service checks them (see ``docs``: the protocol reference ``wcs-api-v1.md``). Install with the
-``[emulator]`` extra (werkzeug). The SDK never imports this package.
+as the service checks them (protocol reference ``wcs-api-v1.md``). Install with the ``[emulator]`` extra
+(werkzeug). The SDK never imports this package. ``README.md`` beside this file has the full list of choices.
 
 Defaults:
 
@@ -40,8 +40,8 @@ Behaviour the reference marks [INFERRED] or leaves open, as the emulator impleme
   hosts (127.0.0.0/8, ::1, localhost); any other host fails without a packet sent (callback -> 579 after
   the object is stored, fetch -> failed item, notification -> status 5). Retries are shortened to 3
   attempts within about a second (the service: 3 + 5 a minute apart).
-* More choices are listed in :mod:`wcs.emulator.handlers`, :mod:`wcs.emulator.jobs` and
-  :mod:`wcs.emulator.faults`, and in ``docs/emulator.md`` of this package.
+* More choices are listed in :mod:`wcs.emulator.handlers`, :mod:`wcs.emulator.jobs`,
+  :mod:`wcs.emulator.faults` and ``README.md`` beside this file.
 """
 
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator

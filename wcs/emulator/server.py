@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -133,6 +133,9 @@ class EmulatorApp:
         except ApiError as exc:
             self._drain(request)
             return json_response(exc.body(), exc.code)
+        except HTTPException as exc:  # e.g. ClientDisconnected while a body was being read
+            logger.info("%s %s: %s", request.method, request.path, exc)
+            return self._error(exc.code or 400, exc.description or exc.name)
         except Exception as exc:  # answer like a server would, and keep the traceback in the log
             logger.exception("error while handling %s %s", request.method, request.path)
             self._drain(request)
