@@ -24,6 +24,15 @@ def test_simple_upload_stores_the_file_and_checks_its_hash(client, bucket, make_
     assert stat.code == 200 and stat.body["fsize"] == 3 * MiB + 17 and stat.body["hash"] == etag(path)
 
 
+def test_library_prints_nothing(client, bucket, make_file, capfd):
+    path = make_file(10)
+    client.simple_upload(path, bucket, "k")
+    client.simple_upload(path, bucket, "k")  # a 406
+    client.multipart_upload(path, bucket, "m")
+    client.stat(bucket, "missing")
+    assert capfd.readouterr() == ("", "")
+
+
 @pytest.mark.parametrize("key", ["plain.txt", "spaces and ünïcödé/ключ.txt", "a+b=c&d?.txt"])
 def test_simple_upload_keys(client, bucket, make_file, key):
     path = make_file(10)
