@@ -1,6 +1,7 @@
 """Restarts keep everything; concurrent uploads of one key and of many keys stay consistent."""
 
 import json
+import os
 import threading
 import time
 
@@ -43,8 +44,6 @@ def test_private_data_dir_is_removed_and_stop_is_idempotent():
     assert requests.get(emu.url + "/x/none").status_code == 404
     emu.stop()
     emu.stop()
-    import os
-
     assert not os.path.exists(data_dir)
 
 
@@ -102,6 +101,7 @@ def test_upload_visible_only_when_complete(api, bucket):
             yield b"a" * 1000
             time.sleep(0.1)
         stop.set()
+        time.sleep(0.3)  # let stat calls already in flight finish before the upload can complete
         yield b"\r\n" + boundary + b"--\r\n"
 
     thread = threading.Thread(target=lambda: requests.post(

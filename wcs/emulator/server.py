@@ -88,6 +88,8 @@ class EmulatorApp:
         self._reqid_prefix = uuid.uuid4().hex[:8]
         self._seq = 0
         self._seq_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._active = 0
 
     def _reqid(self) -> str:
         with self._seq_lock:
@@ -96,10 +98,22 @@ class EmulatorApp:
         return "%s%s%08d" % (time.strftime("%Y%m%d%H%M%S"), self._reqid_prefix, seq)
 
     def __call__(self, environ: Dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        response = self._dispatch(request)
+        with self._idle:
+            self._active += 1
+        try:
+            request = Request(environ)
+            response = self._dispatch(request)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
         response.headers["X-Reqid"] = self._reqid()
         return response(environ, start_response)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no handler is running (streamed bodies aside); False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     @staticmethod
     def _error(code: int, message: str) -> Response:
@@ -292,6 +306,8 @@ class Emulator:
             if server is not None:
                 server.shutdown()
                 server.server_close()
+                # Handlers run in their own threads; let them finish before the store closes under them.
+                server.app.wait_idle(10.0)
             if self._thread is not None:
                 self._thread.join()
                 self._thread = None
