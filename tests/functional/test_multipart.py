@@ -305,6 +305,36 @@ def test_file_changed_during_upload_is_refused(client, config, bucket, make_file
     assert client.stat(bucket, "k").code == 404
 
 
+def test_crash_after_mkfile_then_resume_is_recognised_as_done(client, config, emulator, bucket, make_file,
+                                                               monkeypatch):
+    path = make_file(4 * MiB + 3)
+    upload_id = client.new_upload_id()
+    # Simulates a crash between mkfile's success and the removal of the record.
+    monkeypatch.setattr(RecordStore, "remove", lambda self: None)
+    assert client.multipart_upload(path, bucket, "k", upload_id=upload_id).code == 200
+    monkeypatch.undo()
+    assert RecordStore(config.tmp_record_folder, upload_id).exists()
+    sent = len(batch_log(emulator, upload_id))
+    res = client.multipart_upload(path, bucket, "k", upload_id=upload_id)
+    assert res.code == 200 and res.body == {"hash": etag(path), "key": "k"} and res.upload_id == upload_id
+    assert len(batch_log(emulator, upload_id)) == sent
+    assert not os.path.exists(record_dir(config, upload_id))
+
+
+def test_record_with_dead_contexts_is_dropped(client, config, emulator, bucket, make_file, monkeypatch):
+    path = make_file(4 * MiB + 3)
+    upload_id = client.new_upload_id()
+    monkeypatch.setattr(RecordStore, "remove", lambda self: None)
+    assert client.multipart_upload(path, bucket, "k", upload_id=upload_id).code == 200
+    monkeypatch.undo()
+    assert client.delete(bucket, "k").code == 200  # the object is gone and so are the blocks
+    res = client.multipart_upload(path, bucket, "k", upload_id=upload_id)
+    assert res.code == 701 and res.upload_id == upload_id
+    assert not os.path.exists(record_dir(config, upload_id))
+    again = client.multipart_upload(path, bucket, "k", upload_id=upload_id)  # starts afresh
+    assert again.code == 200 and again.body["hash"] == etag(path)
+
+
 # -- faults ----------------------------------------------------------------------------------------
 
 def test_upload_completes_with_20_percent_of_requests_failing(fast_client, config, emulator, bucket, make_file,

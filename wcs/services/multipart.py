@@ -31,10 +31,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
-from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
+from wcs.commons.errors import ConfigError, InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services.base import Service
+from wcs.services.bucket import BucketManager
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
 from wcs.services.streams import ChunkReader, Progress, SourceReadError, read_exact, serialized
 from wcs.services.upload import PathLike, open_for_upload, verify_hash
@@ -301,6 +302,8 @@ class MultipartUploader(Service):
 
         result = api.mkfile(size, [record.blocks[b.index].ctx for b in plan], mime_type, deadline)
         result = result.with_upload_id(upload_id)
+        if result.code in (406, 701):
+            result = self._after_lost_mkfile(result, store, bucket, key, size, file_etag(plan, record.blocks))
         if result.ok or result.code == 579:
             # 579: stored, only the callback failed. Either way the record has served its purpose.
             store.remove()
@@ -310,6 +313,30 @@ class MultipartUploader(Service):
                 return result  # the body is the callback server's answer, not the service's
             return verify_hash(result, file_etag(plan, record.blocks), "multipart upload of %s:%s" % (bucket, key))
         log.info("mkfile of upload %s failed: %d reqid=%s", upload_id, result.code, result.reqid)
+        return result
+
+    def _after_lost_mkfile(self, result: Result, store: RecordStore, bucket: str, key: str, size: int,
+                           local_etag: str) -> Result:
+        """mkfile says the key exists (406) or the blocks are gone (701): maybe they already became this object.
+
+        That happens when an earlier mkfile succeeded but its answer was lost (a retried request, or a
+        crash before the record was removed): if the stored object has exactly the size and etag of
+        this file, the upload is done. Otherwise a 406 keeps the record (resume with ``overwrite``)
+        and a 701 drops it, since its contexts are dead: the same call then starts afresh.
+        """
+        try:
+            stat = BucketManager(self.http, self.auth, self.cfg).stat(bucket, key)
+        except ConfigError:  # no mgr_url: cannot tell
+            stat = None
+        if stat is not None and stat.code == 200 and isinstance(stat.body, dict) and \
+                stat.body.get("hash") == local_etag and _as_int(stat.body.get("fsize")) == size:
+            log.info("upload %s: blocks already assembled into %s:%s (same hash); done", store.upload_id,
+                     bucket, key)
+            store.remove()
+            return Result(200, {"hash": local_etag, "key": key}, stat.headers, upload_id=store.upload_id)
+        if result.code == 701:
+            log.info("upload %s: the service no longer knows its blocks; the record is dropped", store.upload_id)
+            store.remove()
         return result
 
     @staticmethod
