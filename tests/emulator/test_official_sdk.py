@@ -9,16 +9,13 @@ settings. Skipped with a reason when the package cannot be installed (no network
 import json
 import os
 import subprocess
-import sys
 import textwrap
 
 import pytest
 
+from tests.official_sdk import VENV, VenvUnavailable, clean_env, official_python
 from wcs.commons.util import BLOCK_SIZE, etag, urlsafe_base64_decode
 from wcs.emulator import Emulator
-
-VENV = os.path.join(os.path.expanduser("~"), ".cache", "wcs-tests", "official-venv")
-PACKAGES = ["wcs-python3-sdk==5.0.36", "chardet"]
 
 SCRIPT = textwrap.dedent('''
     import json, sys, time
@@ -53,21 +50,10 @@ SCRIPT = textwrap.dedent('''
 
 
 def _official_python() -> str:
-    python = os.path.join(VENV, "bin", "python")
-    check = [python, "-c", "import wcs.services.client, yaml, crcmod, requests_toolbelt"]
-    if os.path.exists(python) and subprocess.run(check, capture_output=True, cwd="/").returncode == 0:
-        return python
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", VENV], check=True, capture_output=True, timeout=300)
-        subprocess.run([python, "-m", "pip", "install", "-q"] + PACKAGES, check=True, capture_output=True,
-                       timeout=600)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        pytest.skip("cannot install %s into %s (no network?): %s %s"
-                    % (" ".join(PACKAGES), VENV, exc, detail.decode(errors="replace")[-300:]))
-    if subprocess.run(check, capture_output=True, cwd="/").returncode != 0:
-        pytest.skip("the official SDK installed into %s but does not import" % VENV)
-    return python
+        return official_python()
+    except VenvUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def test_official_python3_sdk_works_unmodified(tmp_path):
@@ -86,7 +72,7 @@ def test_official_python3_sdk_works_unmodified(tmp_path):
         with open(config, "a") as fp:
             fp.write("block_size = %d\nbput_size = %d\nconcurrency = 2\ntmp_record_folder = %s/\n"
                      % (BLOCK_SIZE, 1024 * 1024, tmp_path / "records"))
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        env = clean_env()
         proc = subprocess.run([python, str(script), str(config), str(small), str(big), "official"],
                               cwd=str(workdir), capture_output=True, text=True, timeout=300, env=env)
         assert proc.returncode == 0, proc.stderr[-3000:]

@@ -48,7 +48,14 @@ class NetworkError(WcsError, ConnectionError):
 
 
 class IntegrityError(WcsError):
-    """Bytes received or stored differ from the bytes sent (hash or checksum mismatch)."""
+    """Bytes received or stored differ from the bytes sent (hash or checksum mismatch).
+
+    ``result`` holds the service's answer that carried the wrong hash, when there was one.
+    """
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class ServiceError(WcsError):

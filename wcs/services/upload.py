@@ -74,10 +74,8 @@ def verify_hash(result: Result, local: str, what: str) -> Result:
     """
     remote = answered_hash(result)
     if result.ok and remote is not None and remote != local:
-        exc = IntegrityError("%s: the service stored hash %s but the bytes sent hash to %s (reqid %s)"
-                             % (what, remote, local, result.reqid))
-        exc.result = result  # type: ignore[attr-defined]
-        raise exc
+        raise IntegrityError("%s: the service stored hash %s but the bytes sent hash to %s (reqid %s)"
+                             % (what, remote, local, result.reqid), result)
     return result
 
 
