@@ -1,0 +1,74 @@
+"""Cached virtualenvs for running another SDK beside ours: the official ``wcs-python3-sdk`` and a clean one for us.
+
+Both live under ``~/.cache/wcs-tests/`` and are built once from the running interpreter, then reused while a
+check import still works. The official package imports as ``wcs`` too, so whoever runs it must use
+:func:`official_python` from a directory outside this repository and without ``PYTHONPATH``
+(see :func:`clean_env`). Used by ``tests/emulator/test_official_sdk.py`` and the benchmarks
+(``python -m tests.bench``).
+"""
+
+import os
+import subprocess
+import sys
+from typing import Dict, Sequence
+
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "wcs-tests")
+VENV = os.path.join(CACHE, "official-venv")
+OFFICIAL_VERSION = "5.0.36"
+PACKAGES = ["wcs-python3-sdk==%s" % OFFICIAL_VERSION, "chardet"]  # chardet: used by its wcscmd, undeclared
+OURS_VENV = os.path.join(CACHE, "ours-venv")
+OURS_PACKAGES = ["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.50"]  # setup.py install_requires
+
+
+class VenvUnavailable(RuntimeError):
+    """The virtualenv could not be built (typically: no network for pip)."""
+
+
+def clean_env() -> Dict[str, str]:
+    """The current environment without PYTHONPATH/PYTHONHOME, so a venv sees only its own packages."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
+def cached_venv(path: str, packages: Sequence[str], check: str) -> str:
+    """The python of a venv at ``path`` holding ``packages``; built (or rebuilt) unless ``check`` imports.
+
+    Raises:
+        VenvUnavailable: venv creation or ``pip install`` failed, or ``check`` still fails afterwards.
+    """
+    python = os.path.join(path, "bin", "python")
+    probe = [python, "-c", check]
+    env = clean_env()
+    if os.path.exists(python) and subprocess.run(probe, capture_output=True, cwd="/", env=env).returncode == 0:
+        return python
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True, capture_output=True,
+                       timeout=300)
+        subprocess.run([python, "-m", "pip", "install", "-q"] + list(packages), check=True, capture_output=True,
+                       timeout=600, env=env)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        detail = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")[-300:]
+        raise VenvUnavailable("cannot install %s into %s (no network?): %s %s"
+                              % (" ".join(packages), path, exc, detail)) from None
+    if subprocess.run(probe, capture_output=True, cwd="/", env=env).returncode != 0:
+        raise VenvUnavailable("%s installed into %s but `%s` fails" % (" ".join(packages), path, check))
+    return python
+
+
+def official_python() -> str:
+    """Python of the venv holding the official SDK (``import wcs`` there is the official package)."""
+    return cached_venv(VENV, PACKAGES, "import wcs.services.client, yaml, crcmod, requests_toolbelt, chardet")
+
+
+def official_script(name: str) -> str:
+    """Path of a script the official wheel installed (``wcscmd``, ``wcs_etag_cal``); run it with
+    :func:`official_python` (its ``wcscmd`` has a ``#!/usr/bin/python`` line and no execute bit)."""
+    return os.path.join(VENV, "bin", name)
+
+
+def ours_python() -> str:
+    """Python of a clean venv with only our runtime dependencies; put this checkout on ``sys.path`` to use it.
+
+    Our package is deliberately not installed there (an editable install adds an import hook to every
+    start-up), so start-up costs compare like for like with :func:`official_python`.
+    """
+    return cached_venv(OURS_VENV, OURS_PACKAGES, "import requests, requests_toolbelt, tqdm")
