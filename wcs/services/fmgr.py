@@ -15,16 +15,24 @@ from wcs.services.base import Service, form_body
 
 log = logging.getLogger(__name__)
 
-def fmgr_body(fops: str, notifyurl: Optional[str] = None, force: Any = 0, separate: Any = 0) -> str:
-    """The body of an fmgr job (see the module docstring)."""
-    pairs = [("fops", fops)]
+def job_options(notifyurl: Optional[str], force: Any, separate: Any) -> list:
+    """The optional ``notifyURL``/``force``/``separate`` pairs shared by fmgr and fops bodies.
+
+    ``force`` and ``separate`` are sent only when set, as the official SDK does.
+    """
+    pairs: list = []
     if notifyurl:
         pairs.append(("notifyURL", urlsafe_base64_encode(notifyurl)))
     if force and int(force):
         pairs.append(("force", 1))
     if separate and int(separate):
         pairs.append(("separate", 1))
-    return form_body(pairs)
+    return pairs
+
+
+def fmgr_body(fops: str, notifyurl: Optional[str] = None, force: Any = 0, separate: Any = 0) -> str:
+    """The body of an fmgr job (see the module docstring)."""
+    return form_body([("fops", fops)] + job_options(notifyurl, force, separate))
 
 
 class Fmgr(Service):

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Optional
 from wcs.commons.http import Result
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.base import Service, form_body
+from wcs.services.fmgr import job_options
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +20,7 @@ def fops_body(fops: str, bucket: str, key: str, notifyurl: Optional[str] = None,
               separate: Any = 0) -> str:
     pairs = [("bucket", urlsafe_base64_encode(bucket)), ("key", urlsafe_base64_encode(key)),
              ("fops", urlsafe_base64_encode(fops))]
-    if notifyurl:
-        pairs.append(("notifyURL", urlsafe_base64_encode(notifyurl)))
-    if force and int(force):
-        pairs.append(("force", 1))
-    if separate and int(separate):
-        pairs.append(("separate", 1))
-    return form_body(pairs)
+    return form_body(pairs + job_options(notifyurl, force, separate))
 
 
 def build_op(cmd: str, first_arg: Optional[str] = None, params: Optional[Mapping[str, Any]] = None,
