@@ -257,11 +257,13 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     count = 0
     # The items stream into RESFILE one per line of a JSON array: constant memory for any bucket
     # size, and the file is still one JSON document. It only replaces RESFILE once complete.
+    # One encoder for every item: json.dumps with options builds a new JSONEncoder per call.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     with atomic_output(args.resfile) as stream:
         stream.write("[")
         for item in _listall_items(client, bucket, cfg):
             stream.write(",\n  " if count else "\n  ")
-            stream.write(json.dumps(item, ensure_ascii=False))
+            stream.write(encode(item))
             count += 1
         stream.write("\n]\n" if count else "]\n")
     ctx.emit({"code": 200, "reqid": None, "file": os.path.abspath(args.resfile), "count": count,

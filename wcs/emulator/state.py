@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS blocks (
     received INTEGER NOT NULL, created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS objects_expiring ON objects (expires_at) WHERE expires_at IS NOT NULL;
 """
 
 
@@ -175,7 +176,8 @@ class Store:
         return os.path.join(self.tmp_dir, uuid.uuid4().hex + suffix)
 
     def _object_path(self, file_id: str) -> str:
-        return os.path.join(self.objects_dir, file_id[:2], file_id)
+        # Plain concatenation: a listing builds one path per row and os.path.join costs 3x as much.
+        return "%s%s%s%s%s" % (self.objects_dir, os.sep, file_id[:2], os.sep, file_id)
 
     # -- buckets ------------------------------------------------------------------------------------
 
@@ -335,10 +337,12 @@ class Store:
                 self._delete_row(bucket, key, file_id)
             return len(rows)
 
-    def _under(self, bucket: str, prefix: str, after: Optional[str] = None) -> Iterator[ObjectInfo]:
+    def _under(self, bucket: str, prefix: str, after: Optional[str] = None, page: int = 1000
+               ) -> Iterator[ObjectInfo]:
         """Live objects whose key starts with ``prefix`` (and sorts after ``after``), in key order.
 
-        Read in pages so the lock is never held while the caller works and memory stays flat.
+        Read ``page`` rows at a time so the lock is never held while the caller works and memory stays
+        flat; a caller that needs exactly N rows asks for pages of N.
         """
         while True:
             sql = ("SELECT %s FROM objects WHERE bucket=? AND (expires_at IS NULL OR expires_at > ?)"
@@ -350,12 +354,12 @@ class Store:
             if after is not None:
                 sql += " AND key > ?"
                 args.append(after)
-            sql += " ORDER BY key LIMIT 1000"
+            sql += " ORDER BY key LIMIT %d" % page
             with self._lock:
                 rows = self._db.execute(sql, args).fetchall()
             for row in rows:
                 yield self._info(row)
-            if len(rows) < 1000:
+            if len(rows) < page:
                 return
             after = rows[-1][1]
 
@@ -385,7 +389,8 @@ class Store:
                 kind, after = _decode_marker(marker)
             items = []
             more = False
-            for info in self._under(bucket, prefix, after):
+            # limit + 1 rows: the extra one says whether there is a next page, in the same query.
+            for info in self._under(bucket, prefix, after, page=limit + 1):
                 if not in_time(info):
                     continue
                 if len(items) == limit:
