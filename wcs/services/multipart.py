@@ -369,6 +369,7 @@ class MultipartUploader(Service):
                     return
                 running[pool.submit(send, block)] = block
 
+        finished: List[BlockRecord] = []
         try:
             # Submit only as many blocks as there are workers: a failure stops the rest cleanly.
             refill()
@@ -377,16 +378,26 @@ class MultipartUploader(Service):
                 for future in done:
                     del running[future]
                     try:
-                        on_done(future.result())
+                        finished.append(future.result())
                     except _BlockFailed as exc:
                         failure = failure or exc.result
                     except BaseException as exc:
                         error = error or exc
+                # Start the next blocks before recording the finished ones: saving a record fsyncs,
+                # and a worker waiting for that is bandwidth lost.
                 refill()
+                while finished:
+                    try:
+                        on_done(finished[0])
+                    except BaseException as exc:
+                        error = error or exc
+                    del finished[0]
         finally:
             # Interrupted (Ctrl-C) while blocks were in flight: let them end, and keep the ones that
             # made it, so a resume does not send them again.
             pool.shutdown(wait=True)
+            for record in finished:
+                on_done(record)
             for future in running:
                 if not future.cancelled() and future.exception() is None:
                     on_done(future.result())
