@@ -1,11 +1,13 @@
 """Fault injection over HTTP: deterministic with a seed, applied before any state change."""
 
+import io
 import time
+import zlib
 
 import pytest
 import requests
 
-from wcs.commons.util import entry
+from wcs.commons.util import entry, etag_stream, urlsafe_base64_decode
 from wcs.emulator import Emulator
 from wcs.emulator.faults import FaultInjector, FaultRule, parse_faults
 
@@ -15,6 +17,7 @@ def test_parse_spec():
     assert rules == [FaultRule("mkblk", "500", 0.5), FaultRule("*", "slow", 1.0), FaultRule("download", "reset", 0)]
     assert parse_faults(None) == [] and parse_faults("") == []
     assert parse_faults([("bput", "503", "0.1")]) == [FaultRule("bput", "503", 0.1)]
+    assert parse_faults("*:corrupt:0.5") == [FaultRule("*", "corrupt", 0.5)]
     for bad in ("mkblk:500", "nowhere:500:1", "mkblk:404:1", "mkblk:500:2", "mkblk:500:x"):
         with pytest.raises(ValueError):
             parse_faults(bad)
@@ -78,3 +81,33 @@ def test_seeded_emulator_fails_the_same_requests(tmp_path):
     first = statuses(3)
     assert first == statuses(3)
     assert set(first) == {404, 500}
+
+
+def test_corrupt_inverts_one_received_byte_and_answers_for_the_damaged_content(api, bucket):
+    data = bytes(range(256)) * 64
+    api.emu.set_faults("mkblk:corrupt:1")
+    token = api.token(bucket + ":c")
+    resp = requests.post(api.url + "/mkblk/%d/0" % len(data), data=data, headers={"Authorization": token})
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF
+    assert resp.status_code == 200
+    assert resp.json()["crc32"] == zlib.crc32(bytes(damaged)) != zlib.crc32(data)
+
+    api.emu.set_faults("upload:corrupt:1")
+    resp = api.upload(api.token(bucket + ":f", overwrite=1), data)
+    damaged = bytearray(data)
+    damaged[-1] ^= 0xFF
+    stored_hash = etag_stream(io.BytesIO(bytes(damaged)))
+    assert resp.status_code == 200 and urlsafe_base64_decode(resp.text) == b"hash=" + stored_hash.encode()
+    api.emu.set_faults("mgr:corrupt:1,mkfile:corrupt:1")  # nothing to corrupt there: no fault at all
+    before = api.emu.counters["faults_injected"]
+    assert api.mgr("GET", "/stat/" + entry(bucket, "f")).json()["hash"] == stored_hash
+    assert api.emu.counters["faults_injected"] == before
+
+
+def test_corrupt_download_inverts_the_first_byte_and_keeps_the_etag(api, bucket):
+    api.put(bucket, "d", b"abcdef")
+    api.emu.set_faults("download:corrupt:1")
+    resp = requests.get("%s/%s/d" % (api.url, bucket))
+    assert resp.content == bytes([ord("a") ^ 0xFF]) + b"bcdef"
+    assert resp.headers["ETag"] == '"%s"' % etag_stream(io.BytesIO(b"abcdef"))

@@ -1,12 +1,14 @@
 """Pure parts of multipart upload: block plan, chunk plan, size checks, chunk answers, scheduling."""
 
 import hashlib
+import socket
 import threading
 
 import pytest
+import requests
 
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.http import Result
+from wcs.commons.http import Result, no_response
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services import multipart
 from wcs.services.multipart import (
@@ -117,11 +119,33 @@ def test_check_chunk_restarts_block_on_inconsistent_answers(answer):
     assert not info.value.result.ok  # what the caller would see if retries run out
 
 
-@pytest.mark.parametrize("code", [401, 404, 406, 631, -1, 500])
+@pytest.mark.parametrize("code", [401, 404, 406, 631, -1, 579])
 def test_check_chunk_fails_block_on_other_errors(code):
     with pytest.raises(multipart._BlockFailed) as info:
         multipart._check_chunk(_answer(code, message="no"), b"hello", 5, 0)
     assert info.value.result.code == code
+
+
+@pytest.mark.parametrize("code", [500, 503, 408, 429])
+def test_check_chunk_restarts_block_when_transient_failures_outlive_the_retries(code):
+    with pytest.raises(multipart._Restart) as info:
+        multipart._check_chunk(_answer(code, message="busy"), b"hello", 5, 0)
+    assert info.value.result.code == code
+
+
+def test_check_chunk_restarts_after_a_reset_but_not_for_an_unreachable_host():
+    reset = no_response(requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer")))
+    with pytest.raises(multipart._Restart):
+        multipart._check_chunk(reset, b"hello", 5, 0)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    try:
+        requests.get("http://127.0.0.1:%d/" % port, timeout=5)
+    except requests.ConnectionError as exc:
+        refused = no_response(exc)
+    with pytest.raises(multipart._BlockFailed):
+        multipart._check_chunk(refused, b"hello", 5, 0)
 
 
 def _record(block):

@@ -2,7 +2,7 @@
 
 The key is everything after the first ``/`` following the bucket, so it may contain ``/`` (and any
 other character: spaces, ``%``, ``?``, ``#``, ``+``, unicode are taken literally, never
-percent-decoded — a shell argument is already the key the user means). Problems raise
+percent-decoded — a shell argument is already the key the user means), up to 1000 UTF-8 bytes. Problems raise
 :class:`~wcs.commons.errors.InvalidArgument` with a one-line message naming the argument.
 """
 
@@ -11,6 +11,8 @@ from typing import Tuple
 from wcs.commons.errors import InvalidArgument
 
 SCHEME = "wcs://"
+MAX_KEY_BYTES = 1000
+"""The longest object key WCS accepts, in UTF-8 bytes."""
 
 
 def is_wcs_uri(text: str) -> bool:
@@ -61,4 +63,8 @@ def parse_object(text: str, *, allow_empty_key: bool = False) -> Tuple[str, str]
     bucket, key = split_uri(text)
     if not key and not allow_empty_key:
         raise InvalidArgument("missing object key in %r (expected wcs://BUCKET/KEY)" % (text,))
+    size = len(key.encode("utf-8", "surrogateescape"))
+    if size > MAX_KEY_BYTES:
+        raise InvalidArgument("object key of %s... is %d bytes long; WCS keys have at most %d bytes (UTF-8)"
+                              % (text[:40], size, MAX_KEY_BYTES))
     return bucket, key

@@ -151,7 +151,12 @@ def parse(text: str, path: str = "<string>") -> Dict[str, str]:
             continue
         data = _DATA_RE.match(line)
         if not data:
-            raise ConfigError("malformed line %r (expected 'key = value')" % line.strip()[:80], path, lineno)
+            shown = line.strip()[:80]
+            if any(name in line for name in SECRET_KEYS):
+                shown = "<a %s line, not shown>" % "/".join(sorted(n for n in SECRET_KEYS if n in line))
+            else:
+                shown = repr(shown)
+            raise ConfigError("malformed line %s (expected 'key = value')" % shown, path, lineno)
         if not in_default:
             continue
         key, value = data.group("key"), _unquote(data.group("value"))

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Un
 from urllib.parse import parse_qsl
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -128,6 +129,29 @@ def is_retryable_error(exc: BaseException) -> bool:
         return False
     return isinstance(exc, (requests.ConnectionError, requests.Timeout,
                             requests.exceptions.ChunkedEncodingError))
+
+
+def is_connect_failure(exc: Optional[BaseException]) -> bool:
+    """True when no connection could be opened at all (refused, unresolvable, connect timeout).
+
+    Such a request never reached the service; trying it again at a higher level (restarting a
+    block) cannot help more than the per-request retries already did.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc is not None and exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def is_transient_failure(result: "Result") -> bool:
+    """True for a failure that trying again may fix: a retryable status, or no answer for a retryable reason.
+
+    The request may or may not have been carried out (an answer can be lost after the service
+    acted), so callers that give up on such a result should first check what the service holds.
+    """
+    if result.code == NO_RESPONSE:
+        return result.error is not None and is_retryable_error(result.error)
+    return result.code in RETRYABLE_STATUS
 
 
 class Backoff:

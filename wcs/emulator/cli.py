@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write a .wcscfg (mode 0600) pointing at this emulator")
     parser.add_argument("--faults", metavar="SPEC",
                         help="inject faults: comma list of ENDPOINT:KIND:RATE, ENDPOINT in upload, mkblk, bput, "
-                             "mkfile, mgr, download, *; KIND in 500, 503, reset, slow; RATE in 0..1")
+                             "mkfile, mgr, download, *; KIND in 500, 503, reset, slow, corrupt; RATE in 0..1")
     parser.add_argument("--fault-seed", type=int, default=None, metavar="N",
                         help="seed for reproducible fault injection")
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")

@@ -5,10 +5,16 @@ A spec is a comma list of ``ENDPOINT:KIND:RATE`` rules, e.g. ``mkblk:500:0.3,dow
 * ENDPOINT: ``upload`` (form upload), ``mkblk``, ``bput``, ``mkfile``, ``mgr`` (every management, fmgr,
   fops, list and status call), ``download``, or ``*`` for all.
 * KIND: ``500`` / ``503`` answer the JSON error at once; ``reset`` reads a little of the request body and
-  drops the TCP connection (RST) without answering; ``slow`` waits 0.2-1.0 s, then serves normally.
+  drops the TCP connection (RST) without answering; ``slow`` waits 0.2-1.0 s, then serves normally;
+  ``corrupt`` inverts one byte of the content on the wire and then serves normally: of what is
+  received for ``upload`` (the last byte of the file part), ``mkblk`` and ``bput`` (the middle byte of
+  the chunk) - the object or block then holds the wrong byte and the answer's ``hash`` / ``crc32``
+  describe it, as for a corruption a client must catch - and of what is sent for ``download`` (the
+  first byte; the ``ETag`` stays the stored hash). It never applies to ``mgr`` or ``mkfile``.
 * RATE: probability in [0, 1].
 
-Faults are decided before a handler runs, so a failed request never changed state and is safe to retry.
+Faults are decided before a handler runs, so a failed request never changed state and is safe to retry
+(``corrupt`` aside: it changes the stored bytes, which is its point).
 Decisions come from one ``random.Random(seed)`` shared by all rules, so the same seed and the same
 sequence of requests give the same faults.
 """
@@ -19,7 +25,9 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Union
 
 ENDPOINTS = ("upload", "mkblk", "bput", "mkfile", "mgr", "download", "*")
-KINDS = ("500", "503", "reset", "slow")
+KINDS = ("500", "503", "reset", "slow", "corrupt")
+CORRUPTIBLE = ("upload", "mkblk", "bput", "download")
+"""Endpoints whose content ``corrupt`` can damage; elsewhere a ``corrupt`` draw injects nothing."""
 
 
 @dataclass(frozen=True)

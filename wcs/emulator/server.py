@@ -7,6 +7,7 @@ werkzeug server running in a daemon thread. It is what tests, the CLI and other 
         requests.get(emu.url + "/b/key")
 """
 
+import io
 import logging
 import os
 import shutil
@@ -16,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
@@ -24,7 +25,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from wcs.emulator.errors import ApiError, status_line
-from wcs.emulator.faults import FaultInjector
+from wcs.emulator.faults import CORRUPTIBLE, FaultInjector
 from wcs.emulator.handlers import Handlers, json_response
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES, build_map, category
@@ -133,6 +134,8 @@ class EmulatorApp:
         name = category(endpoint)
         self.stats.count(name)
         kind = self.faults.pick(name)
+        if kind == "corrupt" and name not in CORRUPTIBLE:
+            kind = None  # nothing to corrupt in a management call or an mkfile
         if kind is not None:
             self.stats.count("faults_injected")
             logger.info("injecting fault %s into %s %s", kind, request.method, request.path)
@@ -141,9 +144,15 @@ class EmulatorApp:
                 return self._error(int(kind), "injected fault (wcs-emulator --faults)")
             if kind == "reset":
                 self._reset(request)
-            time.sleep(self.faults.slow_delay())
+            if kind == "slow":
+                time.sleep(self.faults.slow_delay())
+            if kind == "corrupt" and name != "download":
+                _corrupt_request_body(request)
         try:
-            return getattr(self.handlers, endpoint)(request, **values)
+            response = getattr(self.handlers, endpoint)(request, **values)
+            if kind == "corrupt" and name == "download" and response.status_code in (200, 206):
+                response.response = _flip_first_byte(response.response)
+            return response
         except ApiError as exc:
             self._drain(request)
             return json_response(exc.body(), exc.code)
@@ -186,6 +195,51 @@ class EmulatorApp:
             except OSError:
                 pass
         raise _InjectedReset("connection dropped by fault injection")
+
+
+class _FlipByteStream(io.RawIOBase):
+    """A request body that reads like the original, except that the byte at ``offset`` is inverted."""
+
+    def __init__(self, stream: Any, offset: int) -> None:
+        super().__init__()
+        self._stream = stream
+        self._offset = offset
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        if self._pos <= self._offset < self._pos + count:
+            buffer[self._offset - self._pos] ^= 0xFF
+        self._pos += count
+        return count
+
+
+def _corrupt_request_body(request: Request) -> None:
+    """Invert one byte of the uploaded content as it arrives: the middle byte of a chunk (mkblk,
+    bput), the last byte of the file part of a form upload (the one before the closing boundary)."""
+    length = request.content_length or 0
+    if request.mimetype == "multipart/form-data":
+        boundary = request.mimetype_params.get("boundary", "")
+        offset = length - len("\r\n--%s--\r\n" % boundary) - 1
+    else:
+        offset = length // 2
+    if length > 0 and offset >= 0:
+        # Must happen before anything reads request.stream (werkzeug builds it from wsgi.input once).
+        request.environ["wsgi.input"] = _FlipByteStream(request.environ["wsgi.input"], offset)
+
+
+def _flip_first_byte(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    flipped = False
+    for chunk in chunks:
+        if chunk and not flipped:
+            chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            flipped = True
+        yield chunk
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -354,6 +408,12 @@ class Emulator:
     def reset_counters(self) -> None:
         """Zero :attr:`counters` and empty :attr:`mkblk_log`."""
         self._stats.reset()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being handled (e.g. requests of a killed client still in a
+        ``slow`` fault's delay); False if some still run after ``timeout`` seconds."""
+        server = self._server
+        return server is None or server.app.wait_idle(timeout)
 
     def config_text(self) -> str:
         """The ``.wcscfg`` content that points a client at this emulator."""

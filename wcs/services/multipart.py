@@ -7,15 +7,20 @@ thread); each worker opens the file itself and holds only the chunk it is sendin
 about ``concurrency * bput_size`` whatever the file size.
 
 Every chunk is checked as it is confirmed: the service's ``crc32`` must equal the local CRC-32 and
-its ``offset`` must be where the next chunk starts; a mismatch, or a ``701`` (the service lost the
-block context), restarts the block from ``mkblk`` (at most ``mkblk_retries`` times). The SHA-1 of
+its ``offset`` must be where the next chunk starts; a mismatch, a ``701`` (the service lost the
+block context), or a chunk whose own retries ran out on a transient failure (5xx, connection reset)
+restarts the block from ``mkblk`` (at most ``mkblk_retries`` times). So with the default 3 retries
+a block fails for good only after four rounds of four failed attempts; a checksum that disagrees
+through every round is an ``IntegrityError``. The SHA-1 of
 each 4 MiB etag block is computed while the chunk is read, so the etag of the whole file is known
 when ``mkfile`` answers, without reading the file twice, and is compared with the ``hash`` it
 returns.
 
 After each confirmed block the resume record (:mod:`wcs.services.resume`) is rewritten atomically
 with the block's final ``ctx``; ``upload(..., upload_id=X)`` with an existing record skips those
-blocks. The record is removed once ``mkfile`` succeeds.
+blocks. The record is removed once ``mkfile`` succeeds. When ``mkfile`` fails in a way that may
+hide a success (its answer lost, 406 or 701 on a retry), ``stat`` decides: an object with this
+file's size and etag means the upload is done.
 """
 
 import io
@@ -31,8 +36,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
-from wcs.commons.errors import ConfigError, InvalidArgument, LocalFileError, ResumeError
-from wcs.commons.http import HttpClient, Result
+from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, ResumeError
+from wcs.commons.http import HttpClient, Result, is_connect_failure, is_transient_failure
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services.base import Service
 from wcs.services.bucket import BucketManager
@@ -204,10 +209,16 @@ class _BlockFailed(Exception):
 
 
 class _Restart(Exception):
-    """Internal: the block must be sent again from mkblk; ``result`` is what to report if it cannot be."""
+    """Internal: the block must be sent again from mkblk; ``result`` is what to report if it cannot be.
+
+    ``mismatch`` is set when the service accepted the chunk but its answer disagrees with what was
+    sent (crc32, offset, no ctx): if that persists, the upload ends with an ``IntegrityError``.
+    """
 
     def __init__(self, message: str, result: Result) -> None:
         super().__init__(message)
+        self.mismatch = result.ok
+        self.answer = result
         if result.ok:
             # The step "succeeded" with a wrong answer: report it as the context error it amounts to.
             result = Result(701, {"code": 701, "message": message}, result.headers, text=result.text)
@@ -238,7 +249,9 @@ class MultipartUploader(Service):
             LocalFileError: the file cannot be read or changed while uploading.
             InvalidArgument: bad block size, bput size or upload id.
             ResumeError: the record for ``upload_id`` is corrupt or is not for this file as it is now.
-            IntegrityError: mkfile's hash differs from the etag of the bytes sent.
+            IntegrityError: mkfile's hash differs from the etag of the bytes sent, or a chunk's
+                ``crc32``/``offset`` kept disagreeing with what was sent through every restart of its
+                block (the record is kept: resuming sends only the blocks not yet confirmed).
         """
         cfg = self.cfg
         block_size = check_block_size(cfg.block_size)
@@ -302,7 +315,7 @@ class MultipartUploader(Service):
 
         result = api.mkfile(size, [record.blocks[b.index].ctx for b in plan], mime_type, deadline)
         result = result.with_upload_id(upload_id)
-        if result.code in (406, 701):
+        if result.code in (406, 701) or is_transient_failure(result):
             result = self._after_lost_mkfile(result, store, bucket, key, size, file_etag(plan, record.blocks))
         if result.ok or result.code == 579:
             # 579: stored, only the callback failed. Either way the record has served its purpose.
@@ -317,7 +330,8 @@ class MultipartUploader(Service):
 
     def _after_lost_mkfile(self, result: Result, store: RecordStore, bucket: str, key: str, size: int,
                            local_etag: str) -> Result:
-        """mkfile says the key exists (406) or the blocks are gone (701): maybe they already became this object.
+        """mkfile says the key exists (406), the blocks are gone (701) or gave no answer after every
+        retry (5xx, -1): maybe they already became this object.
 
         That happens when an earlier mkfile succeeded but its answer was lost (a retried request, or a
         crash before the record was removed): if the stored object has exactly the size and etag of
@@ -423,6 +437,9 @@ class MultipartUploader(Service):
                 except _Restart as why:
                     counted(-sent[0])
                     if attempt + 1 == attempts:
+                        if why.mismatch:
+                            raise IntegrityError("upload %s: %s, %d times in a row"
+                                                 % (api.upload_id, why, attempts), why.answer) from None
                         raise _BlockFailed(why.result) from None
                     log.info("block %d of upload %s: %s; sending it again", block.index, api.upload_id, why)
                     self.http.backoff.wait(attempt)
@@ -460,10 +477,15 @@ def _check_chunk(result: Result, data: bytes, expected_offset: int, index: int) 
     """The ``ctx`` of a confirmed chunk.
 
     Raises:
-        _Restart: the block must be resent (701/412, or the answer disagrees with what was sent).
+        _Restart: the block must be resent (701/412, a transient failure that outlived the chunk's
+            retries, or an answer that disagrees with what was sent).
         _BlockFailed: any other failure (auth, missing bucket, no response after retries...).
     """
     if result.code in RESTART_BLOCK_STATUS:
+        raise _Restart("HTTP %d: %s" % (result.code, result.message), result)
+    if is_transient_failure(result) and not is_connect_failure(result.error):
+        # The chunk's own retries ran out on 5xx / resets: the block gets a fresh start. An
+        # unreachable host is not retried twice over; its failure is reported at once.
         raise _Restart("HTTP %d: %s" % (result.code, result.message), result)
     if not result.ok:
         raise _BlockFailed(result)

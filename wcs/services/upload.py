@@ -6,6 +6,10 @@ same reader feeds an incremental etag hasher: the hash the service answers is ch
 bytes actually sent, with no second pass over the file. A retried attempt starts a new encoder on
 the rewound file (the reader takes back the progress it reported and the hasher starts over).
 
+When the upload still fails in a way that may hide a success (no answer or a 5xx after every retry,
+or a 406 on a retry: an earlier attempt may have stored the object before its answer was lost),
+``stat`` decides: an object with exactly this size and etag means the upload is done.
+
 ``stream_upload`` choice: the source URL (or file-like object) is streamed into an anonymous
 temporary file (bounded memory), then uploaded like a file. Spooling gives the form a length
 (WCS needs ``Content-Length``; chunked form uploads are not documented) and makes the upload
@@ -23,10 +27,11 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 from requests_toolbelt import MultipartEncoder
 
-from wcs.commons.errors import IntegrityError, InvalidArgument, LocalFileError, NetworkError
-from wcs.commons.http import Result, no_response
+from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, NetworkError
+from wcs.commons.http import Result, is_transient_failure, no_response
 from wcs.commons.util import EtagHasher
 from wcs.services.base import Service
+from wcs.services.bucket import BucketManager
 from wcs.services.streams import ChunkReader, Progress, SourceReadError
 
 log = logging.getLogger(__name__)
@@ -113,7 +118,7 @@ class FormUploader(Service):
             fields["mimeType"] = mime_type
         if deadline is not None:
             fields["deadline"] = str(int(deadline))
-        state = {"hasher": EtagHasher()}
+        state: Dict[str, Any] = {"hasher": EtagHasher(), "attempts": 0}
 
         def restart_hash() -> None:
             state["hasher"] = EtagHasher()
@@ -121,6 +126,7 @@ class FormUploader(Service):
         reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
 
         def body():
+            state["attempts"] += 1
             reader.seek(0)
             file_field = (quote(key), reader, mime_type or "application/octet-stream")
             encoder = MultipartEncoder(list(fields.items()) + [("file", file_field)])
@@ -134,9 +140,35 @@ class FormUploader(Service):
             raise exc.error from None
         log.debug("upload %s:%s (%d bytes) -> %d reqid=%s", bucket, key, size, result.code, result.reqid)
         hasher = state["hasher"]
+        if not result.ok and hasher.size == size and self._answer_may_be_lost(result, state["attempts"]):
+            result = self._check_stored(result, bucket, key, size, hasher.etag())
         # With a callbackUrl the body is the callback server's answer, whose "hash" may mean anything.
         if hasher.size == size and not self.cfg.callbackUrl:
             verify_hash(result, hasher.etag(), "upload of %s:%s" % (bucket, key))
+        return result
+
+    def _answer_may_be_lost(self, result: Result, attempts: int) -> bool:
+        """Whether a failed upload may in fact have been stored (its success answer lost on the way).
+
+        Only plain uploads qualify: a ``returnUrl``/``returnBody``/``callbackUrl`` answer carries
+        more than a stored object can tell.
+        """
+        if self.cfg.returnUrl or self.cfg.returnBody or self.cfg.callbackUrl:
+            return False
+        # 406 on a retry: an earlier attempt may have stored the object before its answer was lost.
+        return is_transient_failure(result) or (result.code == 406 and attempts > 1)
+
+    def _check_stored(self, result: Result, bucket: str, key: str, size: int, local_etag: str) -> Result:
+        """``result``, unless ``stat`` shows the object holds exactly these bytes: then a success."""
+        try:
+            stat = BucketManager(self.http, self.auth, self.cfg).stat(bucket, key)
+        except ConfigError:  # no mgr_url: cannot tell
+            return result
+        body = stat.body if isinstance(stat.body, dict) else {}
+        if stat.code == 200 and body.get("hash") == local_etag and str(body.get("fsize")) == str(size):
+            log.info("upload of %s:%s answered %d, but the object holds exactly the bytes sent; done",
+                     bucket, key, result.code)
+            return Result(200, {"hash": local_etag}, stat.headers)
         return result
 
     def upload_stream(self, source: Union[str, BinaryIO], bucket: str, key: str, *,
