@@ -116,3 +116,63 @@ def test_upload_visible_only_when_complete(api, bucket):
     stat = api.mgr("GET", "/stat/" + entry(bucket, "slow")).json()
     assert stat["fsize"] == 5000
     assert json.dumps(stat) and stat["hash"] != etag_from_block_digests([])
+
+
+def test_restart_in_the_middle_of_a_piece_keeps_the_etag_right(tmp_path):
+    # The SHA-1 state of a partly received 4 MiB piece lives in memory; after a restart it is rebuilt
+    # from the bytes on disk, so the etag mkfile computes from the kept digests is still right.
+    from wcs.commons.util import BLOCK_SIZE, etag
+
+    data_dir = str(tmp_path / "data")
+    data = os.urandom(2 * BLOCK_SIZE + 5)
+    chunk = 3 * 1024 * 1024  # ends inside the first piece, then inside the second
+    with Emulator(data_dir=data_dir, buckets=["keep"]) as emu:
+        token = Api(emu).token("keep:pieces")
+        resp = requests.post(emu.url + "/mkblk/%d/0" % len(data), data=data[:chunk],
+                             headers={"Authorization": token})
+        resp = requests.post(emu.url + "/bput/%s/%d" % (resp.json()["ctx"], chunk), data=data[chunk:2 * chunk],
+                             headers={"Authorization": token})
+        ctx = resp.json()["ctx"]
+    with Emulator(data_dir=data_dir) as emu:
+        token = Api(emu).token("keep:pieces")
+        resp = requests.post(emu.url + "/bput/%s/%d" % (ctx, 2 * chunk), data=data[2 * chunk:],
+                             headers={"Authorization": token})
+        assert resp.status_code == 200 and resp.json()["offset"] == len(data)
+        resp = requests.post(emu.url + "/mkfile/%d" % len(data), data=resp.json()["ctx"],
+                             headers={"Authorization": token})
+        assert resp.status_code == 200, resp.text
+        path = str(tmp_path / "expected.bin")
+        with open(path, "wb") as fp:
+            fp.write(data)
+        assert resp.json()["hash"] == etag(path)
+        assert requests.get(emu.url + "/keep/pieces").content == data
+
+
+def test_restart_keeps_the_blocks_of_a_batch_file(tmp_path):
+    from wcs.commons.util import BLOCK_SIZE, etag
+
+    data_dir = str(tmp_path / "data")
+    data = os.urandom(2 * BLOCK_SIZE + 1)
+    ctxs = []
+    with Emulator(data_dir=data_dir, buckets=["keep"]) as emu:
+        token = Api(emu).token("keep:batch")
+        for order in (0, 1):
+            resp = requests.post(emu.url + "/mkblk/%d/%d" % (BLOCK_SIZE, order),
+                                 data=data[order * BLOCK_SIZE:(order + 1) * BLOCK_SIZE],
+                                 headers={"Authorization": token, "UploadBatch": "kept"})
+            ctxs.append(resp.json()["ctx"])
+        assert any(name.startswith("u-") for name in os.listdir(os.path.join(data_dir, "blocks")))
+    with Emulator(data_dir=data_dir) as emu:
+        token = Api(emu).token("keep:batch")
+        resp = requests.post(emu.url + "/mkblk/1/2", data=data[2 * BLOCK_SIZE:],
+                             headers={"Authorization": token, "UploadBatch": "kept"})
+        ctxs.append(resp.json()["ctx"])
+        resp = requests.post(emu.url + "/mkfile/%d" % len(data), data=",".join(ctxs),
+                             headers={"Authorization": token})
+        assert resp.status_code == 200, resp.text
+        path = str(tmp_path / "expected.bin")
+        with open(path, "wb") as fp:
+            fp.write(data)
+        assert resp.json()["hash"] == etag(path)
+        assert requests.get(emu.url + "/keep/batch").content == data
+        assert os.listdir(os.path.join(data_dir, "blocks")) == []

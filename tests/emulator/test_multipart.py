@@ -134,3 +134,131 @@ def test_empty_file(api, bucket):
     resp = _post(api, "/mkfile/0", b"", token)
     assert resp.status_code == 200
     assert resp.json()["hash"] == "Fto5o-5ea0sNMlW_75VgGJCv2AcJ"
+
+
+# -- etag from the piece digests kept while the chunks arrived --------------------------------------
+
+def _mkfile_hash(api, token, ctxs, size):
+    resp = _post(api, "/mkfile/%d" % size, ",".join(ctxs), token)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["hash"]
+
+
+def test_etag_when_chunks_straddle_pieces_and_a_chunk_is_sent_again(api, bucket):
+    # 3 MiB chunks cross the 4 MiB piece boundaries; the second chunk is sent twice, first with other
+    # bytes (its answer "lost"): the digest of the piece it touched must follow the replacement.
+    data = os.urandom(2 * BLOCK_SIZE)
+    token = api.token(bucket + ":straddle")
+    chunk = 3 * 1024 * 1024
+    first = _post(api, "/mkblk/%d/0" % len(data), data[:chunk], token).json()
+    junk = os.urandom(chunk)
+    assert _post(api, "/bput/%s/%d" % (first["ctx"], chunk), junk, token).status_code == 200
+    second = _post(api, "/bput/%s/%d" % (first["ctx"], chunk), data[chunk:2 * chunk], token).json()
+    last = _post(api, "/bput/%s/%d" % (second["ctx"], 2 * chunk), data[2 * chunk:], token).json()
+    assert last["offset"] == len(data)
+    assert _mkfile_hash(api, token, [last["ctx"]], len(data)) == etag_stream(io.BytesIO(data))
+    assert requests.get("%s/%s/straddle" % (api.url, bucket)).content == data
+
+
+def test_etag_when_a_block_before_the_last_is_not_whole_pieces(api, bucket):
+    # Blocks of 5 MiB (not a multiple of 4 MiB: the official service refuses such uploads from its
+    # SDKs, the emulator still stores them): the etag pieces straddle blocks, mkfile re-hashes.
+    data = os.urandom(5 * 1024 * 1024 * 2 + 7)
+    size = 5 * 1024 * 1024
+    token = api.token(bucket + ":odd")
+    ctxs = [_upload_block(api, token, data[i:i + size], n, 1024 * 1024)
+            for n, i in enumerate(range(0, len(data), size))]
+    assert _mkfile_hash(api, token, ctxs, len(data)) == etag_stream(io.BytesIO(data))
+
+
+def test_etag_of_a_block_without_stored_digests_is_computed_from_its_bytes(api, bucket):
+    # A block row written by an older emulator has no digests: they are rebuilt from the block file.
+    data = os.urandom(BLOCK_SIZE + 3 * 1024 * 1024)
+    token = api.token(bucket + ":legacy")
+    chunk = 3 * 1024 * 1024
+    first = _post(api, "/mkblk/%d/0" % len(data), data[:chunk], token).json()
+    second = _post(api, "/bput/%s/%d" % (first["ctx"], chunk), data[chunk:2 * chunk], token).json()
+    block_id = second["ctx"].split("-")[0]
+    store = api.emu.store
+    with store._lock, store._db:
+        store._db.execute("UPDATE blocks SET digests='' WHERE id=?", (block_id,))
+    last = _post(api, "/bput/%s/%d" % (second["ctx"], 2 * chunk), data[2 * chunk:], token).json()
+    assert _mkfile_hash(api, token, [last["ctx"]], len(data)) == etag_stream(io.BytesIO(data))
+
+
+# -- blocks written in place in their upload's batch file -------------------------------------------
+
+def _batch_files(api):
+    return sorted(name for name in os.listdir(api.emu.store.blocks_dir) if name.startswith("u-"))
+
+
+def _block(api, token, data, order, batch, block_size=None):
+    resp = _post(api, "/mkblk/%d/%d" % (block_size or len(data), order), data, token, UploadBatch=batch)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["ctx"]
+
+
+def test_blocks_in_place_out_of_order_become_the_object_without_a_copy(api, bucket):
+    data = os.urandom(3 * BLOCK_SIZE + 99)
+    token = api.token(bucket + ":inplace")
+    batch = "in-place-1"
+    before = set(_batch_files(api))
+    # the short last block first, then the others in reverse order
+    ctxs = {3: _block(api, token, data[3 * BLOCK_SIZE:], 3, batch)}
+    for order in (2, 1, 0):
+        ctxs[order] = _block(api, token, data[order * BLOCK_SIZE:(order + 1) * BLOCK_SIZE], order, batch)
+    (batch_file,) = set(_batch_files(api)) - before
+    path = os.path.join(api.emu.store.blocks_dir, batch_file)
+    ino = os.stat(path).st_ino
+    assert requests.get("%s/%s/inplace" % (api.url, bucket)).status_code == 404  # nothing visible yet
+    resp = _post(api, "/mkfile/%d" % len(data), ",".join(ctxs[i] for i in range(4)), token)
+    assert resp.status_code == 200 and resp.json()["hash"] == etag_stream(io.BytesIO(data))
+    info = api.emu.store.get(bucket, "inplace")
+    assert os.stat(info.path).st_ino == ino  # the batch file became the object
+    assert not os.path.exists(path)
+    assert requests.get("%s/%s/inplace" % (api.url, bucket)).content == data
+
+
+def test_a_block_sent_again_gets_its_own_file_and_the_object_is_copied(api, bucket):
+    data = os.urandom(2 * BLOCK_SIZE)
+    token = api.token(bucket + ":again")
+    batch = "in-place-2"
+    stale = _block(api, token, os.urandom(BLOCK_SIZE), 0, batch)  # its answer "lost": sent again
+    first = _block(api, token, data[:BLOCK_SIZE], 0, batch)
+    second = _block(api, token, data[BLOCK_SIZE:], 1, batch)
+    resp = _post(api, "/mkfile/%d" % len(data), first + "," + second, token)
+    assert resp.status_code == 200 and resp.json()["hash"] == etag_stream(io.BytesIO(data))
+    assert requests.get("%s/%s/again" % (api.url, bucket)).content == data
+    # the stale block was not part of the object and is still intact in the batch file
+    other = api.token(bucket + ":stale")
+    resp = _post(api, "/mkfile/%d" % BLOCK_SIZE, stale, other)
+    assert resp.status_code == 200
+    stale_data = requests.get("%s/%s/stale" % (api.url, bucket)).content
+    assert len(stale_data) == BLOCK_SIZE and stale_data != data[:BLOCK_SIZE]
+    assert resp.json()["hash"] == etag_stream(io.BytesIO(stale_data))
+
+
+def test_two_uploads_of_one_key_with_their_own_batches(api, bucket):
+    token = api.token(bucket + ":same", overwrite=1)
+    a, b = os.urandom(2 * BLOCK_SIZE), os.urandom(2 * BLOCK_SIZE)
+    ctx_a = [_block(api, token, a[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE], i, "batch-a") for i in range(2)]
+    ctx_b = [_block(api, token, b[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE], i, "batch-b") for i in range(2)]
+    assert _post(api, "/mkfile/%d" % len(b), ",".join(ctx_b), token).status_code == 200
+    assert requests.get("%s/%s/same" % (api.url, bucket)).content == b
+    assert _post(api, "/mkfile/%d" % len(a), ",".join(ctx_a), token).status_code == 200
+    assert requests.get("%s/%s/same" % (api.url, bucket)).content == a
+    # merged blocks cannot be merged again
+    assert _post(api, "/mkfile/%d" % len(a), ",".join(ctx_a), token).status_code == 701
+
+
+def test_mkfile_of_part_of_a_batch_copies_and_keeps_the_rest(api, bucket):
+    data = os.urandom(3 * BLOCK_SIZE)
+    token = api.token(bucket)
+    batch = "in-place-3"
+    ctxs = [_block(api, token, data[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE], i, batch) for i in range(3)]
+    resp = _post(api, "/mkfile/%d" % (2 * BLOCK_SIZE), ",".join(ctxs[:2]), token, Key=urlsafe_base64_encode("p"))
+    assert resp.status_code == 200 and resp.json()["hash"] == etag_stream(io.BytesIO(data[:2 * BLOCK_SIZE]))
+    assert requests.get("%s/%s/p" % (api.url, bucket)).content == data[:2 * BLOCK_SIZE]
+    resp = _post(api, "/mkfile/%d" % BLOCK_SIZE, ctxs[2], token, Key=urlsafe_base64_encode("q"))
+    assert resp.status_code == 200
+    assert requests.get("%s/%s/q" % (api.url, bucket)).content == data[2 * BLOCK_SIZE:]

@@ -151,10 +151,10 @@ def interrupted(emulator, bucket, cfgfile, tmp_path, wcscmd, monkeypatch):
 
     original = multipart.MultipartUploader._send_block
 
-    def send_block(self, api, file_path, block, bput_size, report):
+    def send_block(self, api, file_path, block, *args):
         if block.index > 0:
             fail_after_first_block()
-        return original(self, api, file_path, block, bput_size, report)
+        return original(self, api, file_path, block, *args)
 
     monkeypatch.setattr(multipart.MultipartUploader, "_send_block", send_block)
     try:

@@ -4,8 +4,17 @@ Handlers check tokens, translate wire encodings (URL-safe Base64 entries, ``k=v&
 and call :mod:`wcs.emulator.state` / :mod:`wcs.emulator.jobs`. They raise
 :class:`~wcs.emulator.errors.ApiError` for every failure; the app in :mod:`wcs.emulator.server` turns it
 into the JSON error body. Bodies are streamed: form uploads are parsed by werkzeug's multipart parser
-straight into a spool file that is hashed as it is written, blocks are copied in bounded chunks, and
-downloads are served from the file, so memory does not grow with object size.
+straight into a spool file that is hashed as it is written, multipart chunks are read into one
+reusable buffer per thread and hashed and written from it, and downloads are served from the file, so
+memory does not grow with object size.
+
+Multipart blocks are hashed once, as they arrive: besides the MD5 and CRC-32 every chunk answer
+carries, the SHA-1 of each 4 MiB piece of the block (the pieces of the etag) is kept with the block's
+row, so ``mkfile`` computes the etag from those digests without reading the blocks back (and, with
+blocks written in place in their upload's file, usually without copying them either: see
+:mod:`wcs.emulator.state`). The SHA-1 state of a piece still being filled is kept in memory between
+chunks; after a restart, or when a chunk is sent again, it is rebuilt from the at most 4 MiB of that
+piece already on disk.
 
 [INFERRED] behaviour (see also the package docstring):
 
@@ -33,6 +42,7 @@ import re
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from email.utils import formatdate
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -43,7 +53,12 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
 from wcs.commons.auth import callback_signature
-from wcs.commons.util import EtagHasher, urlsafe_base64_decode, urlsafe_base64_encode
+from wcs.commons.util import (
+    BLOCK_SIZE,
+    EtagHasher,
+    urlsafe_base64_decode,
+    urlsafe_base64_encode,
+)
 from wcs.emulator import outbound
 from wcs.emulator.errors import (
     BUCKET_ACCESS_DENIED,
@@ -54,7 +69,7 @@ from wcs.emulator.errors import (
     status_line,
 )
 from wcs.emulator.jobs import FMGR_OPS, JobManager, m3u8_segments
-from wcs.emulator.state import DAY_MS, ObjectInfo, Store, now_ms, validate_key
+from wcs.emulator.state import DAY_MS, Block, ObjectInfo, Store, now_ms, validate_key
 from wcs.emulator.verify import split_scope, verify_manager_token, verify_upload_token
 
 MAX_MGR_BODY = 16 * 1024 * 1024
@@ -63,6 +78,10 @@ MAX_FORM_FIELD = 16 * 1024 * 1024
 """Bound on the in-memory (non-file) parts of a form upload."""
 MAX_CTX_LIST = 32 * 1024 * 1024
 CHUNK = 256 * 1024
+RECEIVE_BUFFER = 1024 * 1024
+"""Bytes of a multipart chunk read from the socket at a time (one buffer per handler thread)."""
+MAX_PARTIALS = 1024
+"""SHA-1 states of partly filled pieces kept between chunks; older ones are rebuilt from disk if needed."""
 
 _MAGIC = re.compile(r"\$\(([^)]*)\)")
 _CTX = re.compile(r"^([0-9a-f]{32})-([0-9]+)-([0-9a-f]{20})$")
@@ -176,6 +195,35 @@ class _Spool:
             pass
 
 
+class _Pieces:
+    """SHA-1 of the 4 MiB etag pieces of one block, fed in any slicing from a given block offset.
+
+    ``digests`` holds the raw digests of the complete pieces; ``sha`` the state of the piece being
+    filled, which holds ``filled`` bytes.
+    """
+
+    def __init__(self, digests: List[bytes], sha: Any, filled: int) -> None:
+        self.digests = digests
+        self.sha = sha
+        self.filled = filled
+
+    def update(self, view: memoryview) -> None:
+        while len(view):
+            take = min(BLOCK_SIZE - self.filled, len(view))
+            self.sha.update(view[:take])
+            self.filled += take
+            view = view[take:]
+            if self.filled == BLOCK_SIZE:
+                self.digests.append(self.sha.digest())
+                self.sha = hashlib.sha1()
+                self.filled = 0
+
+    def hex(self, complete: bool) -> str:
+        """Hex of the complete pieces, and of the partial last one when the block is ``complete``."""
+        digests = self.digests + [self.sha.digest()] if complete and self.filled else self.digests
+        return "".join(digest.hex() for digest in digests)
+
+
 class Handlers:
     """The endpoints of one emulator, bound to its store, jobs, keys and base URL."""
 
@@ -189,6 +237,11 @@ class Handlers:
         self.base_url = base_url
         self.on_mkblk = on_mkblk or (lambda batch, order, size: None)
         self._block_locks = [threading.Lock() for _ in range(64)]
+        # block id -> (block offset, _Pieces) after the last chunk received; guarded by the block's lock
+        # for a given id, and by _partials_lock for the dict itself.
+        self._partials: OrderedDict[str, Tuple[int, _Pieces]] = OrderedDict()
+        self._partials_lock = threading.Lock()
+        self._buffers = threading.local()
 
     # -- shared pieces ------------------------------------------------------------------------------
 
@@ -369,29 +422,89 @@ class Handlers:
             raise ApiError(631, BUCKET_NOT_FOUND)
         return policy
 
-    def _receive(self, request: Request, path: str, offset: int, room: int) -> Tuple[int, str, int]:
-        """Write the request body at ``offset`` of a block file; at most ``room`` bytes fit.
+    def _buffer(self) -> memoryview:
+        view = getattr(self._buffers, "view", None)
+        if view is None:
+            view = self._buffers.view = memoryview(bytearray(RECEIVE_BUFFER))
+        return view
 
-        The file is first cut back to ``offset``, so a retried chunk replaces its earlier copy.
+    def _pieces_at(self, block: Block, offset: int) -> _Pieces:
+        """The piece hashes of ``block`` up to ``offset``: the cached state when the last chunk ended
+        there, else the stored digests of the complete pieces plus the bytes of the current piece
+        (and of any piece without a stored digest) read back from disk."""
+        with self._partials_lock:
+            cached = self._partials.pop(block.id, None)
+        whole = offset // BLOCK_SIZE
+        stored = [bytes.fromhex(block.digests[i * 40:i * 40 + 40]) for i in range(min(whole, len(block.digests) // 40))]
+        if cached is not None and cached[0] == offset and len(stored) == whole:
+            pieces = cached[1]
+            pieces.digests = stored
+            return pieces
+        pieces = _Pieces(stored, hashlib.sha1(), 0)
+        start = len(stored) * BLOCK_SIZE
+        if start < offset:
+            view = self._buffer()
+            with open(block.path, "rb", buffering=0) as fp:
+                fp.seek(block.base + start)
+                left = offset - start
+                while left:
+                    count = fp.readinto(view[:min(left, len(view))])
+                    if not count:
+                        raise ApiError(701, "ctx is ahead of the block data")
+                    pieces.update(view[:count])
+                    left -= count
+        return pieces
+
+    def _receive(self, request: Request, block: Block, offset: int) -> Tuple[int, str, int, str]:
+        """Write the request body at ``offset`` of the block's file; at most ``block.size - offset``
+        bytes fit. Returns ``(bytes received, md5 hex, crc32, hex SHA-1 of the complete pieces)``.
+
+        A retried chunk replaces its earlier copy: a file of the block's own is first cut back to
+        ``offset``; in a batch file the bytes past ``offset`` are simply overwritten (``received`` says
+        what is valid).
         """
+        room = block.size - offset
+        pieces = self._pieces_at(block, offset)
         md5 = hashlib.md5()
         crc = 0
         received = 0
-        with open(path, "r+b") as fp:
-            fp.truncate(offset)
-            fp.seek(offset)
+        view = self._buffer()
+        stream = request.stream
+        readinto = getattr(stream, "readinto", None)
+        with open(block.path, "r+b", buffering=0) as fp:
+            if not block.shared:
+                fp.truncate(offset)
+            fp.seek(block.base + offset)
             while True:
-                data = request.stream.read(CHUNK)
-                if not data:
+                if readinto is not None:
+                    count = readinto(view)
+                    data = view[:count or 0]
+                else:  # an older werkzeug: its request stream only reads
+                    data = memoryview(stream.read(len(view)))
+                    count = len(data)
+                if not count:
                     break
-                received += len(data)
+                received += count
                 if received > room:
-                    fp.truncate(offset)
+                    if not block.shared:
+                        fp.truncate(offset)
                     raise ApiError(701, "chunk runs past the end of the block")
                 md5.update(data)
                 crc = zlib.crc32(data, crc)
-                fp.write(data)
-        return received, md5.hexdigest(), crc & 0xFFFFFFFF
+                pieces.update(data)
+                while len(data):
+                    data = data[fp.write(data):]
+        end = offset + received
+        if end < block.size:
+            with self._partials_lock:
+                self._partials[block.id] = (end, pieces)
+                while len(self._partials) > MAX_PARTIALS:
+                    self._partials.popitem(last=False)
+        return received, md5.hexdigest(), crc & 0xFFFFFFFF, pieces.hex(end == block.size)
+
+    def _forget_partial(self, block_id: str) -> None:
+        with self._partials_lock:
+            self._partials.pop(block_id, None)
 
     def mkblk(self, request: Request, block_size: int, block_order: int = 0) -> Response:
         self._chunk_policy(request)
@@ -401,11 +514,12 @@ class Handlers:
         block = self.store.new_block(batch, block_size, block_order)
         with self._lock_for(block.id):
             try:
-                received, md5, crc = self._receive(request, block.path, 0, block_size)
+                received, md5, crc, digests = self._receive(request, block, 0)
             except ApiError:
+                self._forget_partial(block.id)
                 self.store.drop_blocks([block.id])
                 raise ApiError(400, "first chunk is larger than the block size") from None
-            self.store.set_block_received(block.id, received)
+            self.store.set_block_received(block.id, received, digests)
         self.on_mkblk(batch, block_order, block_size)
         return json_response({"ctx": self._ctx(block.id, received), "checksum": md5, "crc32": crc,
                               "offset": received})
@@ -423,10 +537,10 @@ class Handlers:
                 on_disk = os.path.getsize(block.path)
             except OSError:
                 raise ApiError(701, "ctx invalid: block data missing") from None
-            if on_disk < offset or block.received < offset:
+            if on_disk < block.base + offset or block.received < offset:
                 raise ApiError(701, "ctx is ahead of the block data")
-            received, md5, crc = self._receive(request, block.path, offset, block.size - offset)
-            self.store.set_block_received(block_id, offset + received)
+            received, md5, crc, digests = self._receive(request, block, offset)
+            self.store.set_block_received(block_id, offset + received, digests)
         return json_response({"ctx": self._ctx(block_id, offset + received), "checksum": md5, "crc32": crc,
                               "offset": offset + received})
 
@@ -477,31 +591,7 @@ class Handlers:
         mime = guess_mime(key, request.headers.get("MimeType") or (
             b64_text(params["mimeType"], "/mimeType/") if "mimeType" in params else None))
         expires_at = retention(request.headers.get("Deadline"), "Deadline header")
-        temp = self.store.new_temp_path()
-        hasher = EtagHasher()
-        try:
-            with open(temp, "wb") as out:
-                for block in blocks:
-                    try:
-                        with open(block.path, "rb") as src:
-                            left = block.size
-                            while left:
-                                data = src.read(min(CHUNK * 4, left))
-                                if not data:
-                                    raise ApiError(412, "block %d data is short" % block.order)
-                                left -= len(data)
-                                hasher.update(data)
-                                out.write(data)
-                    except FileNotFoundError:
-                        raise ApiError(701, "ctx invalid: block already merged") from None
-            info = self.store.put_file(bucket, key, temp, fsize, hasher.etag(), mime, expires_at,
-                                       overwrite=overwrite)
-        finally:
-            try:
-                os.unlink(temp)
-            except FileNotFoundError:
-                pass
-        self.store.drop_blocks([block.id for block in blocks])
+        info = self.store.merge_blocks(blocks, bucket, key, fsize, mime, expires_at, overwrite=overwrite)
         fname = b64_text(params["fname"], "/fname/") if "fname" in params else key
         persistent_id = self._after_upload(policy, info)
         variables = self._variables(request, info, fname, custom, started, persistent_id)

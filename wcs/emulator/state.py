@@ -4,7 +4,9 @@ Layout of a data dir::
 
     meta.sqlite3          buckets, objects, multipart blocks, async jobs, settings (WAL journal)
     objects/<ab>/<id>     one immutable file per stored object; a new upload gets a new id
-    blocks/<id>           bytes received so far for one multipart (mkblk/bput) block
+    blocks/<id>           bytes received so far for one multipart (mkblk/bput) block; its row keeps the
+                          SHA-1 of every complete 4 MiB piece, so mkfile needs no second pass
+    blocks/u-<hash>       the blocks of one upload (``UploadBatch``), each at its place in the file
     tmp/                  spools of uploads in flight; emptied at start
 
 Consistency rules: bytes are written to ``tmp/`` first, ``os.replace``d into ``objects/`` and only then is
@@ -13,9 +15,19 @@ modified in place, so a download that opened an old version keeps reading it whi
 overwritten. One sqlite connection serialised by a lock is plenty for an emulator and sidesteps
 ``SQLITE_BUSY`` between threads. At start the store removes spools, object files that no row points to
 (a crash between rename and commit) and blocks older than :data:`BLOCK_TTL_MS`.
+
+Multipart blocks of an upload that names its batch (``UploadBatch``) and uses blocks of whole 4 MiB
+pieces are written straight at their place in one sparse file per batch (block ``n`` of size ``s`` at
+``n * s``), so ``mkfile`` usually has no bytes to copy: it appends what is not in place (the short
+last block), cuts the file to the object size and renames it into ``objects/``. A block whose place
+is taken (a block sent again while the first copy is still live, a last block whose place overlaps
+another) gets a file of its own, and ``mkfile`` falls back to copying whenever the batch file holds
+blocks that are not part of the object. Until then the file lives in ``blocks/``: nothing is visible
+before it is complete.
 """
 
 import base64
+import hashlib
 import os
 import secrets
 import shutil
@@ -27,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.emulator.errors import BUCKET_NOT_FOUND, FILE_EXISTS, FILE_NOT_FOUND, ApiError
 
 DAY_MS = 86400 * 1000
@@ -42,7 +55,8 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key));
 CREATE TABLE IF NOT EXISTS blocks (
     id TEXT PRIMARY KEY, batch TEXT, size INTEGER NOT NULL, ord INTEGER NOT NULL,
-    received INTEGER NOT NULL, created INTEGER NOT NULL);
+    received INTEGER NOT NULL, created INTEGER NOT NULL, digests TEXT NOT NULL DEFAULT '',
+    file TEXT, base INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_expiring ON objects (expires_at) WHERE expires_at IS NOT NULL;
@@ -90,12 +104,21 @@ class ObjectInfo:
 
 @dataclass(frozen=True)
 class Block:
+    """A multipart block. ``digests``: hex SHA-1 of its complete 4 MiB pieces, in order, as received
+    (40 characters each; the partial last piece too once the block is complete). It may hold fewer
+    than ``received`` covers (a block from an older data dir): the receiver re-hashes what is missing."""
+
     id: str
     batch: Optional[str]
     size: int
     order: int
     received: int
     path: str
+    digests: str = ""
+    base: int = 0
+    """Where the block starts in the file at ``path`` (0 unless it is in its upload's batch file)."""
+    shared: bool = False
+    """The file at ``path`` is its upload's batch file (never truncated, removed with its last block)."""
 
 
 def _encode_marker(kind: str, name: str) -> str:
@@ -129,6 +152,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(blocks)")}
+        # A data dir of an older emulator: its blocks have files of their own and get re-hashed when needed.
+        if "digests" not in columns:
+            self._db.execute("ALTER TABLE blocks ADD COLUMN digests TEXT NOT NULL DEFAULT ''")
+        if "file" not in columns:
+            self._db.execute("ALTER TABLE blocks ADD COLUMN file TEXT")
+            self._db.execute("ALTER TABLE blocks ADD COLUMN base INTEGER NOT NULL DEFAULT 0")
+        self._db.execute("CREATE INDEX IF NOT EXISTS blocks_file ON blocks (file) WHERE file IS NOT NULL")
         self._db.commit()
         self.secret = self._load_secret()
         self._recover()
@@ -165,7 +196,7 @@ class Store:
         cutoff = now_ms() - BLOCK_TTL_MS
         stale = [row[0] for row in self._db.execute("SELECT id FROM blocks WHERE created < ?", (cutoff,))]
         self.drop_blocks(stale)
-        live = {row[0] for row in self._db.execute("SELECT id FROM blocks")}
+        live = {row[0] for row in self._db.execute("SELECT COALESCE(file, id) FROM blocks")}
         for name in os.listdir(self.blocks_dir):
             if name not in live:
                 _unlink(os.path.join(self.blocks_dir, name))
@@ -431,32 +462,113 @@ class Store:
 
     # -- multipart blocks ---------------------------------------------------------------------------
 
+    _BLOCK_COLUMNS = "id, batch, size, ord, received, digests, file, base"
+    MAX_IN_PLACE_END = 1 << 40
+    """Blocks are placed in a batch file only below this offset (a huge block order stays sane)."""
+
+    def _block(self, row: tuple) -> Block:
+        block_id, batch, size, order, received, digests, file, base = row
+        return Block(block_id, batch, size, order, received, os.path.join(self.blocks_dir, file or block_id),
+                     digests, base, file is not None)
+
     def new_block(self, batch: Optional[str], size: int, order: int) -> Block:
+        """A new, empty block: at its place in the batch file when it can be, else in a file of its own."""
         block_id = uuid.uuid4().hex
-        path = os.path.join(self.blocks_dir, block_id)
-        open(path, "wb").close()
+        file, base = None, 0
         with self._lock, self._db:
-            self._db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, 0, ?)",
-                             (block_id, batch, size, order, now_ms()))
-        return Block(block_id, batch, size, order, 0, path)
+            start = order * size
+            if batch and size % BLOCK_SIZE == 0 and start + size <= self.MAX_IN_PLACE_END:
+                name = "u-" + hashlib.sha1(batch.encode("utf-8", "surrogateescape")).hexdigest()
+                taken = self._db.execute("SELECT 1 FROM blocks WHERE file=? AND base < ? AND base + size > ? "
+                                         "LIMIT 1", (name, start + size, start)).fetchone()
+                if taken is None:
+                    file, base = name, start
+            path = os.path.join(self.blocks_dir, file or block_id)
+            # Created under the lock: mkfile renames a batch file away under the same lock.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | (0 if file else os.O_TRUNC), 0o644)
+            os.close(fd)
+            self._db.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, 0, ?, '', ?, ?)",
+                             (block_id, batch, size, order, now_ms(), file, base))
+        return Block(block_id, batch, size, order, 0, path, "", base, file is not None)
 
     def get_block(self, block_id: str) -> Optional[Block]:
         with self._lock:
-            row = self._db.execute("SELECT id, batch, size, ord, received FROM blocks WHERE id=?",
+            row = self._db.execute("SELECT %s FROM blocks WHERE id=?" % self._BLOCK_COLUMNS,
                                    (block_id,)).fetchone()
-        if row is None:
-            return None
-        return Block(row[0], row[1], row[2], row[3], row[4], os.path.join(self.blocks_dir, row[0]))
+        return None if row is None else self._block(row)
 
-    def set_block_received(self, block_id: str, received: int) -> None:
+    def set_block_received(self, block_id: str, received: int, digests: str = "") -> None:
+        """Record how many bytes of the block are stored, and the hex SHA-1 of its complete pieces."""
         with self._lock, self._db:
-            self._db.execute("UPDATE blocks SET received=? WHERE id=?", (received, block_id))
+            self._db.execute("UPDATE blocks SET received=?, digests=? WHERE id=?", (received, digests, block_id))
 
     def drop_blocks(self, block_ids: List[str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM blocks WHERE id=?", [(b,) for b in block_ids])
-        for block_id in block_ids:
-            _unlink(os.path.join(self.blocks_dir, block_id))
+        """Forget blocks; a file goes with the last block that lives in it."""
+        with self._lock:
+            files = set()
+            for block_id in block_ids:
+                row = self._db.execute("SELECT COALESCE(file, id) FROM blocks WHERE id=?", (block_id,)).fetchone()
+                if row is not None:
+                    files.add(row[0])
+            with self._db:
+                self._db.executemany("DELETE FROM blocks WHERE id=?", [(b,) for b in block_ids])
+            for name in files:
+                if self._db.execute("SELECT 1 FROM blocks WHERE id=? OR file=? LIMIT 1",
+                                    (name, name)).fetchone() is None:
+                    _unlink(os.path.join(self.blocks_dir, name))
+
+    def merge_blocks(self, blocks: List[Block], bucket: str, key: str, fsize: int, mime_type: str,
+                     expires_at: Optional[int] = None, overwrite: bool = True) -> ObjectInfo:
+        """Store the blocks, joined in this order, as ``bucket``/``key`` and forget them (``mkfile``).
+
+        The etag comes from the piece digests kept with the blocks when they give it. When the first
+        blocks are the only content of their batch file, at their places from offset 0, that file
+        becomes the object (the rest is appended to it); otherwise the blocks are copied into a new file.
+
+        Raises:
+            ApiError: 701 when a block is unknown or already merged, 412 when its data is short, 406
+                as :meth:`put_file`.
+        """
+        etag = stored_etag(blocks)
+        with self._lock:
+            if etag is not None:
+                info = self._merge_in_place(blocks, bucket, key, fsize, etag, mime_type, expires_at, overwrite)
+                if info is not None:
+                    return info
+        temp = self.new_temp_path()
+        try:
+            etag = assemble(blocks, temp, 0, etag)
+            info = self.put_file(bucket, key, temp, fsize, etag, mime_type, expires_at, overwrite=overwrite)
+        finally:
+            _unlink(temp)
+        self.drop_blocks([block.id for block in blocks])
+        return info
+
+    def _merge_in_place(self, blocks: List[Block], bucket: str, key: str, fsize: int, etag: str, mime_type: str,
+                        expires_at: Optional[int], overwrite: bool) -> Optional[ObjectInfo]:
+        # Called with the lock held: no block can be added to the batch file or merged meanwhile.
+        first = blocks[0]
+        if not first.shared:
+            return None
+        placed = 0
+        end = 0
+        for block in blocks:
+            if not block.shared or block.path != first.path or block.base != end:
+                break
+            placed += 1
+            end += block.size
+        if not placed:
+            return None
+        ids = [block.id for block in blocks[:placed]]
+        name = os.path.basename(first.path)
+        live = [row[0] for row in self._db.execute("SELECT id FROM blocks WHERE file=?", (name,))]
+        if sorted(live) != sorted(ids):
+            return None  # the file holds other blocks (or these were merged meanwhile): copy instead
+        assemble(blocks[placed:], first.path, end, etag)
+        os.truncate(first.path, fsize)
+        info = self.put_file(bucket, key, first.path, fsize, etag, mime_type, expires_at, overwrite=overwrite)
+        self.drop_blocks([block.id for block in blocks])
+        return info
 
     # -- async jobs ---------------------------------------------------------------------------------
 
@@ -474,6 +586,81 @@ class Store:
     def all_jobs(self) -> Dict[str, Tuple[str, str]]:
         with self._lock:
             return {row[0]: (row[1], row[2]) for row in self._db.execute("SELECT id, kind, status FROM jobs")}
+
+
+def stored_etag(blocks: List[Block]) -> Optional[str]:
+    """The etag of the blocks joined in this order, from the piece digests kept while they arrived;
+    None when they do not give it (a block before the last is not made of whole 4 MiB pieces, so the
+    pieces of the file straddle blocks, or a block lacks digests)."""
+    digests: List[bytes] = []
+    for i, block in enumerate(blocks):
+        if i + 1 < len(blocks) and block.size % BLOCK_SIZE:
+            return None
+        pieces = -(-block.size // BLOCK_SIZE)
+        if len(block.digests) != pieces * 40:
+            return None
+        digests.extend(bytes.fromhex(block.digests[j * 40:j * 40 + 40]) for j in range(pieces))
+    return etag_from_block_digests(digests) if digests else None
+
+
+_COPY_BUFFER = 1024 * 1024
+
+
+def assemble(blocks: List[Block], target: str, offset: int = 0, etag: Optional[str] = None) -> str:
+    """Write the blocks one after the other into ``target`` from ``offset``; returns the etag of
+    ``target`` when it is ``etag`` (known from the digests) or the blocks from offset 0.
+
+    With a known etag the bytes are copied by the kernel (``os.copy_file_range``) where it can;
+    otherwise they are read, and hashed on the way.
+
+    Raises:
+        ApiError: 701 when a block file is gone (merged meanwhile), 412 when it is short.
+    """
+    hasher = None if etag is not None else EtagHasher()
+    buffer: Optional[memoryview] = None
+    with open(target, "r+b" if offset else "wb", buffering=0) as out:
+        out.seek(offset)
+        for block in blocks:
+            try:
+                src = open(block.path, "rb", buffering=0)
+            except FileNotFoundError:
+                raise ApiError(701, "ctx invalid: block already merged") from None
+            with src:
+                src.seek(block.base)
+                left = block.size
+                if hasher is None:
+                    left -= _kernel_copy(src, out, left)
+                while left:
+                    if buffer is None:
+                        buffer = memoryview(bytearray(_COPY_BUFFER))
+                    count = src.readinto(buffer[:min(len(buffer), left)])
+                    if not count:
+                        raise ApiError(412, "block %d data is short" % block.order)
+                    data = buffer[:count]
+                    if hasher is not None:
+                        hasher.update(data)
+                    while len(data):
+                        data = data[out.write(data):]
+                    left -= count
+    return etag if hasher is None else hasher.etag()  # type: ignore[return-value]
+
+
+def _kernel_copy(src: object, out: object, length: int) -> int:
+    """Copy up to ``length`` bytes from ``src``'s position to ``out``'s in the kernel; returns how many
+    were copied (0 when the platform or file system cannot: the caller copies the rest itself)."""
+    copy = getattr(os, "copy_file_range", None)  # Linux, Python 3.8+
+    done = 0
+    if copy is None:
+        return 0
+    try:
+        while done < length:
+            count = copy(src.fileno(), out.fileno(), length - done)  # type: ignore[attr-defined]
+            if not count:
+                break
+            done += count
+    except OSError:
+        pass  # e.g. ENOSYS or EXDEV: both file positions stand after what was copied
+    return done
 
 
 def _unlink(path: str) -> None:

@@ -3,8 +3,11 @@
 The file is planned up front (:func:`plan_blocks`): blocks of ``block_size`` (a multiple of 4 MiB),
 each sent as chunks of ``bput_size``: the first with ``mkblk``, the rest with ``bput`` strictly in
 order. Blocks run on a thread pool of ``concurrency`` workers (0: one after the other in the calling
-thread); each worker opens the file itself and holds only the chunk it is sending, so memory is
-about ``concurrency * bput_size`` whatever the file size.
+thread); each worker opens the file itself and reads each chunk into one buffer of ``bput_size``
+bytes that it keeps for the whole upload, so memory is about ``concurrency * bput_size`` whatever
+the file size. That buffer is hashed (SHA-1, CRC-32) and handed to requests as it is, which sends
+it with one ``sendall``: no byte of a chunk is copied in Python after it is read. Progress is
+reported per chunk, once the service has confirmed it.
 
 Every chunk is checked as it is confirmed: the service's ``crc32`` must equal the local CRC-32 and
 its ``offset`` must be where the next chunk starts; a mismatch, a ``701`` (the service lost the
@@ -23,7 +26,6 @@ hide a success (its answer lost, 406 or 701 on a retry), ``stat`` decides: an ob
 file's size and etag means the upload is done.
 """
 
-import io
 import logging
 import os
 import secrets
@@ -42,7 +44,7 @@ from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_dige
 from wcs.services.base import Service
 from wcs.services.bucket import BucketManager
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
-from wcs.services.streams import ChunkReader, Progress, SourceReadError, read_exact, serialized
+from wcs.services.streams import Progress, serialized
 from wcs.services.upload import PathLike, open_for_upload, verify_hash
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,7 @@ class _Tokens:
             return self._token
 
 
-Body = Union[bytes, ChunkReader]
+Body = Union[bytes, bytearray, memoryview]
 
 
 class BlockApi(Service):
@@ -166,16 +168,10 @@ class BlockApi(Service):
         return headers
 
     def _send_chunk(self, url: str, body: Body, retries: int) -> Result:
-        reader = body if isinstance(body, ChunkReader) else ChunkReader(io.BytesIO(body), 0, len(body))
-
-        def factory():
-            reader.seek(0)
-            return reader, {}
-
-        try:
-            return self.http.request("POST", url, headers=self._headers(), body=factory, retries=retries)
-        except SourceReadError as exc:
-            raise exc.error from None
+        # A bytes-like body goes out in one sendall, and a retry simply sends it again. A
+        # bytearray or memoryview is not copied: requests takes it for a stream of known length
+        # and urllib3 / http.client send any buffer as a single piece.
+        return self.http.request("POST", url, headers=self._headers(), data=body, retries=retries)
 
     def mkblk(self, block_size: int, index: int, body: Body) -> Result:
         """``POST /mkblk/<block_size>/<index>`` with the first chunk; answers ``ctx``, ``crc32``, ``offset``."""
@@ -286,15 +282,18 @@ class MultipartUploader(Service):
         if report is not None:
             report(sum(record.blocks[b.index].size for b in plan if b.index in record.blocks))
         todo = [block for block in plan if block.index not in record.blocks]
+        buffers = _Buffers(bput_size)
 
         def on_block_done(done: BlockRecord) -> None:
             record.blocks[done.index] = done
             store.save(record)
             log.debug("upload %s: block %d done (%d/%d)", upload_id, done.index, len(record.blocks), len(plan))
 
+        def send(block: Block) -> BlockRecord:
+            return self._send_block(api, abspath, block, bput_size, report, buffers.get())
+
         try:
-            failure = self._run(todo, lambda block: self._send_block(api, abspath, block, bput_size, report),
-                                on_block_done, int(cfg.concurrency))
+            failure = self._run(todo, send, on_block_done, int(cfg.concurrency))
         except BaseException as exc:
             log.info("multipart upload %s interrupted (%s); %d of %d blocks uploaded, resume with this upload id",
                      upload_id, type(exc).__name__, len(record.blocks), len(plan))
@@ -420,7 +419,7 @@ class MultipartUploader(Service):
         return failure
 
     def _send_block(self, api: BlockApi, path: str, block: Block, bput_size: int,
-                    report: Optional[Progress]) -> BlockRecord:
+                    report: Optional[Progress], buffer: memoryview) -> BlockRecord:
         """Send one block chunk by chunk; restart it from mkblk when the service lost track of it."""
         attempts = int(self.cfg.mkblk_retries) + 1
         sent = [0]
@@ -430,10 +429,14 @@ class MultipartUploader(Service):
             if report is not None:
                 report(delta)
 
-        with open(path, "rb") as fp:
+        try:
+            fp = open(path, "rb", buffering=0)
+        except OSError as exc:
+            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+        with fp:
             for attempt in range(attempts):
                 try:
-                    return self._send_block_once(api, fp, block, bput_size, counted)
+                    return self._send_block_once(api, fp, block, bput_size, counted, buffer)
                 except _Restart as why:
                     counted(-sent[0])
                     if attempt + 1 == attempts:
@@ -450,20 +453,56 @@ class MultipartUploader(Service):
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _send_block_once(api: BlockApi, fp, block: Block, bput_size: int, counted: Progress) -> BlockRecord:
+    def _send_block_once(api: BlockApi, fp: Any, block: Block, bput_size: int, counted: Progress,
+                         buffer: memoryview) -> BlockRecord:
         hasher = EtagHasher()
         ctx = ""
         for start, length in block.chunks(bput_size):
-            data = read_exact(fp, block.offset + start, length)
+            data = buffer[:length]
+            _read_into(fp, block.offset + start, data)
             hasher.update(data)
-            reader = ChunkReader(io.BytesIO(data), 0, length, counted)
             if start == 0:
-                result = api.mkblk(block.size, block.index, reader)
+                result = api.mkblk(block.size, block.index, data)
             else:
-                result = api.bput(ctx, start, reader)
+                result = api.bput(ctx, start, data)
             ctx = _check_chunk(result, data, start + length, block.index)
+            counted(length)
         return BlockRecord(block.index, block.offset, block.size, ctx,
                            [digest.hex() for digest in hasher.block_digests()])
+
+
+class _Buffers:
+    """One reusable chunk buffer per worker thread of an upload (a chunk is read into it, hashed and
+    sent from it; it is free again once the chunk's request has returned)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._local = threading.local()
+
+    def get(self) -> memoryview:
+        view = getattr(self._local, "view", None)
+        if view is None:
+            view = self._local.view = memoryview(bytearray(self._size))
+        return view
+
+
+def _read_into(fp: Any, offset: int, view: memoryview) -> None:
+    """Fill ``view`` with the bytes of the unbuffered file ``fp`` at ``offset``.
+
+    Raises:
+        LocalFileError: the file cannot be read or is shorter than expected (changed since it was planned).
+    """
+    done, length = 0, len(view)
+    try:
+        fp.seek(offset)
+        while done < length:
+            count = fp.readinto(view[done:])
+            if not count:
+                raise LocalFileError("expected %d bytes at offset %d, the file has %d (did it change?)"
+                                     % (length, offset, done))
+            done += count
+    except OSError as exc:
+        raise LocalFileError("cannot read the file being sent: %s" % (exc.strerror or exc)) from None
 
 
 def _as_int(value: Any) -> Optional[int]:
@@ -473,7 +512,7 @@ def _as_int(value: Any) -> Optional[int]:
         return None
 
 
-def _check_chunk(result: Result, data: bytes, expected_offset: int, index: int) -> str:
+def _check_chunk(result: Result, data: Body, expected_offset: int, index: int) -> str:
     """The ``ctx`` of a confirmed chunk.
 
     Raises:
