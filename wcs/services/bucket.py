@@ -1,11 +1,15 @@
 """Resource management on the management domain: stat, delete, move, copy, retention, listings, usage.
 
 Each call is one signed request whose answer comes back as a :class:`~wcs.commons.http.Result`;
-only caller mistakes (a ``limit`` outside 1..1000, an unknown ``mode``) raise.
+only caller mistakes (a ``limit`` outside 1..1000, an unknown ``mode``) raise. Whole listings
+(:meth:`BucketManager.iter_objects`, :meth:`BucketManager.list_all`) fetch the next page in a
+background thread while the caller works through the current one (:func:`prefetched`).
 """
 
 import logging
-from typing import Any, Dict, Iterator, List, Optional, Union
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from typing import Any, Dict, Iterable, Iterator, List, Optional, TypeVar, Union
 
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import Result
@@ -13,6 +17,9 @@ from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.base import Service, form_body
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_END = object()
 
 MAX_LIMIT = 1000
 FLAT_MODE = 3  # the official SDK's config value for "no mode parameter": a flat listing
@@ -50,6 +57,31 @@ def check_mode(mode: Any) -> Optional[int]:
     if value not in (0, 1):
         raise InvalidArgument("invalid mode %r: 0 (files first), 1 (directories first) or 3 (flat)" % (mode,))
     return value
+
+
+def prefetched(items: Iterable[T]) -> Iterator[T]:
+    """Yield what ``items`` yields, in order, producing item n+1 in a background thread while the
+    caller holds item n.
+
+    At most one item is produced ahead, so memory stays bounded. An exception raised while producing
+    an item is raised here when that item is reached. Closing this generator early (``break``, garbage
+    collection) waits for the item being produced, drops it and closes ``items``: no thread outlives it.
+    """
+    source = iter(items)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wcs-prefetch")
+    try:
+        ahead = pool.submit(next, source, _END)
+        while True:
+            item = ahead.result()
+            if item is _END:
+                return
+            ahead = pool.submit(next, source, _END)
+            yield item
+    finally:
+        pool.shutdown(wait=True)
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 class BucketManager(Service):
@@ -143,14 +175,15 @@ class BucketManager(Service):
         items: List[Dict[str, Any]] = []
         prefixes: List[str] = []
         last: Optional[Result] = None
-        for page in self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime):
-            if page.code != 200 or not isinstance(page.body, dict):
-                return page
-            items.extend(page.body.get("items") or [])
-            for name in page.body.get("commonPrefixes") or []:
-                if name not in prefixes:
-                    prefixes.append(name)
-            last = page
+        with closing(prefetched(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))) as pages:
+            for page in pages:
+                if page.code != 200 or not isinstance(page.body, dict):
+                    return page
+                items.extend(page.body.get("items") or [])
+                for name in page.body.get("commonPrefixes") or []:
+                    if name not in prefixes:
+                        prefixes.append(name)
+                last = page
         assert last is not None
         body = dict(last.body)
         body["items"] = items
@@ -162,14 +195,16 @@ class BucketManager(Service):
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                      limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
                      endtime: Any = None) -> Iterator[Dict[str, Any]]:
-        """Yield every item, one page in memory at a time.
+        """Yield every item; the next page is fetched while this one is consumed (two pages in memory
+        at most).
 
         Raises:
             ServiceError, NetworkError: a page failed (raised when that page is reached).
         """
-        for page in self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime):
-            page.raise_for_status()
-            yield from (page.body.get("items") or []) if isinstance(page.body, dict) else ()
+        with closing(prefetched(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))) as pages:
+            for page in pages:
+                page.raise_for_status()
+                yield from (page.body.get("items") or []) if isinstance(page.body, dict) else ()
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:
