@@ -258,13 +258,20 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     # The items stream into RESFILE one per line of a JSON array: constant memory for any bucket
     # size, and the file is still one JSON document. It only replaces RESFILE once complete.
     # One encoder for every item: json.dumps with options builds a new JSONEncoder per call.
+    # Lines are written a batch at a time (one write per 1,000 items rather than two per item).
     encode = json.JSONEncoder(ensure_ascii=False).encode
+    batch: List[str] = []
     with atomic_output(args.resfile) as stream:
         stream.write("[")
         for item in _listall_items(client, bucket, cfg):
-            stream.write(",\n  " if count else "\n  ")
-            stream.write(encode(item))
-            count += 1
+            batch.append(encode(item))
+            if len(batch) == 1000:
+                stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
+                count += len(batch)
+                batch = []
+        if batch:
+            stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
+            count += len(batch)
         stream.write("\n]\n" if count else "]\n")
     ctx.emit({"code": 200, "reqid": None, "file": os.path.abspath(args.resfile), "count": count,
               "marker": ""})

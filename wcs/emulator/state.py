@@ -37,7 +37,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.emulator.errors import BUCKET_NOT_FOUND, FILE_EXISTS, FILE_NOT_FOUND, ApiError
@@ -86,8 +86,10 @@ def validate_key(key: str) -> None:
         raise ApiError(400, "key must not contain '/../' or '/./'")
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
+class ObjectInfo(NamedTuple):
+    """One stored object (immutable). A named tuple: a listing builds one per row, and a frozen
+    dataclass costs several times as much to construct."""
+
     bucket: str
     key: str
     fsize: int
@@ -240,8 +242,7 @@ class Store:
     # -- objects ------------------------------------------------------------------------------------
 
     def _info(self, row: tuple) -> ObjectInfo:
-        bucket, key, fsize, hash_, mime, put_time, expires_at, file_id = row
-        return ObjectInfo(bucket, key, fsize, hash_, mime, put_time, expires_at, self._object_path(file_id))
+        return ObjectInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], self._object_path(row[7]))
 
     _COLUMNS = "bucket, key, fsize, hash, mime, put_time, expires_at, file_id"
 
