@@ -94,3 +94,13 @@ def test_crc64_ecma_vectors(data, expected):
 
 def test_crc64_continues_across_calls():
     assert util.crc64(b"6789", util.crc64(b"12345")) == util.crc64(b"123456789")
+
+
+def test_hasher_continues_after_given_piece_digests():
+    data = bytes(range(256)) * (5 * 4096 + 3)  # 5 MiB + 768 bytes
+    first = util.EtagHasher()
+    first.update(data[:util.BLOCK_SIZE])
+    resumed = util.EtagHasher(first.digests)
+    resumed.update(data[util.BLOCK_SIZE:])
+    assert resumed.etag() == util.etag_stream(io.BytesIO(data))
+    assert resumed.size == len(data) and resumed.filled == len(data) % util.BLOCK_SIZE

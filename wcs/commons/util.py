@@ -7,7 +7,7 @@ this module would otherwise pass every test on both sides of the wire.
 import base64
 import hashlib
 import zlib
-from typing import BinaryIO, Iterable, Optional, Union
+from typing import BinaryIO, Iterable, List, Optional, Union
 
 BLOCK_SIZE = 4 * 1024 * 1024
 """The WCS etag block: 4 MiB. Multipart block sizes must be a multiple of it."""
@@ -61,33 +61,34 @@ def etag_from_block_digests(digests: Iterable[bytes]) -> str:
 class EtagHasher:
     """Incremental WCS etag: feed bytes in any slicing with :meth:`update`, read :meth:`etag`.
 
-    Lets a transfer hash the bytes while it sends or receives them, with no second pass.
+    Lets a transfer hash the bytes while it sends or receives them, with no second pass. ``digests``
+    (the raw SHA-1 of each complete 4 MiB piece) may be given to continue after those pieces.
     """
 
-    def __init__(self) -> None:
-        self._digests = []
+    def __init__(self, digests: Optional[List[bytes]] = None) -> None:
+        self.digests: List[bytes] = list(digests or [])
         self._block = hashlib.sha1()
-        self._filled = 0
-        self.size = 0
+        self.filled = 0
+        self.size = len(self.digests) * BLOCK_SIZE
 
     def update(self, data: BytesLike) -> None:
         view = memoryview(data).cast("B")
         self.size += len(view)
         while len(view):
-            take = min(BLOCK_SIZE - self._filled, len(view))
+            take = min(BLOCK_SIZE - self.filled, len(view))
             self._block.update(view[:take])
-            self._filled += take
+            self.filled += take
             view = view[take:]
-            if self._filled == BLOCK_SIZE:
-                self._digests.append(self._block.digest())
+            if self.filled == BLOCK_SIZE:
+                self.digests.append(self._block.digest())
                 self._block = hashlib.sha1()
-                self._filled = 0
+                self.filled = 0
 
-    def block_digests(self) -> list:
+    def block_digests(self) -> List[bytes]:
         """Raw SHA-1 of each block seen so far, the partial last block included."""
-        if self._filled or not self._digests:
-            return self._digests + [self._block.digest()]
-        return list(self._digests)
+        if self.filled or not self.digests:
+            return self.digests + [self._block.digest()]
+        return list(self.digests)
 
     def etag(self) -> str:
         return etag_from_block_digests(self.block_digests())

@@ -195,33 +195,10 @@ class _Spool:
             pass
 
 
-class _Pieces:
-    """SHA-1 of the 4 MiB etag pieces of one block, fed in any slicing from a given block offset.
-
-    ``digests`` holds the raw digests of the complete pieces; ``sha`` the state of the piece being
-    filled, which holds ``filled`` bytes.
-    """
-
-    def __init__(self, digests: List[bytes], sha: Any, filled: int) -> None:
-        self.digests = digests
-        self.sha = sha
-        self.filled = filled
-
-    def update(self, view: memoryview) -> None:
-        while len(view):
-            take = min(BLOCK_SIZE - self.filled, len(view))
-            self.sha.update(view[:take])
-            self.filled += take
-            view = view[take:]
-            if self.filled == BLOCK_SIZE:
-                self.digests.append(self.sha.digest())
-                self.sha = hashlib.sha1()
-                self.filled = 0
-
-    def hex(self, complete: bool) -> str:
-        """Hex of the complete pieces, and of the partial last one when the block is ``complete``."""
-        digests = self.digests + [self.sha.digest()] if complete and self.filled else self.digests
-        return "".join(digest.hex() for digest in digests)
+def _pieces_hex(pieces: EtagHasher, complete: bool) -> str:
+    """Hex SHA-1 of the complete 4 MiB pieces, and of the partial last one when the block is ``complete``."""
+    digests = pieces.block_digests() if complete and pieces.filled else pieces.digests
+    return "".join(digest.hex() for digest in digests)
 
 
 class Handlers:
@@ -239,7 +216,7 @@ class Handlers:
         self._block_locks = [threading.Lock() for _ in range(64)]
         # block id -> (block offset, _Pieces) after the last chunk received; guarded by the block's lock
         # for a given id, and by _partials_lock for the dict itself.
-        self._partials: OrderedDict[str, Tuple[int, _Pieces]] = OrderedDict()
+        self._partials: OrderedDict[str, Tuple[int, EtagHasher]] = OrderedDict()
         self._partials_lock = threading.Lock()
         self._buffers = threading.local()
 
@@ -428,7 +405,7 @@ class Handlers:
             view = self._buffers.view = memoryview(bytearray(RECEIVE_BUFFER))
         return view
 
-    def _pieces_at(self, block: Block, offset: int) -> _Pieces:
+    def _pieces_at(self, block: Block, offset: int) -> EtagHasher:
         """The piece hashes of ``block`` up to ``offset``: the cached state when the last chunk ended
         there, else the stored digests of the complete pieces plus the bytes of the current piece
         (and of any piece without a stored digest) read back from disk."""
@@ -440,7 +417,7 @@ class Handlers:
             pieces = cached[1]
             pieces.digests = stored
             return pieces
-        pieces = _Pieces(stored, hashlib.sha1(), 0)
+        pieces = EtagHasher(stored)
         start = len(stored) * BLOCK_SIZE
         if start < offset:
             view = self._buffer()
@@ -500,7 +477,7 @@ class Handlers:
                 self._partials[block.id] = (end, pieces)
                 while len(self._partials) > MAX_PARTIALS:
                     self._partials.popitem(last=False)
-        return received, md5.hexdigest(), crc & 0xFFFFFFFF, pieces.hex(end == block.size)
+        return received, md5.hexdigest(), crc & 0xFFFFFFFF, _pieces_hex(pieces, end == block.size)
 
     def _forget_partial(self, block_id: str) -> None:
         with self._partials_lock:
