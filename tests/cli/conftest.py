@@ -1,49 +1,23 @@
 """Helpers for the CLI tests: run ``main([...])`` in-process and get (status, stdout, stderr)."""
 
-import json
-from typing import Callable, List, NamedTuple
+from typing import Callable
 
 import pytest
 
-from wcs.cli.wcscmd import main
-
-
-class Run(NamedTuple):
-    status: int
-    out: str
-    err: str
-
-    @property
-    def json(self):
-        return json.loads(self.out)
-
-    @property
-    def err_lines(self) -> List[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
+from tests.cli_runner import Run, isolate_environment, run_wcscmd
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """No real ~/.wcscfg and no WCS_* variables of the machine leak into a test."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("WCS_ACCESS_KEY", "WCS_SECRET_KEY", "WCS_PUT_URL", "WCS_MGR_URL"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_environment(monkeypatch, tmp_path / "home")
     monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
 def wcscmd(capsys) -> Callable[..., Run]:
     """``wcscmd(*argv)`` runs the CLI in-process and returns a :class:`Run`."""
-
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        status = main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Run(int(status), captured.out, captured.err)
-
-    return run
+    return lambda *argv: run_wcscmd(capsys, *argv)
 
 
 @pytest.fixture

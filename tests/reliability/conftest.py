@@ -7,12 +7,12 @@
 
 import os
 import uuid
-from typing import Callable, List, NamedTuple
+from typing import Callable, List
 
 import pytest
 
+from tests.cli_runner import Run, isolate_environment, run_wcscmd
 from tests.functional.helpers import MiB, write_file
-from wcs.cli.wcscmd import main
 from wcs.emulator import Emulator
 
 __all__ = ["MiB", "Run", "write_file"]
@@ -44,24 +44,10 @@ def fresh_bucket(emulator):
     return make
 
 
-class Run(NamedTuple):
-    status: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> List[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path):
     """An isolated HOME, no WCS_* variables, and a fresh empty working directory (returned)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("WCS_ACCESS_KEY", "WCS_SECRET_KEY", "WCS_PUT_URL", "WCS_MGR_URL"):
-        monkeypatch.delenv(name, raising=False)
+    isolate_environment(monkeypatch, tmp_path / "home")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -71,14 +57,7 @@ def cli_env(monkeypatch, tmp_path):
 @pytest.fixture
 def wcscmd(cli_env, capsys) -> Callable[..., Run]:
     """``wcscmd(*argv)``: run the CLI in-process (``main``), returning status, stdout and stderr."""
-
-    def run(*argv: str) -> Run:
-        capsys.readouterr()
-        status = main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Run(int(status), captured.out, captured.err)
-
-    return run
+    return lambda *argv: run_wcscmd(capsys, *argv)
 
 
 @pytest.fixture
