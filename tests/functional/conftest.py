@@ -3,6 +3,7 @@
 import pytest
 
 from wcs.commons.http import Backoff, HttpClient
+from wcs.commons.util import etag
 from wcs.services.client import Client
 
 from .helpers import write_file
@@ -18,6 +19,18 @@ def make_file(tmp_path):
         return write_file(tmp_path / (name or "data-%d.bin" % counter[0]), size, seed)
 
     return make
+
+
+@pytest.fixture
+def uploaded(client, bucket, make_file):
+    """Upload ``key`` with ``size`` bytes into the test bucket; returns the file's etag."""
+
+    def upload(key, size=10, seed=0):
+        path = make_file(size, seed=seed)
+        assert client.simple_upload(path, bucket, key).code == 200
+        return etag(path)
+
+    return upload
 
 
 @pytest.fixture

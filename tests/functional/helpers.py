@@ -1,6 +1,9 @@
 """Helpers shared by the service tests (plain functions; fixtures are in conftest.py)."""
 
+import contextlib
 import functools
+import http.server
+import threading
 
 MiB = 1024 * 1024
 
@@ -26,3 +29,19 @@ def write_file(path, size, seed=0):
 def batch_log(emulator, upload_id):
     """``(block_order, block_size)`` of the completed mkblk calls of one upload, in arrival order."""
     return [(order, size) for batch, order, size in emulator.mkblk_log if batch == upload_id]
+
+
+@contextlib.contextmanager
+def loopback_server(handler, **state):
+    """A threaded HTTP server on 127.0.0.1 serving ``handler``; ``state`` becomes server attributes."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    for name, value in state.items():
+        setattr(server, name, value)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -3,11 +3,12 @@
 import http.server
 import io
 import socket
-import threading
 
 import pytest
 
 from wcs.commons.http import Backoff, HttpClient
+
+from .helpers import loopback_server
 
 
 class _Script(http.server.BaseHTTPRequestHandler):
@@ -34,14 +35,8 @@ class _Script(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def scripted():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Script)
-    server.statuses, server.seen = [], []
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with loopback_server(_Script, statuses=[], seen=[]) as server:
+        yield server
 
 
 def fast_client(**kw):

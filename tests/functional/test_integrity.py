@@ -6,7 +6,6 @@ wrong ``hash`` or chunk ``crc32``.
 
 import http.server
 import json
-import threading
 import zlib
 
 import pytest
@@ -17,7 +16,7 @@ from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.client import Client
 
-from .helpers import MiB
+from .helpers import MiB, loopback_server
 
 
 class _Liar(http.server.BaseHTTPRequestHandler):
@@ -49,14 +48,8 @@ class _Liar(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def liar():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Liar)
-    server.paths, server.form_hash, server.bad_crc = [], "FqWRONGWRONGWRONGWRONGWRONGW", False
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with loopback_server(_Liar, paths=[], form_hash="FqWRONGWRONGWRONGWRONGWRONGW", bad_crc=False) as server:
+        yield server
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ import io
 import time
 import zipfile
 
-import pytest
-
-from wcs.commons.util import entry, etag
+from wcs.commons.util import entry
 from wcs.commons.util import urlsafe_base64_encode as b64
 
 DONE_CODES = (3, 5, 6)
@@ -23,16 +21,6 @@ def wait_for(status_call, persistent_id, timeout=10.0):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def put(client, bucket, make_file):
-    def upload(key, size=10, seed=0):
-        path = make_file(size, seed=seed)
-        assert client.simple_upload(path, bucket, key).code == 200
-        return etag(path)
-
-    return upload
-
-
 def run(client, method, fops, **options):
     res = getattr(client, method)(fops, **options)
     assert res.code == 200, res
@@ -43,8 +31,8 @@ def item_codes(status):
     return [item["code"] for item in status.body["items"]]
 
 
-def test_fmgr_copy_and_move(client, bucket, put):
-    digest = put("src")
+def test_fmgr_copy_and_move(client, bucket, uploaded):
+    digest = uploaded("src")
     ops = "resource/%s/bucket/%s/key/%s" % (entry(bucket, "src"), b64(bucket), b64("copied"))
     status = run(client, "fmgr_copy", ops)
     assert status.body["code"] == 3 and item_codes(status) == [3]
@@ -54,33 +42,33 @@ def test_fmgr_copy_and_move(client, bucket, put):
     assert client.stat(bucket, "copied").code == 404 and client.stat(bucket, "moved").code == 200
 
 
-def test_fmgr_copy_onto_existing_needs_force(client, bucket, put):
-    put("a", seed=1)
-    put("b", seed=2)
+def test_fmgr_copy_onto_existing_needs_force(client, bucket, uploaded):
+    uploaded("a", seed=1)
+    uploaded("b", seed=2)
     ops = "resource/%s/bucket/%s/key/%s" % (entry(bucket, "a"), b64(bucket), b64("b"))
     assert item_codes(run(client, "fmgr_copy", ops)) == [2]
     assert item_codes(run(client, "fmgr_copy", ops, force=1)) == [3]
 
 
-def test_fmgr_force_from_config(client, config, bucket, put):
-    put("a", seed=1)
-    put("b", seed=2)
+def test_fmgr_force_from_config(client, config, bucket, uploaded):
+    uploaded("a", seed=1)
+    uploaded("b", seed=2)
     config.force = 1
     ops = "resource/%s/bucket/%s/key/%s" % (entry(bucket, "a"), b64(bucket), b64("b"))
     assert item_codes(run(client, "fmgr_copy", ops)) == [3]
 
 
-def test_fmgr_delete_several_ops(client, bucket, put):
-    put("x")
-    put("y")
+def test_fmgr_delete_several_ops(client, bucket, uploaded):
+    uploaded("x")
+    uploaded("y")
     ops = ";".join("bucket/%s/key/%s" % (b64(bucket), b64(k)) for k in ("x", "y"))
     assert item_codes(run(client, "fmgr_delete", ops)) == [3, 3]
     assert client.stat(bucket, "x").code == 404 and client.stat(bucket, "y").code == 404
 
 
-def test_prefix_delete(client, bucket, put):
+def test_prefix_delete(client, bucket, uploaded):
     for key in ("dir/a", "dir/b", "dirty"):
-        put(key)
+        uploaded(key)
     assert item_codes(run(client, "prefix_delete", "bucket/%s/prefix/%s" % (b64(bucket), b64("dir")))) == [3]
     assert [i["key"] for i in client.iter_objects(bucket)] == ["dirty"]
 
@@ -96,9 +84,9 @@ def test_m3u8_delete(client, bucket, tmp_path):
     assert list(client.iter_objects(bucket)) == []
 
 
-def test_fmgr_compress(client, bucket, put, tmp_path):
-    put("c/1", seed=1)
-    put("c/2", seed=2)
+def test_fmgr_compress(client, bucket, uploaded, tmp_path):
+    uploaded("c/1", seed=1)
+    uploaded("c/2", seed=2)
     ops = "bucket/%s/keys/%s|%s/saveas/%s" % (b64(bucket), b64("c/1"), b64("c/2"), entry(bucket, "c.zip"))
     assert item_codes(run(client, "fmgr_compress", ops)) == [3]
     res = client.download(client.download_url(bucket, "c.zip"), str(tmp_path / "c.zip"))
@@ -106,8 +94,8 @@ def test_fmgr_compress(client, bucket, put, tmp_path):
     assert sorted(zipfile.ZipFile(str(tmp_path / "c.zip")).namelist()) == ["c/1", "c/2"]
 
 
-def test_fmgr_fetch_from_a_loopback_url(client, bucket, put):
-    digest = put("origin", size=3000)
+def test_fmgr_fetch_from_a_loopback_url(client, bucket, uploaded):
+    digest = uploaded("origin", size=3000)
     ops = "fetchURL/%s/bucket/%s/key/%s" % (b64(client.download_url(bucket, "origin")), b64(bucket),
                                             b64("fetched"))
     assert item_codes(run(client, "fmgr_fetch", ops)) == [3]
@@ -120,7 +108,7 @@ def test_fmgr_errors(client, bad_client, bucket):
     assert client.fmgr_status("no-such-job").code == 404
 
 
-def test_ops_execute_and_status(client, bucket, put, tmp_path):
+def test_ops_execute_and_status(client, bucket, uploaded, tmp_path):
     archive = tmp_path / "a.zip"
     with zipfile.ZipFile(str(archive), "w") as zf:
         zf.writestr("inside/one.txt", "one")
@@ -134,8 +122,8 @@ def test_ops_execute_and_status(client, bucket, put, tmp_path):
     assert client.stat(bucket, "list.txt").code == 200
 
 
-def test_ops_execute_unsupported_op_fails_in_status(client, bucket, put):
-    put("v.mp4")
+def test_ops_execute_unsupported_op_fails_in_status(client, bucket, uploaded):
+    uploaded("v.mp4")
     res = client.ops_execute("avthumb/mp4|saveas/%s" % entry(bucket, "o.mp4"), bucket, "v.mp4")
     assert res.code == 200
     assert item_codes(wait_for(client.ops_status, res.body["persistentId"])) == [2]
@@ -147,10 +135,10 @@ def test_ops_errors(client, bad_client, bucket):
     assert client.ops_status("no-such-job").code == 404
 
 
-def test_wslive_list(client, bucket, put):
-    put("live-ch/rec1.ts")
-    put("live-ch/rec2.ts")
-    put("other/rec.ts")
+def test_wslive_list(client, bucket, uploaded):
+    uploaded("live-ch/rec1.ts")
+    uploaded("live-ch/rec2.ts")
+    uploaded("other/rec.ts")
     res = client.wslive_list("live-ch", "20000101000000", "20991231235959", bucket)
     assert res.code == 200 and res.body["total"] == 2
     assert sorted(i["key"] for i in res.body["items"]) == ["live-ch/rec1.ts", "live-ch/rec2.ts"]

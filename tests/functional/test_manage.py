@@ -5,19 +5,6 @@ import datetime
 import pytest
 
 from wcs.commons.errors import InvalidArgument, ServiceError
-from wcs.commons.util import etag
-
-
-@pytest.fixture
-def uploaded(client, bucket, make_file):
-    """Upload ``key`` with ``size`` bytes into the test bucket; returns the file's etag."""
-
-    def upload(key, size=10, seed=0):
-        path = make_file(size, seed=seed)
-        assert client.simple_upload(path, bucket, key).code == 200
-        return etag(path)
-
-    return upload
 
 
 def test_stat(client, bucket, uploaded):
