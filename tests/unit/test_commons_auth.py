@@ -82,3 +82,17 @@ def test_auth_requires_both_keys(ak, sk):
 
 def test_auth_repr_hides_secret():
     assert "qwer" not in repr(AUTH)
+
+
+def test_uploadtoken_clock_is_whole_seconds_like_the_official_sdk(monkeypatch):
+    monkeypatch.setattr("wcs.commons.auth.time.time", lambda: 1700000000.5)
+    token = AUTH.uploadtoken({"scope": "b"})
+    assert json.loads(urlsafe_base64_decode(token.split(":")[2]))["deadline"] == 1700007200000
+
+
+def test_config_separate_is_not_a_policy_field_as_in_the_official_sdk():
+    from wcs.commons.config import Config
+    from wcs.commons.putpolicy import PutPolicy
+
+    policy = PutPolicy().dump_policy(Config(separate=1, overwrite=1, returnBody="k=$(key)"))
+    assert policy == {"overwrite": 1, "returnBody": "k=$(key)", "deadline": 7200}

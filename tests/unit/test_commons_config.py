@@ -119,3 +119,24 @@ def test_repr_hides_secret():
 ])
 def test_base_url(host, https, expected):
     assert base_url(host, https) == expected
+
+
+def test_values_must_be_single_lines_so_dump_reads_back():
+    with pytest.raises(InvalidArgument):
+        Config(returnBody="line1\nline2")
+
+
+def test_token_lifetime_must_be_positive():
+    with pytest.raises(InvalidArgument):
+        Config(deadline=-5)
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.cfg"
+    path.write_bytes(b"\xef\xbb\xbf[default]\naccess_key = ak\n")
+    assert Config(str(path)).access_key == "ak"
+
+
+def test_official_configfile_keyword(tmp_path):
+    path = write(tmp_path, "[default]\naccess_key = ak\n")
+    assert Config(configfile=path).access_key == "ak"

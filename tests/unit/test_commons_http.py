@@ -59,3 +59,15 @@ def test_backoff_is_exponential_jittered_and_capped():
         bound = min(1.0, 0.1 * 2 ** attempt)
         assert bound / 2 <= delay <= bound
     assert len({round(backoff.delay(3), 6) for _ in range(20)}) > 1
+
+
+def test_pool_only_grows():
+    from wcs.commons.http import HttpClient
+
+    client = HttpClient(pool_size=2)
+    first = client.session.adapters["http://"]
+    client.resize_pool(1)
+    assert client.session.adapters["http://"] is first and client.pool_size == 2
+    client.resize_pool(16)
+    assert client.pool_size == 16 and client.session.adapters["https://"]._pool_maxsize == 18
+    client.close()

@@ -62,7 +62,8 @@ class Auth:
         7200) and is sent as an absolute epoch in milliseconds. The caller's mapping is not modified.
         """
         policy = dict(putPolicy)
-        now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+        # Whole seconds, as the official SDK: the same policy at the same second signs identically.
+        now_ms = int(time.time()) * 1000 if now_ms is None else int(now_ms)
         lifetime = policy.get("deadline")
         lifetime = DEFAULT_TOKEN_LIFETIME_S if lifetime in (None, "") else int(lifetime)
         policy["deadline"] = now_ms + lifetime * 1000

@@ -90,7 +90,7 @@ def _check_range(key: str, value: Any) -> Optional[str]:
     if key in ("connection_retries", "mkblk_retries", "bput_retries", "mkfile_retries", "concurrency",
                "traffic_limit") and value < 0:
         return "must not be negative, got %d" % value
-    if key == "connection_timeout" and value <= 0:
+    if key in ("connection_timeout", "deadline") and value <= 0:
         return "must be positive, got %d" % value
     if key == "limit" and not 1 <= value <= 1000:
         return "must be between 1 and 1000, got %d" % value
@@ -129,6 +129,9 @@ def coerce(key: str, value: Any) -> Any:
             raise ValueError(problem)
     else:
         result = "" if value is None else str(value)
+        if "\n" in result or "\r" in result:
+            # A .wcscfg value is one line; accepting this would make dump_config unreadable.
+            raise ValueError("must be a single line")
     return result
 
 
@@ -186,6 +189,8 @@ class Config:
     def __init__(self, path: Optional[str] = None, **overrides: Any) -> None:
         object.__setattr__(self, "_values", dict(DEFAULTS))
         object.__setattr__(self, "path", None)
+        if path is None:
+            path = overrides.pop("configfile", None)  # the official SDK's keyword
         if path is not None:
             self.read_config_file(path)
         self.update(**overrides)
@@ -211,11 +216,12 @@ class Config:
         cfg.update(**overrides)
         return cfg
 
-    def read_config_file(self, path: str) -> None:
-        """Read ``path`` over the current values."""
-        path = os.path.expanduser(str(path))
+    def read_config_file(self, configfile: str) -> None:
+        """Read ``configfile`` over the current values."""
+        path = os.path.expanduser(str(configfile))
         try:
-            with open(path, encoding="utf-8") as fp:
+            # utf-8-sig: files saved by some Windows editors start with a byte order mark.
+            with open(path, encoding="utf-8-sig") as fp:
                 text = fp.read()
         except OSError as exc:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None

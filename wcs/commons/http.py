@@ -186,11 +186,27 @@ class HttpClient:
         self.retries = int(retries)
         self.backoff = backoff or Backoff()
         self.session = requests.Session()
-        # Retries are ours (below), so a POST body is rewound and nothing is retried twice over.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(int(pool_size), 1) + 2, max_retries=0)
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.pool_size = 0
+        self.resize_pool(pool_size)
+
+    def resize_pool(self, pool_size: int) -> None:
+        """Keep at least ``pool_size`` connections per host (one per upload worker, plus slack).
+
+        Only grows: a larger ``concurrency`` set after construction must not make urllib3 discard
+        connections ("pool is full"), and shrinking would gain nothing.
+        """
+        pool_size = max(int(pool_size), 1)
+        if pool_size <= self.pool_size:
+            return
+        # Retries are ours (send), so a POST body is rewound and nothing is retried twice over.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size + 2, max_retries=0)
+        old = self.session.adapters.get("http://")
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = USER_AGENT
+        if old is not None:
+            old.close()
+        self.pool_size = pool_size
 
     @classmethod
     def from_config(cls, cfg: Any) -> "HttpClient":

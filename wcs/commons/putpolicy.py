@@ -10,12 +10,14 @@ FIELDS = frozenset({
     "detectNotifyURL", "detectNotifyRule", "separate", "instant", "hashAlgorithm",
 })
 
-# Config keys that become policy fields when set (non-empty / non-zero), with their wire type.
+# Config keys that become policy fields when set (non-empty / non-zero), with their wire type. The same
+# list as the official SDK's, so tokens stay byte-identical: ``separate`` in the config is for fmgr/fops
+# jobs, and reaches a policy only when set on it explicitly.
 _FROM_CONFIG = (
     ("overwrite", int), ("returnUrl", str), ("returnBody", str), ("callbackUrl", str),
     ("callbackBody", str), ("persistentNotifyUrl", str), ("persistentOps", str),
     ("contentDetect", str), ("detectNotifyURL", str), ("detectNotifyRule", str),
-    ("hashAlgorithm", str), ("separate", int), ("deadline", int),
+    ("hashAlgorithm", str), ("deadline", int),
 )
 
 

@@ -76,6 +76,7 @@ class Client:
             self.http.timeout = float(self.cfg.connection_timeout)
             self.http.verify = bool(self.cfg.isverify)
             self.http.retries = int(self.cfg.connection_retries)
+            self.http.resize_pool(self.cfg.concurrency)
         return cls(self.http, self.auth if signed else None, self.cfg)
 
     @staticmethod
