@@ -18,10 +18,12 @@ BUCKET = "demo"
 
 
 def _tool(name: str, module: str) -> List[str]:
-    # Prefer the installed console script (what a user types); fall back to the module from a checkout.
-    found = shutil.which(name)
-    if found:
-        return [found]
+    # The console script installed beside this interpreter is what a user types; one found elsewhere on
+    # PATH could be another package's (the official SDK also installs a `wcscmd`). From a checkout,
+    # run the module with this interpreter.
+    script = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.isfile(script) and os.access(script, os.X_OK):
+        return [script]
     return [sys.executable, "-c", "import sys; from %s import main; sys.exit(main())" % module]
 
 
