@@ -104,3 +104,18 @@ def test_hasher_continues_after_given_piece_digests():
     resumed.update(data[util.BLOCK_SIZE:])
     assert resumed.etag() == util.etag_stream(io.BytesIO(data))
     assert resumed.size == len(data) and resumed.filled == len(data) % util.BLOCK_SIZE
+
+
+def test_crc64_every_length_and_split_matches_bytewise_definition():
+    def bytewise(data):
+        crc = 0xFFFFFFFFFFFFFFFF
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ 0xC96C5795D7870F42 if crc & 1 else crc >> 1
+        return crc ^ 0xFFFFFFFFFFFFFFFF
+
+    data = bytes(range(7, 250))
+    for n in range(0, 40):
+        assert util.crc64(data[:n]) == bytewise(data[:n])
+    assert util.crc64(data[13:], util.crc64(data[:13])) == bytewise(data)
