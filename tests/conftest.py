@@ -1,10 +1,29 @@
 """Fixtures every functional test builds on: a real emulator on 127.0.0.1 and a client pointed at it."""
 
+import os
 import uuid
 
 import pytest
 
-from wcs.commons.config import Config
+from wcs.commons.config import DEFAULTS, Config
+
+
+@pytest.fixture(autouse=True)
+def no_records_in_the_default_folder(monkeypatch):
+    """Fail a test whose multipart upload would write a resume record under the real default
+    ``tmp_record_folder`` (shared by every user and run): tests give a tmp_path folder instead."""
+    from wcs.services.resume import RecordStore
+
+    default = os.path.realpath(os.path.expanduser(DEFAULTS["tmp_record_folder"]))
+    save = RecordStore.save
+
+    def guarded_save(store, record):
+        where = os.path.realpath(store.directory)
+        assert os.path.commonpath([where, default]) != default, \
+            "test writes a resume record to the default folder %s; set tmp_record_folder" % default
+        save(store, record)
+
+    monkeypatch.setattr(RecordStore, "save", guarded_save)
 
 
 @pytest.fixture(scope="session")

@@ -127,7 +127,7 @@ def test_missing_mgr_url_raises_config_error():
 def test_missing_put_url_raises_config_error(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"x")
-    with Client(Config(access_key="a", secret_key="s")) as client:
+    with Client(Config(access_key="a", secret_key="s", tmp_record_folder=str(tmp_path / "records"))) as client:
         with pytest.raises(ConfigError, match="put_url"):
             client.simple_upload(str(path), "b", "k")
         with pytest.raises(ConfigError, match="put_url"):
@@ -142,7 +142,8 @@ def test_download_url():
 
 
 def test_caller_mistakes_raise_before_any_request(tmp_path):
-    cfg = Config(access_key="a", secret_key="s", put_url="127.0.0.1:9", mgr_url="127.0.0.1:9")
+    cfg = Config(access_key="a", secret_key="s", put_url="127.0.0.1:9", mgr_url="127.0.0.1:9",
+                 tmp_record_folder=str(tmp_path / "records"))
     with Client(cfg) as client:
         with pytest.raises(InvalidArgument):
             client.bucket_list("b", limit=0)
@@ -158,3 +159,24 @@ def test_caller_mistakes_raise_before_any_request(tmp_path):
             client.multipart_upload(__file__, "b", "k", upload_id="../../etc")
         with pytest.raises(InvalidArgument):
             client.stream_upload(12, "b", "k")
+
+
+@pytest.mark.parametrize("settings, call_args, error", [
+    ({}, {}, ConfigError),  # no put_url
+    ({"put_url": "127.0.0.1:9", "access_key": ""}, {}, ConfigError),  # no key pair
+    ({"put_url": "127.0.0.1:9"}, {"overwrite": "yes"}, InvalidArgument),
+    ({"put_url": "127.0.0.1:9"}, {"deadline": "soon"}, InvalidArgument),
+    ({"put_url": "127.0.0.1:9"}, {"path": "missing"}, OSError),
+])
+def test_multipart_upload_refused_up_front_leaves_no_record(tmp_path, settings, call_args, error):
+    records = tmp_path / "records"
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    values = dict(access_key="a", secret_key="s", tmp_record_folder=str(records), connection_retries=0)
+    values.update(settings)
+    call_args = dict(call_args)
+    target = str(tmp_path / call_args.pop("path", "f"))
+    with Client(Config(**values)) as client:
+        with pytest.raises(error):
+            client.multipart_upload(target, "b", "k", upload_id="refused", **call_args)
+    assert not (records / "refused").exists()

@@ -239,20 +239,30 @@ class MultipartUploader(Service):
 
         Returns:
             The mkfile Result (``upload_id`` set). On failure, the failing step's Result with
-            ``upload_id`` set and the record kept, so the same call with that id resumes.
+            ``upload_id`` set and the record kept, so the same call with that id resumes. A call
+            refused before anything is sent (the Raises below, except a mid-upload file change or
+            integrity failure) writes no record.
 
         Raises:
+            ConfigError: no ``put_url`` or no key pair.
             LocalFileError: the file cannot be read or changed while uploading.
-            InvalidArgument: bad block size, bput size or upload id.
+            InvalidArgument: bad block size, bput size, upload id, ``overwrite`` or ``deadline``.
             ResumeError: the record for ``upload_id`` is corrupt or is not for this file as it is now.
             IntegrityError: mkfile's hash differs from the etag of the bytes sent, or a chunk's
                 ``crc32``/``offset`` kept disagreeing with what was sent through every restart of its
                 block (the record is kept: resuming sends only the blocks not yet confirmed).
         """
+        # Everything that can be refused is checked before a record exists, so a call that fails
+        # here leaves nothing behind in tmp_record_folder.
         cfg = self.cfg
         block_size = check_block_size(cfg.block_size)
         bput_size = min(check_bput_size(cfg.bput_size), block_size)
         upload_id = check_upload_id(upload_id or cfg.upload_id or new_upload_id())
+        overwrite = _optional_int("overwrite", overwrite)
+        deadline = _optional_int("deadline", deadline)
+        self.put_base()  # ConfigError when put_url is missing
+        tokens = _Tokens(lambda: self.upload_token(bucket, key, overwrite), cfg.deadline or 3600)
+        tokens()  # ConfigError without keys; the token is kept for the first requests
         with open_for_upload(path) as fp:
             st = os.fstat(fp.fileno())
         abspath = os.path.abspath(os.fspath(path))
@@ -276,7 +286,6 @@ class MultipartUploader(Service):
             log.info("resuming multipart upload %s: %d of %d blocks already uploaded", upload_id,
                      len(record.blocks), len(plan))
 
-        tokens = _Tokens(lambda: self.upload_token(bucket, key, overwrite), cfg.deadline or 3600)
         api = BlockApi(self.http, self.auth, cfg, tokens, upload_id)
         report = serialized(progress)
         if report is not None:
@@ -503,6 +512,20 @@ def _read_into(fp: Any, offset: int, view: memoryview) -> None:
             done += count
     except OSError as exc:
         raise LocalFileError("cannot read the file being sent: %s" % (exc.strerror or exc)) from None
+
+
+def _optional_int(name: str, value: Any) -> Optional[int]:
+    """``value`` as an int, or None when it is None.
+
+    Raises:
+        InvalidArgument: not an integer.
+    """
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument("invalid %s %r: must be an integer" % (name, value)) from None
 
 
 def _as_int(value: Any) -> Optional[int]:
