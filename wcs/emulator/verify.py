@@ -30,14 +30,18 @@ def _same(a: str, b: str) -> bool:
 
 
 def coerce_int(value: Any, name: str) -> int:
-    """Policy numbers arrive as numbers, numeric strings (java) or floats with ``.0`` (php)."""
+    """Policy numbers arrive as numbers, numeric strings (java) or floats with ``.0`` (php).
+
+    Anything else, including infinities and NaN (``Infinity``, ``"1e400"``, ``1e999``), is a malformed
+    token: 401 ``Token Format Invalid`` like every other token problem.
+    """
     try:
         if isinstance(value, str):
             value = value.strip()
             return int(float(value)) if "." in value or "e" in value.lower() else int(value)
         return int(value)
-    except (TypeError, ValueError):
-        raise ApiError(401, "%s: %s is not a number" % (TOKEN_FORMAT_INVALID, name)) from None
+    except (TypeError, ValueError, OverflowError):
+        raise ApiError(401, "%s: %s is not a finite number" % (TOKEN_FORMAT_INVALID, name)) from None
 
 
 def verify_upload_token(token: Optional[str], access_key: str, secret_key: str,
