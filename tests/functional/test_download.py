@@ -36,6 +36,28 @@ def test_download_replaces_an_existing_file(client, bucket, stored, tmp_path):
     assert etag(str(target)) == etag(stored)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_download_gets_the_mode_open_would_give(client, bucket, stored, tmp_path, umask):
+    target = tmp_path / "out.bin"
+    old = os.umask(umask)
+    try:
+        assert client.download(client.download_url(bucket, "dir/file name.bin"), str(target)).code == 200
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_download_over_an_existing_file_keeps_its_mode(client, bucket, stored, tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    assert client.download(client.download_url(bucket, "dir/file name.bin"), str(target)).code == 200
+    assert etag(str(target)) == etag(stored)
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
 def test_hash_mismatch_leaves_nothing(client, bucket, stored, tmp_path):
     target = tmp_path / "out.bin"
     deltas = []

@@ -4,13 +4,19 @@ The bytes are hashed (WCS etag) while they are written. The download is accepted
 etag equals the expected one (given by the caller) and the ``ETag`` response header when it looks
 like a WCS etag; then the temporary file is ``os.replace``-d onto the target. On any failure the
 temporary file is removed, so nothing partial is ever left under the target name.
+
+The file gets the permissions ``open(path, "wb")`` would give it: a new file ``0o666`` less the
+process umask (the temporary file is created with that mode, so the kernel applies the umask and
+any default ACL), and an existing target keeps its permission bits. A private ``mkstemp`` mode
+(0600) would otherwise survive the rename.
 """
 
 import logging
 import os
 import re
-import tempfile
-from typing import Optional
+import secrets
+import stat
+from typing import Optional, Tuple
 from urllib.parse import quote
 
 import requests
@@ -92,7 +98,7 @@ class Downloader(Service):
     def _receive(self, resp: requests.Response, url: str, path: str, directory: str,
                  progress: Optional[Progress], expected_hash: Optional[str]) -> Result:
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".part", dir=directory)
+            fd, tmp = _create_part_file(directory, os.path.basename(path))
         except OSError as exc:
             raise LocalFileError("cannot write in %s: %s" % (directory, exc.strerror or exc)) from None
         hasher = EtagHasher()
@@ -115,6 +121,7 @@ class Downloader(Service):
                 if wanted and wanted != local:
                     raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
                                          % (url, local, source, wanted))
+            _keep_existing_mode(path, tmp)
             os.replace(tmp, path)
         except BaseException as exc:
             if progress is not None and received:
@@ -132,3 +139,29 @@ class Downloader(Service):
 
 class _Truncated(Exception):
     """The body ended before Content-Length bytes."""
+
+
+def _create_part_file(directory: str, name: str) -> Tuple[int, str]:
+    """Create and open a new, uniquely named ``.<name>.<random>.part`` file in ``directory``.
+
+    Unlike ``tempfile.mkstemp`` (always 0600) the mode is ``0o666``, which the kernel reduces by
+    the umask exactly as for any new file; no process-wide umask is read or changed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, ".%s.%s.part" % (name, secrets.token_hex(6)))
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError("no free temporary name in %s" % directory)
+
+
+def _keep_existing_mode(path: str, tmp: str) -> None:
+    """Give ``tmp`` the permission bits of an existing file ``path`` (as overwriting it in place would)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # a new file: the mode it was created with stands
+    if stat.S_ISREG(st.st_mode):
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
