@@ -2,6 +2,10 @@
 
 import pytest
 
+from wcs.commons.util import entry, urlsafe_base64_encode
+
+b64 = urlsafe_base64_encode
+
 
 @pytest.mark.parametrize("policy", [
     {"deadline": float("inf")},
@@ -19,3 +23,71 @@ def test_non_finite_policy_numbers_are_a_malformed_token(api, policy):
     assert "X-Reqid" in resp.headers
     resp = api.session.post(api.url + "/mkblk/5/0", data=b"hello", headers={"Authorization": token})
     assert resp.status_code == 401, resp.text
+
+
+HUGE = "9" * 25  # past a 64-bit integer
+VERY_LONG = "9" * 5000  # past Python 3.11's int() digit limit
+
+
+@pytest.mark.parametrize("path", [
+    "/mkblk/%s/0" % HUGE, "/mkblk/4194304/%s" % HUGE, "/mkblk/%s" % VERY_LONG, "/mkblk/5/%s" % VERY_LONG,
+    "/mkblk/%d/0" % ((1 << 32) + 1), "/mkblk/0/0",
+    "/bput/%s-%s-%s/%s" % ("0" * 32, HUGE, "0" * 20, HUGE), "/bput/x/%s" % VERY_LONG,
+    "/mkfile/%s" % HUGE, "/mkfile/%s/key/%s" % (VERY_LONG, "aw=="),
+])
+def test_huge_numbers_in_upload_paths_are_400(api, bucket, path):
+    token = api.token("%s:huge" % bucket)
+    resp = api.session.post(api.url + path, data=b"hello", headers={"Authorization": token})
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["Content-Type"] == "application/json" and "X-Reqid" in resp.headers
+    assert resp.json()["code"] == 400
+
+
+def test_forged_ctx_with_a_huge_offset_is_701(api, bucket):
+    token = api.token("%s:huge" % bucket)
+    ctx = "%s-%s-%s" % ("0" * 32, HUGE, "0" * 20)
+    resp = api.session.post(api.url + "/bput/%s/5" % ctx, data=b"x", headers={"Authorization": token})
+    assert resp.status_code == 701, resp.text
+    resp = api.session.post(api.url + "/mkfile/5", data=ctx.encode(), headers={"Authorization": token})
+    assert resp.status_code == 701, resp.text
+
+
+@pytest.mark.parametrize("days", [HUGE, VERY_LONG, "1000001", "-2"])
+def test_huge_retention_is_400(api, bucket, days):
+    api.put(bucket, "k")
+    body = ("bucket=%s&key=%s&deadline=%s" % (b64(bucket), b64("k"), days)).encode()
+    resp = api.mgr("POST", "/setdeadline", body)
+    assert resp.status_code == 400, resp.text
+    assert api.upload(api.token("%s:k2" % bucket), deadline=days).status_code == 400
+    token = api.token("%s:k3" % bucket)
+    ctx = api.session.post(api.url + "/mkblk/5/0", data=b"hello", headers={"Authorization": token}).json()["ctx"]
+    resp = api.session.post(api.url + "/mkfile/5", data=ctx.encode(),
+                            headers={"Authorization": token, "Deadline": days})
+    assert resp.status_code == 400, resp.text
+    resp = api.mgr("POST", "/fmgr/setdeadline",
+                   ("fops=bucket/%s/prefix/%s/deadline/%s" % (b64(bucket), b64("k"), days)).encode())
+    assert resp.status_code == 200, resp.text
+    status = api.wait_job(resp.json()["persistentId"])
+    assert status["items"][0]["code"] == 2 and "deadline" in status["items"][0]["desc"]
+
+
+def test_largest_retention_is_accepted(api, bucket):
+    api.put(bucket, "k")
+    body = ("bucket=%s&key=%s&deadline=1000000" % (b64(bucket), b64("k"))).encode()
+    assert api.mgr("POST", "/setdeadline", body).status_code == 200
+    assert api.mgr("GET", "/stat/" + entry(bucket, "k")).json()["expirationDate"].startswith("47")
+
+
+@pytest.mark.parametrize("query", [
+    "limit=" + HUGE, "startTime=" + HUGE, "endTime=" + HUGE, "endTime=" + VERY_LONG, "mode=" + HUGE,
+])
+def test_huge_list_numbers_are_400(api, bucket, query):
+    resp = api.mgr("GET", "/list?bucket=%s&%s" % (bucket, query))
+    assert resp.status_code == 400, resp.text
+
+
+@pytest.mark.parametrize("query", ["start=" + HUGE, "limit=" + HUGE, "limit=" + VERY_LONG])
+def test_huge_wslive_numbers_are_400(api, bucket, query):
+    resp = api.mgr("GET", "/wslive/list?channelname=c&startTime=20000101000000&endTime=20990101000000"
+                          "&bucket=%s&%s" % (bucket, query))
+    assert resp.status_code == 400, resp.text

@@ -69,7 +69,7 @@ from wcs.emulator.errors import (
     status_line,
 )
 from wcs.emulator.jobs import FMGR_OPS, JobManager, m3u8_segments
-from wcs.emulator.state import DAY_MS, Block, ObjectInfo, Store, now_ms, validate_key
+from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, Block, ObjectInfo, Store, now_ms, validate_key
 from wcs.emulator.verify import split_scope, verify_manager_token, verify_upload_token
 
 MAX_MGR_BODY = 16 * 1024 * 1024
@@ -82,9 +82,18 @@ RECEIVE_BUFFER = 1024 * 1024
 """Bytes of a multipart chunk read from the socket at a time (one buffer per handler thread)."""
 MAX_PARTIALS = 1024
 """SHA-1 states of partly filled pieces kept between chunks; older ones are rebuilt from disk if needed."""
+MAX_BLOCK_SIZE = 1 << 32
+"""Largest ``mkblk`` block (4 GiB; SDKs use 4 MiB multiples, android caps blocks at 100 MiB)."""
+MAX_BLOCK_ORDER = (1 << 31) - 1
+MAX_FILE_SIZE = 1 << 53
+"""Largest ``mkfile`` size: the largest integer every JSON parser keeps exactly."""
+INT64_MAX = (1 << 63) - 1
+"""Bound of numbers that are only compared (list times, wslive paging): a Java ``long``."""
+_MAX_DIGITS = 32
+"""Longer numbers are refused before ``int()`` (which is quadratic and, from Python 3.11, limited)."""
 
 _MAGIC = re.compile(r"\$\(([^)]*)\)")
-_CTX = re.compile(r"^([0-9a-f]{32})-([0-9]+)-([0-9a-f]{20})$")
+_CTX = re.compile(r"^([0-9a-f]{32})-([0-9]{1,19})-([0-9a-f]{20})$")
 _GENERIC_TYPES = ("", "application/octet-stream", "text/plain")
 
 
@@ -143,16 +152,25 @@ def substitute(template: str, variables: Dict[str, str]) -> str:
     return _MAGIC.sub(lambda m: str(variables.get(m.group(1).strip(), "")), template)
 
 
+def bounded_int(value: Any, name: str, low: int, high: int, kind: str = "an integer") -> int:
+    """``value`` (text) as an int in ``low..high``, else a 400 ApiError saying ``name must be <kind>``."""
+    text = str(value).strip()
+    try:
+        if len(text) > _MAX_DIGITS:
+            raise ValueError(text)
+        number = int(text)
+    except ValueError:
+        raise ApiError(400, "%s must be %s" % (name, kind)) from None
+    if not low <= number <= high:
+        raise ApiError(400, "%s must lie in %d..%d" % (name, low, high))
+    return number
+
+
 def retention(days_text: Optional[str], what: str) -> Optional[int]:
     """Expiry (epoch ms) for a retention of ``days_text`` days from now; None when not given."""
     if days_text is None or str(days_text).strip() == "":
         return None
-    try:
-        days = int(str(days_text).strip())
-    except ValueError:
-        raise ApiError(400, "%s must be a whole number of days" % what) from None
-    if days < 0:
-        raise ApiError(400, "%s must not be negative" % what)
+    days = bounded_int(days_text, what, 0, MAX_RETENTION_DAYS, "a whole number of days")
     return now_ms() + days * DAY_MS
 
 
@@ -483,12 +501,13 @@ class Handlers:
         with self._partials_lock:
             self._partials.pop(block_id, None)
 
-    def mkblk(self, request: Request, block_size: int, block_order: int = 0) -> Response:
+    def mkblk(self, request: Request, block_size: str, block_order: str = "0") -> Response:
+        """``block_size``, ``block_order``: the digits of the path (see :mod:`wcs.emulator.routes`)."""
         self._chunk_policy(request)
-        if block_size <= 0:
-            raise ApiError(400, "block size must be positive")
+        size = bounded_int(block_size, "block size", 1, MAX_BLOCK_SIZE)
+        order = bounded_int(block_order, "block order", 0, MAX_BLOCK_ORDER)
         batch = request.headers.get("UploadBatch")
-        block = self.store.new_block(batch, block_size, block_order)
+        block = self.store.new_block(batch, size, order)
         with self._lock_for(block.id):
             try:
                 received, md5, crc, digests = self._receive(request, block, 0)
@@ -497,15 +516,16 @@ class Handlers:
                 self.store.drop_blocks([block.id])
                 raise ApiError(400, "first chunk is larger than the block size") from None
             self.store.set_block_received(block.id, received, digests)
-        self.on_mkblk(batch, block_order, block_size)
+        self.on_mkblk(batch, order, size)
         return json_response({"ctx": self._ctx(block.id, received), "checksum": md5, "crc32": crc,
                               "offset": received})
 
-    def bput(self, request: Request, ctx: str, offset: int) -> Response:
+    def bput(self, request: Request, ctx: str, offset: str) -> Response:
         self._chunk_policy(request)
+        start = bounded_int(offset, "offset", 0, MAX_BLOCK_SIZE)
         block_id, ctx_offset = self._parse_ctx(ctx)
-        if ctx_offset != offset:
-            raise ApiError(701, "offset %d does not match the ctx (%d)" % (offset, ctx_offset))
+        if ctx_offset != start:
+            raise ApiError(701, "offset %d does not match the ctx (%d)" % (start, ctx_offset))
         with self._lock_for(block_id):
             block = self.store.get_block(block_id)
             if block is None:
@@ -514,16 +534,17 @@ class Handlers:
                 on_disk = os.path.getsize(block.path)
             except OSError:
                 raise ApiError(701, "ctx invalid: block data missing") from None
-            if on_disk < block.base + offset or block.received < offset:
+            if on_disk < block.base + start or block.received < start:
                 raise ApiError(701, "ctx is ahead of the block data")
-            received, md5, crc, digests = self._receive(request, block, offset)
-            self.store.set_block_received(block_id, offset + received, digests)
-        return json_response({"ctx": self._ctx(block_id, offset + received), "checksum": md5, "crc32": crc,
-                              "offset": offset + received})
+            received, md5, crc, digests = self._receive(request, block, start)
+            self.store.set_block_received(block_id, start + received, digests)
+        return json_response({"ctx": self._ctx(block_id, start + received), "checksum": md5, "crc32": crc,
+                              "offset": start + received})
 
-    def mkfile(self, request: Request, fsize: int, rest: str = "") -> Response:
+    def mkfile(self, request: Request, fsize: str, rest: str = "") -> Response:
         started = time.monotonic()
         policy = self._chunk_policy(request)
+        size = bounded_int(fsize, "file size", 0, MAX_FILE_SIZE)
         bucket, scope_key = split_scope(policy)
         segments = [s for s in rest.split("/") if s]
         params: Dict[str, str] = {}
@@ -547,8 +568,8 @@ class Handlers:
         if not overwrite and self.store.exists(bucket, key):
             raise ApiError(406, FILE_EXISTS)
         limit = policy.get("fsizeLimit") or 0
-        if limit > 0 and fsize > limit:
-            raise ApiError(401, "fsizeLimit exceeded: %d > %d bytes" % (fsize, limit))
+        if limit > 0 and size > limit:
+            raise ApiError(401, "fsizeLimit exceeded: %d > %d bytes" % (size, limit))
         body = request.stream.read(MAX_CTX_LIST + 1)
         if len(body) > MAX_CTX_LIST:
             raise ApiError(400, "ctx list too long")
@@ -563,12 +584,12 @@ class Handlers:
                 raise ApiError(412, "block %d is incomplete (%d of %d bytes)" % (block.order, offset, block.size))
             blocks.append(block)
         total = sum(block.size for block in blocks)
-        if total != fsize:
-            raise ApiError(412, "blocks hold %d bytes but the file size is %d" % (total, fsize))
+        if total != size:
+            raise ApiError(412, "blocks hold %d bytes but the file size is %d" % (total, size))
         mime = guess_mime(key, request.headers.get("MimeType") or (
             b64_text(params["mimeType"], "/mimeType/") if "mimeType" in params else None))
         expires_at = retention(request.headers.get("Deadline"), "Deadline header")
-        info = self.store.merge_blocks(blocks, bucket, key, fsize, mime, expires_at, overwrite=overwrite)
+        info = self.store.merge_blocks(blocks, bucket, key, size, mime, expires_at, overwrite=overwrite)
         fname = b64_text(params["fname"], "/fname/") if "fname" in params else key
         persistent_id = self._after_upload(policy, info)
         variables = self._variables(request, info, fname, custom, started, persistent_id)
@@ -621,12 +642,10 @@ class Handlers:
         bucket = b64_text(form.get("bucket"), "bucket")
         key = b64_text(form.get("key"), "key")
         days_text = form.get("deadline", form.get("deleteAfterDays"))
-        try:
-            days = int(days_text)
-        except (TypeError, ValueError):
-            raise ApiError(400, "deadline must be a whole number of days (-1 keeps forever)") from None
-        if days < -1:
-            raise ApiError(400, "deadline must be -1 or more")
+        if days_text is None:
+            raise ApiError(400, "deadline is required")
+        days = bounded_int(days_text, "deadline", -1, MAX_RETENTION_DAYS,
+                           "a whole number of days (-1 keeps forever)")
         info = self.store.require(bucket, key)
         expires_at = None if days == -1 else now_ms() + days * DAY_MS
         self.store.set_expiry(bucket, key, expires_at)
@@ -636,18 +655,11 @@ class Handlers:
         return json_response({"code": 200, "message": "OK"})
 
     @staticmethod
-    def _int_arg(args: Any, name: str, low: Optional[int] = None, high: Optional[int] = None
-                 ) -> Optional[int]:
+    def _int_arg(args: Any, name: str, low: int, high: int = INT64_MAX) -> Optional[int]:
         value = args.get(name, "")
         if value == "":
             return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise ApiError(400, "%s must be an integer" % name) from None
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise ApiError(400, "%s must lie in %s..%s" % (name, low, high))
-        return number
+        return bounded_int(value, name, low, high)
 
     def list(self, request: Request) -> Response:
         self._mgr_body(request)

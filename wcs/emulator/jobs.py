@@ -55,7 +55,7 @@ from wcs.emulator.errors import (
     PERSISTENT_FILE_EXISTS,
     ApiError,
 )
-from wcs.emulator.state import DAY_MS, ObjectInfo, Store, now_ms, validate_key
+from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, ObjectInfo, Store, now_ms, validate_key
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +113,13 @@ def _join(prefix: Optional[str], key: str) -> str:
 
 def _days_to_expiry(days_text: str) -> Optional[int]:
     try:
+        if len(str(days_text)) > 32:
+            raise ValueError(days_text)
         days = int(days_text)
     except (TypeError, ValueError):
-        raise OpFailed("deadline %r is not an integer" % (days_text,)) from None
-    if days < -1:
-        raise OpFailed("deadline must be -1 or more")
+        raise OpFailed("deadline %r is not an integer" % (str(days_text)[:40],)) from None
+    if not -1 <= days <= MAX_RETENTION_DAYS:
+        raise OpFailed("deadline must lie in -1..%d" % MAX_RETENTION_DAYS)
     return None if days == -1 else now_ms() + days * DAY_MS
 
 

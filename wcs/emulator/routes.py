@@ -5,7 +5,7 @@ a bucket may not be named like the first segment of an API path (:data:`RESERVED
 :data:`CATEGORY` maps each endpoint to the name used by fault rules and request counters.
 """
 
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import BaseConverter, Map, Rule
 
 RESERVED_BUCKET_NAMES = frozenset((
     "file", "mkblk", "bput", "mkfile", "stat", "delete", "move", "copy", "setdeadline", "list", "bucket",
@@ -26,15 +26,22 @@ def category(endpoint: str) -> str:
     return CATEGORY.get(endpoint, "mgr")
 
 
+class DigitsConverter(BaseConverter):
+    """A run of decimal digits, passed on as text: the handler bounds it and answers 400 when it is out of
+    range (werkzeug's ``int`` would hand over unbounded numbers, or fail on very long ones)."""
+
+    regex = r"\d+"
+
+
 def build_map() -> Map:
     """A fresh werkzeug ``Map`` of the emulator's routes."""
     rules = [
         Rule("/file/upload", endpoint="upload", methods=["POST"]),
-        Rule("/mkblk/<int:block_size>", endpoint="mkblk", methods=["POST"]),
-        Rule("/mkblk/<int:block_size>/<int:block_order>", endpoint="mkblk", methods=["POST"]),
-        Rule("/bput/<ctx>/<int:offset>", endpoint="bput", methods=["POST"]),
-        Rule("/mkfile/<int:fsize>", endpoint="mkfile", methods=["POST"]),
-        Rule("/mkfile/<int:fsize>/<path:rest>", endpoint="mkfile", methods=["POST"]),
+        Rule("/mkblk/<digits:block_size>", endpoint="mkblk", methods=["POST"]),
+        Rule("/mkblk/<digits:block_size>/<digits:block_order>", endpoint="mkblk", methods=["POST"]),
+        Rule("/bput/<ctx>/<digits:offset>", endpoint="bput", methods=["POST"]),
+        Rule("/mkfile/<digits:fsize>", endpoint="mkfile", methods=["POST"]),
+        Rule("/mkfile/<digits:fsize>/<path:rest>", endpoint="mkfile", methods=["POST"]),
         Rule("/stat/<entry>", endpoint="stat", methods=["GET", "POST"]),
         Rule("/delete/<entry>", endpoint="delete", methods=["POST"]),
         Rule("/move/<src>/<dst>", endpoint="move", methods=["POST"]),
@@ -53,4 +60,4 @@ def build_map() -> Map:
         Rule("/<bucket>/<path:key>", endpoint="download", methods=["GET", "HEAD"]),
     ]
     # Keys may contain '//' and must not be redirected to a "canonical" URL.
-    return Map(rules, strict_slashes=False, merge_slashes=False)
+    return Map(rules, strict_slashes=False, merge_slashes=False, converters={"digits": DigitsConverter})

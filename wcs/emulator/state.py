@@ -43,6 +43,8 @@ from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.emulator.errors import BUCKET_NOT_FOUND, FILE_EXISTS, FILE_NOT_FOUND, ApiError
 
 DAY_MS = 86400 * 1000
+MAX_RETENTION_DAYS = 1000000
+"""Largest retention (about 2700 years): keeps an expiry a 64-bit number of ms and a 4-digit year."""
 BLOCK_TTL_MS = 30 * DAY_MS
 """Unmerged multipart blocks are purged after this long (the service says "roughly monthly")."""
 
