@@ -225,6 +225,51 @@ def test_multiput_interrupted(c, bucket, local, monkeypatch):
     assert run.err_lines[2].endswith("--upload-id %s" % upload_id)
 
 
+@pytest.mark.parametrize("argv, expected", [
+    (["multiput", "wcs://b/k", "f"], ["multiput", "wcs://b/k", "f", "--upload-id", "NEW"]),
+    (["--upload-id", "OLD", "multiput", "wcs://b/k", "f", "--block-size", "8M"],
+     ["multiput", "wcs://b/k", "f", "--block-size", "8M", "--upload-id", "NEW"]),
+    (["multiput", "--upload-id=OLD", "wcs://b/k", "f", "--upload", "OLD2"],
+     ["multiput", "wcs://b/k", "f", "--upload-id", "NEW"]),
+    (["multiput", "wcs://b/k", "--", "--upload-id"],
+     ["multiput", "wcs://b/k", "--upload-id", "NEW", "--", "--upload-id"]),
+])
+def test_resume_argv_replaces_only_the_upload_id(argv, expected):
+    from wcs.cli.wcscmd import resume_argv
+
+    assert resume_argv(argv, "NEW") == expected
+
+
+def test_resume_hint_keeps_every_option_and_resumes(c, cfgfile, emulator, bucket, local, monkeypatch):
+    import shlex
+
+    from wcs.cli.wcscmd import main
+    from wcs.services import multipart
+
+    path = local("big 8m.bin", os.urandom(8 * 1024 * 1024 + 5))
+    original = multipart.MultipartUploader._send_block
+
+    def interrupt_second_block(self, api, file_path, block, *args):
+        if block.index > 0:
+            raise KeyboardInterrupt
+        return original(self, api, file_path, block, *args)
+
+    monkeypatch.setattr(multipart.MultipartUploader, "_send_block", interrupt_second_block)
+    uri = "wcs://%s/resume 8m.bin" % bucket
+    run = c("multiput", uri, path, "--block-size", "8M", "--concurrency", "0", "-q", "--put-url", emulator.url)
+    monkeypatch.undo()
+    assert run.status == 130, run.err
+    hint = run.err_lines[-1]
+    prefix = "wcscmd: to resume the upload run: wcscmd "
+    assert hint.startswith(prefix), hint
+    argv = shlex.split(hint[len(prefix):])
+    assert argv[-2:] == ["--upload-id", run.err_lines[0].split()[-1]]
+    for option in ("--block-size", "--concurrency", "-q", "--put-url", "-c"):
+        assert option in argv
+    assert main(argv) == 0
+    assert ok(c("stat", uri))["body"]["hash"] == etag(path)
+
+
 def _wait_done(c, command, persistent_id):
     import time
 

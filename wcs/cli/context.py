@@ -35,12 +35,14 @@ class Context:
         config_path: ``-c FILE``, or None for the optional default ``~/.wcscfg``.
         overrides: command-line settings, applied over file and environment.
         quiet: no progress bars (errors and the multiput upload id are always shown).
+        argv: the command line as given to ``main`` (to tell how to run it again).
     """
 
     def __init__(self, *, prog: str, config_path: Optional[str], overrides: Iterable[Override],
                  quiet: bool, stdout: IO[str], stderr: IO[str], stdin: IO[str],
-                 environ: Mapping[str, str]) -> None:
+                 environ: Mapping[str, str], argv: Iterable[str] = ()) -> None:
         self.prog = prog
+        self.argv: List[str] = list(argv)
         self.config_path = config_path
         self.overrides: List[Override] = list(overrides)
         self.quiet = quiet

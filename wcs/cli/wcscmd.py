@@ -444,11 +444,25 @@ def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
     return ctx.emit_result(result)
 
 
-def _resume_hint(ctx: Context, args: argparse.Namespace, upload_id: str) -> str:
-    words = [PROG]
-    if ctx.config_path is not None:
-        words += ["-c", ctx.config_path]
-    words += ["multiput", args.uri, args.localfile, "--upload-id", upload_id]
+def resume_argv(argv: Sequence[str], upload_id: str) -> List[str]:
+    """``argv`` with any ``--upload-id`` (also ``--upload-id=X`` or an abbreviation argparse
+    accepts) replaced by ``--upload-id <upload_id>``: every other option the user gave, such as
+    ``--block-size`` or ``--put-url``, is what the resumed upload needs too."""
+    kept: List[str] = []
+    i = 0
+    while i < len(argv) and argv[i] != "--":
+        name, equals, _ = argv[i].partition("=")
+        if name.startswith("--u") and "--upload-id".startswith(name):
+            i += 1 if equals else 2
+            continue
+        kept.append(argv[i])
+        i += 1
+    # Before a `--`, after which it would be taken for a positional argument.
+    return kept + ["--upload-id", upload_id] + list(argv[i:])
+
+
+def _resume_hint(ctx: Context, upload_id: str) -> str:
+    words = [PROG] + resume_argv(ctx.argv, upload_id)
     return "to resume the upload run: " + " ".join(shlex.quote(w) for w in words)
 
 
@@ -464,7 +478,7 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
         check_upload_id(cfg.upload_id)  # before it is printed as resumable
     upload_id = cfg.upload_id or client.new_upload_id()
     ctx.line("upload id: %s" % upload_id)
-    ctx.hint = _resume_hint(ctx, args, upload_id)
+    ctx.hint = _resume_hint(ctx, upload_id)
     from wcs.cli.progress import open_progress
 
     with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
@@ -473,7 +487,7 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     if result.ok:
         ctx.hint = None
     elif result.upload_id and result.upload_id != upload_id:
-        ctx.hint = _resume_hint(ctx, args, result.upload_id)
+        ctx.hint = _resume_hint(ctx, result.upload_id)
     return ctx.emit_result(result, upload_id=result.upload_id or upload_id)
 
 
@@ -691,7 +705,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         debug = bool(getattr(args, "debug", False))
         ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
                       quiet=bool(getattr(args, "quiet", False)), stdout=stdout, stderr=stderr,
-                      stdin=sys.stdin, environ=os.environ)
+                      stdin=sys.stdin, environ=os.environ, argv=argv)
         logs = _attach_logging(debug, ctx)
         return int(_run(args, ctx, parser))
     except KeyboardInterrupt:
