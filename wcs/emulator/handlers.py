@@ -515,6 +515,10 @@ class Handlers:
                 self._forget_partial(block.id)
                 self.store.drop_blocks([block.id])
                 raise ApiError(400, "first chunk is larger than the block size") from None
+            except Exception:  # e.g. the client went away mid-chunk: no half-made block is left behind
+                self._forget_partial(block.id)
+                self.store.drop_blocks([block.id])
+                raise
             self.store.set_block_received(block.id, received, digests)
         self.on_mkblk(batch, order, size)
         return json_response({"ctx": self._ctx(block.id, received), "checksum": md5, "crc32": crc,

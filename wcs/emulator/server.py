@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import ClientDisconnected, HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -156,7 +156,10 @@ class EmulatorApp:
         except ApiError as exc:
             self._drain(request)
             return json_response(exc.body(), exc.code)
-        except HTTPException as exc:  # e.g. ClientDisconnected while a body was being read
+        except ClientDisconnected:  # the body ended early: nobody is left to read the answer
+            logger.debug("%s %s: client disconnected", request.method, request.path)
+            return self._error(400, "client disconnected before the end of the request body")
+        except HTTPException as exc:
             logger.info("%s %s: %s", request.method, request.path, exc)
             return self._error(exc.code or 400, exc.description or exc.name)
         except Exception as exc:  # answer like a server would, and keep the traceback in the log
@@ -176,15 +179,15 @@ class EmulatorApp:
                 if not data:
                     break
                 left -= len(data)
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, HTTPException) as exc:  # HTTPException: werkzeug's ClientDisconnected
+            logger.debug("%s %s: body not drained: %r", request.method, request.path, exc)
 
     @staticmethod
     def _reset(request: Request) -> None:
         try:
             if request.method not in ("GET", "HEAD"):
                 request.stream.read(1024)  # "mid-request": part of the body was received
-        except (OSError, ValueError):
+        except (OSError, ValueError, HTTPException):
             pass
         sock = request.environ.get("werkzeug.socket")
         if sock is not None:
