@@ -226,6 +226,35 @@ def test_tls_self_signed_needs_isverify_false(tls_emulator, wcscmd, tmp_path):
     assert json.loads(wcscmd("-c", insecure, "stat", "wcs://%s/insecure" % bucket).out)["body"]["hash"] == etag(path)
 
 
+@pytest.mark.parametrize("ssl_flag", [False, True])
+def test_unverified_tls_is_one_warning_line_not_urllib3s(tls_emulator, tmp_path, ssl_flag):
+    """A real process: urllib3's InsecureRequestWarning would go to stderr (two lines per host)."""
+    cfg, _, bucket = tls_emulator
+    text = open(cfg).read() + "isverify = False\n"
+    argv = []
+    if ssl_flag:  # hosts without a scheme: -s alone makes them https
+        text = text.replace("https://", "").replace("ishttps = True", "ishttps = False")
+        argv = ["-s"]
+    insecure = str(tmp_path / "insecure.wcscfg")
+    with open(insecure, "w", encoding="utf-8") as fp:
+        fp.write(text)
+    path = write_file(tmp_path / "f.bin", 4 * MiB + 1)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONWARNINGS")}
+    note = "wcscmd: warning: TLS certificate verification is off (isverify = False)"
+    for command, extra in ((["put", "wcs://%s/u" % bucket, path, "--overwrite", "1"], []),
+                           (["multiput", "wcs://%s/m" % bucket, path, "--overwrite", "1", "--concurrency", "2"],
+                            ["upload id: "]),
+                           (["stat", "wcs://%s/u" % bucket], [])):
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "wcscmd"), "-c", insecure] + argv + command,
+                              cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "InsecureRequestWarning" not in proc.stderr and "Unverified" not in proc.stderr
+        lines = proc.stderr.splitlines()
+        assert [line for line in lines if "upload id: " not in line] == [note], lines
+        assert len(lines) == 1 + len(extra)
+
+
 def test_tls_verification_passes_once_the_certificate_is_trusted(tls_emulator, wcscmd, tmp_path, monkeypatch):
     cfg, cert, bucket = tls_emulator
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)

@@ -25,7 +25,9 @@ Output contract:
   place the secret key is shown); ``--configure`` prints nothing on stdout.
 * stderr: notes (``upload id: ...``), warnings, progress bars (only on a terminal, not with
   ``--quiet``) and one line per error, plus for a failed multiput how to resume it. The secret key
-  is masked in everything written.
+  is masked in everything written. With ``isverify = False``, urllib3's two-line
+  ``InsecureRequestWarning`` is replaced by one line per run, ``wcscmd: warning: TLS certificate
+  verification is off (isverify = False)``, printed when the first unverified HTTPS request is made.
 * Local files are all-or-nothing: RESFILE, the downloaded file and the config file are written to
   a temporary sibling and renamed into place on success.
 """
@@ -39,7 +41,9 @@ import os
 import re
 import shlex
 import sys
+import threading
 import traceback
+import warnings
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
@@ -672,6 +676,36 @@ def _detach_logging(handler: logging.Handler, levels: Dict[str, int]) -> None:
         logging.getLogger(name).setLevel(level)
 
 
+UNVERIFIED_TLS_NOTE = "TLS certificate verification is off (isverify = False)"
+
+
+@contextlib.contextmanager
+def _unverified_tls_note(ctx: Context) -> Iterator[None]:
+    """Turn urllib3's ``InsecureRequestWarning`` (two lines, repeated per host) into one note line.
+
+    Only for the CLI's run: the library leaves warnings to the application. The category is
+    recognised by name so that commands which never make a request do not import urllib3.
+    """
+    lock = threading.Lock()
+    noted = []
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if category.__name__ == "InsecureRequestWarning" and category.__module__.startswith("urllib3"):
+            with lock:  # block uploads warn from several threads
+                if not noted:
+                    noted.append(True)
+                    ctx.line(UNVERIFIED_TLS_NOTE, "warning")
+            return
+        previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        previous = warnings.showwarning
+        warnings.showwarning = show
+        # Reach show() even where the warning would be ignored or shown once per place.
+        warnings.filterwarnings("always", message="Unverified HTTPS request")
+        yield
+
+
 def _run(args: argparse.Namespace, ctx: Context, parser: argparse.ArgumentParser) -> int:
     if getattr(args, "configure", False):
         from wcs.cli.configure import run_configure
@@ -707,7 +741,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       quiet=bool(getattr(args, "quiet", False)), stdout=stdout, stderr=stderr,
                       stdin=sys.stdin, environ=os.environ, argv=argv)
         logs = _attach_logging(debug, ctx)
-        return int(_run(args, ctx, parser))
+        with _unverified_tls_note(ctx):
+            return int(_run(args, ctx, parser))
     except KeyboardInterrupt:
         ctx.line("interrupted", "error")
         if ctx.hint:
