@@ -33,12 +33,17 @@ HUGE = "9" * 25  # past a 64-bit integer
 VERY_LONG = "9" * 5000  # past Python 3.11's int() digit limit
 
 
+def short(value):
+    """Readable test ids for parameters holding thousands of digits."""
+    return value.replace(VERY_LONG, "<5000 digits>") if isinstance(value, str) else None
+
+
 @pytest.mark.parametrize("path", [
     "/mkblk/%s/0" % HUGE, "/mkblk/4194304/%s" % HUGE, "/mkblk/%s" % VERY_LONG, "/mkblk/5/%s" % VERY_LONG,
     "/mkblk/%d/0" % ((1 << 32) + 1), "/mkblk/0/0",
     "/bput/%s-%s-%s/%s" % ("0" * 32, HUGE, "0" * 20, HUGE), "/bput/x/%s" % VERY_LONG,
     "/mkfile/%s" % HUGE, "/mkfile/%s/key/%s" % (VERY_LONG, "aw=="),
-])
+], ids=short)
 def test_huge_numbers_in_upload_paths_are_400(api, bucket, path):
     token = api.token("%s:huge" % bucket)
     resp = api.session.post(api.url + path, data=b"hello", headers={"Authorization": token})
@@ -56,7 +61,7 @@ def test_forged_ctx_with_a_huge_offset_is_701(api, bucket):
     assert resp.status_code == 701, resp.text
 
 
-@pytest.mark.parametrize("days", [HUGE, VERY_LONG, "1000001", "-2"])
+@pytest.mark.parametrize("days", [HUGE, VERY_LONG, "1000001", "-2"], ids=short)
 def test_huge_retention_is_400(api, bucket, days):
     api.put(bucket, "k")
     body = ("bucket=%s&key=%s&deadline=%s" % (b64(bucket), b64("k"), days)).encode()
@@ -84,20 +89,20 @@ def test_largest_retention_is_accepted(api, bucket):
 
 @pytest.mark.parametrize("query", [
     "limit=" + HUGE, "startTime=" + HUGE, "endTime=" + HUGE, "endTime=" + VERY_LONG, "mode=" + HUGE,
-])
+], ids=short)
 def test_huge_list_numbers_are_400(api, bucket, query):
     resp = api.mgr("GET", "/list?bucket=%s&%s" % (bucket, query))
     assert resp.status_code == 400, resp.text
 
 
-@pytest.mark.parametrize("query", ["start=" + HUGE, "limit=" + HUGE, "limit=" + VERY_LONG])
+@pytest.mark.parametrize("query", ["start=" + HUGE, "limit=" + HUGE, "limit=" + VERY_LONG], ids=short)
 def test_huge_wslive_numbers_are_400(api, bucket, query):
     resp = api.mgr("GET", "/wslive/list?channelname=c&startTime=20000101000000&endTime=20990101000000"
                           "&bucket=%s&%s" % (bucket, query))
     assert resp.status_code == 400, resp.text
 
 
-@pytest.mark.parametrize("target", ["/setdeadline", "/mkblk/5/0", "/mkblk/5/0 token"])
+@pytest.mark.parametrize("target", ["/setdeadline", "/mkblk/5/0", "/mkblk/5/0 token"], ids=short)
 def test_client_disconnect_mid_body_is_not_logged_as_an_error(api, emu, caplog, target):
     caplog.set_level(logging.DEBUG, logger="wcs.emulator")
     path, _, auth = target.partition(" ")
@@ -117,3 +122,66 @@ def test_client_disconnect_mid_body_is_not_logged_as_an_error(api, emu, caplog, 
     assert not loud
     assert any(r.levelno == logging.DEBUG and ("disconnect" in r.getMessage() or "drained" in r.getMessage())
                for r in caplog.records)
+
+
+RANGE_DATA = bytes(range(256)) * 4  # 1024 bytes
+
+
+@pytest.mark.parametrize("header, status, content_range, span", [
+    ("bytes=-2000", 206, "bytes 0-1023/1024", (0, 1024)),
+    ("bytes=-1024", 206, "bytes 0-1023/1024", (0, 1024)),
+    ("bytes=-1", 206, "bytes 1023-1023/1024", (1023, 1024)),
+    ("bytes=0-", 206, "bytes 0-1023/1024", (0, 1024)),
+    ("bytes=1000-5000", 206, "bytes 1000-1023/1024", (1000, 1024)),
+    ("bytes=1023-1023", 206, "bytes 1023-1023/1024", (1023, 1024)),
+    ("Bytes=0-0", 206, "bytes 0-0/1024", (0, 1)),
+    ("bytes=0-%s" % ("9" * 5000), 206, "bytes 0-1023/1024", (0, 1024)),
+    ("bytes=-%s" % ("9" * 5000), 206, "bytes 0-1023/1024", (0, 1024)),
+    ("bytes=0-1,", 206, "bytes 0-1/1024", (0, 2)),
+    ("items=0-1", 200, None, (0, 1024)),
+    ("bytes=0-1,5-6", 200, None, (0, 1024)),
+    ("bytes=-0", 416, "bytes */1024", None),
+    ("bytes=2000-", 416, "bytes */1024", None),
+    ("bytes=1024-", 416, "bytes */1024", None),
+    ("bytes=%s-" % ("9" * 5000), 416, "bytes */1024", None),
+    ("bytes=5-2", 416, "bytes */1024", None),
+    ("bytes=abc", 416, "bytes */1024", None),
+    ("bytes=-", 416, "bytes */1024", None),
+], ids=short)
+def test_download_range_follows_rfc_9110(api, bucket, header, status, content_range, span):
+    api.put(bucket, "r.bin", RANGE_DATA)
+    url = "%s/%s/r.bin" % (api.url, bucket)
+    resp = api.session.get(url, headers={"Range": header})
+    assert resp.status_code == status, resp.text
+    assert resp.headers.get("Content-Range") == content_range
+    if span is not None:
+        assert resp.content == RANGE_DATA[span[0]:span[1]]
+        assert resp.headers["Content-Length"] == str(span[1] - span[0])
+    else:
+        assert resp.json()["code"] == 416
+    head = api.session.head(url, headers={"Range": header})
+    assert head.status_code == status and head.content == b""
+    assert head.headers.get("Content-Range") == content_range
+    if span is not None:
+        assert head.headers["Content-Length"] == str(span[1] - span[0])
+
+
+@pytest.mark.parametrize("header", ["bytes=0-", "bytes=-5", "bytes=0-0"], ids=short)
+def test_any_byte_range_of_an_empty_object_is_unsatisfiable(api, bucket, header):
+    api.put(bucket, "empty", b"")
+    resp = api.session.get("%s/%s/empty" % (api.url, bucket), headers={"Range": header})
+    assert resp.status_code == 416 and resp.headers["Content-Range"] == "bytes */0"
+    resp = api.session.get("%s/%s/empty" % (api.url, bucket), headers={"Range": "items=0-"})
+    assert resp.status_code == 200 and resp.content == b""
+
+
+def test_if_range_that_does_not_match_sends_the_whole_object(api, bucket):
+    api.put(bucket, "r.bin", RANGE_DATA)
+    url = "%s/%s/r.bin" % (api.url, bucket)
+    full = api.session.get(url)
+    same = api.session.get(url, headers={"Range": "bytes=0-9", "If-Range": full.headers["ETag"]})
+    assert same.status_code == 206 and same.content == RANGE_DATA[:10]
+    dated = api.session.get(url, headers={"Range": "bytes=0-9", "If-Range": full.headers["Last-Modified"]})
+    assert dated.status_code == 206
+    other = api.session.get(url, headers={"Range": "bytes=0-9", "If-Range": '"something-else"'})
+    assert other.status_code == 200 and other.content == RANGE_DATA

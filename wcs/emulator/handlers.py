@@ -818,22 +818,74 @@ class Handlers:
             fp.close()
             return Response(b"", status=status_line(304), headers=headers)
         start, stop, code = 0, info.fsize, 200
-        if request.range is not None and len(request.range.ranges) == 1:
-            span = request.range.range_for_length(info.fsize)
-            if span is None:
+        range_header = request.headers.get("Range")
+        if_range = request.headers.get("If-Range")
+        if range_header and (if_range is None or if_range.strip() in (etag, headers["Last-Modified"])):
+            try:
+                span = byte_range(range_header, info.fsize)
+            except RangeNotSatisfiable:
                 fp.close()
                 response = json_response({"code": 416, "message": "Range Not Satisfiable",
                                           "error": "Range Not Satisfiable"}, 416)
                 response.headers["Content-Range"] = "bytes */%d" % info.fsize
                 return response
-            start, stop = span
-            code = 206
-            headers["Content-Range"] = "bytes %d-%d/%d" % (start, stop - 1, info.fsize)
+            if span is not None:
+                start, stop = span
+                code = 206
+                headers["Content-Range"] = "bytes %d-%d/%d" % (start, stop - 1, info.fsize)
         headers["Content-Length"] = str(stop - start)
         response = Response(_file_range(fp, start, stop), status=status_line(code), headers=headers,
                             content_type=info.mime_type, direct_passthrough=True)
         response.call_on_close(fp.close)
         return response
+
+
+class RangeNotSatisfiable(Exception):
+    """The ``Range`` of a download selects no byte of the object (416)."""
+
+
+_RANGE_SPEC = re.compile(r"^(\d*)-(\d*)$")
+
+
+def _position(digits: str) -> int:
+    # A position past any object is all that matters about a very long number (and int() may refuse it).
+    return int(digits) if len(digits) <= 20 else 1 << 80
+
+
+def byte_range(header: str, length: int) -> Optional[Tuple[int, int]]:
+    """``(start, stop)`` of the one byte range of a ``Range`` header (RFC 9110 section 14) for an object of
+    ``length`` bytes, or None when the header is to be ignored (the whole object is sent with 200).
+
+    Ignored: a unit other than ``bytes``, and a set of more than one range (allowed by the RFC: the
+    emulator sends no ``multipart/byteranges``). ``first-`` runs to the end, ``first-last`` is cut at the
+    end, ``-suffix`` longer than the object means all of it.
+
+    Raises:
+        RangeNotSatisfiable: the range is malformed (e.g. ``last < first``), starts at or after the end,
+            is the empty suffix ``-0``, or the object is empty.
+    """
+    unit, sep, ranges = header.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None
+    specs = [spec.strip() for spec in ranges.split(",") if spec.strip()]
+    if len(specs) > 1:
+        return None
+    match = _RANGE_SPEC.match(specs[0]) if specs else None
+    if match is None or match.group(1) == match.group(2) == "":
+        raise RangeNotSatisfiable(header)
+    first, last = match.groups()
+    if first == "":  # suffix range: the last N bytes
+        suffix = _position(last)
+        if suffix == 0 or length == 0:
+            raise RangeNotSatisfiable(header)
+        return max(0, length - suffix), length
+    start = _position(first)
+    if last != "" and _position(last) < start:
+        raise RangeNotSatisfiable(header)
+    if start >= length:
+        raise RangeNotSatisfiable(header)
+    stop = length if last == "" else min(length, _position(last) + 1)
+    return start, stop
 
 
 def _file_range(fp: Any, start: int, stop: int) -> Iterator[bytes]:
