@@ -102,6 +102,24 @@ def test_listall_streams_every_item_as_a_json_array(c, bucket, local, tmp_path):
     assert json.loads((tmp_path / "empty.json").read_text()) == []
 
 
+def test_listall_reports_the_reqid_of_the_last_page(c, bucket, local, monkeypatch):
+    from wcs.services.bucket import BucketManager
+
+    _fill(c, bucket, local, ["k%d" % i for i in range(5)])
+    reqids = []
+    list_page = BucketManager.list_page
+
+    def recorded(self, *args, **kwargs):
+        result = list_page(self, *args, **kwargs)
+        reqids.append(result.reqid)
+        return result
+
+    monkeypatch.setattr(BucketManager, "list_page", recorded)
+    doc = ok(c("listall", "wcs://%s" % bucket, "all.json", "--limit", "2"))
+    assert doc["count"] == 5 and len(reqids) == 3 and len(set(reqids)) == 3
+    assert doc["reqid"] == reqids[-1] and doc["reqid"]
+
+
 def test_list_failures_leave_no_result_file(c, tmp_path):
     run = c("list", "wcs://no-such-bucket-here", "res.json")
     assert_one_error_line(run, 5)

@@ -18,7 +18,8 @@ Output contract:
   - get: the same (``body`` = ``{"hash", "fsize", "path"}``) plus ``"file"`` and ``"size"``;
   - list / listall: ``{"code", "reqid", "file", "count", "marker"}``; the listing goes to RESFILE
     (list: the service's JSON answer; listall: a JSON array of item objects, one per line,
-    streamed; ``reqid`` is null and ``marker`` empty for listall);
+    streamed; for listall ``reqid`` is the X-Reqid of the last page fetched and ``marker`` is
+    empty);
   - crc64: ``{"file", "crc64Value"}``.
 
   ``--dump-config`` prints the effective configuration in the ``.wcscfg`` format instead (the one
@@ -265,9 +266,10 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     # Lines are written a batch at a time (one write per 1,000 items rather than two per item).
     encode = json.JSONEncoder(ensure_ascii=False).encode
     batch: List[str] = []
+    items = _listall_items(client, bucket, cfg)
     with atomic_output(args.resfile) as stream:
         stream.write("[")
-        for item in _listall_items(client, bucket, cfg):
+        for item in items:
             batch.append(encode(item))
             if len(batch) == 1000:
                 stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
@@ -277,8 +279,9 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
             stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
             count += len(batch)
         stream.write("\n]\n" if count else "]\n")
-    ctx.emit({"code": 200, "reqid": None, "file": os.path.abspath(args.resfile), "count": count,
-              "marker": ""})
+    # The whole listing took several requests; the last page's reqid is the one that ended it.
+    ctx.emit({"code": 200, "reqid": getattr(items, "reqid", None), "file": os.path.abspath(args.resfile),
+              "count": count, "marker": ""})
     return ExitStatus.SUCCESS
 
 

@@ -84,6 +84,40 @@ def prefetched(items: Iterable[T]) -> Iterator[T]:
             close()
 
 
+class ObjectListing(Iterator[Dict[str, Any]]):
+    """An iterator over the items of consecutive list pages that tells which page they came from.
+
+    ``reqid`` is the ``X-Reqid`` of the page whose items were reached last (after a complete
+    iteration, the last page of the listing; None before the first page); ``pages`` counts the
+    pages reached. ``close()`` stops the background fetch early.
+
+    Raises:
+        ServiceError, NetworkError: from ``next()``, when a failed page is reached.
+    """
+
+    def __init__(self, pages: Iterable[Result]) -> None:
+        self.reqid: Optional[str] = None
+        self.pages = 0
+        self._items = self._generate(pages)
+
+    def _generate(self, pages: Iterable[Result]) -> Iterator[Dict[str, Any]]:
+        with closing(prefetched(pages)) as fetched:
+            for page in fetched:
+                self.pages += 1
+                self.reqid = page.reqid
+                page.raise_for_status()
+                yield from (page.body.get("items") or []) if isinstance(page.body, dict) else ()
+
+    def __iter__(self) -> "ObjectListing":
+        return self
+
+    def __next__(self) -> Dict[str, Any]:
+        return next(self._items)
+
+    def close(self) -> None:
+        self._items.close()
+
+
 class BucketManager(Service):
     """Object and bucket management (the official ``BucketManager``)."""
 
@@ -194,17 +228,14 @@ class BucketManager(Service):
 
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                      limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
-                     endtime: Any = None) -> Iterator[Dict[str, Any]]:
-        """Yield every item; the next page is fetched while this one is consumed (two pages in memory
-        at most).
+                     endtime: Any = None) -> "ObjectListing":
+        """Every item, as an :class:`ObjectListing` iterator; the next page is fetched while this one
+        is consumed (two pages in memory at most).
 
         Raises:
             ServiceError, NetworkError: a page failed (raised when that page is reached).
         """
-        with closing(prefetched(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))) as pages:
-            for page in pages:
-                page.raise_for_status()
-                yield from (page.body.get("items") or []) if isinstance(page.body, dict) else ()
+        return ObjectListing(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:
