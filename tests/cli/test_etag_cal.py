@@ -46,3 +46,13 @@ def test_missing_file_or_directory_is_an_error(capsys, tmp_path, make):
 def test_usage_errors(capsys, argv):
     status, out, err = run(capsys, *argv)
     assert status == 2 and out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_help_lists_only_its_own_exit_statuses(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    section = out.split("Exit status:", 1)[1]
+    codes = [line.split()[0] for line in section.splitlines() if line.strip()]
+    assert codes == ["0", "1", "2", "4", "130"]
+    for foreign in ("config", "service", "network", "integrity", "resume"):
+        assert foreign not in section.lower()

@@ -3,7 +3,7 @@
 The etags are printed on one line, space-separated, in argument order (the official format, so
 ``wcs_etag_cal etag f | tail -1`` keeps working). Files are hashed in bounded chunks. All files are
 hashed before anything is printed, so a missing or unreadable file gives one error line on stderr,
-no partial output, and exit status 4 (see :mod:`wcs.cli.status`).
+no partial output, and exit status 4 (``--help`` lists the statuses it can end with).
 """
 
 import argparse
@@ -13,7 +13,7 @@ import traceback
 from typing import List, NoReturn, Optional, Sequence
 
 from wcs import __version__
-from wcs.cli.status import EXIT_STATUS_HELP, ExitStatus, status_for
+from wcs.cli.status import FILE_TOOL_EXIT_STATUS_HELP, ExitStatus, status_for
 from wcs.commons.errors import InvalidArgument, LocalFileError
 
 PROG = "wcs_etag_cal"
@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Calculate the WCS etag of local files.", epilog=EXIT_STATUS_HELP,
+    parser = _Parser(prog=PROG, description="Calculate the WCS etag of local files.", epilog=FILE_TOOL_EXIT_STATUS_HELP,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")

@@ -37,6 +37,16 @@ Exit status:
   130  interrupted (Ctrl-C)"""
 
 
+# The statuses a local-file tool (wcs_etag_cal) can end with: it reads no config and makes no request.
+FILE_TOOL_EXIT_STATUS_HELP = """\
+Exit status:
+  0    success
+  1    unexpected error
+  2    usage error: unknown command or option, no file given
+  4    local file error: a file is missing, a directory or unreadable
+  130  interrupted (Ctrl-C)"""
+
+
 def status_for(exc: BaseException) -> ExitStatus:
     """The exit status for an exception that reached the CLI's error boundary."""
     # Imported here so that `wcscmd --help` does not load the SDK.
