@@ -1,12 +1,16 @@
 """Malformed and extreme input over real HTTP: the emulator answers with its JSON errors, never a 500."""
 
+import http.client
+import json
 import logging
 import socket
 import time
+from urllib.parse import quote
 
 import pytest
 
 from wcs.commons.util import entry, urlsafe_base64_encode
+from wcs.emulator.handlers import raw_target
 
 b64 = urlsafe_base64_encode
 
@@ -185,3 +189,35 @@ def test_if_range_that_does_not_match_sends_the_whole_object(api, bucket):
     assert dated.status_code == 206
     other = api.session.get(url, headers={"Range": "bytes=0-9", "If-Range": '"something-else"'})
     assert other.status_code == 200 and other.content == RANGE_DATA
+
+
+def _raw_get(emu, target, token):
+    """GET ``target`` byte for byte (requests would normalise its percent-escapes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    try:
+        conn.request("GET", target, headers={"Authorization": token})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("target, decoded", [
+    ("/list?bucket=%62%31&limit=1", "/list?bucket=b1&limit=1"),
+    ("/stat/%s" % quote(entry("b1", "sig1"), safe=""), "/stat/%s" % entry("b1", "sig1")),  # '=' as %3D
+    ("/st%%61t/%s" % entry("b1", "sig1"), "/stat/%s" % entry("b1", "sig1")),
+])
+def test_management_token_signs_the_raw_target_only(api, emu, target, decoded):
+    api.put("b1", "sig1")
+    assert "%" in target and "%" not in decoded
+    status, body = _raw_get(emu, target, api.mgr_token(decoded))
+    assert status == 401 and json.loads(body)["message"] == "Token Invalid"
+    status, body = _raw_get(emu, target, api.mgr_token(target))
+    assert status == 200, body
+
+
+def test_raw_target_falls_back_to_a_requoted_path_only_without_a_raw_uri():
+    environ = {"PATH_INFO": "/stat/a b=\u00c3\u00a9", "QUERY_STRING": "x=%62", "SCRIPT_NAME": ""}
+    assert raw_target(environ) == ("/stat/a%20b=%C3%A9", "x=%62")
+    environ["RAW_URI"] = "http://h/st%61t/\u00c3\u00a9?x=%62"  # absolute form, UTF-8 bytes as latin-1
+    assert raw_target(environ) == ("/st%61t/\u00e9", "x=%62")

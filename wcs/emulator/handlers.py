@@ -127,6 +127,28 @@ def b64_text(value: Optional[str], what: str) -> str:
         raise ApiError(400, "%s is not URL-safe Base64 of UTF-8 text" % what) from None
 
 
+def raw_target(environ: Dict[str, Any]) -> Tuple[str, str]:
+    """``(path, query)`` of the request target exactly as the client sent it (what management tokens sign).
+
+    werkzeug's server gives it as ``RAW_URI`` / ``REQUEST_URI``; only a server that gives neither makes
+    this fall back to ``PATH_INFO`` quoted again (which may differ from what was sent) and ``QUERY_STRING``.
+    """
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if "://" in raw.split("?", 1)[0]:  # absolute-form request target
+            parts = urlsplit(raw)
+            raw = parts.path + ("?" + parts.query if parts.query else "")
+        path, _, query = raw.partition("?")
+    else:
+        # WSGI strings carry the bytes as latin-1; quote() encodes them back as the same bytes.
+        path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"),
+                     safe="/!$&'()*+,;=:@")
+        query = environ.get("QUERY_STRING", "")
+    # Tokens sign the text as UTF-8: turn the latin-1 transport form back into the characters sent.
+    return (path.encode("latin-1").decode("utf-8", "replace"),
+            query.encode("latin-1").decode("utf-8", "replace"))
+
+
 def decode_entry(value: str) -> Tuple[str, str]:
     """EncodeEntryURI -> ``(bucket, key)``."""
     text = b64_text(value, "EncodedEntryURI")
@@ -248,12 +270,7 @@ class Handlers:
         body = request.stream.read(MAX_MGR_BODY + 1) if request.method == "POST" else b""
         if len(body) > MAX_MGR_BODY:
             raise ApiError(413, "request body too large")
-        raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI") or request.full_path
-        raw = raw.encode("latin-1").decode("utf-8", "replace")
-        if "://" in raw.split("?", 1)[0]:  # absolute-form request target
-            parts = urlsplit(raw)
-            raw = parts.path + ("?" + parts.query if parts.query else "")
-        path, _, query = raw.partition("?")
+        path, query = raw_target(request.environ)
         verify_manager_token(request.headers.get("Authorization"), self.access_key, self.secret_key,
                              path, query, body)
         return body, parse_kv(body) if body else {}
