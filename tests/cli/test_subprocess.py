@@ -38,3 +38,12 @@ def test_wcscmd_script_against_the_emulator(cfgfile, bucket, tmp_path):
 
     proc = run("wcs_etag_cal", "etag", str(data), cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == uploaded["body"]["hash"]
+
+
+def test_crc64_cal_script(tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_bytes(b"hello")
+    proc = run("wcs_crc64_cal", "crc64", str(data), cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "11177612005948864433\n", "")
+    proc = run("wcs_crc64_cal", "crc64", str(tmp_path / "missing"), cwd=tmp_path)
+    assert proc.returncode == 4 and proc.stdout == "" and proc.stderr.count("\n") == 1

@@ -1,4 +1,4 @@
-"""Exit statuses of ``wcscmd`` and ``wcs_etag_cal``: one per class of failure, so scripts can branch.
+"""Exit statuses of ``wcscmd``, ``wcs_etag_cal`` and ``wcs_crc64_cal``: one per class of failure, for scripts.
 
 Zero means the command did what was asked. Every other value names *why* it did not, independently
 of the message text (which may change). 2 is argparse's own code for a bad command line; 130 is the
@@ -37,7 +37,7 @@ Exit status:
   130  interrupted (Ctrl-C)"""
 
 
-# The statuses a local-file tool (wcs_etag_cal) can end with: it reads no config and makes no request.
+# The statuses a local-file tool (wcs_etag_cal, wcs_crc64_cal) can end with: it reads no config and makes no request.
 FILE_TOOL_EXIT_STATUS_HELP = """\
 Exit status:
   0    success

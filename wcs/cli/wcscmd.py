@@ -522,14 +522,10 @@ def cmd_fmgrStatus(args: argparse.Namespace, ctx: Context) -> int:  # official c
 
 
 def cmd_crc64(args: argparse.Namespace, ctx: Context) -> int:
-    from wcs.commons.util import crc64
+    from wcs.cli.crc64_cal import file_crc64  # the same computation as wcs_crc64_cal
 
     _local_file(args.file)
-    value = 0
-    with open(args.file, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-            value = crc64(chunk, value)
-    ctx.emit({"file": args.file, "crc64Value": str(value)})
+    ctx.emit({"file": args.file, "crc64Value": str(file_crc64(args.file))})
     return ExitStatus.SUCCESS
 
 
