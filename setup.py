@@ -28,6 +28,7 @@ setup(
         "console_scripts": [
             "wcscmd = wcs.cli.wcscmd:main",
             "wcs_etag_cal = wcs.cli.etag_cal:main",
+            "wcs_crc64_cal = wcs.cli.crc64_cal:main",
             "wcs-emulator = wcs.emulator.cli:main",
         ],
     },
