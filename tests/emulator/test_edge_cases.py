@@ -221,3 +221,31 @@ def test_raw_target_falls_back_to_a_requoted_path_only_without_a_raw_uri():
     assert raw_target(environ) == ("/stat/a%20b=%C3%A9", "x=%62")
     environ["RAW_URI"] = "http://h/st%61t/\u00c3\u00a9?x=%62"  # absolute form, UTF-8 bytes as latin-1
     assert raw_target(environ) == ("/st%61t/\u00e9", "x=%62")
+
+
+def _raw_exchange(emu, request):
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
+@pytest.mark.parametrize("request_bytes, code", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET /b1/k FOO/1.1\r\n\r\n", 400),
+    (b"GET /b1/k HTTP/9.9\r\n\r\n", 505),
+    (b"GET /b1/k HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
+], ids=["garbage", "bad-version", "unsupported-version", "long-header"])
+def test_requests_refused_before_the_app_get_a_json_error(emu, request_bytes, code):
+    head, _, body = _raw_exchange(emu, request_bytes).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 %d " % code)
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert headers["Content-Type"] == "application/json" and headers["X-Reqid"]
+    assert int(headers["Content-Length"]) == len(body)
+    assert json.loads(body)["code"] == code

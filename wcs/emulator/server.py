@@ -8,6 +8,7 @@ werkzeug server running in a daemon thread. It is what tests, the CLI and other 
 """
 
 import io
+import json
 import logging
 import os
 import shutil
@@ -24,7 +25,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from wcs.emulator.errors import ApiError, status_line
+from wcs.emulator.errors import ApiError, reason_phrase, status_line
 from wcs.emulator.faults import CORRUPTIBLE, FaultInjector
 from wcs.emulator.handlers import Handlers, json_response
 from wcs.emulator.jobs import JobManager
@@ -92,7 +93,8 @@ class EmulatorApp:
         self._idle = threading.Condition()
         self._active = 0
 
-    def _reqid(self) -> str:
+    def new_reqid(self) -> str:
+        """A unique ``X-Reqid`` value."""
         with self._seq_lock:
             self._seq += 1
             seq = self._seq
@@ -108,7 +110,7 @@ class EmulatorApp:
             with self._idle:
                 self._active -= 1
                 self._idle.notify_all()
-        response.headers["X-Reqid"] = self._reqid()
+        response.headers["X-Reqid"] = self.new_reqid()
         return response(environ, start_response)
 
     def wait_idle(self, timeout: float) -> bool:
@@ -257,6 +259,25 @@ class _RequestHandler(WSGIRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)
+
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """Requests refused before they reach the app (malformed request line, header line too long ...)
+        get the emulator's JSON error and an ``X-Reqid`` too, instead of the standard library's HTML page
+        (which, for an unparsable request line, even comes without a status line)."""
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        body = json.dumps(ApiError(code, message or reason_phrase(code)).body()).encode("utf-8")
+        if getattr(self, "command", None) == "HEAD" or code < 200 or code in (204, 304):
+            body = b""
+        head = ["%s %s" % (self.protocol_version, status_line(code)),
+                "Server: %s" % self.version_string(), "Date: %s" % self.date_time_string(),
+                "Content-Type: application/json", "Content-Length: %d" % len(body),
+                "X-Reqid: %s" % self.server.app.new_reqid(), "Connection: close"]
+        try:
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+            self.wfile.flush()
+        except OSError:
+            pass
 
 
 class _Server(ThreadedWSGIServer):
