@@ -97,3 +97,36 @@ def test_unreachable_is_minus_one(config, tmp_path):
     with Client(config.replace(connection_retries=0)) as cli:
         res = cli.download("http://127.0.0.1:9/b/k", str(tmp_path / "out"))
     assert res.code == -1 and os.listdir(str(tmp_path)) == []
+
+
+def test_download_through_a_symlink_writes_its_target_and_keeps_the_link(client, bucket, stored, tmp_path):
+    real = tmp_path / "real.bin"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.bin"
+    link.symlink_to(real)
+    assert client.download(client.download_url(bucket, "dir/file name.bin"), str(link)).code == 200
+    assert link.is_symlink() and etag(str(real)) == etag(stored)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_download_into_a_fifo_streams_into_it(client, bucket, stored, tmp_path):
+    import hashlib
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    digest = []
+
+    def drain():
+        with open(str(fifo), "rb") as fp:
+            digest.append(hashlib.sha1(fp.read()).hexdigest())
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    res = client.download(client.download_url(bucket, "dir/file name.bin"), str(fifo))
+    reader.join(30)
+    assert res.code == 200 and res.body["fsize"] == 5 * MiB + 3
+    assert stat.S_ISFIFO(os.stat(str(fifo)).st_mode), "the FIFO must not be replaced by a regular file"
+    with open(stored, "rb") as fp:
+        assert digest == [hashlib.sha1(fp.read()).hexdigest()]

@@ -53,6 +53,7 @@ TABLE = [
     row("uri-no-scheme", "good", ["put", "{b}/k", "{f}"], U, "expected wcs://"),
     row("uri-other-scheme", "good", ["put", "s3://{b}/k", "{f}"], U, "expected wcs://"),
     row("uri-missing-bucket", "good", ["put", "wcs:///k", "{f}"], U, "missing bucket"),
+    row("uri-control-char-in-bucket", "good", ["list", "wcs://{b}\nx", "out.json"], U, "invalid bucket name"),
     row("uri-scheme-only", "good", ["put", "wcs://", "{f}"], U, "missing bucket"),
     row("uri-bucket-with-space", "good", ["put", "wcs:// {b}/k", "{f}"], U, "invalid bucket"),
     row("uri-bucket-with-colon", "good", ["put", "wcs://{b}:x/k", "{f}"], U, "invalid bucket"),
@@ -75,6 +76,7 @@ TABLE = [
     row("file-empty-name", "good", ["put", "wcs://{b}/k", ""], L, "no such file"),
     row("file-missing-crc64", "good", ["crc64", "{missing}"], L, "missing.bin"),
     row("get-target-is-directory", "good", ["get", "wcs://{b}/seed.txt", "subdir"], L, "directory"),
+    row("get-target-ends-with-slash", "good", ["get", "wcs://{b}/seed.txt", "newdir/"], L, "directory"),
     # option values
     row("block-size-not-multiple-of-4MiB", "good", MULTIPUT + ["--block-size", "5M"], U, "--block-size"),
     row("block-size-zero", "good", MULTIPUT + ["--block-size", "0"], U, "--block-size"),

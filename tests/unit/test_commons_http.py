@@ -71,3 +71,8 @@ def test_pool_only_grows():
     client.resize_pool(16)
     assert client.pool_size == 16 and client.session.adapters["https://"]._pool_maxsize == 18
     client.close()
+
+
+def test_backoff_does_not_overflow_with_huge_retry_counts():
+    backoff = Backoff(base=0.2, cap=8.0)
+    assert 4.0 <= backoff.delay(1100) <= 8.0

@@ -148,7 +148,7 @@ class Context:
 
     def line(self, text: str, kind: str = "") -> None:
         """One message line on stderr, prefixed with the program name (and ``error:`` etc.)."""
-        text = " ".join(str(text).split("\n"))
+        text = " ".join(str(text).splitlines())  # one line, whatever a path or message holds
         prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
         self.stderr.write(self.mask(prefix + text) + "\n")
         self.stderr.flush()

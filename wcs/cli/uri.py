@@ -32,8 +32,9 @@ def split_uri(text: str) -> Tuple[str, str]:
     bucket, _, key = rest.partition("/")
     if not bucket.strip():
         raise InvalidArgument("missing bucket name in %r (expected wcs://BUCKET[/KEY])" % (text,))
-    if bucket != bucket.strip() or ":" in bucket:
-        # ':' separates bucket and key in the wire's entry URI; spaces are never part of a name.
+    if bucket != bucket.strip() or ":" in bucket or not bucket.isprintable():
+        # ':' separates bucket and key in the wire's entry URI; spaces and control characters are never
+        # part of a name.
         raise InvalidArgument("invalid bucket name %r in %r" % (bucket, text))
     return bucket, key
 

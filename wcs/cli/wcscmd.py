@@ -348,9 +348,9 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         client = ctx.client()
         url = source
         name = args.filename or default_filename(source)
+    if name.endswith(("/", os.sep)) or os.path.isdir(name):
+        raise LocalFileError("%s: is a directory (give the file name to write)" % name)
     target = os.path.abspath(name)
-    if os.path.isdir(target):
-        raise LocalFileError("%s: is a directory" % target)
     from wcs.cli.progress import open_progress
 
     # The official name rule may keep the URL's folders; folders made for a failed download go again.
@@ -359,7 +359,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         result = client.download(url, target, progress=bar.callback, expected_hash=expected_hash)
     extra: Dict[str, Any] = {}
     if result.ok:
-        extra = {"file": target, "size": os.path.getsize(target)}
+        extra = {"file": target, "size": result.body.get("fsize") if isinstance(result.body, dict) else None}
     return ctx.emit_result(result, **extra)
 
 

@@ -163,7 +163,8 @@ class Backoff:
         self.sleep = sleep
 
     def delay(self, attempt: int) -> float:
-        return min(self.cap, self.base * (2 ** attempt)) * random.uniform(0.5, 1.0)
+        # The exponent is bounded first: 2 ** 1100 as a float would overflow long before the cap.
+        return min(self.cap, self.base * (2.0 ** min(attempt, 60))) * random.uniform(0.5, 1.0)
 
     def wait(self, attempt: int) -> None:
         self.sleep(self.delay(attempt))

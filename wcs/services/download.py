@@ -71,6 +71,9 @@ class Downloader(Service):
             IntegrityError: the bytes received do not hash to ``expected_hash`` or to the ``ETag``.
         """
         path = os.fspath(path)
+        if os.path.islink(path):
+            # Write what the link points at and keep the link, as open(path, "wb") would.
+            path = os.path.realpath(path)
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise LocalFileError("cannot download to %s: no such directory" % path)
@@ -97,10 +100,18 @@ class Downloader(Service):
 
     def _receive(self, resp: requests.Response, url: str, path: str, directory: str,
                  progress: Optional[Progress], expected_hash: Optional[str]) -> Result:
-        try:
-            fd, tmp = _create_part_file(directory, os.path.basename(path))
-        except OSError as exc:
-            raise LocalFileError("cannot write in %s: %s" % (directory, exc.strerror or exc)) from None
+        if _is_special(path):
+            # A FIFO or device (/dev/null, a pipe) cannot be replaced by a renamed file: stream into it.
+            tmp = None
+            try:
+                fd = os.open(path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            except OSError as exc:
+                raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        else:
+            try:
+                fd, tmp = _create_part_file(directory, os.path.basename(path))
+            except OSError as exc:
+                raise LocalFileError("cannot write in %s: %s" % (directory, exc.strerror or exc)) from None
         hasher = EtagHasher()
         received = 0
         try:
@@ -121,15 +132,17 @@ class Downloader(Service):
                 if wanted and wanted != local:
                     raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
                                          % (url, local, source, wanted))
-            _keep_existing_mode(path, tmp)
-            os.replace(tmp, path)
+            if tmp is not None:
+                _keep_existing_mode(path, tmp)
+                os.replace(tmp, path)
         except BaseException as exc:
             if progress is not None and received:
                 progress(-received)
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
             if isinstance(exc, OSError) and not isinstance(exc, (requests.RequestException, WcsError)):
                 raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from exc
             raise
@@ -155,6 +168,15 @@ def _create_part_file(directory: str, name: str) -> Tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError("no free temporary name in %s" % directory)
+
+
+def _is_special(path: str) -> bool:
+    """``path`` exists and is neither a regular file nor a directory (a FIFO, a device, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _keep_existing_mode(path: str, tmp: str) -> None:
