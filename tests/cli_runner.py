@@ -22,12 +22,17 @@ class Run(NamedTuple):
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def run_wcscmd(capsys, *argv) -> Run:
-    """``main([...])`` with captured output (anything captured before is dropped)."""
+def run_tool(capsys, tool_main, *argv) -> Run:
+    """``tool_main([...])`` with captured output (anything captured before is dropped)."""
     capsys.readouterr()
-    status = main([str(a) for a in argv])
+    status = tool_main([str(a) for a in argv])
     captured = capsys.readouterr()
     return Run(int(status), captured.out, captured.err)
+
+
+def run_wcscmd(capsys, *argv) -> Run:
+    """``wcscmd`` in-process."""
+    return run_tool(capsys, main, *argv)
 
 
 def isolate_environment(monkeypatch, home) -> None:

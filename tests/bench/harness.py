@@ -387,43 +387,30 @@ class Bench:
 
     # cases
 
-    def case_multiput(self) -> None:
+    def _upload_case(self, command: str, label: str) -> None:
+        """Both sides' ``wcscmd <command>`` of one file, each object checked with stat, then removed."""
         from wcs.commons.util import etag
 
         size = self.sizes.transfer
-        path = os.path.join(self.root, "multiput.bin")
+        path = os.path.join(self.root, "%s.bin" % command)
         make_file(path, size)
         want = etag(path)
 
         def one(name: str, i: int) -> Run:
             side = self.sides[name]
-            key = "multiput-%s-%d" % (name, i)
-            run = self._child(side.env, side.wcscmd + ["-c", side.config, "multiput", "wcs://bench/" + key, path])
+            key = "%s-%s-%d" % (command, name, i)
+            run = self._child(side.env, side.wcscmd + ["-c", side.config, command, "wcs://bench/" + key, path])
             self._check_object("bench", key, size, want)
             return run
 
-        result = CaseResult("multiput", "multiput %d MiB, 4 MiB blocks, concurrency 4" % (size // MiB), nbytes=size)
-        self._pairs(result, (OURS, OFFICIAL), self.sizes.pairs, one)
+        self._pairs(CaseResult(command, label % (size // MiB), nbytes=size), (OURS, OFFICIAL), self.sizes.pairs, one)
         os.unlink(path)
+
+    def case_multiput(self) -> None:
+        self._upload_case("multiput", "multiput %d MiB, 4 MiB blocks, concurrency 4")
 
     def case_put(self) -> None:
-        from wcs.commons.util import etag
-
-        size = self.sizes.transfer
-        path = os.path.join(self.root, "put.bin")
-        make_file(path, size)
-        want = etag(path)
-
-        def one(name: str, i: int) -> Run:
-            side = self.sides[name]
-            key = "put-%s-%d" % (name, i)
-            run = self._child(side.env, side.wcscmd + ["-c", side.config, "put", "wcs://bench/" + key, path])
-            self._check_object("bench", key, size, want)
-            return run
-
-        self._pairs(CaseResult("put", "put (form upload) %d MiB" % (size // MiB), nbytes=size),
-                    (OURS, OFFICIAL), self.sizes.pairs, one)
-        os.unlink(path)
+        self._upload_case("put", "put (form upload) %d MiB")
 
     def case_get(self) -> None:
         from wcs.commons.util import etag

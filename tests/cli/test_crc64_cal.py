@@ -2,15 +2,13 @@
 
 import pytest
 
+from tests.cli_runner import run_tool
 from wcs.cli.crc64_cal import file_crc64, main
 from wcs.cli.wcscmd import main as wcscmd_main
 
 
 def run(capsys, *argv):
-    capsys.readouterr()
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
+    return run_tool(capsys, main, *argv)
 
 
 def test_values_space_separated_in_argument_order(capsys, tmp_path):

@@ -2,14 +2,12 @@
 
 import pytest
 
+from tests.cli_runner import run_tool
 from wcs.cli.etag_cal import main
 
 
 def run(capsys, *argv):
-    capsys.readouterr()
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
+    return run_tool(capsys, main, *argv)
 
 
 def test_etags_space_separated_in_argument_order(capsys, tmp_path):

@@ -79,11 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
                         faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
     try:
-        try:
-            emulator.start()
-        except OSError as exc:
-            print("wcs-emulator: %s" % exc, file=sys.stderr)
-            return 1
+        emulator.start()  # a busy port raises OSError, reported below
         try:
             if args.write_config:
                 emulator.write_config(args.write_config)
