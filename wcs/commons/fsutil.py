@@ -1,0 +1,141 @@
+"""Local files written all-or-nothing, the one way every part of the package does it.
+
+A new file is written under a unique temporary sibling name, flushed and fsynced, renamed over the
+target (``os.replace``, atomic on POSIX) and the folder fsynced, so a crash or an error at any
+moment leaves either the old file or the complete new one, never half of one. Two kinds of target
+are not replaced, because replacing them would be wrong:
+
+* a symlink: its destination is written (the link stays, as ``open(path, "w")`` would do);
+* a FIFO, a character device or a socket (``/dev/stdout``, ``/dev/null``, a named pipe): it is
+  opened and streamed into; it cannot hold a "partial" file and must never become a regular one.
+
+Temporary files are created with mode ``0o666`` (the umask applies as for any new file) unless a
+private mode is asked for, and an existing target keeps its permission bits.
+"""
+
+import contextlib
+import os
+import secrets
+import stat
+from typing import IO, Any, Iterator, Optional, Tuple
+
+_OPEN_FLAGS = os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def resolve_target(path: str) -> str:
+    """The file a write to ``path`` lands in: the destination of a symlink, else ``path`` (absolute)."""
+    path = os.path.abspath(path)
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    return path
+
+
+def is_special(path: str) -> bool:
+    """``path`` exists and is neither a regular file nor a directory (a FIFO, a device, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def fsync_directory(path: str) -> None:
+    """Make a rename in ``path`` durable (not possible on every platform, harmless to skip there)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def create_temp_sibling(path: str, mode: int = 0o666, suffix: str = ".tmp") -> Tuple[int, str]:
+    """Create and open (write-only) a new, uniquely named ``.<name>.<random><suffix>`` beside ``path``.
+
+    Unlike ``tempfile.mkstemp`` (always 0600) the mode is ``mode``, which the kernel reduces by the
+    umask exactly as for any new file; no process-wide umask is read or changed.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    for _ in range(100):
+        tmp = os.path.join(directory, ".%s.%s%s" % (name, secrets.token_hex(6), suffix))
+        try:
+            return os.open(tmp, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError("no free temporary name in %s" % directory)
+
+
+def keep_mode_of(path: str, tmp: str) -> None:
+    """Give ``tmp`` the permission bits of an existing regular file ``path`` (as overwriting it would)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # a new file: the mode it was created with stands
+    if stat.S_ISREG(st.st_mode):
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+
+
+def commit_temp(tmp: str, path: str, *, fileobj: Optional[IO[Any]] = None, keep_mode: bool = True) -> None:
+    """Flush and fsync ``fileobj`` (when given), keep ``path``'s mode, rename ``tmp`` onto it, fsync the folder."""
+    if fileobj is not None:
+        fileobj.flush()
+        os.fsync(fileobj.fileno())
+    if keep_mode:
+        keep_mode_of(path, tmp)
+    os.replace(tmp, path)
+    fsync_directory(os.path.dirname(path))
+
+
+def discard(path: Optional[str]) -> None:
+    """Remove ``path`` if it exists (cleanup on a failure path: errors are not interesting there)."""
+    if path:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str, *, binary: bool = False, mode: int = 0o666, encoding: str = "utf-8",
+                 private: bool = False) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing; a regular target is replaced only if the ``with`` block succeeds.
+
+    Args:
+        binary: yield a binary stream instead of a text one (``newline="\\n"``).
+        mode: permission bits of a new file.
+        private: the file holds secrets: created ``0o600`` whatever ``mode`` and the umask say.
+
+    Symlinks are written through and FIFOs/devices streamed into (see the module docstring).
+
+    Raises:
+        IsADirectoryError: ``path`` is a directory.
+        OSError: the folder is missing or not writable, or writing failed (the target is untouched).
+    """
+    target = resolve_target(path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if private:
+        mode = 0o600
+    if is_special(target):
+        fd = os.open(target, _OPEN_FLAGS)
+        with _fdopen(fd, binary, encoding) as stream:
+            yield stream
+        return
+    fd, tmp = create_temp_sibling(target, mode)
+    try:
+        if private and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # a private file stays private whatever the umask
+        with _fdopen(fd, binary, encoding) as stream:
+            yield stream
+            commit_temp(tmp, target, fileobj=stream, keep_mode=not private)
+    except BaseException:
+        discard(tmp)
+        raise
+
+
+def _fdopen(fd: int, binary: bool, encoding: str) -> IO[Any]:
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding=encoding, newline="\n")
