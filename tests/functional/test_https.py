@@ -44,5 +44,5 @@ def test_https_with_verification_refuses_a_self_signed_certificate_without_retry
     before = tls_emulator.counters.get("mgr", 0)
     with Client(tls_config(tls_emulator, tmp_path, isverify=True)) as client:
         res = client.stat("tls-bucket", "k")
-    assert res.code == -1 and "SSL" in type(res.error).__name__
+    assert res.code == -1 and "SSL" in type(res.error.__cause__).__name__ and not res.error.retryable
     assert tls_emulator.counters.get("mgr", 0) == before

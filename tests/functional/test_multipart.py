@@ -7,7 +7,7 @@ import pytest
 
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.util import EtagHasher, etag
-from wcs.services.multipart import BlockApi
+from wcs.services.blockapi import BlockApi
 from wcs.services.resume import RecordStore
 
 from .helpers import MiB, batch_log
@@ -127,7 +127,8 @@ def test_wrong_secret_is_401(bad_client, bucket, make_file):
 def test_bput_with_bogus_ctx_is_701(client, config, bucket):
     auth = client.auth
     upload_id = client.new_upload_id()
-    api = BlockApi(client.http, auth, config, lambda: api.upload_token(bucket, "k"), upload_id)
+    api = BlockApi(client.http, auth, config.endpoints, config.transfer, config.policy,
+                   lambda: api.upload_token(bucket, "k"), upload_id)
     first = api.mkblk(8, 0, b"1234")
     assert first.code == 200 and first.body["offset"] == 4
     assert api.bput("bogus-ctx", 4, b"5678").code == 701

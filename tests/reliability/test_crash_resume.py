@@ -147,16 +147,16 @@ def interrupted(emulator, bucket, cfgfile, tmp_path, wcscmd, monkeypatch):
 
     emulator.set_faults(None)
     emulator.reset_counters()
-    from wcs.services import multipart
+    from wcs.services import blockapi
 
-    original = multipart.MultipartUploader._send_block
+    original = blockapi.BlockApi.send_block
 
-    def send_block(self, api, file_path, block, *args):
+    def send_block(self, file_path, block, *args):
         if block.index > 0:
             fail_after_first_block()
-        return original(self, api, file_path, block, *args)
+        return original(self, file_path, block, *args)
 
-    monkeypatch.setattr(multipart.MultipartUploader, "_send_block", send_block)
+    monkeypatch.setattr(blockapi.BlockApi, "send_block", send_block)
     try:
         run = wcscmd("-c", cfg, "multiput", uri, path)
     finally:

@@ -25,7 +25,7 @@ import wcs.commons.util
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import IntegrityError
 from wcs.commons.util import etag
-from wcs.services import multipart, upload
+from wcs.services import blockapi, multipart, upload
 from wcs.services.resume import RecordStore
 
 from .conftest import MiB, tree, write_file
@@ -75,11 +75,11 @@ def read_counter(monkeypatch):
     def no_second_pass(*args, **kwargs):
         raise AssertionError("the file was hashed in a second pass")
 
-    for module in (upload, multipart):
+    for module in (upload, multipart, blockapi):
         monkeypatch.setattr(module, "open", counting_open, raising=False)
     for name in ("etag", "etag_stream"):
         monkeypatch.setattr(wcs.commons.util, name, no_second_pass)
-        for module in (upload, multipart):
+        for module in (upload, multipart, blockapi):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, no_second_pass)
     return counts

@@ -1,10 +1,13 @@
 """Result and body decoding, the retry policy's pure parts."""
 
+import json
+import pickle
+
 import pytest
 import requests
 
 from wcs.commons.errors import NetworkError, ServiceError
-from wcs.commons.http import Backoff, Result, decode_body, is_retryable_error, no_response
+from wcs.commons.http import Backoff, HttpClient, Result, decode_body, network_error, no_response
 
 
 def test_result_unpacks_like_the_official_tuple():
@@ -23,10 +26,22 @@ def test_result_properties_and_raise():
 
 
 def test_no_response_is_minus_one_and_network_error():
-    res = no_response(requests.ConnectionError("refused"))
-    assert res.code == -1 and not res.ok and "refused" in res.message
-    with pytest.raises(NetworkError):
+    error = network_error(requests.ConnectionError("refused"))
+    res = no_response(error)
+    assert res.code == -1 and not res.ok and "refused" in res.message and "ConnectionError" in res.message
+    with pytest.raises(NetworkError) as info:
         res.raise_for_status()
+    assert info.value is error and isinstance(info.value.__cause__, requests.ConnectionError)
+
+
+def test_result_is_the_official_tuple_with_declared_extras():
+    res = Result(200, {"hash": "h"}, {"X-Reqid": "r1"}, text="t", upload_id="u")
+    assert isinstance(res, tuple) and len(res) == 3 and res[0] == 200 and res[1] == {"hash": "h"}
+    assert res.headers == {"x-reqid": "r1"} and res.headers["X-Reqid"] == "r1" and "X-REQID" in res.headers
+    assert json.loads(json.dumps(res)) == [200, {"hash": "h"}, {"x-reqid": "r1"}]
+    assert set(Result.__annotations__) == {"text", "upload_id", "error"}
+    again = pickle.loads(pickle.dumps(res))
+    assert again == res and again.text == "t" and again.upload_id == "u" and again.reqid == "r1"
 
 
 def test_result_keeps_upload_id():
@@ -45,11 +60,13 @@ def test_decode_body(text, expected):
     assert decode_body(text) == expected
 
 
-def test_retryable_errors():
-    assert is_retryable_error(requests.ConnectionError())
-    assert is_retryable_error(requests.Timeout())
-    assert not is_retryable_error(requests.exceptions.SSLError())
-    assert not is_retryable_error(requests.exceptions.InvalidURL())
+def test_transport_errors_become_network_errors_that_say_if_retrying_helps():
+    assert network_error(requests.ConnectionError()).retryable
+    assert network_error(requests.Timeout()).retryable
+    assert not network_error(requests.exceptions.SSLError()).retryable
+    assert not network_error(requests.exceptions.InvalidURL()).retryable
+    assert not network_error(requests.exceptions.ConnectTimeout()).connected
+    assert network_error(requests.exceptions.ReadTimeout()).connected
 
 
 def test_backoff_is_exponential_jittered_and_capped():
@@ -61,15 +78,11 @@ def test_backoff_is_exponential_jittered_and_capped():
     assert len({round(backoff.delay(3), 6) for _ in range(20)}) > 1
 
 
-def test_pool_only_grows():
-    from wcs.commons.http import HttpClient
-
-    client = HttpClient(pool_size=2)
-    first = client.session.adapters["http://"]
-    client.resize_pool(1)
-    assert client.session.adapters["http://"] is first and client.pool_size == 2
-    client.resize_pool(16)
+def test_pool_is_sized_once_for_both_schemes():
+    client = HttpClient(pool_size=16)
+    assert client.session.adapters["http://"] is client.session.adapters["https://"]
     assert client.pool_size == 16 and client.session.adapters["https://"]._pool_maxsize == 18
+    assert not hasattr(client, "resize_pool")
     client.close()
 
 

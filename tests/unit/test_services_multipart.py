@@ -2,18 +2,16 @@
 
 import hashlib
 import socket
-import threading
 
 import pytest
 import requests
 
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.http import Result, no_response
+from wcs.commons.http import Result, network_error, no_response
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
-from wcs.services import multipart
+from wcs.services import blockapi
 from wcs.services.multipart import (
     Block,
-    MultipartUploader,
     check_block_size,
     check_bput_size,
     file_etag,
@@ -98,11 +96,11 @@ def _answer(code=200, **body):
 
 def test_check_chunk_accepts_matching_answer():
     data = b"hello"
-    assert multipart._check_chunk(_answer(ctx="c1", crc32=crc32(data), offset=5), data, 5, 0) == "c1"
+    assert blockapi.check_chunk(_answer(ctx="c1", crc32=crc32(data), offset=5), data, 5, 0) == "c1"
 
 
 def test_check_chunk_tolerates_missing_optional_fields():
-    assert multipart._check_chunk(_answer(ctx="c1"), b"hello", 5, 0) == "c1"
+    assert blockapi.check_chunk(_answer(ctx="c1"), b"hello", 5, 0) == "c1"
 
 
 @pytest.mark.parametrize("answer", [
@@ -114,100 +112,35 @@ def test_check_chunk_tolerates_missing_optional_fields():
     _answer(412, message="block incomplete"),
 ])
 def test_check_chunk_restarts_block_on_inconsistent_answers(answer):
-    with pytest.raises(multipart._Restart) as info:
-        multipart._check_chunk(answer, b"hello", 5, 0)
+    with pytest.raises(blockapi.Restart) as info:
+        blockapi.check_chunk(answer, b"hello", 5, 0)
     assert not info.value.result.ok  # what the caller would see if retries run out
 
 
 @pytest.mark.parametrize("code", [401, 404, 406, 631, -1, 579])
 def test_check_chunk_fails_block_on_other_errors(code):
-    with pytest.raises(multipart._BlockFailed) as info:
-        multipart._check_chunk(_answer(code, message="no"), b"hello", 5, 0)
+    with pytest.raises(blockapi.BlockFailed) as info:
+        blockapi.check_chunk(_answer(code, message="no"), b"hello", 5, 0)
     assert info.value.result.code == code
 
 
 @pytest.mark.parametrize("code", [500, 503, 408, 429])
 def test_check_chunk_restarts_block_when_transient_failures_outlive_the_retries(code):
-    with pytest.raises(multipart._Restart) as info:
-        multipart._check_chunk(_answer(code, message="busy"), b"hello", 5, 0)
+    with pytest.raises(blockapi.Restart) as info:
+        blockapi.check_chunk(_answer(code, message="busy"), b"hello", 5, 0)
     assert info.value.result.code == code
 
 
 def test_check_chunk_restarts_after_a_reset_but_not_for_an_unreachable_host():
-    reset = no_response(requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer")))
-    with pytest.raises(multipart._Restart):
-        multipart._check_chunk(reset, b"hello", 5, 0)
+    reset = no_response(network_error(requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))))
+    with pytest.raises(blockapi.Restart):
+        blockapi.check_chunk(reset, b"hello", 5, 0)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     try:
         requests.get("http://127.0.0.1:%d/" % port, timeout=5)
     except requests.ConnectionError as exc:
-        refused = no_response(exc)
-    with pytest.raises(multipart._BlockFailed):
-        multipart._check_chunk(refused, b"hello", 5, 0)
-
-
-def _record(block):
-    return BlockRecord(block.index, block.offset, block.size, "ctx%d" % block.index, ["0" * 40])
-
-
-@pytest.mark.parametrize("concurrency", [0, 1, 3])
-def test_run_sends_every_block_and_records_each(concurrency):
-    plan = plan_blocks(10 * BLOCK_SIZE + 1, BLOCK_SIZE)
-    done = []
-    assert MultipartUploader._run(plan, _record, done.append, concurrency) is None
-    assert sorted(r.index for r in done) == [b.index for b in plan]
-
-
-def test_run_uses_at_most_concurrency_threads():
-    plan = plan_blocks(12 * BLOCK_SIZE, BLOCK_SIZE)
-    lock = threading.Lock()
-    active = [0]
-    peak = [0]
-    gate = threading.Event()
-
-    def send(block):
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        gate.wait(0.02)
-        with lock:
-            active[0] -= 1
-        return _record(block)
-
-    MultipartUploader._run(plan, send, lambda r: None, 3)
-    assert 1 <= peak[0] <= 3
-
-
-@pytest.mark.parametrize("concurrency", [0, 2])
-def test_run_stops_starting_blocks_after_a_failure(concurrency):
-    plan = plan_blocks(20 * BLOCK_SIZE, BLOCK_SIZE)
-    started = []
-
-    def send(block):
-        started.append(block.index)
-        if block.index == 1:
-            raise multipart._BlockFailed(Result(401, {"message": "no"}, {}))
-        return _record(block)
-
-    done = []
-    failure = MultipartUploader._run(plan, send, done.append, concurrency)
-    assert failure.code == 401
-    assert len(started) <= 1 + max(concurrency, 1) + 1
-    assert 1 not in [r.index for r in done]
-
-
-@pytest.mark.parametrize("concurrency", [0, 2])
-def test_run_reraises_exceptions_after_recording_finished_blocks(concurrency):
-    plan = plan_blocks(6 * BLOCK_SIZE, BLOCK_SIZE)
-
-    def send(block):
-        if block.index == 2:
-            raise RuntimeError("callback exploded")
-        return _record(block)
-
-    done = []
-    with pytest.raises(RuntimeError, match="exploded"):
-        MultipartUploader._run(plan, send, done.append, concurrency)
-    assert {0, 1} <= {r.index for r in done}
+        refused = no_response(network_error(exc))
+    with pytest.raises(blockapi.BlockFailed):
+        blockapi.check_chunk(refused, b"hello", 5, 0)

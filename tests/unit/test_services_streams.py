@@ -6,9 +6,10 @@ import threading
 import pytest
 from requests_toolbelt import MultipartEncoder
 
-from wcs.commons.errors import LocalFileError
+from wcs.commons.errors import Cancelled, LocalFileError
 from wcs.commons.util import EtagHasher
-from wcs.services.streams import ChunkReader, SourceReadError, read_exact, serialized
+from wcs.services.events import Notifier, Subscriber, TransferInfo
+from wcs.services.streams import BufferReader, ChunkReader, SourceReadError
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
 
@@ -83,30 +84,50 @@ def test_form_encoder_streams_the_view():
     assert hasher.etag() == expected.etag()
 
 
-def test_read_exact():
-    fp = io.BytesIO(DATA)
-    assert read_exact(fp, 5, 10) == DATA[5:15]
-    with pytest.raises(LocalFileError):
-        read_exact(fp, len(DATA) - 5, 10)
-
-
-def test_serialized_progress_never_runs_concurrently():
+def test_notifier_calls_never_overlap_and_carry_the_transfer():
     active = [0]
     overlaps = []
     total = [0]
+    seen = set()
 
-    def callback(delta):
-        active[0] += 1
-        if active[0] > 1:
-            overlaps.append(1)
-        total[0] += delta
-        active[0] -= 1
+    class Counting(Subscriber):
+        def on_progress(self, transfer, delta):
+            active[0] += 1
+            if active[0] > 1:
+                overlaps.append(1)
+            total[0] += delta
+            seen.add(transfer.id)
+            active[0] -= 1
 
-    report = serialized(callback)
+    info = TransferInfo.new("upload", "b", "k", None, 8000)
+    report = Notifier.of(info, None, [Counting()]).progress
     threads = [threading.Thread(target=lambda: [report(1) for _ in range(2000)]) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert total[0] == 8000 and not overlaps
-    assert serialized(None) is None
+    assert total[0] == 8000 and not overlaps and seen == {info.id}
+    assert not Notifier.of(info)
+
+
+def test_buffer_reader_hands_out_slices_without_copying_and_takes_progress_back_on_rewind():
+    data = bytearray(DATA)
+    deltas = []
+    reader = BufferReader(data, deltas.append, slice_size=1000)
+    assert len(reader) == len(DATA)
+    first = reader.read(10)
+    assert isinstance(first, memoryview) and first.obj is data and len(first) == 1000
+    rest = b"".join(bytes(reader.read(8192)) for _ in range(len(DATA)))
+    assert bytes(first) + rest == DATA and len(reader) == 0
+    assert sum(deltas) == len(DATA)
+    reader.seek(0)
+    assert sum(deltas) == 0 and len(reader) == len(DATA)
+
+
+def test_buffer_reader_stops_when_cancelled():
+    cancel = threading.Event()
+    reader = BufferReader(DATA, cancel=cancel)
+    reader.read(10)
+    cancel.set()
+    with pytest.raises(Cancelled):
+        reader.read(10)

@@ -14,7 +14,9 @@ import os
 import re
 from typing import IO, Any, Dict, Mapping, Optional
 
+from wcs.commons import settings
 from wcs.commons.errors import ConfigError, InvalidArgument
+from wcs.commons.settings import base_url
 from wcs.commons.util import BLOCK_SIZE
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ def coerce(key: str, value: Any) -> Any:
         ValueError: with a message naming what is wrong (callers add file/line context).
     """
     default = DEFAULTS[key]
+    result: Any
     if isinstance(default, bool):
         if isinstance(value, bool):
             result = value
@@ -258,6 +261,29 @@ class Config:
                 text = '"%s"' % text
             stream.write("%s = %s\n" % (key, text))
 
+    # -- the typed pieces the services are built from (snapshots: later changes need a new call) --
+
+    @property
+    def credentials(self) -> settings.Credentials:
+        return settings.Credentials(self._values["access_key"], self._values["secret_key"])
+
+    @property
+    def endpoints(self) -> settings.Endpoints:
+        v = self._values
+        return settings.Endpoints(v["put_url"], v["mgr_url"], https=v["ishttps"], verify=v["isverify"])
+
+    @property
+    def transfer(self) -> settings.TransferConfig:
+        return settings.from_values(settings.TransferConfig, self._values)
+
+    @property
+    def policy(self) -> settings.PolicyDefaults:
+        return settings.from_values(settings.PolicyDefaults, self._values)
+
+    @property
+    def jobs(self) -> settings.JobDefaults:
+        return settings.from_values(settings.JobDefaults, self._values)
+
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("_values")
         if values is not None and name in values:
@@ -286,9 +312,4 @@ class Config:
         return clone
 
 
-def base_url(host: str, https: bool) -> str:
-    """``host`` with a scheme: kept when given, else ``https://`` or ``http://`` per ``ishttps``."""
-    host = host.strip()
-    if re.match(r"^https?://", host, re.IGNORECASE):
-        return host.rstrip("/")
-    return ("https://" if https else "http://") + host.rstrip("/")
+__all__ = ["Config", "DEFAULTS", "DEFAULT_PATH", "base_url", "coerce", "parse"]

@@ -44,7 +44,22 @@ class ResumeError(WcsError, ValueError):
 
 
 class NetworkError(WcsError, ConnectionError):
-    """No response came from the service after every retry."""
+    """No (complete) response came from the service after every retry.
+
+    Raised by :mod:`wcs.commons.http`, the one module that knows the HTTP library: its exception is
+    the ``__cause__``. ``retryable`` tells whether trying again later may help (a reset, a timeout;
+    not a certificate error); ``connected`` is False when no connection could be opened at all
+    (refused, unresolvable host, connect timeout), so the request certainly never reached the service.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, connected: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.connected = connected
+
+
+class Cancelled(WcsError):
+    """A transfer was stopped on request (Ctrl-C, a signal, a failing sibling); its progress is kept."""
 
 
 class IntegrityError(WcsError):

@@ -1,163 +1,92 @@
 """The one place that talks HTTP: a ``requests.Session`` per client, retries, and ``Result``.
 
-Every request of the SDK goes through :class:`HttpClient`: one keep-alive pool sized for the
-configured concurrency, ``connection_timeout`` on every call, ``isverify`` for TLS, one User-Agent,
+Every request of the SDK goes through :class:`HttpClient`: one keep-alive pool sized once for the
+client's concurrency, ``connection_timeout`` on every call, ``isverify`` for TLS, one User-Agent,
 and one retry helper (exponential backoff with jitter) for connection errors, 408, 429 and 5xx
 other than 579 (579 means the upload is stored and only its callback failed: never redo it).
 Upload bodies are produced by a factory per attempt, so a retried request resends from the start.
+
+No other module imports ``requests``: transport failures leave this module as
+:class:`~wcs.commons.errors.NetworkError` (the library's exception as ``__cause__``), answers as
+:class:`~wcs.commons.result.Result`, and streamed bodies through :meth:`HttpClient.get_body`,
+which also resumes a body cut off in the middle with a ``Range`` request.
 """
 
-import json
 import logging
 import platform
 import random
+import threading
 import time
-from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Union
-from urllib.parse import parse_qsl
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
+from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 
 from wcs import __version__
-from wcs.commons.errors import NetworkError, ServiceError
-from wcs.commons.util import urlsafe_base64_decode
+from wcs.commons.errors import Cancelled, NetworkError
+from wcs.commons.result import NO_RESPONSE, Result, decode_body, no_response
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "wcs-python-sdk/%s (python/%s)" % (__version__, platform.python_version())
 RETRYABLE_STATUS = frozenset({408, 429}) | (frozenset(range(500, 600)) - {579})
-NO_RESPONSE = -1
+READ_SIZE = 1024 * 1024
+ERROR_TEXT_LIMIT = 64 * 1024
 
 BodyFactory = Callable[[], Tuple[Any, Mapping[str, str]]]
+Sink = Callable[[bytes], None]
+
+__all__ = ["Backoff", "HttpClient", "NO_RESPONSE", "RETRYABLE_STATUS", "Result", "decode_body",
+           "is_transient_failure", "multipart_form", "network_error", "no_response"]
 
 
-class _ResultTuple(NamedTuple):
-    code: int
-    body: Any
-    headers: Mapping[str, str]
+def multipart_form(fields: Any) -> Tuple[Any, Dict[str, str]]:
+    """A streaming ``multipart/form-data`` body of ``fields`` (``(name, value)`` or ``(name, (filename,
+    fileobj, type))`` pairs) and its ``Content-Type`` header: the file part is read as it is sent."""
+    encoder = MultipartEncoder(fields)
+    return encoder, {"Content-Type": encoder.content_type}
 
 
-class Result(_ResultTuple):
-    """What a call returned; unpacks like the official SDK's tuple: ``code, body, headers = r``.
-
-    ``code`` is the HTTP status, or -1 when no response came after every retry. ``body`` is the
-    decoded JSON, the decoded ``k=v`` pairs of a form-upload answer, the ``Location`` of a 303, or
-    the raw text. Extra attributes: ``text`` (raw body), ``upload_id`` (multipart uploads, to
-    resume a failed one), ``error`` (the exception behind a -1).
-    """
-
-    def __new__(cls, code: int, body: Any, headers: Optional[Mapping[str, str]] = None, *,
-                text: str = "", upload_id: Optional[str] = None,
-                error: Optional[BaseException] = None) -> "Result":
-        self = super().__new__(cls, code, body, CaseInsensitiveDict(headers or {}))
-        self.text = text
-        self.upload_id = upload_id
-        self.error = error
-        return self
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.code < 300 or self.code == 303
-
-    @property
-    def reqid(self) -> Optional[str]:
-        return self.headers.get("x-reqid")
-
-    @property
-    def message(self) -> str:
-        """The service's message for a failure (``message`` or ``error`` member), else the text."""
-        if isinstance(self.body, dict):
-            for name in ("message", "error", "desc"):
-                if self.body.get(name):
-                    return str(self.body[name])
-        if self.error is not None:
-            return str(self.error)
-        return self.text or str(self.body)
-
-    def raise_for_status(self) -> "Result":
-        """Return self when ``ok``; else raise ``NetworkError`` (-1) or ``ServiceError``."""
-        if self.ok:
-            return self
-        if self.code == NO_RESPONSE:
-            raise NetworkError(self.message) from self.error
-        raise ServiceError("HTTP %d: %s (reqid %s)" % (self.code, self.message, self.reqid), self)
-
-    def with_upload_id(self, upload_id: Optional[str]) -> "Result":
-        return Result(self.code, self.body, self.headers, text=self.text, upload_id=upload_id,
-                      error=self.error)
-
-    def __repr__(self) -> str:
-        return "Result(code=%r, body=%r, reqid=%r)" % (self.code, self.body, self.reqid)
+def network_error(exc: BaseException) -> NetworkError:
+    """The :class:`NetworkError` for an exception of the HTTP library (kept as ``__cause__``)."""
+    if isinstance(exc, NetworkError):
+        return exc
+    # A certificate problem or a malformed URL will not fix itself; every other transport failure may.
+    retryable = isinstance(exc, (requests.ConnectionError, requests.Timeout,
+                                 requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
+                                 ConnectionError, TimeoutError)) \
+        and not isinstance(exc, requests.exceptions.SSLError)
+    error = NetworkError("%s: %s" % (type(exc).__name__, exc), retryable=retryable,
+                         connected=not _never_connected(exc))
+    error.__cause__ = exc
+    return error
 
 
-def decode_body(text: str) -> Any:
-    """JSON, else URL-safe Base64 of ``k=v&...`` (form upload answers), else the text itself."""
-    if not text:
-        return {}
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        decoded = urlsafe_base64_decode(text).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return text
-    if "=" in decoded and decoded.isprintable():
-        return dict(parse_qsl(decoded, keep_blank_values=True))
-    return text
-
-
-def to_result(resp: requests.Response) -> Result:
-    text = resp.text if resp.content else ""
-    if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-        body: Any = resp.headers["Location"]
-    else:
-        body = decode_body(text)
-    return Result(resp.status_code, body, resp.headers, text=text)
-
-
-def no_response(exc: BaseException) -> Result:
-    return Result(NO_RESPONSE, {"message": "%s: %s" % (type(exc).__name__, exc)},
-                  {"x-reqid": None}, error=exc)
-
-
-def is_retryable_error(exc: BaseException) -> bool:
-    # A certificate problem will not fix itself; every other transport failure may.
-    if isinstance(exc, requests.exceptions.SSLError):
-        return False
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout,
-                            requests.exceptions.ChunkedEncodingError))
-
-
-def is_connect_failure(exc: Optional[BaseException]) -> bool:
-    """True when no connection could be opened at all (refused, unresolvable, connect timeout).
-
-    Such a request never reached the service; trying it again at a higher level (restarting a
-    block) cannot help more than the per-request retries already did.
-    """
+def _never_connected(exc: BaseException) -> bool:
+    """True when no connection could be opened at all (refused, unresolvable, connect timeout)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    reason = getattr(exc.args[0], "reason", None) if exc is not None and exc.args else None
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def is_transient_failure(result: "Result") -> bool:
+def is_transient_failure(result: Result) -> bool:
     """True for a failure that trying again may fix: a retryable status, or no answer for a retryable reason.
 
     The request may or may not have been carried out (an answer can be lost after the service
     acted), so callers that give up on such a result should first check what the service holds.
     """
     if result.code == NO_RESPONSE:
-        return result.error is not None and is_retryable_error(result.error)
+        return isinstance(result.error, NetworkError) and result.error.retryable
     return result.code in RETRYABLE_STATUS
 
 
 class Backoff:
     """Exponential backoff with jitter: attempt n waits ``base * 2**n`` (capped) times 0.5..1."""
 
-    def __init__(self, base: float = 0.2, cap: float = 8.0, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, base: float = 0.2, cap: float = 8.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.base = base
         self.cap = cap
         self.sleep = sleep
@@ -166,65 +95,69 @@ class Backoff:
         # The exponent is bounded first: 2 ** 1100 as a float would overflow long before the cap.
         return min(self.cap, self.base * (2.0 ** min(attempt, 60))) * random.uniform(0.5, 1.0)
 
-    def wait(self, attempt: int) -> None:
-        self.sleep(self.delay(attempt))
+    def wait(self, attempt: int, cancel: Optional[threading.Event] = None) -> None:
+        """Sleep before retry ``attempt``; with ``cancel``, wake up (and raise) as soon as it is set."""
+        delay = self.delay(attempt)
+        if cancel is None or self.sleep is not time.sleep:
+            self.sleep(delay)
+        elif cancel.wait(delay):
+            raise Cancelled("stopped while waiting to retry")
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("stopped while waiting to retry")
+
+
+class _Resumable(Exception):
+    """Internal: a streamed body broke off; ``position`` is the next byte wanted, ``error`` says how."""
+
+    def __init__(self, error: NetworkError, position: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.position = position
 
 
 class HttpClient:
-    """One session, one pool, one retry policy for a client.
+    """One session, one pool, one retry policy for a client; configured once, safe to share between threads.
 
     Args:
         timeout: seconds for connect and for each read (``connection_timeout``).
         verify: check TLS certificates (``isverify``).
         retries: default retry count (``connection_retries``); calls may pass their own.
-        pool_size: connections kept per host; at least the upload concurrency.
+        pool_size: connections kept per host: the client's transfer concurrency plus slack.
+        backoff: the wait between attempts (injectable: tests pass a fast one).
     """
 
     def __init__(self, timeout: float = 40, verify: bool = True, retries: int = 3, pool_size: int = 4,
                  backoff: Optional[Backoff] = None) -> None:
         self.timeout = float(timeout)
-        self.verify = verify
+        self.verify = bool(verify)
         self.retries = int(retries)
         self.backoff = backoff or Backoff()
+        self.pool_size = max(int(pool_size), 1)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.pool_size = 0
-        self.resize_pool(pool_size)
-
-    def resize_pool(self, pool_size: int) -> None:
-        """Keep at least ``pool_size`` connections per host (one per upload worker, plus slack).
-
-        Only grows: a larger ``concurrency`` set after construction must not make urllib3 discard
-        connections ("pool is full"), and shrinking would gain nothing.
-        """
-        pool_size = max(int(pool_size), 1)
-        if pool_size <= self.pool_size:
-            return
         # Retries are ours (send), so a POST body is rewound and nothing is retried twice over.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size + 2, max_retries=0)
-        old = self.session.adapters.get("http://")
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size + 2, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        if old is not None:
-            old.close()
-        self.pool_size = pool_size
-
-    @classmethod
-    def from_config(cls, cfg: Any) -> "HttpClient":
-        return cls(timeout=cfg.connection_timeout, verify=cfg.isverify, retries=cfg.connection_retries,
-                   pool_size=cfg.concurrency)
 
     def close(self) -> None:
         self.session.close()
 
+    # -- plain requests ---------------------------------------------------------------------
+
     def send(self, method: str, url: str, *, headers: Optional[Mapping[str, str]] = None,
              data: Union[bytes, str, None] = None, body: Optional[BodyFactory] = None,
              params: Optional[Mapping[str, Any]] = None, retries: Optional[int] = None,
-             allow_redirects: bool = True, stream: bool = False) -> Union[requests.Response, BaseException]:
-        """Send with retries; the last response (any status), or the last transport exception.
+             allow_redirects: bool = True, stream: bool = False,
+             cancel: Optional[threading.Event] = None) -> "requests.Response":
+        """Send with retries; the last response (any status). For this module's own use.
 
         ``body`` is called before every attempt and returns ``(data, extra_headers)``, so streaming
         bodies start from their beginning again on a retry.
+
+        Raises:
+            NetworkError: no response after every retry (or at once, for a failure retrying cannot fix).
+            Cancelled: ``cancel`` was set while waiting to retry.
         """
         retries = self.retries if retries is None else int(retries)
         attempt = 0
@@ -238,36 +171,167 @@ class HttpClient:
                 resp = self.session.request(method, url, headers=all_headers, data=payload, params=params,
                                             timeout=self.timeout, verify=self.verify,
                                             allow_redirects=allow_redirects, stream=stream)
-            except requests.RequestException as exc:
-                if attempt >= retries or not is_retryable_error(exc):
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                error = network_error(exc)
+                if attempt >= retries or not error.retryable:
                     log.debug("%s %s failed: %s", method, url, exc)
-                    return exc
+                    raise error from exc
                 log.info("%s %s: %s; retry %d/%d", method, url, type(exc).__name__, attempt + 1, retries)
             else:
                 if resp.status_code not in RETRYABLE_STATUS or attempt >= retries:
-                    log.debug("%s %s -> %d reqid=%s", method, url, resp.status_code,
-                              resp.headers.get("X-Reqid"))
+                    log.debug("%s %s -> %d reqid=%s", method, url, resp.status_code, resp.headers.get("X-Reqid"))
                     return resp
                 log.info("%s %s -> %d; retry %d/%d", method, url, resp.status_code, attempt + 1, retries)
                 resp.close()
-            self.backoff.wait(attempt)
+            self.backoff.wait(attempt, cancel)
             attempt += 1
 
     def request(self, method: str, url: str, **kwargs: Any) -> Result:
         """Like :meth:`send`, returning a :class:`Result` (-1 when no response came)."""
-        outcome = self.send(method, url, **kwargs)
-        if isinstance(outcome, BaseException):
-            return no_response(outcome)
-        with outcome:
-            return to_result(outcome)
+        try:
+            resp = self.send(method, url, **kwargs)
+        except NetworkError as exc:
+            return no_response(exc)
+        with resp:
+            try:
+                text = resp.text if resp.content else ""
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                return no_response(network_error(exc))
+        if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+            answer: Any = resp.headers["Location"]
+        else:
+            answer = decode_body(text)
+        return Result(resp.status_code, answer, resp.headers, text=text)
 
-    def stream(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Open a streamed response (retried until its headers arrive); the caller closes it.
+    # -- streamed bodies --------------------------------------------------------------------
+
+    def get_body(self, url: str, sink: Sink, *, headers: Optional[Mapping[str, str]] = None, start: int = 0,
+                 end: Optional[int] = None, retries: Optional[int] = None,
+                 restart: Optional[Callable[[], None]] = None, cancel: Optional[threading.Event] = None,
+                 read_size: int = READ_SIZE) -> Result:
+        """GET ``url`` and hand its body to ``sink`` piece by piece; bytes ``start``..``end`` (inclusive).
+
+        A body that breaks off (reset, timeout, fewer bytes than announced) is continued with a
+        ``Range`` request from the first byte not received, guarded by ``If-Range`` with the first
+        answer's ``ETag`` so that a changed object is never spliced: a server that answers the whole
+        object instead makes ``restart`` run (the sink starts over; without ``restart`` that is an
+        error). Every attempt counts towards ``retries`` (default: the client's).
+
+        Returns:
+            the first response's status and headers (body ``{}``) once every byte arrived; an error
+            status with its decoded text (nothing passed to ``sink``); -1 when the body could not be
+            completed after every retry.
 
         Raises:
-            NetworkError: no response after every retry.
+            Cancelled: ``cancel`` was set (checked between pieces).
+            Whatever ``sink`` raises (a local write error), unchanged.
         """
-        outcome = self.send(method, url, stream=True, **kwargs)
-        if isinstance(outcome, BaseException):
-            raise NetworkError("%s %s: %s" % (method, url, outcome)) from outcome
-        return outcome
+        retries = self.retries if retries is None else int(retries)
+        first: Optional[requests.Response] = None
+        position = start  # the next byte the sink expects
+        attempt = 0
+        while True:
+            try:
+                resp = self.send("GET", url, headers=_range_headers(headers, position, end, first), stream=True,
+                                 retries=retries - attempt, cancel=cancel)
+            except NetworkError as exc:
+                return no_response(exc)
+            with resp:
+                if not 200 <= resp.status_code < 300:
+                    return _error_result(resp)
+                if first is None:
+                    first = resp
+                try:
+                    position = self._receive(resp, sink, position, start, end, restart, cancel, read_size)
+                    return Result(first.status_code, {}, first.headers)
+                except _Resumable as broken:
+                    if attempt >= retries or not broken.error.retryable:
+                        return no_response(broken.error)
+                    log.info("GET %s broke off at byte %d (%s); continuing, retry %d/%d", url, position,
+                             broken.error, attempt + 1, retries)
+                    position = broken.position
+            self.backoff.wait(attempt, cancel)
+            attempt += 1
+
+    def _receive(self, resp: "requests.Response", sink: Sink, position: int, start: int, end: Optional[int],
+                 restart: Optional[Callable[[], None]], cancel: Optional[threading.Event], read_size: int) -> int:
+        """Feed ``resp``'s body to ``sink`` from byte ``position`` on; the position after the last byte."""
+        offset, length = _body_span(resp)
+        if offset != position:
+            if offset == 0 and resp.status_code == 200 and position > start:
+                # The server sent the whole object again (it ignored or refused our Range): start over.
+                if restart is None:
+                    raise _Resumable(NetworkError("the server does not resume ranged transfers",
+                                                  retryable=False), position)
+                restart()
+                position = start
+            if offset > position or (offset < position and resp.status_code == 206):
+                raise _Resumable(NetworkError("the server answered bytes from %d, expected %d"
+                                              % (offset, position), retryable=False), position)
+        skip = initial_skip = position - offset  # a 200 for a request that wanted a range: drop what precedes it
+        wanted = None if end is None else end + 1 - position
+        got = 0
+        framed = length is not None or "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
+        try:
+            for data in resp.iter_content(read_size):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("stopped while receiving")
+                if skip:
+                    drop = min(skip, len(data))
+                    data, skip = data[drop:], skip - drop
+                if wanted is not None and got + len(data) > wanted:
+                    data = data[:wanted - got]
+                if data:
+                    sink(data)
+                    got += len(data)
+                if wanted is not None and got >= wanted:
+                    return position + got
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _Resumable(network_error(exc), position + got) from exc
+        expected = None if length is None else length - initial_skip
+        if wanted is not None and expected is not None:
+            expected = min(expected, wanted)
+        if expected is not None and got < expected and not resp.headers.get("Content-Encoding"):
+            raise _Resumable(NetworkError("the body ended after %d of %d bytes" % (got, expected)), position + got)
+        if not framed and got == 0 and resp.status_code != 204:
+            # No length, not chunked, nothing received: a connection that died inside the headers
+            # looks exactly like this. Never take it for an empty object.
+            raise _Resumable(NetworkError("the response ended before its body (no Content-Length)"), position)
+        return position + got
+
+
+def _range_headers(headers: Optional[Mapping[str, str]], position: int, end: Optional[int],
+                   first: Optional["requests.Response"]) -> Dict[str, str]:
+    out = dict(headers or {})
+    if position or end is not None:
+        out["Range"] = "bytes=%d-%s" % (position, "" if end is None else end)
+        etag = first.headers.get("ETag") if first is not None else None
+        if etag and not etag.startswith("W/"):
+            out["If-Range"] = etag
+    return out
+
+
+def _body_span(resp: "requests.Response") -> Tuple[int, Optional[int]]:
+    """``(offset of the first body byte in the object, body length or None)``."""
+    length_text = resp.headers.get("Content-Length", "")
+    length = int(length_text) if length_text.isdigit() else None
+    if resp.status_code == 206:
+        value = resp.headers.get("Content-Range", "")
+        try:
+            unit, _, rest = value.partition(" ")
+            first_last = rest.split("/", 1)[0]
+            first, last = (int(v) for v in first_last.split("-", 1))
+            if unit.lower() == "bytes":
+                return first, last - first + 1
+        except ValueError:
+            pass
+    return 0, length
+
+
+def _error_result(resp: "requests.Response") -> Result:
+    try:
+        raw = resp.raw.read(ERROR_TEXT_LIMIT, decode_content=True)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        raw = b""
+    text = raw.decode("utf-8", "replace")
+    return Result(resp.status_code, decode_body(text), resp.headers, text=text)

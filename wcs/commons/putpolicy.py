@@ -3,23 +3,13 @@
 from typing import Any, Dict, Optional
 
 from wcs.commons.errors import InvalidArgument
+from wcs.commons.settings import POLICY_FIELDS, PolicyDefaults
 
 FIELDS = frozenset({
     "scope", "deadline", "saveKey", "fsizeLimit", "overwrite", "returnUrl", "returnBody",
     "callbackUrl", "callbackBody", "persistentNotifyUrl", "persistentOps", "contentDetect",
     "detectNotifyURL", "detectNotifyRule", "separate", "instant", "hashAlgorithm",
 })
-
-# Config keys that become policy fields when set (non-empty / non-zero), with their wire type. The same
-# list as the official SDK's, so tokens stay byte-identical: ``separate`` in the config is for fmgr/fops
-# jobs, and reaches a policy only when set on it explicitly.
-_FROM_CONFIG = (
-    ("overwrite", int), ("returnUrl", str), ("returnBody", str), ("callbackUrl", str),
-    ("callbackBody", str), ("persistentNotifyUrl", str), ("persistentOps", str),
-    ("contentDetect", str), ("detectNotifyURL", str), ("detectNotifyRule", str),
-    ("hashAlgorithm", str), ("deadline", int),
-)
-
 
 class PutPolicy:
     """A put policy as a dict of whitelisted fields (``putpolicy``)."""
@@ -40,11 +30,16 @@ class PutPolicy:
         return self.putpolicy.get(key)
 
     def dump_policy(self, cfg: Any) -> Dict[str, Any]:
-        """Copy the policy settings of a :class:`~wcs.commons.config.Config` in; returns the policy.
+        """Copy the policy settings of a :class:`~wcs.commons.config.Config` (or any object with those
+        attributes, or a :class:`~wcs.commons.settings.PolicyDefaults`) in; returns the policy.
 
         ``deadline`` stays a lifetime in seconds; ``Auth.uploadtoken`` makes it absolute.
         """
-        for key, kind in _FROM_CONFIG:
+        if isinstance(cfg, PolicyDefaults):
+            for key, value in cfg.fields().items():
+                self.set_conf(key, value)
+            return self.putpolicy
+        for key, kind in POLICY_FIELDS:
             value = getattr(cfg, key, None)
             if value:
                 self.set_conf(key, kind(value))

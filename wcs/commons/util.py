@@ -5,6 +5,7 @@ this module would otherwise pass every test on both sides of the wire.
 """
 
 import base64
+import binascii
 import functools
 import hashlib
 import struct
@@ -34,12 +35,12 @@ def urlsafe_base64_decode(data: Union[str, BytesLike]) -> bytes:
     Raises:
         ValueError: ``data`` is not Base64.
     """
-    text = data.decode("ascii") if isinstance(data, (bytes, bytearray, memoryview)) else str(data)
+    text = bytes(data).decode("ascii") if isinstance(data, (bytes, bytearray, memoryview)) else str(data)
     text = text.strip().replace("+", "-").replace("/", "_")
     text += "=" * (-len(text) % 4)
     try:
         return base64.b64decode(text, altchars=b"-_", validate=True)
-    except (ValueError, base64.binascii.Error) as exc:
+    except (ValueError, binascii.Error) as exc:
         raise ValueError("invalid URL-safe Base64: %r" % (text[:40],)) from exc
 
 

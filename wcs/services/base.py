@@ -1,19 +1,21 @@
-"""What every service shares: the injected HTTP client, signer and config, and how requests are built.
+"""What every service shares: the injected HTTP client, signer and endpoints, and how requests are built.
 
-A management request is signed over exactly the path, query and body it sends: the query is built
-here once (values percent-encoded only where a URL requires it, so Base64, bucket names, dates and
-markers go out byte for byte as given) and the same string is both signed and sent.
+Services never read a :class:`~wcs.commons.config.Config`: they get the frozen pieces they need
+(:mod:`wcs.commons.settings`). A management request is signed over exactly the path, query and
+body it sends: the query is built here once (values percent-encoded only where a URL requires it,
+so Base64, bucket names, dates and markers go out byte for byte as given) and the same string is
+both signed and sent.
 """
 
 import logging
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import quote
 
 from wcs.commons.auth import Auth
-from wcs.commons.config import Config, base_url
 from wcs.commons.errors import ConfigError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.putpolicy import PutPolicy
+from wcs.commons.settings import CONFIGURE_HINT, Endpoints, PolicyDefaults, TransferConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,6 @@ log = logging.getLogger(__name__)
 _QUERY_SAFE = "-_.~=:,!*'()@"
 
 Pairs = Union[Mapping[str, Any], Sequence[Tuple[str, Any]]]
-
-CONFIGURE_HINT = "set it in the config file (run `wcscmd --configure`) or on the Config object"
 
 
 def encode_query(pairs: Pairs) -> str:
@@ -37,50 +37,21 @@ def form_body(pairs: Pairs) -> str:
     return "&".join("%s=%s" % (k, v) for k, v in items if v is not None)
 
 
-def require(cfg: Config, *names: str) -> None:
-    """Raise ``ConfigError`` naming the first of ``names`` that is empty in ``cfg``."""
-    for name in names:
-        if not getattr(cfg, name):
-            raise ConfigError("%s is not set; %s" % (name, CONFIGURE_HINT), key=name)
-
-
 class Service:
-    """Base of the service classes: an ``HttpClient``, an ``Auth`` (None for unsigned calls), a ``Config``."""
+    """Base of the service classes: an ``HttpClient``, an ``Auth`` (None for unsigned calls), the endpoints."""
 
-    def __init__(self, http: HttpClient, auth: Optional[Auth], cfg: Config) -> None:
+    def __init__(self, http: HttpClient, auth: Optional[Auth], endpoints: Endpoints) -> None:
         self.http = http
         self.auth = auth
-        self.cfg = cfg
-
-    # -- URLs -------------------------------------------------------------------------------
+        self.endpoints = endpoints
 
     def mgr_base(self) -> str:
-        require(self.cfg, "mgr_url")
-        return base_url(self.cfg.mgr_url, self.cfg.ishttps)
+        return self.endpoints.mgr_base()
 
     def put_base(self) -> str:
-        require(self.cfg, "put_url")
-        return base_url(self.cfg.put_url, self.cfg.ishttps)
+        return self.endpoints.put_base()
 
-    def traffic_headers(self) -> dict:
-        """``x-wos-traffic-limit`` when ``traffic_limit`` is configured."""
-        limit = int(self.cfg.traffic_limit or 0)
-        return {"x-wos-traffic-limit": str(limit)} if limit > 0 else {}
-
-    def upload_token(self, bucket: str, key: str, overwrite: Optional[int] = None) -> str:
-        """Upload token for ``bucket:key`` with the policy fields of the config (``overwrite`` overrides)."""
-        if self.auth is None:
-            raise ConfigError("access_key and secret_key are needed to upload; " + CONFIGURE_HINT)
-        policy = PutPolicy()
-        policy.set_conf("scope", "%s:%s" % (bucket, key))
-        policy.dump_policy(self.cfg)
-        if overwrite is not None:
-            policy.set_conf("overwrite", 1 if int(overwrite) else 0)
-        return self.auth.uploadtoken(policy.putpolicy)
-
-    # -- management calls --------------------------------------------------------------------
-
-    def _signed_headers(self, url: str, body: Optional[str]) -> dict:
+    def _signed_headers(self, url: str, body: Optional[str]) -> Dict[str, str]:
         if self.auth is None:
             raise ConfigError("access_key and secret_key are needed for this call; " + CONFIGURE_HINT)
         return {"Authorization": self.auth.managertoken(url, body)}
@@ -103,3 +74,27 @@ class Service:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             data = body.encode("utf-8")
         return self.http.request("POST", url, headers=headers, data=data)
+
+
+class UploadService(Service):
+    """A service that uploads: it also knows the transfer settings and the upload-policy defaults."""
+
+    def __init__(self, http: HttpClient, auth: Optional[Auth], endpoints: Endpoints, transfer: TransferConfig,
+                 policy: PolicyDefaults) -> None:
+        super().__init__(http, auth, endpoints)
+        self.transfer = transfer
+        self.policy = policy
+
+    def traffic_headers(self) -> Dict[str, str]:
+        return self.transfer.traffic_headers()
+
+    def upload_token(self, bucket: str, key: str, overwrite: Optional[int] = None) -> str:
+        """Upload token for ``bucket:key`` with the policy defaults (``overwrite`` overrides theirs)."""
+        if self.auth is None:
+            raise ConfigError("access_key and secret_key are needed to upload; " + CONFIGURE_HINT)
+        policy = PutPolicy()
+        policy.set_conf("scope", "%s:%s" % (bucket, key))
+        policy.dump_policy(self.policy)
+        if overwrite is not None:
+            policy.set_conf("overwrite", 1 if int(overwrite) else 0)
+        return self.auth.uploadtoken(policy.putpolicy)

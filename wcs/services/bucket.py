@@ -1,25 +1,22 @@
 """Resource management on the management domain: stat, delete, move, copy, retention, listings, usage.
 
-Each call is one signed request whose answer comes back as a :class:`~wcs.commons.http.Result`;
+Each call is one signed request whose answer comes back as a :class:`~wcs.commons.result.Result`;
 only caller mistakes (a ``limit`` outside 1..1000, an unknown ``mode``) raise. Whole listings
 (:meth:`BucketManager.iter_objects`, :meth:`BucketManager.list_all`) fetch the next page in a
-background thread while the caller works through the current one (:func:`prefetched`).
+background thread while the caller works through the current one (:mod:`wcs.services.listing`).
 """
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from typing import Any, Dict, Iterable, Iterator, List, Optional, TypeVar, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import Result
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.base import Service, form_body
+from wcs.services.listing import ObjectListing, prefetched
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-_END = object()
 
 MAX_LIMIT = 1000
 FLAT_MODE = 3  # the official SDK's config value for "no mode parameter": a flat listing
@@ -57,65 +54,6 @@ def check_mode(mode: Any) -> Optional[int]:
     if value not in (0, 1):
         raise InvalidArgument("invalid mode %r: 0 (files first), 1 (directories first) or 3 (flat)" % (mode,))
     return value
-
-
-def prefetched(items: Iterable[T]) -> Iterator[T]:
-    """Yield what ``items`` yields, in order, producing item n+1 in a background thread while the
-    caller holds item n.
-
-    At most one item is produced ahead, so memory stays bounded. An exception raised while producing
-    an item is raised here when that item is reached. Closing this generator early (``break``, garbage
-    collection) waits for the item being produced, drops it and closes ``items``: no thread outlives it.
-    """
-    source = iter(items)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wcs-prefetch")
-    try:
-        ahead = pool.submit(next, source, _END)
-        while True:
-            item = ahead.result()
-            if item is _END:
-                return
-            ahead = pool.submit(next, source, _END)
-            yield item
-    finally:
-        pool.shutdown(wait=True)
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-
-
-class ObjectListing(Iterator[Dict[str, Any]]):
-    """An iterator over the items of consecutive list pages that tells which page they came from.
-
-    ``reqid`` is the ``X-Reqid`` of the page whose items were reached last (after a complete
-    iteration, the last page of the listing; None before the first page); ``pages`` counts the
-    pages reached. ``close()`` stops the background fetch early.
-
-    Raises:
-        ServiceError, NetworkError: from ``next()``, when a failed page is reached.
-    """
-
-    def __init__(self, pages: Iterable[Result]) -> None:
-        self.reqid: Optional[str] = None
-        self.pages = 0
-        self._items = self._generate(pages)
-
-    def _generate(self, pages: Iterable[Result]) -> Iterator[Dict[str, Any]]:
-        with closing(prefetched(pages)) as fetched:
-            for page in fetched:
-                self.pages += 1
-                self.reqid = page.reqid
-                page.raise_for_status()
-                yield from (page.body.get("items") or []) if isinstance(page.body, dict) else ()
-
-    def __iter__(self) -> "ObjectListing":
-        return self
-
-    def __next__(self) -> Dict[str, Any]:
-        return next(self._items)
-
-    def close(self) -> None:
-        self._items.close()
 
 
 class BucketManager(Service):
@@ -228,14 +166,15 @@ class BucketManager(Service):
 
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                      limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
-                     endtime: Any = None) -> "ObjectListing":
+                     endtime: Any = None, typed: bool = False) -> ObjectListing:
         """Every item, as an :class:`ObjectListing` iterator; the next page is fetched while this one
-        is consumed (two pages in memory at most).
+        is consumed (two pages in memory at most). Items are the service's dicts, or
+        :class:`~wcs.commons.result.ObjectInfo` with ``typed``.
 
         Raises:
             ServiceError, NetworkError: a page failed (raised when that page is reached).
         """
-        return ObjectListing(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))
+        return ObjectListing(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime), typed=typed)
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:

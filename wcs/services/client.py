@@ -1,48 +1,69 @@
 """``Client``: every WCS call behind one object, with the official SDK's import path and method names.
 
-The client owns one :class:`~wcs.commons.http.HttpClient` (one keep-alive session, pool sized for
-``concurrency``) and reads its :class:`~wcs.commons.config.Config` at every call, so changing
-``cfg.overwrite`` affects the next upload, as in the official SDK. Credentials and hosts are checked
-when a call needs them: ``Client(Config())`` works, an upload without ``access_key`` raises
-``ConfigError``. Each method returns a :class:`~wcs.commons.http.Result`; options that the official
-SDK only took from the config can also be given per call as keyword arguments.
+A client is configured once: its :class:`~wcs.commons.http.HttpClient` (one keep-alive session,
+timeout, TLS verification, retries, pool) is built from the :class:`~wcs.commons.config.Config` at
+construction and never changed afterwards, so threads calling different methods of one client
+share it without racing. Each call builds its services from frozen snapshots of the config
+(:mod:`wcs.commons.settings`): changing ``cfg.overwrite`` or ``cfg.block_size`` affects the next
+call, as in the official SDK. Parallel work of every call runs on one
+:class:`~wcs.services.scheduler.Scheduler`, whose size (the global budget) is the ``concurrency``
+of the first parallel transfer.
+
+Only the official methods read per-call options from the config (``upload_id``, ``prefix``,
+``marker``, ``limit``, ``mode``), as the official SDK does; the extras (``iter_objects``,
+``list_objects``, ``download``...) take them as arguments only.
 """
 
 import logging
 import os
-from typing import Any, BinaryIO, Dict, Iterator, Optional, Union
+import threading
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import HttpClient, Result
-from wcs.services.base import require
+from wcs.commons.result import ObjectInfo
+from wcs.commons.settings import TransferConfig
+from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
+from wcs.services.events import Progress, Subscriber
 from wcs.services.fmgr import Fmgr
 from wcs.services.fops import PersistentFop
+from wcs.services.listing import ObjectListing
 from wcs.services.multipart import MultipartUploader, new_upload_id
-from wcs.services.streams import Progress
+from wcs.services.resume import check_upload_id
+from wcs.services.scheduler import Scheduler
 from wcs.services.upload import FormUploader, PathLike, open_for_upload
 from wcs.services.wslive import WsLive
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+_SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
 class Client:
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
-        cfg: the settings; read at every call.
+        cfg: the settings (HTTP settings are read once, here; the rest at every call).
         http: an HTTP client to share (default: one built from ``cfg`` and closed by :meth:`close`).
+        scheduler: a pool to share with other clients (default: one of this client's own).
     """
 
-    def __init__(self, cfg: Config, http: Optional[HttpClient] = None) -> None:
+    def __init__(self, cfg: Config, http: Optional[HttpClient] = None, *,
+                 scheduler: Optional[Scheduler] = None) -> None:
         self.cfg = cfg
         self._owns_http = http is None
-        self.http = http if http is not None else HttpClient.from_config(cfg)
+        transfer = cfg.transfer
+        self.http = http if http is not None else HttpClient(
+            timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
+            pool_size=max(transfer.concurrency, 8))
+        self._scheduler = scheduler
+        self._scheduler_lock = threading.Lock()
+        self._auth: Optional[Auth] = None
 
     def close(self) -> None:
         """Close the connections (only those of an HTTP client this object created)."""
@@ -62,27 +83,59 @@ class Client:
 
     @property
     def auth(self) -> Auth:
-        """The signer for the configured keys.
+        """The signer: the one assigned to ``client.auth``, else one for the configured keys.
 
         Raises:
-            ConfigError: ``access_key`` or ``secret_key`` is not set.
+            ConfigError: no signer was assigned and ``access_key`` or ``secret_key`` is not set.
         """
-        require(self.cfg, "access_key", "secret_key")
-        return Auth(self.cfg.access_key, self.cfg.secret_key)
+        if self._auth is not None:
+            return self._auth
+        creds = self.cfg.credentials.require()
+        return Auth(creds.access_key, creds.secret_key)
 
-    def _service(self, cls, signed: bool = True):
-        if self._owns_http:
-            # Settings changed on the config after construction still apply.
-            self.http.timeout = float(self.cfg.connection_timeout)
-            self.http.verify = bool(self.cfg.isverify)
-            self.http.retries = int(self.cfg.connection_retries)
-            self.http.resize_pool(self.cfg.concurrency)
-        return cls(self.http, self.auth if signed else None, self.cfg)
+    @auth.setter
+    def auth(self, value: Auth) -> None:
+        self._auth = value
+
+    def _signer(self) -> Optional[Auth]:
+        """The signer if keys are known, else None (the service raises when a call needs one)."""
+        if self._auth is not None or self.cfg.credentials.complete:
+            return self.auth
+        return None
+
+    def scheduler_for(self, transfer: TransferConfig) -> Scheduler:
+        """The pool a transfer with these settings runs on (``concurrency = 0``: the calling thread)."""
+        if transfer.concurrency <= 0:
+            return _SEQUENTIAL
+        with self._scheduler_lock:
+            if self._scheduler is None:
+                self._scheduler = Scheduler(transfer.concurrency)
+            return self._scheduler
+
+    def bucket_manager(self) -> BucketManager:
+        return BucketManager(self.http, self.auth, self.cfg.endpoints)
+
+    def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
+        return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
+                            self.cfg.policy)
+
+    def multipart_uploader(self, transfer: Optional[TransferConfig] = None) -> MultipartUploader:
+        transfer = transfer or self.cfg.transfer
+        return MultipartUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
+                                 self.scheduler_for(transfer))
+
+    def downloader(self) -> Downloader:
+        return Downloader(self.http, self.cfg.endpoints, self.cfg.transfer)
 
     @staticmethod
     def new_upload_id() -> str:
         """A fresh multipart upload id, to know it before :meth:`multipart_upload` starts."""
         return new_upload_id()
+
+    @staticmethod
+    def check_upload_id(upload_id: str) -> str:
+        """``upload_id`` if it can name a resume record, else raise ``InvalidArgument``."""
+        return check_upload_id(upload_id)
 
     # -- uploads --------------------------------------------------------------------------
 
@@ -101,8 +154,8 @@ class Client:
             LocalFileError: ``path`` is missing or unreadable.
             IntegrityError: the service's hash differs from the bytes sent.
         """
-        return self._service(FormUploader).upload_file(path, bucket, key, progress=progress, overwrite=overwrite,
-                                                       mime_type=mime_type, deadline=deadline)
+        return self.form_uploader().upload_file(path, bucket, key, progress=progress, overwrite=overwrite,
+                                                mime_type=mime_type, deadline=deadline)
 
     def stream_upload(self, stream_url: Union[str, BinaryIO], bucket: str, key: str, *,
                       progress: Optional[Progress] = None, overwrite: Optional[int] = None,
@@ -113,27 +166,27 @@ class Client:
         memory stays flat and the upload can be retried. A source that cannot be fetched gives a
         Result with its status (or -1) and uploads nothing.
         """
-        return self._service(FormUploader).upload_stream(stream_url, bucket, key, progress=progress,
-                                                         overwrite=overwrite, mime_type=mime_type,
-                                                         deadline=deadline)
+        return self.form_uploader().upload_stream(stream_url, bucket, key, progress=progress, overwrite=overwrite,
+                                                  mime_type=mime_type, deadline=deadline)
 
     def multipart_upload(self, path: PathLike, bucket: str, key: str, upload_id: Optional[str] = None, *,
-                         progress: Optional[Progress] = None, overwrite: Optional[int] = None,
-                         mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+                         progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
+                         overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                         deadline: Optional[int] = None) -> Result:
         """Upload a file in blocks (``block_size``, ``bput_size``, ``concurrency`` from the config).
 
-        ``upload_id`` (default ``cfg.upload_id``): when a resume record exists for it the upload
-        resumes, skipping the blocks already stored; otherwise a fresh upload starts under that id
-        (a random one when none is given). The Result's ``upload_id`` is set either way; a failed
-        upload keeps its record so the same call resumes it.
+        ``upload_id`` (default ``cfg.upload_id``, as the official SDK): when a resume record exists
+        for it the upload resumes, skipping the blocks already stored; otherwise a fresh upload
+        starts under that id (a random one when none is given). The Result's ``upload_id`` is set
+        either way; a failed upload keeps its record so the same call resumes it.
 
         Raises:
             LocalFileError, InvalidArgument, ResumeError, IntegrityError: see
             :meth:`wcs.services.multipart.MultipartUploader.upload`.
         """
-        return self._service(MultipartUploader).upload(path, bucket, key, upload_id, progress=progress,
-                                                       overwrite=overwrite, mime_type=mime_type,
-                                                       deadline=deadline)
+        return self.multipart_uploader().upload(path, bucket, key, upload_id or self.cfg.upload_id or None,
+                                                progress=progress, subscribers=subscribers,
+                                                overwrite=overwrite, mime_type=mime_type, deadline=deadline)
 
     def smart_upload(self, path: PathLike, bucket: str, key: str, multi_size: int = 20, *,
                      progress: Optional[Progress] = None, upload_id: Optional[str] = None,
@@ -158,7 +211,7 @@ class Client:
     # -- downloads (not in the official SDK) ------------------------------------------------
 
     def download(self, url: str, path: PathLike, *, progress: Optional[Progress] = None,
-                 expected_hash: Optional[str] = None) -> Result:
+                 subscribers: Iterable[Subscriber] = (), expected_hash: Optional[str] = None) -> Result:
         """Stream ``url`` into ``path`` through a temporary file, verified by etag.
 
         Returns:
@@ -169,24 +222,25 @@ class Client:
             LocalFileError: the target cannot be written.
             IntegrityError: the bytes do not match ``expected_hash`` or the ``ETag`` header.
         """
-        return self._service(Downloader, signed=False).download(url, os.fspath(path), progress=progress,
-                                                                expected_hash=expected_hash)
+        return self.downloader().download(url, os.fspath(path), progress=progress, subscribers=subscribers,
+                                          expected_hash=expected_hash)
 
     def download_url(self, bucket: str, key: str) -> str:
         """``<mgr_url>/<bucket>/<key>``: the download URL on the emulator.
 
         On the real service, download from the bucket's bound domain (``http://<domain>/<key>``).
         """
-        return self._service(Downloader, signed=False).download_url(bucket, key)
+        return self.downloader().download_url(bucket, key)
 
     # -- resource management ------------------------------------------------------------
 
     def list_buckets(self) -> Result:
         """The account's buckets."""
-        return self._service(BucketManager).list_buckets()
+        return self.bucket_manager().list_buckets()
 
     def _list_args(self, prefix: Optional[str], marker: Optional[str], limit: Optional[int],
                    mode: Optional[int]) -> Dict[str, Any]:
+        # The official methods fall back on the config's listing options; the extras do not.
         cfg = self.cfg
         return dict(prefix=prefix or cfg.prefix or None, marker=marker or cfg.marker or None,
                     limit=cfg.limit if limit is None else limit, mode=cfg.mode if mode is None else mode)
@@ -199,8 +253,8 @@ class Client:
         Raises:
             InvalidArgument: ``limit`` outside 1..1000 or ``mode`` not 0, 1 or 3.
         """
-        return self._service(BucketManager).list_page(bucket, starttime=starttime, endtime=endtime,
-                                                      **self._list_args(prefix, marker, limit, mode))
+        return self.bucket_manager().list_page(bucket, starttime=starttime, endtime=endtime,
+                                               **self._list_args(prefix, marker, limit, mode))
 
     def bucket_listAll(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                        limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
@@ -209,61 +263,82 @@ class Client:
 
         A failing page is returned as is. For large buckets prefer :meth:`iter_objects`.
         """
-        return self._service(BucketManager).list_all(bucket, starttime=starttime, endtime=endtime,
-                                                     **self._list_args(prefix, marker, limit, mode))
+        return self.bucket_manager().list_all(bucket, starttime=starttime, endtime=endtime,
+                                              **self._list_args(prefix, marker, limit, mode))
 
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, mode: Optional[int] = None,
                      starttime: Any = None, endtime: Any = None, limit: Optional[int] = None, *,
-                     marker: Optional[str] = None) -> Iterator[Dict[str, Any]]:
+                     marker: Optional[str] = None) -> ObjectListing:
         """Yield every object's item dict, page by page (one page in memory).
 
         Raises:
             InvalidArgument: bad ``limit`` or ``mode`` (when iteration starts).
             ServiceError, NetworkError: a page failed.
         """
-        return self._service(BucketManager).iter_objects(bucket, starttime=starttime, endtime=endtime,
-                                                         **self._list_args(prefix, marker, limit, mode))
+        return self.bucket_manager().iter_objects(bucket, prefix=prefix or None, marker=marker or None,
+                                                  limit=1000 if limit is None else limit, mode=mode,
+                                                  starttime=starttime, endtime=endtime)
+
+    def list_objects(self, bucket: str, prefix: Optional[str] = None, *, marker: Optional[str] = None,
+                     limit: int = 1000, mode: Optional[int] = None) -> Iterator[ObjectInfo]:
+        """Every object under ``prefix`` as a typed :class:`~wcs.commons.result.ObjectInfo` (streamed).
+
+        Raises:
+            ServiceError, NetworkError: a page failed (when that page is reached).
+        """
+        return self.bucket_manager().iter_objects(bucket, prefix=prefix or None, marker=marker or None,
+                                                  limit=limit, mode=mode, typed=True)
+
+    def stat_object(self, bucket: str, key: str) -> ObjectInfo:
+        """The typed metadata of one object.
+
+        Raises:
+            ServiceError: the service refused (``.code`` 404 when there is no such object).
+            NetworkError: no answer.
+        """
+        result = self.stat(bucket, key).raise_for_status()
+        return ObjectInfo.from_item(result.body if isinstance(result.body, dict) else {}, key=key)
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:
         """Daily storage use of bucket(s) ``name`` (``b1|b2``) between two ``yyyy-mm-dd`` dates."""
-        return self._service(BucketManager).bucket_stat(name, startdate, enddate, isListDetails, storageType)
+        return self.bucket_manager().bucket_stat(name, startdate, enddate, isListDetails, storageType)
 
     def bucket_statistics(self, name: str, stype: str, startdate: str, enddate: str,
                           isListDetails: str = "false") -> Result:
         """Usage statistics of type ``stype`` (e.g. ``uploadRequest``)."""
-        return self._service(BucketManager).bucket_statistics(name, stype, startdate, enddate, isListDetails)
+        return self.bucket_manager().bucket_statistics(name, stype, startdate, enddate, isListDetails)
 
     def stat(self, bucket: str, key: str) -> Result:
         """Object metadata (``fsize``, ``hash``, ``mimeType``, ``putTime``...)."""
-        return self._service(BucketManager).stat(bucket, key)
+        return self.bucket_manager().stat(bucket, key)
 
     def delete(self, bucket: str, key: str) -> Result:
         """Delete an object."""
-        return self._service(BucketManager).delete(bucket, key)
+        return self.bucket_manager().delete(bucket, key)
 
     def move(self, srcbucket: str, srckey: str, dstbucket: str, dstkey: str = "") -> Result:
         """Move an object; ``dstkey`` defaults to ``srckey``."""
-        return self._service(BucketManager).move(srcbucket, srckey, dstbucket, dstkey or srckey)
+        return self.bucket_manager().move(srcbucket, srckey, dstbucket, dstkey or srckey)
 
     def copy(self, srcbucket: str, srckey: str, dstbucket: str, dstkey: str = "") -> Result:
         """Copy an object; ``dstkey`` defaults to ``srckey``."""
-        return self._service(BucketManager).copy(srcbucket, srckey, dstbucket, dstkey or srckey)
+        return self.bucket_manager().copy(srcbucket, srckey, dstbucket, dstkey or srckey)
 
     def setdeadline(self, bucket: str, key: str, deadline: Union[int, str], *,
                     relevance: Optional[int] = None) -> Result:
         """Keep the object ``deadline`` days (``0``: delete soon, ``-1``: keep forever)."""
-        return self._service(BucketManager).setdeadline(bucket, key, deadline, relevance)
+        return self.bucket_manager().setdeadline(bucket, key, deadline, relevance)
 
     # -- fmgr jobs ------------------------------------------------------------------------
 
     def _fmgr(self, operation: str, fops: str, notifyurl: Optional[str], separate: Any, force: Any) -> Result:
-        cfg = self.cfg
-        return self._service(Fmgr).submit(
+        jobs = self.cfg.jobs
+        return Fmgr(self.http, self.auth, self.cfg.endpoints).submit(
             operation, fops,
-            notifyurl=cfg.notifyurl if notifyurl is None else notifyurl,
-            force=cfg.force if force is None else force,
-            separate=cfg.separate if separate is None else separate)
+            notifyurl=jobs.notifyurl if notifyurl is None else notifyurl,
+            force=jobs.force if force is None else force,
+            separate=jobs.separate if separate is None else separate)
 
     def fmgr_move(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
                   force: Any = None) -> Result:
@@ -290,6 +365,21 @@ class Client:
         """Delete a "directory" (``bucket/<b64>/prefix/<b64>``)."""
         return self._fmgr("deletePrefix", fops, notifyurl, separate, force)
 
+    def delete_prefix(self, bucket: str, prefix: str, *, output: Optional[str] = None,
+                      notifyurl: Optional[str] = None, separate: Any = None, force: Any = None) -> Result:
+        """Delete every object under the "directory" ``prefix`` (an fmgr job; ``output``: ``bucket:key``
+        of a result file).
+
+        Raises:
+            InvalidArgument: ``prefix`` is empty (that would delete the whole bucket).
+        """
+        if not prefix:
+            raise InvalidArgument("the prefix must not be empty (it would delete the whole bucket)")
+        fops = "bucket/%s/prefix/%s" % (urlsafe_base64_encode(bucket), urlsafe_base64_encode(prefix))
+        if output:
+            fops += "/output/%s" % urlsafe_base64_encode(output)
+        return self.prefix_delete(fops, notifyurl=notifyurl, separate=separate, force=force)
+
     def m3u8_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
                     force: Any = None) -> Result:
         """Delete an m3u8 playlist and its ts segments (``bucket/<b64>/key/<b64>[/deletets/1]``)."""
@@ -302,27 +392,28 @@ class Client:
 
     def fmgr_status(self, persistentId: str) -> Result:
         """State of an fmgr job (unsigned)."""
-        return self._service(Fmgr, signed=False).status(persistentId)
+        return Fmgr(self.http, None, self.cfg.endpoints).status(persistentId)
 
     # -- persistent processing ------------------------------------------------------------
 
     def ops_execute(self, fops: str, bucket: str, key: str, *, notifyurl: Optional[str] = None,
                     separate: Any = None, force: Any = None) -> Result:
         """Run processing ops (``;``-separated) on ``bucket:key``; answers ``{"persistentId": ...}``."""
-        cfg = self.cfg
-        return self._service(PersistentFop).execute(
+        jobs = self.cfg.jobs
+        return PersistentFop(self.http, self.auth, self.cfg.endpoints).execute(
             fops, bucket, key,
-            force=cfg.force if force is None else force,
-            separate=cfg.separate if separate is None else separate,
-            notifyurl=cfg.notifyurl if notifyurl is None else notifyurl)
+            force=jobs.force if force is None else force,
+            separate=jobs.separate if separate is None else separate,
+            notifyurl=jobs.notifyurl if notifyurl is None else notifyurl)
 
     def ops_status(self, persistentId: str) -> Result:
         """State of a processing job (unsigned)."""
-        return self._service(PersistentFop, signed=False).status(persistentId)
+        return PersistentFop(self.http, None, self.cfg.endpoints).status(persistentId)
 
     # -- live recording -------------------------------------------------------------------
 
     def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
                     start: Optional[int] = None, limit: Optional[int] = None) -> Result:
         """Files a live channel recorded between two ``yyyyMMddHHmmss`` times."""
-        return self._service(WsLive).wslive_list(channelname, startTime, endTime, bucket, start, limit)
+        return WsLive(self.http, self.auth, self.cfg.endpoints).wslive_list(channelname, startTime, endTime,
+                                                                             bucket, start, limit)

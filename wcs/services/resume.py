@@ -19,11 +19,11 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from wcs.commons.errors import InvalidArgument, ResumeError
+from wcs.commons.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,9 @@ class BlockRecord:
     def from_json(cls, data: Any) -> "BlockRecord":
         if not isinstance(data, dict):
             raise ValueError("a block entry is not an object")
-        index, offset, size, ctx, sha1 = (data.get(n) for n in ("index", "offset", "size", "ctx", "sha1"))
-        if not all(_is_int(v) and v >= 0 for v in (index, offset, size)):
+        values: List[Any] = [data.get(n) for n in ("index", "offset", "size", "ctx", "sha1")]
+        index, offset, size, ctx, sha1 = values
+        if not (_is_int(index) and _is_int(offset) and _is_int(size) and index >= 0 and offset >= 0 and size >= 0):
             raise ValueError("block index/offset/size must be non-negative integers")
         if not isinstance(ctx, str) or not ctx:
             raise ValueError("block %d has no ctx" % index)
@@ -191,35 +192,10 @@ class RecordStore:
         """Write ``record`` atomically and durably: temp file, fsync, ``os.replace``, fsync the folder."""
         os.makedirs(self.directory, exist_ok=True)
         text = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
-        fd, tmp = tempfile.mkstemp(prefix=".record-", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fp:
-                fp.write(text)
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        _fsync_directory(self.directory)
+        with atomic_write(self.path) as fp:
+            fp.write(text)
 
     def remove(self) -> None:
         """Delete the record and its folder (after a finished upload)."""
         shutil.rmtree(self.directory, ignore_errors=True)
 
-
-def _fsync_directory(path: str) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows), harmless to skip.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

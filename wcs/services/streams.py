@@ -1,18 +1,21 @@
 """File-like views used as request bodies: bounded, rewindable, reporting progress as they are read.
 
-A :class:`ChunkReader` is what requests (or the multipart form encoder) reads a body from. It never
-holds more than what one ``read()`` asks for, reports every byte it hands out to a progress
+A :class:`ChunkReader` is what requests (or the multipart form encoder) reads a file body from. It
+never holds more than what one ``read()`` asks for, reports every byte it hands out to a progress
 callback, lets an observer (a hasher) see the bytes on the way, and on ``seek(0)`` takes back the
-progress it reported so a retried request does not count twice.
+progress it reported so a retried request does not count twice. A :class:`BufferReader` does the
+same for a chunk already in memory, handing it out in slices (no copy) so progress moves as the
+bytes go out and a cancelled transfer stops within one slice.
 """
 
 import io
 import threading
-from typing import BinaryIO, Callable, Optional
+from typing import BinaryIO, Callable, Optional, Union
 
-from wcs.commons.errors import LocalFileError
+from wcs.commons.errors import Cancelled, LocalFileError
 
 Progress = Callable[[int], None]
+SLICE = 256 * 1024
 
 
 class SourceReadError(Exception):
@@ -25,20 +28,6 @@ class SourceReadError(Exception):
     def __init__(self, error: LocalFileError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def serialized(progress: Optional[Progress]) -> Optional[Progress]:
-    """``progress`` behind a lock: blocks run in threads, the caller's callback need not be thread-safe."""
-    if progress is None:
-        return None
-    lock = threading.Lock()
-
-    def report(delta: int) -> None:
-        if delta:
-            with lock:
-                progress(delta)
-
-    return report
 
 
 class ChunkReader:
@@ -138,15 +127,60 @@ class ChunkReader:
         return 0
 
 
-def read_exact(fp: BinaryIO, offset: int, length: int) -> bytes:
-    """``length`` bytes of ``fp`` at ``offset``.
+class BufferReader:
+    """A request body over a buffer: ``read`` hands out slices of it (memoryviews, not copies).
 
-    Raises:
-        LocalFileError: the file is shorter than expected (changed since it was planned).
+    Args:
+        buffer: the bytes to send.
+        progress: called with the size of each slice handed out; negative on a rewind.
+        cancel: when set, the next ``read`` raises :class:`Cancelled` (the request is abandoned).
+
+    No ``__iter__`` on purpose: requests then sends it with a ``Content-Length`` (``__len__``), not chunked.
     """
-    fp.seek(offset)
-    data = fp.read(length)
-    if len(data) != length:
-        raise LocalFileError("expected %d bytes at offset %d, the file has %d (did it change?)"
-                             % (length, offset, len(data)))
-    return data
+
+    def __init__(self, buffer: Union[bytes, bytearray, memoryview], progress: Optional[Progress] = None,
+                 cancel: Optional[threading.Event] = None, slice_size: int = SLICE) -> None:
+        self._view = memoryview(buffer).cast("B")
+        self._pos = 0
+        self._progress = progress
+        self._cancel = cancel
+        self._slice = slice_size
+
+    def __len__(self) -> int:
+        return len(self._view) - self._pos
+
+    @property
+    def len(self) -> int:
+        return len(self)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: Optional[int] = -1) -> memoryview:
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled("stopped while sending")
+        # Slices larger than asked for are fine for http.client/urllib3 (they send what read returns)
+        # and cost fewer system calls than their 8-16 KiB default.
+        take = len(self._view) if size is None or size < 0 else max(size, self._slice)
+        piece = self._view[self._pos:self._pos + take]
+        self._pos += len(piece)
+        if self._progress is not None and len(piece):
+            self._progress(len(piece))
+        return piece
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self._pos
+        elif whence == io.SEEK_END:
+            offset += len(self._view)
+        if offset != self._pos:
+            if offset != 0:
+                raise io.UnsupportedOperation("a BufferReader can only be rewound to its start")
+            self.rewind()
+        return self._pos
+
+    def rewind(self) -> None:
+        """Back to the start, taking back the progress reported (the request is sent again)."""
+        if self._progress is not None and self._pos:
+            self._progress(-self._pos)
+        self._pos = 0

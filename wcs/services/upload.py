@@ -24,20 +24,16 @@ import tempfile
 from typing import Any, BinaryIO, Dict, Optional, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import requests
-from requests_toolbelt import MultipartEncoder
-
-from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, NetworkError
-from wcs.commons.http import Result, is_transient_failure, no_response
+from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError
+from wcs.commons.http import Result, is_transient_failure, multipart_form
 from wcs.commons.util import EtagHasher
-from wcs.services.base import Service
+from wcs.services.base import UploadService
 from wcs.services.bucket import BucketManager
 from wcs.services.streams import ChunkReader, Progress, SourceReadError
 
 log = logging.getLogger(__name__)
 
 SPOOL_READ_SIZE = 1024 * 1024
-_ERROR_TEXT_LIMIT = 64 * 1024
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -84,7 +80,7 @@ def verify_hash(result: Result, local: str, what: str) -> Result:
     return result
 
 
-class FormUploader(Service):
+class FormUploader(UploadService):
     """``POST /file/upload`` of a file or stream (the official ``SimpleUpload``/``StreamUpload``)."""
 
     def upload_file(self, path: PathLike, bucket: str, key: str, *, progress: Optional[Progress] = None,
@@ -129,8 +125,7 @@ class FormUploader(Service):
             state["attempts"] += 1
             reader.seek(0)
             file_field = (quote(key), reader, mime_type or "application/octet-stream")
-            encoder = MultipartEncoder(list(fields.items()) + [("file", file_field)])
-            return encoder, {"Content-Type": encoder.content_type}
+            return multipart_form(list(fields.items()) + [("file", file_field)])
 
         # A 303 (returnUrl) is the answer itself: following it would GET the caller's web page.
         try:
@@ -143,7 +138,7 @@ class FormUploader(Service):
         if not result.ok and hasher.size == size and self._answer_may_be_lost(result, state["attempts"]):
             result = self._check_stored(result, bucket, key, size, hasher.etag())
         # With a callbackUrl the body is the callback server's answer, whose "hash" may mean anything.
-        if hasher.size == size and not self.cfg.callbackUrl:
+        if hasher.size == size and not self.policy.callbackUrl:
             verify_hash(result, hasher.etag(), "upload of %s:%s" % (bucket, key))
         return result
 
@@ -153,7 +148,7 @@ class FormUploader(Service):
         Only plain uploads qualify: a ``returnUrl``/``returnBody``/``callbackUrl`` answer carries
         more than a stored object can tell.
         """
-        if self.cfg.returnUrl or self.cfg.returnBody or self.cfg.callbackUrl:
+        if not self.policy.answer_is_plain:
             return False
         # 406 on a retry: an earlier attempt may have stored the object before its answer was lost.
         return is_transient_failure(result) or (result.code == 406 and attempts > 1)
@@ -161,7 +156,7 @@ class FormUploader(Service):
     def _check_stored(self, result: Result, bucket: str, key: str, size: int, local_etag: str) -> Result:
         """``result``, unless ``stat`` shows the object holds exactly these bytes: then a success."""
         try:
-            stat = BucketManager(self.http, self.auth, self.cfg).stat(bucket, key)
+            stat = BucketManager(self.http, self.auth, self.endpoints).stat(bucket, key)
         except ConfigError:  # no mgr_url: cannot tell
             return result
         body = stat.body if isinstance(stat.body, dict) else {}
@@ -184,7 +179,8 @@ class FormUploader(Service):
             InvalidArgument: ``source`` is none of the above.
             LocalFileError: a local path cannot be read.
         """
-        options = dict(progress=progress, overwrite=overwrite, mime_type=mime_type, deadline=deadline)
+        options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
+                                       deadline=deadline)
         if isinstance(source, str) and _URL_RE.match(source):
             with tempfile.TemporaryFile(prefix="wcs-stream-") as spool:
                 failure = self._spool_url(source, spool)
@@ -202,34 +198,24 @@ class FormUploader(Service):
 
     def _spool_url(self, url: str, spool: BinaryIO) -> Optional[Result]:
         """Copy the body of ``GET url`` into ``spool``; a Result describing the failure, or None."""
-        attempts = int(self.cfg.connection_retries) + 1
-        for attempt in range(attempts):
+        def restart() -> None:
             spool.seek(0)
             spool.truncate()
+
+        def write(data: bytes) -> None:
             try:
-                resp = self.http.stream("GET", url)
-            except NetworkError as exc:
-                return no_response(exc.__cause__ or exc)
-            with resp:
-                if resp.status_code != 200:
-                    text = resp.raw.read(_ERROR_TEXT_LIMIT, decode_content=True).decode("utf-8", "replace")
-                    log.info("stream source %s answered %d", url, resp.status_code)
-                    return Result(resp.status_code,
-                                  {"message": "cannot fetch the source URL: HTTP %d" % resp.status_code},
-                                  resp.headers, text=text)
-                try:
-                    for data in resp.iter_content(SPOOL_READ_SIZE):
-                        spool.write(data)
-                except (requests.RequestException, OSError) as exc:
-                    if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
-                        raise LocalFileError("cannot write the temporary copy: %s" % exc) from exc
-                    log.info("reading %s failed (%s); attempt %d/%d", url, exc, attempt + 1, attempts)
-                    if attempt + 1 == attempts:
-                        return no_response(exc)
-                    self.http.backoff.wait(attempt)
-                    continue
+                spool.write(data)
+            except OSError as exc:
+                raise LocalFileError("cannot write the temporary copy: %s" % (exc.strerror or exc)) from exc
+
+        result = self.http.get_body(url, write, restart=restart, retries=self.transfer.connection_retries)
+        if result.ok:
             return None
-        return None  # pragma: no cover - the loop always returns
+        if result.code > 0:
+            log.info("stream source %s answered %d", url, result.code)
+            return Result(result.code, {"message": "cannot fetch the source URL: HTTP %d" % result.code},
+                          result.headers, text=result.text)
+        return result
 
 
 def _copy_stream(source: BinaryIO, spool: BinaryIO) -> None:

@@ -1,0 +1,176 @@
+"""What calls return: ``Result`` (the official ``(code, body, headers)`` triple) and ``ObjectInfo``.
+
+``Result`` is a real 3-tuple, so ``code, body, headers = result``, ``result[0]`` and
+``json.dumps(result)`` work as with the official SDK; the extras are declared attributes.
+``ObjectInfo`` is the typed view of a listing item or a ``stat`` answer, with the raw dict kept.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple
+from urllib.parse import parse_qsl
+
+from wcs.commons.errors import NetworkError, ServiceError
+from wcs.commons.util import urlsafe_base64_decode
+
+NO_RESPONSE = -1
+
+
+class _Headers(Dict[str, str]):
+    """Response headers: a plain dict (JSON-serialisable) whose lookups ignore case."""
+
+    def __init__(self, headers: Optional[Mapping[str, str]] = None) -> None:
+        super().__init__()
+        for name, value in (headers or {}).items():
+            self[name] = value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        super().__setitem__(name.lower(), value)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
+class Result(Tuple[int, Any, Dict[str, str]]):
+    """What a call returned; unpacks like the official SDK's tuple: ``code, body, headers = r``.
+
+    ``code`` is the HTTP status, or -1 when no response came after every retry. ``body`` is the
+    decoded JSON, the decoded ``k=v`` pairs of a form-upload answer, the ``Location`` of a 303, or
+    the raw text. ``headers`` is a dict with lower-case names (lookups ignore case).
+
+    Attributes:
+        text: the raw body text.
+        upload_id: for multipart uploads, the id that resumes a failed one.
+        error: the exception behind a -1.
+    """
+
+    text: str
+    upload_id: Optional[str]
+    error: Optional[BaseException]
+
+    def __new__(cls, code: int, body: Any, headers: Optional[Mapping[str, str]] = None, *,
+                text: str = "", upload_id: Optional[str] = None,
+                error: Optional[BaseException] = None) -> "Result":
+        return super().__new__(cls, (code, body, _Headers(headers)))  # type: ignore[arg-type]
+
+    def __init__(self, code: int, body: Any, headers: Optional[Mapping[str, str]] = None, *,
+                 text: str = "", upload_id: Optional[str] = None,
+                 error: Optional[BaseException] = None) -> None:
+        super().__init__()
+        self.text = text
+        self.upload_id = upload_id
+        self.error = error
+
+    @property
+    def code(self) -> int:
+        return self[0]
+
+    @property
+    def body(self) -> Any:
+        return self[1]
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        return self[2]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 300 or self.code == 303
+
+    @property
+    def reqid(self) -> Optional[str]:
+        return self.headers.get("x-reqid")
+
+    @property
+    def message(self) -> str:
+        """The service's message for a failure (``message`` or ``error`` member), else the text."""
+        if isinstance(self.body, dict):
+            for name in ("message", "error", "desc"):
+                if self.body.get(name):
+                    return str(self.body[name])
+        if self.error is not None:
+            return str(self.error)
+        return self.text or str(self.body)
+
+    def raise_for_status(self) -> "Result":
+        """Return self when ``ok``; else raise ``NetworkError`` (-1) or ``ServiceError``."""
+        if self.ok:
+            return self
+        if self.code == NO_RESPONSE:
+            if isinstance(self.error, NetworkError):
+                raise self.error
+            raise NetworkError(self.message) from self.error
+        raise ServiceError("HTTP %d: %s (reqid %s)" % (self.code, self.message, self.reqid), self)
+
+    def with_upload_id(self, upload_id: Optional[str]) -> "Result":
+        return Result(self.code, self.body, self.headers, text=self.text, upload_id=upload_id, error=self.error)
+
+    def __repr__(self) -> str:
+        return "Result(code=%r, body=%r, reqid=%r)" % (self.code, self.body, self.reqid)
+
+    def __getnewargs__(self) -> Tuple[Any, ...]:  # type: ignore[override]
+        # Pickling (dask ships results between processes): tuple's own would pass one tuple to __new__.
+        return (self.code, self.body, dict(self.headers))
+
+
+def no_response(error: BaseException) -> Result:
+    """The -1 Result for a request that got no (complete) answer."""
+    text = str(error) if isinstance(error, NetworkError) else "%s: %s" % (type(error).__name__, error)
+    return Result(NO_RESPONSE, {"message": text}, {"x-reqid": None}, error=error)  # type: ignore[dict-item]
+
+
+def decode_body(text: str) -> Any:
+    """JSON, else URL-safe Base64 of ``k=v&...`` (form upload answers), else the text itself."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        decoded = urlsafe_base64_decode(text).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return text
+    if "=" in decoded and decoded.isprintable():
+        return dict(parse_qsl(decoded, keep_blank_values=True))
+    return text
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One object, as a listing item or a ``stat`` answer describes it.
+
+    ``size`` is an int even where the wire has a string (list items carry ``fsize`` as text);
+    ``put_time`` is epoch milliseconds; ``raw`` is the service's dict as received.
+    """
+
+    key: str
+    size: int
+    hash: str
+    put_time: Optional[int] = None
+    mime_type: Optional[str] = None
+    expiration: Optional[str] = None
+    storage_class: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any], key: Optional[str] = None) -> "ObjectInfo":
+        """From a ``/list`` item, or a ``stat`` body (which names the key ``name``, or not at all)."""
+        name = item.get("key", item.get("name")) if key is None else key
+        return cls(key=str(name or ""), size=_int(item.get("fsize")) or 0, hash=str(item.get("hash") or ""),
+                   put_time=_int(item.get("putTime")), mime_type=item.get("mimeType") or None,
+                   expiration=item.get("expirationDate") or None, storage_class=item.get("storageClass") or None,
+                   raw=dict(item))

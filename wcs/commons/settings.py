@@ -1,0 +1,179 @@
+"""Typed, frozen pieces of a configuration: what each part of the SDK needs, and nothing more.
+
+:class:`~wcs.commons.config.Config` is the ``.wcscfg`` view (every official key, mutable, as the
+official SDK has it); the services never read it. They get these immutable pieces instead, built
+from a Config (``cfg.credentials``, ``cfg.endpoints``, ``cfg.transfer``, ``cfg.policy``,
+``cfg.jobs``) or directly, validated once:
+
+* :class:`Credentials` - the key pair (the secret never shown in a repr);
+* :class:`Endpoints` - upload and management hosts, https, TLS verification;
+* :class:`TransferConfig` - block/chunk sizes, concurrency, timeouts, retries, record folder;
+* :class:`PolicyDefaults` - the upload-policy fields every upload token carries;
+* :class:`JobDefaults` - notification options of fmgr/fops jobs.
+
+Per-call options of the official file (``upload_id``, ``prefix``, ``marker``, ``limit``, ``mode``)
+are not here on purpose: only the official ``Client`` methods read them from the Config, as the
+official SDK does, so one ``upload_id`` in ``.wcscfg`` can never apply to every file of a tree.
+"""
+
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Any, Dict, Optional
+
+from wcs.commons.errors import ConfigError
+
+CONFIGURE_HINT = "set it in the config file (run `wcscmd --configure`) or on the Config object"
+MiB = 1024 * 1024
+
+
+def base_url(host: str, https: bool) -> str:
+    """``host`` with a scheme: kept when given, else ``https://`` or ``http://`` per ``ishttps``."""
+    host = host.strip()
+    if re.match(r"^https?://", host, re.IGNORECASE):
+        return host.rstrip("/")
+    return ("https://" if https else "http://") + host.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An access key / secret key pair."""
+
+    access_key: str = ""
+    secret_key: str = ""
+
+    def __repr__(self) -> str:
+        return "Credentials(access_key=%r, secret_key=%s)" % (self.access_key,
+                                                              "<hidden>" if self.secret_key else "''")
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.access_key and self.secret_key)
+
+    def require(self) -> "Credentials":
+        """Self when both keys are set.
+
+        Raises:
+            ConfigError: naming the missing key.
+        """
+        for name in ("access_key", "secret_key"):
+            if not getattr(self, name):
+                raise ConfigError("%s is not set; %s" % (name, CONFIGURE_HINT), key=name)
+        return self
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the service is: upload host, management host, and how to reach them."""
+
+    put_url: str = ""
+    mgr_url: str = ""
+    https: bool = False
+    verify: bool = True
+
+    def put_base(self) -> str:
+        """The upload host with its scheme.
+
+        Raises:
+            ConfigError: ``put_url`` is not set.
+        """
+        return self._base("put_url")
+
+    def mgr_base(self) -> str:
+        """The management host with its scheme.
+
+        Raises:
+            ConfigError: ``mgr_url`` is not set.
+        """
+        return self._base("mgr_url")
+
+    def _base(self, name: str) -> str:
+        host = getattr(self, name)
+        if not host:
+            raise ConfigError("%s is not set; %s" % (name, CONFIGURE_HINT), key=name)
+        return base_url(host, self.https)
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """How transfers are carried out (the ``s3transfer.TransferConfig`` of this SDK)."""
+
+    block_size: int = 4 * MiB
+    bput_size: int = 4 * MiB
+    concurrency: int = 4
+    connection_timeout: float = 40
+    connection_retries: int = 3
+    mkblk_retries: int = 3
+    bput_retries: int = 3
+    mkfile_retries: int = 3
+    tmp_record_folder: str = "/tmp/multipart/"
+    traffic_limit: int = 0
+
+    def traffic_headers(self) -> Dict[str, str]:
+        """``x-wos-traffic-limit`` when ``traffic_limit`` is set."""
+        return {"x-wos-traffic-limit": str(self.traffic_limit)} if self.traffic_limit > 0 else {}
+
+
+# Policy fields in the order (and with the wire types) the official SDK copies them from its config,
+# so tokens stay byte-identical. ``separate`` of the file is for fmgr/fops jobs and is not one of them.
+POLICY_FIELDS = (
+    ("overwrite", int), ("returnUrl", str), ("returnBody", str), ("callbackUrl", str),
+    ("callbackBody", str), ("persistentNotifyUrl", str), ("persistentOps", str),
+    ("contentDetect", str), ("detectNotifyURL", str), ("detectNotifyRule", str),
+    ("hashAlgorithm", str), ("deadline", int),
+)
+
+
+@dataclass(frozen=True)
+class PolicyDefaults:
+    """Upload-policy fields put into every upload token (``deadline``: token lifetime in seconds)."""
+
+    overwrite: int = 0
+    returnUrl: str = ""
+    returnBody: str = ""
+    callbackUrl: str = ""
+    callbackBody: str = ""
+    persistentNotifyUrl: str = ""
+    persistentOps: str = ""
+    contentDetect: str = ""
+    detectNotifyURL: str = ""
+    detectNotifyRule: str = ""
+    hashAlgorithm: str = ""
+    deadline: int = 7200
+
+    def fields(self) -> Dict[str, Any]:
+        """The set (non-empty, non-zero) fields, in the official order, as the policy carries them."""
+        out: Dict[str, Any] = {}
+        for name, kind in POLICY_FIELDS:
+            value = getattr(self, name)
+            if value:
+                out[name] = kind(value)
+        return out
+
+    def with_overwrite(self, overwrite: Optional[int]) -> "PolicyDefaults":
+        """A copy with ``overwrite`` set (None keeps this one's)."""
+        return self if overwrite is None else replace(self, overwrite=1 if int(overwrite) else 0)
+
+    @property
+    def answer_is_plain(self) -> bool:
+        """The upload answer is the service's own (no returnUrl / returnBody / callback to reshape it)."""
+        return not (self.returnUrl or self.returnBody or self.callbackUrl)
+
+
+@dataclass(frozen=True)
+class JobDefaults:
+    """Options of asynchronous jobs (fmgr, fops) taken when a call gives none."""
+
+    notifyurl: str = ""
+    separate: int = 0
+    force: int = 0
+    output: str = ""
+
+
+def from_values(cls: Any, values: Dict[str, Any], **renamed: str) -> Any:
+    """Build the dataclass ``cls`` from a Config's key/value dict (``renamed``: field -> key)."""
+    kwargs = {}
+    for item in fields(cls):
+        key = renamed.get(item.name, item.name)
+        if key in values:
+            kwargs[item.name] = values[key]
+    return cls(**kwargs)

@@ -1,0 +1,85 @@
+"""The plan of a multipart upload: blocks of a file, chunks of a block, and the sizes allowed.
+
+Pure functions, no I/O: a file of ``size`` bytes becomes blocks of ``block_size`` (a multiple of the
+4 MiB etag block, so the etag can be computed per block), each sent as chunks of ``bput_size``.
+"""
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
+
+from wcs.commons.errors import InvalidArgument
+from wcs.commons.util import BLOCK_SIZE, etag_from_block_digests
+from wcs.services.resume import BlockRecord
+
+UPLOAD_ID_CHARS = string.ascii_letters + string.digits
+UPLOAD_ID_LENGTH = 32
+
+
+def new_upload_id() -> str:
+    """A fresh upload id: 32 random letters and digits (the ``UploadBatch`` of the official SDK)."""
+    return "".join(secrets.choice(UPLOAD_ID_CHARS) for _ in range(UPLOAD_ID_LENGTH))
+
+
+def check_block_size(block_size: Any) -> int:
+    """``block_size`` as an int.
+
+    Raises:
+        InvalidArgument: not a positive multiple of 4 MiB (the etag is defined on 4 MiB blocks).
+    """
+    try:
+        value = int(block_size)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(block_size, bool) or value <= 0 or value % BLOCK_SIZE:
+        raise InvalidArgument("invalid block size %r: must be a positive multiple of 4 MiB (%d bytes)"
+                              % (block_size, BLOCK_SIZE))
+    return value
+
+
+def check_bput_size(bput_size: Any) -> int:
+    """``bput_size`` as a positive int.
+
+    Raises:
+        InvalidArgument: not a positive integer.
+    """
+    try:
+        value = int(bput_size)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(bput_size, bool) or value <= 0:
+        raise InvalidArgument("invalid bput size %r: must be a positive number of bytes" % (bput_size,))
+    return value
+
+
+@dataclass(frozen=True)
+class Block:
+    """Block ``index`` of a plan: ``size`` bytes of the file from ``offset``."""
+
+    index: int
+    offset: int
+    size: int
+
+    def chunks(self, bput_size: int) -> List[Tuple[int, int]]:
+        """``(offset_in_block, length)`` of each chunk, in the order they must be sent."""
+        return [(start, min(bput_size, self.size - start)) for start in range(0, self.size, bput_size)]
+
+
+def plan_blocks(size: int, block_size: int) -> List[Block]:
+    """The blocks of a ``size``-byte file; none for an empty file (``mkfile/0`` with no ctx stores it).
+
+    Raises:
+        InvalidArgument: ``size`` is negative or ``block_size`` not a positive multiple of 4 MiB.
+    """
+    block_size = check_block_size(block_size)
+    if size < 0:
+        raise InvalidArgument("invalid size %r" % (size,))
+    return [Block(i, offset, min(block_size, size - offset))
+            for i, offset in enumerate(range(0, size, block_size))]
+
+
+def file_etag(blocks: List[Block], records: Dict[int, BlockRecord]) -> str:
+    """The etag of the whole file from the SHA-1 of the 4 MiB etag blocks kept per upload block."""
+    digests = [bytes.fromhex(h) for block in blocks for h in records[block.index].sha1]
+    return etag_from_block_digests(digests)
