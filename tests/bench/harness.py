@@ -10,7 +10,7 @@ How it measures:
   for like. Children run from a directory outside the repository, so the official ``import wcs`` never
   sees ours.
 * Where the official SDK has a command-line tool both sides use their CLI (``wcscmd put|multiput|get|
-  listall|--help``, ``wcs_etag_cal etag``), so both pay the same start-up.
+  listall|--help``, ``wcs_etag_cal etag``, ``wcs_crc64_cal crc64``), so both pay the same start-up.
 * One ``wcs-emulator`` process on ``127.0.0.1`` serves every case. The bucket for ``listall`` is seeded
   through the emulator's state layer (:class:`wcs.emulator.state.Store`) before it starts serving: it
   is the same code path an upload ends in, without 20,000 HTTP round trips.
@@ -56,7 +56,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RESULTS = os.path.join(REPO, "tests", "bench", "RESULTS.md")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 MiB = 1024 * 1024
-CASES = ("multiput", "put", "get", "etag", "help", "listall")
+CASES = ("multiput", "put", "get", "etag", "crc64", "help", "listall")
 OURS, OFFICIAL, SHA1SUM = "ours", "official", "sha1sum"
 
 _children: Dict[int, subprocess.Popen] = {}
@@ -94,6 +94,7 @@ class Side:
     env: Dict[str, str]
     wcscmd: List[str]
     etag_cal: List[str]
+    crc64_cal: List[str]
     config: str
     baseline: int = 0
 
@@ -317,9 +318,11 @@ class Bench:
         base_cfg = os.path.join(self.root, "emulator.wcscfg")
         self.sides[OURS] = Side(OURS, py_ours, env_ours, [py_ours, os.path.join(src, "bin", "wcscmd")],
                                 [py_ours, os.path.join(src, "bin", "wcs_etag_cal")],
+                                [py_ours, os.path.join(src, "bin", "wcs_crc64_cal")],
                                 os.path.join(self.root, "ours.wcscfg"))
         self.sides[OFFICIAL] = Side(OFFICIAL, py_off, env_off, [py_off, official_script("wcscmd")],
                                     [py_off, official_script("wcs_etag_cal")],
+                                    [py_off, official_script("wcs_crc64_cal")],
                                     os.path.join(self.root, "official.wcscfg"))
         for side in self.sides.values():
             runs = [self._child(side.env, [side.python, "-c", "import wcs.services.client"]) for _ in range(3)]
@@ -460,6 +463,25 @@ class Bench:
             raise BenchError("etags differ: %s" % answers)
         os.unlink(path)
 
+    def case_crc64(self) -> None:
+        """Both sides' ``wcs_crc64_cal crc64`` of one file (the official one uses crcmod's C extension)."""
+        size = self.sizes.etag
+        path = os.path.join(self.root, "crc64.bin")
+        make_file(path, size)
+        answers: Dict[str, str] = {}
+
+        def one(name: str, i: int) -> Run:
+            side = self.sides[name]
+            run = self._child(side.env, side.crc64_cal + ["crc64", path])
+            answers.setdefault(name, run.stdout.strip().splitlines()[-1])  # the official prints argv first
+            return run
+
+        self._pairs(CaseResult("crc64", "crc64 of a %d MiB file" % (size // MiB), nbytes=size),
+                    (OURS, OFFICIAL), self.sizes.pairs, one)
+        if answers.get(OURS) != answers.get(OFFICIAL):
+            raise BenchError("crc64 values differ: %s" % answers)
+        os.unlink(path)
+
     def case_help(self) -> None:
         def one(name: str, i: int) -> Run:
             side = self.sides[name]
@@ -506,6 +528,7 @@ TARGETS = [
     Target("get", "peak RSS over baseline (MiB)", "rss", OFFICIAL, 64, absolute=True),
     Target("get", "throughput (MiB/s)", "throughput", OFFICIAL, 0, higher_is_better=True),
     Target("etag", "wall time (s)", "time", SHA1SUM, 1.05),
+    Target("crc64", "wall time (s)", "time", OFFICIAL, 1.0),
     Target("help", "wall time (ms)", "time", OFFICIAL, 0.5),
     Target("listall", "wall time (s)", "time", OFFICIAL, 0.5),
 ]
@@ -624,7 +647,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
     parser.add_argument("--pairs", type=int, default=3, help="A/B pairs per case (default 3, at least 1)")
     parser.add_argument("--size-mib", type=int, help="put/multiput/get size in MiB (default 256, quick 16)")
-    parser.add_argument("--etag-mib", type=int, help="etag file size in MiB (default 1024, quick 64)")
+    parser.add_argument("--etag-mib", type=int, help="etag and crc64 file size in MiB (default 1024, quick 64)")
     parser.add_argument("--objects", type=int, help="objects for listall (default 20000, quick 2000)")
     parser.add_argument("--output", help="markdown file to update (default: tests/bench/RESULTS.md for a full "
                                          "run, none with --quick); '-' to only print")

@@ -1,6 +1,9 @@
 """Pin the shared hashing and encoding code with the fixed vectors of the protocol reference (sections 1.2, 11)."""
 
 import io
+import random
+import subprocess
+import sys
 
 import pytest
 
@@ -119,3 +122,60 @@ def test_crc64_every_length_and_split_matches_bytewise_definition():
     for n in range(0, 40):
         assert util.crc64(data[:n]) == bytewise(data[:n])
     assert util.crc64(data[13:], util.crc64(data[:13])) == bytewise(data)
+
+
+def _crc64_table_reference(data, marks):
+    """CRC-64/XZ one byte at a time (independent of the library), recorded at each prefix length in marks."""
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xC96C5795D7870F42 if crc & 1 else crc >> 1
+        table.append(crc)
+    crc, seen = 0xFFFFFFFFFFFFFFFF, {}
+    for n, byte in enumerate(data, 1):
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+        if n in marks:
+            seen[n] = crc ^ 0xFFFFFFFFFFFFFFFF
+    return seen
+
+
+def test_crc64_long_inputs_match_a_bytewise_table():
+    # The library switches to SIMD folding past some length: check lengths around every likely threshold.
+    rng = random.Random(64)
+    data = rng.getrandbits(8 * 70000).to_bytes(70000, "little")
+    marks = {n for base in (64, 128, 256, 512, 1024, 4096, 16384, 65536) for n in (base - 1, base, base + 1)}
+    marks |= {rng.randrange(1, len(data)) for _ in range(20)} | {len(data)}
+    for n, expected in _crc64_table_reference(data, marks).items():
+        assert util.crc64(data[:n]) == expected, n
+
+
+def test_crc64_random_splits_equal_one_shot_for_every_buffer_type():
+    rng = random.Random(17)
+    size = 10 * 1024 * 1024
+    data = rng.getrandbits(8 * size).to_bytes(size, "little")
+    whole = util.crc64(data)
+    assert whole == util.crc64(bytearray(data)) == util.crc64(memoryview(data))
+    cuts = sorted({0, size} | {rng.randrange(size) for _ in range(40)} | {1, 2, 7, size - 1})
+    view = memoryview(bytearray(data))
+    for convert in (bytes, bytearray, lambda piece: piece):  # slices of a memoryview are read in place
+        value = 0
+        for start, end in zip(cuts, cuts[1:]):
+            value = util.crc64(convert(view[start:end]), value)
+        assert value == whole
+
+
+def test_crc64_refuses_text_and_out_of_range_values():
+    with pytest.raises(TypeError):
+        util.crc64("123456789")
+    for value in (-1, 1 << 64):
+        with pytest.raises(OverflowError):
+            util.crc64(b"x", value)
+
+
+def test_importing_the_sdk_does_not_load_the_crc64_extension():
+    # `wcscmd --help` stays instant: the extension loads on the first crc64 call only.
+    code = ("import sys, wcs, wcs.commons.util, wcs.cli.wcscmd, wcs.cli.crc64_cal; "
+            "sys.stderr.write(repr([m for m in sys.modules if m.startswith('fastcrc')]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "[]"

@@ -19,7 +19,7 @@ READ_SIZE = 1024 * 1024
 
 
 def file_crc64(path: str) -> int:
-    """CRC-64/ECMA (``crc64ecma``) of a file, read in bounded chunks.
+    """CRC-64/ECMA (``crc64ecma``) of a file, read in bounded chunks into one reused buffer.
 
     Raises:
         OSError: the file cannot be read.
@@ -27,10 +27,13 @@ def file_crc64(path: str) -> int:
     from wcs.commons.util import crc64
 
     value = 0
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(READ_SIZE), b""):
-            value = crc64(chunk, value)
-    return value
+    view = memoryview(bytearray(READ_SIZE))
+    with open(path, "rb", buffering=0) as stream:
+        while True:
+            n = stream.readinto(view)
+            if not n:
+                return value
+            value = crc64(view[:n], value)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,9 +6,7 @@ this module would otherwise pass every test on both sides of the wire.
 
 import base64
 import binascii
-import functools
 import hashlib
-import struct
 import zlib
 from typing import BinaryIO, Iterable, List, Optional, Union
 
@@ -131,36 +129,17 @@ def crc32(data: BytesLike, value: int = 0) -> int:
     return zlib.crc32(data, value) & 0xFFFFFFFF
 
 
-@functools.lru_cache(maxsize=1)
-def _crc64_tables() -> tuple:
-    """Slicing-by-8 tables: ``tables[k][b]`` is the CRC of byte ``b`` followed by ``k`` zero bytes."""
-    poly = 0xC96C5795D7870F42  # ECMA-182 0x42F0E1EBA9EA3693, bit-reflected
-    first = []
-    for i in range(256):
-        crc = i
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        first.append(crc)
-    tables = [first]
-    for _ in range(7):
-        prev = tables[-1]
-        tables.append([(value >> 8) ^ first[value & 0xFF] for value in prev])
-    return tuple(tables)
-
-
 def crc64(data: BytesLike, value: int = 0) -> int:
-    """CRC-64/XZ (``crc64ecma``) of ``data``, continuing from a previous ``value``.
+    """CRC-64/XZ (``crc64ecma``) of ``data``, continuing from a previous ``value`` (0 to start).
 
-    Pure Python (no C dependency for an option few use), eight bytes per step: about 8 MB/s.
+    Computed by ``fastcrc`` (SIMD carry-less multiply, tens of GB/s; any bytes-like object is read
+    in place, and the GIL is released for large inputs), so a file hashes as fast as it can be read.
+
+    Raises:
+        TypeError: ``data`` is not a bytes-like object.
+        OverflowError: ``value`` is not a 64-bit unsigned int.
     """
-    t0, t1, t2, t3, t4, t5, t6, t7 = _crc64_tables()
-    crc = value ^ 0xFFFFFFFFFFFFFFFF
-    view = memoryview(data).cast("B")
-    whole = len(view) - len(view) % 8
-    for (word,) in struct.iter_unpack("<Q", view[:whole]):
-        crc ^= word
-        crc = (t7[crc & 0xFF] ^ t6[(crc >> 8) & 0xFF] ^ t5[(crc >> 16) & 0xFF] ^ t4[(crc >> 24) & 0xFF]
-               ^ t3[(crc >> 32) & 0xFF] ^ t2[(crc >> 40) & 0xFF] ^ t1[(crc >> 48) & 0xFF] ^ t0[crc >> 56])
-    for byte in view[whole:]:
-        crc = t0[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFFFFFFFFFF
+    # Imported on first use: loading the extension costs ~10 ms that `wcscmd --help` need not pay.
+    from fastcrc.crc64 import xz
+
+    return xz(data, value)
