@@ -326,3 +326,37 @@ class Client:
                     start: Optional[int] = None, limit: Optional[int] = None) -> Result:
         """Files a live channel recorded between two ``yyyyMMddHHmmss`` times."""
         return self._service(WsLive).wslive_list(channelname, startTime, endTime, bucket, start, limit)
+
+    # == CLI facade: what wcscmd needs beyond the official methods (kept small, delegating) ======
+
+    def delete_prefix(self, bucket: str, prefix: str, *, output: Optional[str] = None,
+                      notifyurl: Optional[str] = None, separate: Any = None, force: Any = None) -> Result:
+        """Delete every object under the "directory" ``prefix`` of ``bucket`` (an fmgr job).
+
+        Args:
+            output: ``"bucket:key"`` to save a description of the result in.
+
+        Raises:
+            InvalidArgument: an empty prefix (it would delete the whole bucket).
+        """
+        from wcs.commons.util import urlsafe_base64_encode
+
+        if not prefix:
+            raise InvalidArgument("prefix must not be empty (it would delete the whole bucket)")
+        fops = "bucket/%s/prefix/%s" % (urlsafe_base64_encode(bucket), urlsafe_base64_encode(prefix))
+        if output:
+            fops += "/output/%s" % urlsafe_base64_encode(output)
+        return self.prefix_delete(fops, notifyurl=notifyurl, separate=separate, force=force)
+
+    @staticmethod
+    def check_upload_id(upload_id: str) -> str:
+        """``upload_id`` if it can name a multipart upload (1-128 letters, digits, ``-``, ``_``).
+
+        Raises:
+            InvalidArgument: it cannot.
+        """
+        from wcs.services.resume import check_upload_id
+
+        return check_upload_id(upload_id)
+
+    # == end of the CLI facade =================================================================
