@@ -130,6 +130,46 @@ def test_list_failures_leave_no_result_file(c, tmp_path):
     assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("command", ["list", "listall"])
+def test_list_resfile_fifo_is_streamed_into_not_replaced(c, bucket, local, tmp_path, command):
+    # As `wcscmd list wcs://b /dev/stdout`: a FIFO or device gets the listing, it is never replaced.
+    import stat
+
+    _fill(c, bucket, local, ["a", "b"])
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    received = []
+
+    def drain():
+        with open(str(fifo), encoding="utf-8") as fp:
+            received.append(fp.read())
+
+    reader = threading.Thread(target=drain, daemon=True)  # never left blocked on the FIFO
+    reader.start()
+    doc = ok(c(command, "wcs://%s" % bucket, str(fifo)))
+    reader.join(30)
+    assert doc["count"] == 2 and doc["file"] == str(fifo)
+    listing = json.loads(received[0])
+    items = listing if command == "listall" else listing["items"]
+    assert sorted(i["key"] for i in items) == ["a", "b"]
+    assert stat.S_ISFIFO(os.stat(str(fifo)).st_mode)
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("command", ["list", "listall"])
+def test_list_resfile_symlink_is_written_through_and_stays_a_link(c, bucket, local, tmp_path, command):
+    _fill(c, bucket, local, ["a"])
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    ok(c(command, "wcs://%s" % bucket, str(link)))
+    assert link.is_symlink() and os.readlink(str(link)) == str(real)
+    listing = json.loads(real.read_text())
+    assert [i["key"] for i in (listing if command == "listall" else listing["items"])] == ["a"]
+
+
 def test_cp_mv_del(c, bucket, local, emulator):
     other = bucket + "-2"
     emulator.create_bucket(other)

@@ -145,7 +145,7 @@ def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
     except _Aborted:
         dialog.say("\nConfiguration aborted. Changes were NOT saved.")
         return ExitStatus.ERROR
-    with atomic_output(path, mode=0o600) as stream:
+    with atomic_output(path, private=True) as stream:
         cfg.dump_config(stream)
     dialog.say("Configuration saved to '%s'" % path)
     return ExitStatus.SUCCESS

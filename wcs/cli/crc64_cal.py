@@ -3,16 +3,15 @@
 The official SDK installs this script beside ``wcs_etag_cal``; the value is the one WCS compares
 with ``hashAlgorithm = crc64ecma`` and the one ``wcscmd crc64`` reports, in decimal. Values are
 printed on one line, space-separated, in argument order (the official tool's last line; its first
-line, a Python list of the arguments, is not repeated). Like ``wcs_etag_cal``, every file is read
-before anything is printed: a missing or unreadable file gives one error line on stderr, no partial
-output, and exit status 4.
+line, a Python list of the arguments, is not repeated). The command line and the error boundary
+are :mod:`wcs.cli.filetool`'s, shared with ``wcs_etag_cal``.
 """
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import IO, Optional, Sequence
 
-from wcs.cli.etag_cal import build_tool_parser, run_tool
+from wcs.cli.filetool import build_tool_parser, run_tool
 
 PROG = "wcs_crc64_cal"
 READ_SIZE = 1024 * 1024
@@ -36,15 +35,16 @@ def file_crc64(path: str) -> int:
             value = crc64(view[:n], value)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
     return build_tool_parser(PROG, "Calculate the CRC-64/ECMA of local files.", "crc64",
-                             "calculating 64-bit CRC value")
+                             "calculating 64-bit CRC value", stdout=stdout)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run ``wcs_crc64_cal``; returns the exit status."""
-    return run_tool(build_parser(), "crc64", lambda path: str(file_crc64(path)),
-                    sys.argv[1:] if argv is None else argv)
+def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[IO[str]] = None,
+         stderr: Optional[IO[str]] = None) -> int:
+    """Run ``wcs_crc64_cal`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    return run_tool(build_parser(stdout), "crc64", lambda path: str(file_crc64(path)),
+                    sys.argv[1:] if argv is None else argv, stdout=stdout, stderr=stderr)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ No bar is drawn when stderr is not a terminal (logs and pipes stay clean) or wit
 :attr:`Progress.callback` is None, so the library does not even pay for the calls.
 """
 
-import sys
 import threading
 from typing import IO, Any, Callable, Optional
 
@@ -65,8 +64,6 @@ def wants_bar(stream: IO[str], quiet: bool) -> bool:
         return False
 
 
-def open_progress(total: Optional[int], desc: str, *, quiet: bool = False,
-                  stream: Optional[IO[str]] = None) -> Progress:
-    """A :class:`Progress` on ``stream`` (default ``sys.stderr``), enabled per :func:`wants_bar`."""
-    stream = sys.stderr if stream is None else stream
+def open_progress(total: Optional[int], desc: str, *, stream: IO[str], quiet: bool = False) -> Progress:
+    """A :class:`Progress` on ``stream`` (the run's stderr), enabled per :func:`wants_bar`."""
     return Progress(total, desc, enabled=wants_bar(stream, quiet), stream=stream)

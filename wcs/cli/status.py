@@ -2,49 +2,59 @@
 
 Zero means the command did what was asked. Every other value names *why* it did not, independently
 of the message text (which may change). 2 is argparse's own code for a bad command line; 130 is the
-shell convention for "killed by SIGINT" (128 + 2).
+shell convention for "killed by SIGINT" (128 + 2). Each member carries the line ``--help`` shows for
+it, so the tables in the help texts are generated here rather than written out per tool.
 """
 
 from enum import IntEnum
+from typing import Iterable, Mapping, Optional
 
 
 class ExitStatus(IntEnum):
-    """The documented exit codes (also listed in ``wcscmd --help``)."""
+    """The documented exit codes; ``.description`` is the member's line in ``--help``."""
 
-    SUCCESS = 0
-    ERROR = 1  # unexpected failure, or --configure aborted without saving
-    USAGE = 2  # bad command line: unknown command/option, malformed URI, bad option value
-    CONFIG = 3  # config file missing, unreadable or malformed; credentials or hosts not set
-    LOCAL_FILE = 4  # a local file cannot be read or written
-    SERVICE = 5  # the service answered with a non-2xx status
-    NETWORK = 6  # no answer from the service (connection refused, DNS, timeout) after retries
-    INTEGRITY = 7  # bytes received or stored differ from the bytes sent (hash mismatch)
-    RESUME = 8  # a multipart resume record is missing, corrupt or for another file
-    INTERRUPTED = 130  # Ctrl-C
+    description: str
 
+    def __new__(cls, value: int, description: str) -> "ExitStatus":
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
 
-EXIT_STATUS_HELP = """\
-Exit status:
-  0    success
-  1    unexpected error (or --configure aborted without saving)
-  2    usage error: unknown command or option, malformed wcs:// URI, bad option value
-  3    configuration error: config file missing or malformed, credentials or hosts not set
-  4    local file error: cannot read or write a local file
-  5    service error: the service answered with a non-2xx status
-  6    network error: no answer from the service after every retry
-  7    integrity error: hash of the transferred bytes does not match
-  8    resume error: multipart resume record missing, corrupt or for another file
-  130  interrupted (Ctrl-C)"""
+    SUCCESS = 0, "success"
+    ERROR = 1, "unexpected error (or --configure aborted without saving)"
+    USAGE = 2, "usage error: unknown command or option, malformed wcs:// URI, bad option value"
+    CONFIG = 3, "configuration error: config file missing or malformed, credentials or hosts not set"
+    LOCAL_FILE = 4, "local file error: cannot read or write a local file"
+    SERVICE = 5, "service error: the service answered with a non-2xx status"
+    NETWORK = 6, "network error: no answer from the service after every retry"
+    INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
+    RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
+    INTERRUPTED = 130, "interrupted (Ctrl-C)"
 
 
-# The statuses a local-file tool (wcs_etag_cal, wcs_crc64_cal) can end with: it reads no config and makes no request.
-FILE_TOOL_EXIT_STATUS_HELP = """\
-Exit status:
-  0    success
-  1    unexpected error
-  2    usage error: unknown command or option, no file given
-  4    local file error: a file is missing, a directory or unreadable
-  130  interrupted (Ctrl-C)"""
+def exit_status_help(statuses: Iterable[ExitStatus] = ExitStatus,
+                     wording: Optional[Mapping[ExitStatus, str]] = None) -> str:
+    """The ``Exit status:`` section of a ``--help`` text: one line per status, in the given order.
+
+    Args:
+        wording: a tool's own description of some statuses, where the general one does not fit it.
+    """
+    wording = wording or {}
+    lines = ["Exit status:"]
+    lines.extend("  %-5d%s" % (status, wording.get(status, status.description)) for status in statuses)
+    return "\n".join(lines)
+
+
+EXIT_STATUS_HELP = exit_status_help()
+
+# A local-file tool (wcs_etag_cal, wcs_crc64_cal) reads no config and makes no request: it can end
+# with these statuses only, and two of them mean something narrower there.
+FILE_TOOL_EXIT_STATUS_HELP = exit_status_help(
+    (ExitStatus.SUCCESS, ExitStatus.ERROR, ExitStatus.USAGE, ExitStatus.LOCAL_FILE, ExitStatus.INTERRUPTED),
+    {ExitStatus.ERROR: "unexpected error",
+     ExitStatus.USAGE: "usage error: unknown command or option, no file given",
+     ExitStatus.LOCAL_FILE: "local file error: a file is missing, a directory or unreadable"})
 
 
 def status_for(exc: BaseException) -> ExitStatus:

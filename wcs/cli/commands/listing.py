@@ -1,0 +1,89 @@
+"""Commands that list or count: ``list``, ``listall`` (into RESFILE), ``listbucket``, ``bucketstat``."""
+
+import argparse
+import datetime
+import json
+import os
+from typing import Any, Dict, Iterator, List
+
+from wcs.cli import uri
+from wcs.cli.context import NEEDS_MGR, Context
+from wcs.cli.files import atomic_output
+from wcs.cli.status import ExitStatus
+from wcs.commons.errors import InvalidArgument
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    bucket = uri.parse_bucket(args.bucket)
+    client = ctx.client(*NEEDS_MGR)
+    cfg = ctx.config()
+    result = client.bucket_list(bucket, prefix=cfg.prefix or None, marker=cfg.marker or None,
+                                limit=cfg.limit, mode=cfg.mode)
+    if not result.ok:
+        return ctx.emit_result(result)
+    with atomic_output(args.resfile) as stream:
+        json.dump(result.body, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+    body = result.body if isinstance(result.body, dict) else {}
+    ctx.emit({"code": result.code, "reqid": result.reqid, "file": os.path.abspath(args.resfile),
+              "count": len(body.get("items") or []), "marker": body.get("marker") or ""})
+    return ExitStatus.SUCCESS
+
+
+def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
+    bucket = uri.parse_bucket(args.bucket)
+    client = ctx.client(*NEEDS_MGR)
+    cfg = ctx.config()
+    count = 0
+    # The items stream into RESFILE one per line of a JSON array: constant memory for any bucket
+    # size, and the file is still one JSON document. It only replaces RESFILE once complete.
+    # One encoder for every item: json.dumps with options builds a new JSONEncoder per call.
+    # Lines are written a batch at a time (one write per 1,000 items rather than two per item).
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    batch: List[str] = []
+    items = _listall_items(client, bucket, cfg)
+    with atomic_output(args.resfile) as stream:
+        stream.write("[")
+        for item in items:
+            batch.append(encode(item))
+            if len(batch) == 1000:
+                stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
+                count += len(batch)
+                batch = []
+        if batch:
+            stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
+            count += len(batch)
+        stream.write("\n]\n" if count else "]\n")
+    # The whole listing took several requests; the last page's reqid is the one that ended it.
+    ctx.emit({"code": 200, "reqid": getattr(items, "reqid", None), "file": os.path.abspath(args.resfile),
+              "count": count, "marker": ""})
+    return ExitStatus.SUCCESS
+
+
+def _listall_items(client: Any, bucket: str, cfg: Any) -> Iterator[Dict[str, Any]]:
+    kwargs: Dict[str, Any] = {"prefix": cfg.prefix or None, "mode": cfg.mode, "limit": cfg.limit}
+    if cfg.marker:
+        kwargs["marker"] = cfg.marker
+    return client.iter_objects(bucket, **kwargs)
+
+
+def cmd_listbucket(args: argparse.Namespace, ctx: Context) -> int:
+    return ctx.emit_result(ctx.client(*NEEDS_MGR).list_buckets())
+
+
+def cmd_bucketstat(args: argparse.Namespace, ctx: Context) -> int:
+    names = args.buckets.strip()
+    if not names or any(not name.strip() for name in names.split("|")):
+        raise InvalidArgument("expected bucket names separated by '|', got %r" % args.buckets)
+    today = datetime.date.today()
+    # Official defaults: from yesterday to today.
+    startdate = getattr(args, "startdate", None) or (today - datetime.timedelta(days=1)).isoformat()
+    enddate = getattr(args, "enddate", None) or today.isoformat()
+    if startdate > enddate:
+        raise InvalidArgument("--startdate %s is after --enddate %s" % (startdate, enddate))
+    kwargs: Dict[str, Any] = {}
+    if getattr(args, "islistdetails", None):
+        kwargs["isListDetails"] = args.islistdetails
+    if getattr(args, "storagetype", None):
+        kwargs["storageType"] = args.storagetype
+    return ctx.emit_result(ctx.client(*NEEDS_MGR).bucket_stat(names, startdate, enddate, **kwargs))

@@ -1,0 +1,199 @@
+"""Commands that move bytes between local files and WCS: ``get``, ``put``, ``multiput``; and ``crc64``.
+
+Local files are checked before the first request (one clear error instead of a failed upload); a
+download is written all-or-nothing by the client, into folders this module creates and removes again
+if the download failed. A multiput prints its upload id before it starts and leaves, through
+``ctx.hint``, the exact command that resumes it.
+"""
+
+import argparse
+import contextlib
+import os
+import shlex
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from urllib.parse import unquote
+
+from wcs.cli import uri
+from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
+from wcs.cli.status import ExitStatus
+from wcs.commons.errors import InvalidArgument, LocalFileError
+
+# -- get -------------------------------------------------------------------------------------------
+
+
+def default_filename(url: str) -> str:
+    """The official rule for ``get URL`` without FILENAME.
+
+    The URL is percent-decoded; with a query string the name is the whole path after the host
+    (``http://h/a/b.txt?x=1`` -> ``a/b.txt``), without one it is the last path segment
+    (``http://h/a/b.txt`` -> ``b.txt``).
+
+    Raises:
+        InvalidArgument: no usable name (URL ends with ``/``) or a name escaping the current
+            directory (absolute, or with ``..``), which the official tool would happily write.
+    """
+    decoded = unquote(url)
+    parts = decoded.split("?")
+    if len(parts) >= 2:
+        parts.pop(-1)
+        name = "/".join("?".join(parts).split("/")[3:])
+    else:
+        name = decoded.split("/")[-1]
+    return _safe_name(name, url)
+
+
+def _safe_name(name: str, source: str) -> str:
+    segments = name.split("/")
+    if not name or not segments[-1] or os.path.isabs(name) or ".." in segments or "\0" in name:
+        raise InvalidArgument("cannot derive a safe file name from %r; give FILENAME" % source)
+    return name
+
+
+def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
+    source = args.url
+    expected_hash = None
+    total = None
+    if uri.is_wcs_uri(source):
+        bucket, key = uri.parse_object(source)
+        client = ctx.client(*NEEDS_MGR)
+        # stat first: a missing object fails before any local file is touched, and its hash lets
+        # the download be verified end to end.
+        stat = client.stat(bucket, key)
+        if not stat.ok:
+            return ctx.emit_result(stat)
+        if isinstance(stat.body, dict):
+            expected_hash = stat.body.get("hash") or None
+            total = _int_or_none(stat.body.get("fsize"))
+        url = client.download_url(bucket, key)
+        # Objects are named after the key's last segment, as a URL without query would be.
+        name = args.filename or _safe_name(key.rsplit("/", 1)[-1], source)
+    else:
+        if not source.lower().startswith(("http://", "https://")):
+            raise InvalidArgument("expected an http(s):// URL or wcs://BUCKET/KEY, got %r" % source)
+        client = ctx.client()
+        url = source
+        name = args.filename or default_filename(source)
+    if name.endswith(("/", os.sep)) or os.path.isdir(name):
+        raise LocalFileError("%s: is a directory (give the file name to write)" % name)
+    target = os.path.abspath(name)
+    from wcs.cli.progress import open_progress
+
+    # The official name rule may keep the URL's folders; folders made for a failed download go again.
+    with _parent_dirs(target), \
+            open_progress(total, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        result = client.download(url, target, progress=bar.callback, expected_hash=expected_hash)
+    extra: Dict[str, Any] = {}
+    if result.ok:
+        extra = {"file": target, "size": result.body.get("fsize") if isinstance(result.body, dict) else None}
+    return ctx.emit_result(result, **extra)
+
+
+@contextlib.contextmanager
+def _parent_dirs(target: str) -> Iterator[None]:
+    """Create the missing folders above ``target``; remove them again unless ``target`` exists after."""
+    created = []
+    parent = os.path.dirname(target)
+    while not os.path.isdir(parent):
+        created.append(parent)
+        parent = os.path.dirname(parent)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    except OSError as exc:
+        raise LocalFileError("cannot create %s: %s" % (os.path.dirname(target), exc.strerror or exc)) from None
+    try:
+        yield
+    finally:
+        if created and not os.path.exists(target):
+            for folder in created:  # deepest first; only if still empty
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- put, multiput, crc64 --------------------------------------------------------------------------
+
+def _local_file(path: str) -> int:
+    """Size of a regular, readable local file; else a one-line LocalFileError."""
+    if not os.path.exists(path):
+        raise LocalFileError("%s: no such file" % path)
+    if os.path.isdir(path):
+        raise LocalFileError("%s: is a directory, not a file" % path)
+    if not os.access(path, os.R_OK):
+        raise LocalFileError("%s: permission denied" % path)
+    return os.path.getsize(path)
+
+
+def _key_for_upload(target: str, local: str) -> Tuple[str, str]:
+    # As the official tool: `put wcs://bucket ./dir/file` stores the file under its own name.
+    bucket, key = uri.parse_object(target, allow_empty_key=True)
+    return bucket, key or os.path.basename(local)
+
+
+def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
+    bucket, key = _key_for_upload(args.uri, args.localfile)
+    size = _local_file(args.localfile)
+    client = ctx.client(*NEEDS_PUT)
+    from wcs.cli.progress import open_progress
+
+    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        result = client.simple_upload(args.localfile, bucket, key, progress=bar.callback)
+    return ctx.emit_result(result)
+
+
+def resume_argv(argv: Sequence[str], upload_id: str) -> List[str]:
+    """``argv`` with any ``--upload-id`` (also ``--upload-id=X`` or an abbreviation argparse
+    accepts) replaced by ``--upload-id <upload_id>``: every other option the user gave, such as
+    ``--block-size`` or ``--put-url``, is what the resumed upload needs too."""
+    kept: List[str] = []
+    i = 0
+    while i < len(argv) and argv[i] != "--":
+        name, equals, _ = argv[i].partition("=")
+        if name.startswith("--u") and "--upload-id".startswith(name):
+            i += 1 if equals else 2
+            continue
+        kept.append(argv[i])
+        i += 1
+    # Before a `--`, after which it would be taken for a positional argument.
+    return kept + ["--upload-id", upload_id] + list(argv[i:])
+
+
+def _resume_hint(ctx: Context, upload_id: str) -> str:
+    words = [ctx.prog] + resume_argv(ctx.argv, upload_id)
+    return "to resume the upload run: " + " ".join(shlex.quote(w) for w in words)
+
+
+def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
+    bucket, key = _key_for_upload(args.uri, args.localfile)
+    size = _local_file(args.localfile)
+    client = ctx.client(*NEEDS_PUT)
+    cfg = ctx.config()
+    # Known before the first byte is sent, so even a killed run can be resumed.
+    if cfg.upload_id:
+        client.check_upload_id(cfg.upload_id)  # before it is printed as resumable
+    upload_id = cfg.upload_id or client.new_upload_id()
+    ctx.line("upload id: %s" % upload_id)
+    ctx.hint = _resume_hint(ctx, upload_id)
+    from wcs.cli.progress import open_progress
+
+    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        result = client.multipart_upload(args.localfile, bucket, key, upload_id=upload_id,
+                                         progress=bar.callback)
+    if result.ok:
+        ctx.hint = None
+    elif result.upload_id and result.upload_id != upload_id:
+        ctx.hint = _resume_hint(ctx, result.upload_id)
+    return ctx.emit_result(result, upload_id=result.upload_id or upload_id)
+
+
+def cmd_crc64(args: argparse.Namespace, ctx: Context) -> int:
+    from wcs.cli.crc64_cal import file_crc64  # the same computation as wcs_crc64_cal
+
+    _local_file(args.file)
+    ctx.emit({"file": args.file, "crc64Value": str(file_crc64(args.file))})
+    return ExitStatus.SUCCESS

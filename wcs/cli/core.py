@@ -1,0 +1,189 @@
+"""The one error boundary of ``wcscmd``: :func:`main` runs a command and turns any failure into one line.
+
+Commands raise; ``main`` turns the exception into one ``wcscmd: error: ...`` line on stderr and an
+exit status from :class:`wcs.cli.status.ExitStatus` (a traceback only with ``--debug``). The
+standard streams and the environment come in as arguments (``sys.*`` and ``os.environ`` by default),
+and nothing below ``main`` reads them from anywhere else: the run can be driven from a test, or
+embedded, without swapping process-wide state.
+"""
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import threading
+import traceback
+import warnings
+from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+from wcs.cli.argtypes import UsageError
+from wcs.cli.context import Context, MaskingFormatter
+from wcs.cli.definition import PROG, build_parser, normalize_argv, overrides_from
+from wcs.cli.status import ExitStatus, status_for
+from wcs.commons.errors import LocalFileError, ServiceError
+
+_LOGGERS = ("wcs", "urllib3")
+
+
+def _attach_logging(debug: bool, ctx: Context) -> Tuple[logging.Handler, Dict[str, int]]:
+    """Library warnings always reach stderr (one masked line each); everything with ``--debug``."""
+    handler = logging.StreamHandler(ctx.stderr)
+    handler.setFormatter(MaskingFormatter(ctx.mask, PROG + (": %(levelname)s: %(name)s: %(message)s"
+                                                            if debug else ": %(levelname)s: %(message)s")))
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    levels = {}
+    for name in _LOGGERS if debug else _LOGGERS[:1]:
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        if debug:
+            levels[name] = logger.level
+            logger.setLevel(logging.DEBUG)
+    return handler, levels
+
+
+def _detach_logging(handler: logging.Handler, levels: Dict[str, int]) -> None:
+    for name in _LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+UNVERIFIED_TLS_NOTE = "TLS certificate verification is off (isverify = False)"
+
+
+@contextlib.contextmanager
+def _unverified_tls_note(ctx: Context) -> Iterator[None]:
+    """Turn urllib3's ``InsecureRequestWarning`` (two lines, repeated per host) into one note line.
+
+    Only for the CLI's run: the library leaves warnings to the application. The category is
+    recognised by name so that commands which never make a request do not import urllib3.
+    """
+    lock = threading.Lock()
+    noted: List[bool] = []
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if category.__name__ == "InsecureRequestWarning" and category.__module__.startswith("urllib3"):
+            with lock:  # block uploads warn from several threads
+                if not noted:
+                    noted.append(True)
+                    ctx.line(UNVERIFIED_TLS_NOTE, "warning")
+            return
+        previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        previous = warnings.showwarning
+        warnings.showwarning = show
+        # Reach show() even where the warning would be ignored or shown once per place.
+        warnings.filterwarnings("always", message="Unverified HTTPS request")
+        yield
+
+
+def _run(args: Any, ctx: Context, parser: Any) -> int:
+    if getattr(args, "configure", False):
+        from wcs.cli.configure import run_configure
+        from wcs.commons.config import DEFAULT_PATH
+
+        return run_configure(ctx.config_path or os.path.expanduser(DEFAULT_PATH), ctx.stdin, ctx.stderr)
+    if getattr(args, "dump_config", False):
+        ctx.config().dump_config(ctx.stdout)  # the one place the secret key is shown
+        return ExitStatus.SUCCESS
+    if getattr(args, "func", None) is None:
+        parser.print_help(ctx.stderr)
+        raise UsageError("no command given", PROG)
+    return args.func(args, ctx)
+
+
+def _wants_debug(argv: Sequence[str]) -> bool:
+    # Before parsing, so that a failure of the parser itself is shown with its traceback too.
+    return "--debug" in argv or any(a.startswith("--debug=") and a[8:].lower() in ("1", "true", "yes", "on")
+                                    for a in argv)
+
+
+def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = None,
+         stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None,
+         environ: Optional[Mapping[str, str]] = None) -> int:
+    """Run ``wcscmd`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    Args:
+        stdin, stdout, stderr: the streams of the run (default: ``sys.stdin`` etc. at call time).
+        environ: the ``WCS_*`` variables and the like (default: ``os.environ``).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    streams: Dict[str, Any] = {"stdin": sys.stdin if stdin is None else stdin,
+                               "stdout": sys.stdout if stdout is None else stdout,
+                               "stderr": sys.stderr if stderr is None else stderr,
+                               "environ": os.environ if environ is None else environ}
+    debug = _wants_debug(argv)
+    ctx = Context(prog=PROG, config_path=None, overrides=(), quiet=False, **streams)
+    logs = None
+    try:
+        parser = build_parser(stdout=ctx.stdout)
+        try:
+            args = parser.parse_args(normalize_argv(argv))
+        except SystemExit as exc:  # --help / --version print and "exit"
+            return int(exc.code or 0)
+        debug = bool(getattr(args, "debug", False))
+        ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
+                      quiet=bool(getattr(args, "quiet", False)), argv=argv, **streams)
+        logs = _attach_logging(debug, ctx)
+        with _unverified_tls_note(ctx):
+            return int(_run(args, ctx, parser))
+    except KeyboardInterrupt:
+        ctx.line("interrupted", "error")
+        if ctx.hint:
+            ctx.line(ctx.hint)
+        return ExitStatus.INTERRUPTED
+    except Exception as exc:  # the one boundary: any failure -> one line + status
+        status = status_for(exc)
+        if isinstance(exc, ServiceError) and exc.result is not None and not ctx.emitted:
+            from wcs.cli.context import result_document
+
+            ctx.emit(result_document(exc.result))
+        if debug:
+            ctx.stderr.write(ctx.mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
+        ctx.line(_message(exc, status, ctx, debug), "error")
+        if ctx.hint and status in _RESUMABLE:
+            ctx.line(ctx.hint)
+        return status
+    finally:
+        if logs is not None:
+            _detach_logging(*logs)
+        ctx.close()
+
+
+# Failures after which running the same multiput again with --upload-id can succeed.
+_RESUMABLE = (ExitStatus.SERVICE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.ERROR)
+
+_CONNECT_HOST_RE = re.compile(r"host='([^']*)', port=(\d+)")
+_CONNECT_REASON_RE = re.compile(r"(\[Errno -?\d+\] [^'\")]*|Failed to resolve '[^']*'|timed out|Read timed out)")
+
+
+def network_message(text: str) -> str:
+    """``cannot reach HOST:PORT: REASON`` out of a urllib3/requests error text, else the text.
+
+    The full chain (``HTTPConnectionPool(...): Max retries exceeded ... NewConnectionError(...)``) is
+    kept for ``--debug`` and in the JSON body; a person needs the host and the reason.
+    """
+    host = _CONNECT_HOST_RE.search(text)
+    reason = _CONNECT_REASON_RE.search(text)
+    if not (host and reason):
+        return text
+    return "cannot reach %s:%s: %s" % (host.group(1), host.group(2), reason.group(1).strip())
+
+
+def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, UsageError):
+        return "%s (see '%s --help')" % (text, exc.prog)
+    if status == ExitStatus.CONFIG:
+        return "%s; %s" % (text, ctx.configure_hint())
+    if status == ExitStatus.NETWORK and not debug:
+        return network_message(text)
+    if status == ExitStatus.LOCAL_FILE and isinstance(exc, OSError) and exc.filename \
+            and not isinstance(exc, LocalFileError):
+        return "%s: %s" % (exc.filename, exc.strerror or text)
+    if status == ExitStatus.ERROR and not isinstance(exc, ServiceError):
+        return "unexpected %s: %s%s" % (type(exc).__name__, text,
+                                        "" if debug else " (run with --debug for details)")
+    return text
