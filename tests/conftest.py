@@ -47,7 +47,7 @@ def bucket(emulator):
 def config(emulator, tmp_path):
     """A Config pointing at the emulator; resume records under this test's tmp_path."""
     return Config(access_key=emulator.access_key, secret_key=emulator.secret_key,
-                  put_url=emulator.url, mgr_url=emulator.url,
+                  put_url=emulator.url, mgr_url=emulator.url, download_url=emulator.url + "/{bucket}",
                   tmp_record_folder=str(tmp_path / "records"), connection_timeout=30)
 
 

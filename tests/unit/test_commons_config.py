@@ -21,7 +21,7 @@ def test_defaults_are_the_official_ones():
     assert cfg.tmp_record_folder == "/tmp/multipart/" and cfg.concurrency == 4
     assert cfg.ishttps is False and cfg.isverify is True and cfg.keepalive is False
     assert cfg.limit == 1000 and cfg.mode == 3 and cfg.deadline == 7200 and cfg.traffic_limit == 0
-    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 38
+    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 42
 
 
 def test_reads_typed_values_comments_quotes_and_sections(tmp_path):

@@ -22,6 +22,7 @@ QUESTIONS: List[Tuple[str, str, Optional[str]]] = [
     ("secret_key", "Secret Key", None),
     ("put_url", "PUT_URL", "Upload domain for WCS"),
     ("mgr_url", "MGR_URL", "Manager domain for WCS"),
+    ("download_url", "DOWNLOAD_URL", "Download domain of your buckets, with {bucket} (e.g. http://{bucket}.example.com)"),
     ("block_size", "Block_Size", "Multipart Upload Block Size"),
     ("bput_size", "Bput_Size", "Multipart Upload Bput Size"),
     ("connection_retries", "Connection_Retries", "Request Connection Retries"),

@@ -53,6 +53,8 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Use https connection when communicating with WCS"),
         Option(("--put-url",), "put_url", "put_url", {"metavar": "URL"}, "Upload domain (overrides put_url)"),
         Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
+        Option(("--download-url",), "download_url", "download_url", {"metavar": "URL"},
+               "Download origin of buckets, with {bucket} (overrides download_url)"),
     ]),
     ("Upload policy", [
         Option(("--overwrite",), "overwrite", "overwrite", {"type": argtypes.flag01},
@@ -135,6 +137,8 @@ COMMANDS: List[Command] = [
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
             (_BUCKET, ("resfile", {"metavar": "RESFILE"}))),
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, ()),
+    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
+            (_OBJ,)),
     Command("get", "Download file", "URL [FILENAME]", transfers.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"}))),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,)),

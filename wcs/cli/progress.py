@@ -7,7 +7,7 @@ No bar is drawn when stderr is not a terminal (logs and pipes stay clean) or wit
 """
 
 import threading
-from typing import IO, Any, Callable, Optional
+from typing import IO, Any, Callable, List, Optional
 
 
 class Progress:
@@ -39,6 +39,28 @@ class Progress:
         if self._bar is not None and delta:
             with self._lock:
                 self._bar.update(delta)
+
+    def subscribers(self) -> List[Any]:
+        """The ``subscribers=`` argument for the Client: this bar, or none when nothing is drawn.
+
+        As a subscriber (the SDK's ``on_queued``/``on_progress``/``on_done`` protocol) the bar learns
+        the size of a transfer when it is queued, so a download whose size only the service knows
+        still gets a percentage.
+        """
+        return [self] if self._bar is not None else []
+
+    def on_queued(self, transfer: Any) -> None:
+        size = getattr(transfer, "size", None)
+        if self._bar is not None and size and not self._bar.total:
+            with self._lock:
+                self._bar.total = size
+                self._bar.refresh()
+
+    def on_progress(self, transfer: Any, delta: int) -> None:
+        self.update(delta)
+
+    def on_done(self, transfer: Any, error: Optional[BaseException]) -> None:
+        pass
 
     def close(self) -> None:
         if self._bar is not None:

@@ -64,6 +64,11 @@ DEFAULTS: Dict[str, Any] = {
     "hashAlgorithm": "",
     "deadline": 7200,
     "traffic_limit": 0,
+    # Ours (the official SDK has no download settings): where objects are served, see settings.Endpoints.
+    "download_url": "",
+    "download_domains": "",
+    "download_threshold": 32 * 1024 * 1024,
+    "download_part_size": 8 * 1024 * 1024,
 }
 
 SECRET_KEYS = frozenset({"secret_key"})
@@ -73,6 +78,7 @@ ENVIRONMENT = {
     "WCS_SECRET_KEY": "secret_key",
     "WCS_PUT_URL": "put_url",
     "WCS_MGR_URL": "mgr_url",
+    "WCS_DOWNLOAD_URL": "download_url",
 }
 
 _TRUE = ("true", "yes", "on", "1")
@@ -85,6 +91,10 @@ _SKIP_RE = re.compile(r"^\s*(#.*)?$")
 
 def _check_range(key: str, value: Any) -> Optional[str]:
     """Why ``value`` is not acceptable for ``key``, or None when it is."""
+    if key == "download_part_size" and (value <= 0 or value % BLOCK_SIZE):
+        return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
+    if key == "download_threshold" and value < 0:
+        return "must not be negative, got %d" % value
     if key == "block_size" and (value <= 0 or value % BLOCK_SIZE):
         return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
     if key == "bput_size" and value <= 0:
@@ -135,6 +145,8 @@ def coerce(key: str, value: Any) -> Any:
         if "\n" in result or "\r" in result:
             # A .wcscfg value is one line; accepting this would make dump_config unreadable.
             raise ValueError("must be a single line")
+        if key == "download_domains":
+            settings.parse_domains(result)
     return result
 
 
@@ -270,7 +282,9 @@ class Config:
     @property
     def endpoints(self) -> settings.Endpoints:
         v = self._values
-        return settings.Endpoints(v["put_url"], v["mgr_url"], https=v["ishttps"], verify=v["isverify"])
+        return settings.Endpoints(v["put_url"], v["mgr_url"], https=v["ishttps"], verify=v["isverify"],
+                                  download_url=v["download_url"],
+                                  download_domains=settings.parse_domains(v["download_domains"]))
 
     @property
     def transfer(self) -> settings.TransferConfig:

@@ -208,6 +208,7 @@ class HttpClient:
     def get_body(self, url: str, sink: Sink, *, headers: Optional[Mapping[str, str]] = None, start: int = 0,
                  end: Optional[int] = None, retries: Optional[int] = None,
                  restart: Optional[Callable[[], None]] = None, cancel: Optional[threading.Event] = None,
+                 check: Optional[Callable[[int, Mapping[str, str]], None]] = None,
                  read_size: int = READ_SIZE) -> Result:
         """GET ``url`` and hand its body to ``sink`` piece by piece; bytes ``start``..``end`` (inclusive).
 
@@ -215,7 +216,9 @@ class HttpClient:
         ``Range`` request from the first byte not received, guarded by ``If-Range`` with the first
         answer's ``ETag`` so that a changed object is never spliced: a server that answers the whole
         object instead makes ``restart`` run (the sink starts over; without ``restart`` that is an
-        error). Every attempt counts towards ``retries`` (default: the client's).
+        error). Every attempt counts towards ``retries`` (default: the client's). ``check`` sees the
+        status and headers of every successful response before its body is read, and may raise to
+        refuse it (e.g. the object is not the one being assembled).
 
         Returns:
             the first response's status and headers (body ``{}``) once every byte arrived; an error
@@ -239,6 +242,8 @@ class HttpClient:
             with resp:
                 if not 200 <= resp.status_code < 300:
                     return _error_result(resp)
+                if check is not None:
+                    check(resp.status_code, resp.headers)
                 if first is None:
                     first = resp
                 try:

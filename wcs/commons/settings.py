@@ -18,7 +18,8 @@ official SDK does, so one ``upload_id`` in ``.wcscfg`` can never apply to every 
 
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import quote
 
 from wcs.commons.errors import ConfigError
 
@@ -61,14 +62,60 @@ class Credentials:
         return self
 
 
+def parse_domains(text: str) -> Tuple[Tuple[str, str], ...]:
+    """``"b1=https://cdn.example.com, b2=http://b2.example.com"`` -> ``(("b1", url), ("b2", url))``.
+
+    Raises:
+        ValueError: an entry is not ``bucket=url``.
+    """
+    pairs = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        bucket, equals, url = entry.partition("=")
+        if not equals or not bucket.strip() or not url.strip():
+            raise ValueError("expected 'bucket=url, bucket=url', got %r" % entry)
+        pairs.append((bucket.strip(), url.strip()))
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the service is: upload host, management host, and how to reach them."""
+    """Where the service is: upload host, management host, download origins, and how to reach them.
+
+    Objects are served by the bucket's bound download domain, not by the management host:
+    ``download_url`` is a template with ``{bucket}`` (``http://{bucket}.example.com``, or
+    ``http://127.0.0.1:8930/{bucket}`` for the emulator) and ``download_domains`` the buckets bound
+    to a domain of their own (``(("site", "https://cdn.example.com"),)``), which win.
+    """
 
     put_url: str = ""
     mgr_url: str = ""
     https: bool = False
     verify: bool = True
+    download_url: str = ""
+    download_domains: Tuple[Tuple[str, str], ...] = ()
+
+    def download_base(self, bucket: str) -> str:
+        """The origin that serves ``bucket``'s objects.
+
+        Raises:
+            ConfigError: neither ``download_domains`` nor ``download_url`` covers the bucket.
+        """
+        for name, url in self.download_domains:
+            if name == bucket:
+                return base_url(url, self.https)
+        if not self.download_url:
+            raise ConfigError("download_url is not set: objects are served by the bucket's download domain; set "
+                              "download_url (e.g. http://{bucket}.example.com) or download_domains in the config "
+                              "file (run `wcscmd --configure`), WCS_DOWNLOAD_URL or --download-url",
+                              key="download_url")
+        template = self.download_url
+        if "{bucket}" in template:
+            template = template.replace("{bucket}", quote(bucket, safe=""))
+        return base_url(template, self.https)
+
+    def object_url(self, bucket: str, key: str) -> str:
+        """The download URL of ``bucket``/``key`` (the key percent-encoded, ``/`` kept)."""
+        return "%s/%s" % (self.download_base(bucket), quote(key, safe="/"))
 
     def put_base(self) -> str:
         """The upload host with its scheme.
@@ -107,6 +154,10 @@ class TransferConfig:
     mkfile_retries: int = 3
     tmp_record_folder: str = "/tmp/multipart/"
     traffic_limit: int = 0
+    # Ours: objects of at least download_threshold bytes are fetched as parallel ranges of
+    # download_part_size (a multiple of the 4 MiB etag block, so each part hashes whole blocks).
+    download_threshold: int = 32 * MiB
+    download_part_size: int = 8 * MiB
 
     def traffic_headers(self) -> Dict[str, str]:
         """``x-wos-traffic-limit`` when ``traffic_limit`` is set."""

@@ -442,7 +442,8 @@ class Emulator:
     def config_text(self) -> str:
         """The ``.wcscfg`` content that points a client at this emulator."""
         return ("[default]\naccess_key = %s\nsecret_key = %s\nput_url = %s\nmgr_url = %s\nishttps = %s\n"
-                % (self.access_key, self.secret_key, self.url, self.url, self.scheme == "https"))
+                "download_url = %s/{bucket}\n"
+                % (self.access_key, self.secret_key, self.url, self.url, self.scheme == "https", self.url))
 
     def write_config(self, path: str) -> str:
         """Write :meth:`config_text` to ``path`` with mode 0600 (it holds the secret key); returns path."""

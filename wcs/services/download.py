@@ -15,8 +15,7 @@ umask, an existing target keeps its permission bits.
 import logging
 import os
 import re
-from typing import Iterable, Optional
-from urllib.parse import quote
+from typing import BinaryIO, Iterable, Optional
 
 from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError
@@ -25,6 +24,8 @@ from wcs.commons.settings import Endpoints, TransferConfig
 from wcs.commons.util import EtagHasher
 from wcs.services.base import Service
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
+from wcs.services.ranged import RangedDownloader
+from wcs.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +47,97 @@ def header_etag(value: Optional[str]) -> Optional[str]:
 class Downloader(Service):
     """Downloads a URL to a file, verified by hash."""
 
-    def __init__(self, http: HttpClient, endpoints: Endpoints, transfer: TransferConfig) -> None:
+    def __init__(self, http: HttpClient, endpoints: Endpoints, transfer: TransferConfig,
+                 scheduler: Optional[Scheduler] = None) -> None:
         super().__init__(http, None, endpoints)
         self.transfer = transfer
+        self.scheduler = scheduler
 
     def download_url(self, bucket: str, key: str) -> str:
-        """``<mgr_url>/<bucket>/<percent-encoded key>``: where the emulator serves objects.
+        """The URL of ``bucket``/``key`` on the bucket's download domain (``download_url`` / ``download_domains``).
 
-        The real service serves objects on the bucket's bound (download) domain instead: pass
-        that URL to :meth:`download` there.
+        Raises:
+            ConfigError: no download domain is configured for the bucket.
         """
-        return "%s/%s/%s" % (self.mgr_base(), quote(bucket, safe=""), quote(key, safe="/"))
+        return self.endpoints.object_url(bucket, key)
+
+    def fetch(self, url: str, path: str, *, size: Optional[int] = None, expected_hash: Optional[str] = None,
+              progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
+              bucket: str = "", key: str = "") -> Result:
+        """Download ``url`` into ``path``: as parallel, resumable ranges when the object is large
+        (``download_threshold``), its hash is known (given, or a WCS ``ETag``) and ``path`` is a
+        regular file; else in one streamed GET (:meth:`download`).
+        """
+        target = fsutil.resolve_target(os.fspath(path))
+        etag_header = None
+        if size is None and self.scheduler is not None and not fsutil.is_special(target):
+            head = self.http.request("HEAD", url, headers=self.transfer.traffic_headers())
+            length = head.headers.get("Content-Length", "") if head.ok else ""
+            if length.isdigit() and "bytes" in head.headers.get("Accept-Ranges", ""):
+                size = int(length)
+                etag_header = header_etag(head.headers.get("ETag"))
+                expected_hash = expected_hash or etag_header
+        parallel = (self.scheduler is not None and size is not None and expected_hash
+                    and size >= self.transfer.download_threshold and not fsutil.is_special(target)
+                    and not os.path.isdir(target))
+        if not parallel:
+            return self.download(url, path, progress=progress, subscribers=subscribers, expected_hash=expected_hash,
+                                 size=size, bucket=bucket, key=key)
+        assert self.scheduler is not None and size is not None and expected_hash
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            raise LocalFileError("cannot download to %s: no such directory" % path)
+        notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
+        notifier.queued()
+        try:
+            result = RangedDownloader(self.http, self.transfer, self.scheduler).download(
+                url, target, size, expected_hash, notifier, etag_header)
+        except BaseException as exc:
+            notifier.done(exc)
+            raise
+        notifier.done(None)
+        return result
+
+    def download_fileobj(self, url: str, fileobj: BinaryIO, *, expected_hash: Optional[str] = None,
+                         progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Result:
+        """Stream ``url`` into a writable binary stream (a pipe, stdout) in order, in bounded memory.
+
+        The bytes are hashed on the way and checked at the end against ``expected_hash`` and a WCS
+        ``ETag``; as they are already written by then, a mismatch raises ``IntegrityError`` for the
+        caller to report (a pipe cannot be taken back).
+        """
+        notifier = Notifier.of(TransferInfo.new("download", "", url, None, None), progress, subscribers)
+        hasher = EtagHasher()
+        notifier.queued()
+
+        def sink(data: bytes) -> None:
+            try:
+                fileobj.write(data)
+            except OSError as exc:
+                raise LocalFileError("cannot write the output: %s" % (exc.strerror or exc)) from exc
+            hasher.update(data)
+            notifier.progress(len(data))
+
+        try:
+            result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(),
+                                        retries=self.transfer.connection_retries)
+            if result.ok:
+                local = hasher.etag()
+                for source, wanted in (("expected hash", expected_hash),
+                                       ("ETag header", header_etag(result.headers.get("ETag")))):
+                    if wanted and wanted != local:
+                        raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
+                                             % (url, local, source, wanted))
+                result = Result(result.code, {"hash": local, "fsize": hasher.size}, result.headers)
+        except BaseException as exc:
+            notifier.done(exc)
+            raise
+        notifier.done(None)
+        return result
 
     def download(self, url: str, path: str, *, progress: Optional[Progress] = None,
-                 subscribers: Iterable[Subscriber] = (), expected_hash: Optional[str] = None) -> Result:
+                 subscribers: Iterable[Subscriber] = (), expected_hash: Optional[str] = None,
+                 size: Optional[int] = None, bucket: str = "", key: str = "") -> Result:
         """GET ``url`` into ``path``.
 
         Returns:
@@ -77,7 +155,7 @@ class Downloader(Service):
             raise LocalFileError("cannot download to %s: no such directory" % path)
         if os.path.isdir(target):
             raise LocalFileError("cannot download to %s: it is a directory" % path)
-        notifier = Notifier.of(TransferInfo.new("download", "", url, target, None), progress, subscribers)
+        notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
         tmp: Optional[str] = None
         try:

@@ -51,41 +51,78 @@ def _safe_name(name: str, source: str) -> str:
 
 def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     source = args.url
-    expected_hash = None
-    total = None
+    if args.filename == "-":
+        return _to_stdout(source, ctx)
     if uri.is_wcs_uri(source):
         bucket, key = uri.parse_object(source)
         client = ctx.client(*NEEDS_MGR)
-        # stat first: a missing object fails before any local file is touched, and its hash lets
-        # the download be verified end to end.
-        stat = client.stat(bucket, key)
-        if not stat.ok:
-            return ctx.emit_result(stat)
-        if isinstance(stat.body, dict):
-            expected_hash = stat.body.get("hash") or None
-            total = _int_or_none(stat.body.get("fsize"))
-        url = client.download_url(bucket, key)
+        client.download_url(bucket, key)  # no download domain: a config error before any request
         # Objects are named after the key's last segment, as a URL without query would be.
-        name = args.filename or _safe_name(key.rsplit("/", 1)[-1], source)
+        name = _safe_name(key.rsplit("/", 1)[-1], source)
     else:
-        if not source.lower().startswith(("http://", "https://")):
-            raise InvalidArgument("expected an http(s):// URL or wcs://BUCKET/KEY, got %r" % source)
+        _check_http(source)
         client = ctx.client()
-        url = source
-        name = args.filename or default_filename(source)
-    if name.endswith(("/", os.sep)) or os.path.isdir(name):
-        raise LocalFileError("%s: is a directory (give the file name to write)" % name)
-    target = os.path.abspath(name)
+        name = default_filename(source)
+    target = _target_path(args.filename, name)
     from wcs.cli.progress import open_progress
 
     # The official name rule may keep the URL's folders; folders made for a failed download go again.
     with _parent_dirs(target), \
-            open_progress(total, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
-        result = client.download(url, target, progress=bar.callback, expected_hash=expected_hash)
+            open_progress(None, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        if uri.is_wcs_uri(source):
+            # stat first (inside download_file): a missing object fails before any local file is
+            # touched, and its size and hash choose the method and verify the bytes end to end.
+            result = client.download_file(bucket, key, target, subscribers=bar.subscribers())
+        else:
+            result = client.download(source, target, subscribers=bar.subscribers())
     extra: Dict[str, Any] = {}
     if result.ok:
         extra = {"file": target, "size": result.body.get("fsize") if isinstance(result.body, dict) else None}
     return ctx.emit_result(result, **extra)
+
+
+def cmd_cat(args: argparse.Namespace, ctx: Context) -> int:
+    uri.parse_object(args.uri)
+    return _to_stdout(args.uri, ctx)
+
+
+def _check_http(source: str) -> None:
+    if not source.lower().startswith(("http://", "https://")):
+        raise InvalidArgument("expected an http(s):// URL or wcs://BUCKET/KEY, got %r" % source)
+
+
+def _target_path(filename: Optional[str], name: str) -> str:
+    """Where ``get`` writes: FILENAME, or the default name inside FILENAME when it is a directory (as ``cp``)."""
+    if not filename:
+        return os.path.abspath(name)
+    if filename.endswith(("/", os.sep)) or os.path.isdir(filename):
+        if not os.path.isdir(filename):
+            raise LocalFileError("%s: no such directory" % filename)
+        return os.path.abspath(os.path.join(filename, os.path.basename(name)))
+    return os.path.abspath(filename)
+
+
+def _to_stdout(source: str, ctx: Context) -> int:
+    """Stream an object to stdout (the data is the output: no JSON document); progress on stderr."""
+    out = getattr(ctx.stdout, "buffer", None)
+    if out is None:
+        raise LocalFileError("stdout cannot take binary data")
+    ctx.stdout.flush()
+    from wcs.cli.progress import open_progress
+
+    with open_progress(None, "stdout", quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        if uri.is_wcs_uri(source):
+            bucket, key = uri.parse_object(source)
+            client = ctx.client(*NEEDS_MGR)
+            client.download_url(bucket, key)
+            result = client.download_fileobj(bucket, key, out, subscribers=bar.subscribers())
+        else:
+            _check_http(source)
+            result = ctx.client().download_stream(source, out, subscribers=bar.subscribers())
+    out.flush()
+    ctx.emitted = True  # stdout holds the object; failures still get their one stderr line
+    result.raise_for_status()
+    return ExitStatus.SUCCESS
 
 
 @contextlib.contextmanager
