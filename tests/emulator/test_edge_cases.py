@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from wcs.commons.util import entry, urlsafe_base64_encode
-from wcs.emulator.handlers import raw_target
+from wcs.emulator.api.wire import raw_target
 
 b64 = urlsafe_base64_encode
 

@@ -40,8 +40,8 @@ Behaviour the reference marks [INFERRED] or leaves open, as the emulator impleme
   hosts (127.0.0.0/8, ::1, localhost); any other host fails without a packet sent (callback -> 579 after
   the object is stored, fetch -> failed item, notification -> status 5). Retries are shortened to 3
   attempts within about a second (the service: 3 + 5 a minute apart).
-* More choices are listed in :mod:`wcs.emulator.handlers`, :mod:`wcs.emulator.jobs`,
-  :mod:`wcs.emulator.faults` and ``README.md`` beside this file.
+* More choices are listed in the modules of :mod:`wcs.emulator.api` (one per endpoint family),
+  :mod:`wcs.emulator.jobs`, :mod:`wcs.emulator.faults` and ``README.md`` beside this file.
 """
 
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator

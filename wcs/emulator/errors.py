@@ -1,25 +1,21 @@
-"""The emulator's one error type and the wire status lines it uses.
+"""The errors the emulator answers with, by name, and the wire status lines they use.
 
-State, job and handler code raise :class:`ApiError`; the WSGI app turns it into the service's JSON error
-body ``{"code": N, "message": ..., "error": ...}`` with HTTP status ``N``. Codes above 599 are not in
-``http.HTTPStatus``, so their reason phrases are kept here: a status line without a phrase trips some
-HTTP clients.
+State, job and endpoint code raise a subclass of :class:`ApiError`; the WSGI app turns it into the
+service's JSON error body ``{"code": N, "message": ..., "error": ...}`` with HTTP status ``N``. Each class
+fixes the code; one that also has a default ``message`` (the English phrase of the reference's status
+table, section 10, where one exists) is raised bare or with a detail, which follows the phrase after
+``": "``; one without takes the whole message::
+
+    raise FileNotFound()                          # 404 "File Not Found"
+    raise FsizeLimitExceeded("9 > 8 bytes")       # 401 "fsizeLimit exceeded: 9 > 8 bytes"
+    raise BadRequest("key is empty")              # 400 "key is empty"
+
+Codes above 599 are not in ``http.HTTPStatus``, so their reason phrases are kept here: a status line
+without a phrase trips some HTTP clients.
 """
 
 from http import HTTPStatus
-
-# Messages reuse the English strings of the reference's status table (section 10) where one exists.
-TOKEN_INVALID = "Token Invalid"
-TOKEN_FORMAT_INVALID = "Token Format Invalid"
-TOKEN_EXPIRED = "Token Expired"
-EXPIRE_TIME_NULL = "ExpireTime Is Null"
-AUTH_REQUIRED = "Authorization Required"
-AKSK_NOT_FOUND = "AK/SK Not Found"
-BUCKET_ACCESS_DENIED = "Bucket Access Denied"
-FILE_EXISTS = "File Already Exist"
-BUCKET_NOT_FOUND = "Bucket Not Found"
-FILE_NOT_FOUND = "File Not Found"
-PERSISTENT_FILE_EXISTS = "The Persistent File Already Exists"
+from typing import Any, Dict, Optional
 
 _EXTRA_REASONS = {
     579: "Callback Failed",
@@ -45,13 +41,197 @@ def status_line(code: int) -> str:
     return "%d %s" % (code, reason_phrase(code))
 
 
-class ApiError(Exception):
-    """A request failed with service status ``code`` and a human readable ``message``."""
+def error_body(code: int, message: str) -> Dict[str, Any]:
+    """The service's JSON error document (also for failures that have no class, e.g. injected faults)."""
+    return {"code": code, "message": message, "error": message}
 
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__("%d %s" % (code, message))
-        self.code = int(code)
+
+class ApiError(Exception):
+    """A request failed with service status :attr:`code` and a human readable :attr:`message`."""
+
+    code = 500
+    message = ""
+    """The default message; empty for a class whose every raise says what went wrong."""
+
+    def __init__(self, detail: Optional[str] = None) -> None:
+        default = type(self).message
+        if detail is None:
+            if not default:
+                raise TypeError("%s needs a message" % type(self).__name__)
+            message = default
+        else:
+            message = "%s: %s" % (default, detail) if default else detail
+        super().__init__("%d %s" % (self.code, message))
         self.message = message
 
-    def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "error": self.message}
+    def body(self) -> Dict[str, Any]:
+        return error_body(self.code, self.message)
+
+
+# -- 400: the request itself is wrong -----------------------------------------------------------------
+
+
+class BadRequest(ApiError):
+    """Malformed: a parameter missing, out of range or not in its encoding."""
+
+    code = 400
+
+
+class MissingParameter(BadRequest):
+    """``MissingParameter("bucket")``: ``bucket is required``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("%s is required" % name)
+
+
+class InvalidKey(BadRequest):
+    """An object key breaks the key rules of the reference (1.3)."""
+
+
+class InvalidMarker(BadRequest):
+    message = "Invalid Marker"
+
+
+# -- 401: every token problem ---------------------------------------------------------------------------
+
+
+class Unauthorized(ApiError):
+    code = 401
+
+
+class AuthRequired(Unauthorized):
+    message = "Authorization Required"
+
+
+class TokenFormatInvalid(Unauthorized):
+    message = "Token Format Invalid"
+
+
+class AkSkNotFound(Unauthorized):
+    message = "AK/SK Not Found"
+
+
+class TokenInvalid(Unauthorized):
+    message = "Token Invalid"
+
+
+class TokenExpired(Unauthorized):
+    message = "Token Expired"
+
+
+class ExpireTimeNull(Unauthorized):
+    message = "ExpireTime Is Null"
+
+
+class BucketAccessDenied(Unauthorized):
+    """A key outside the token's ``bucket:key`` scope."""
+
+    message = "Bucket Access Denied"
+
+
+class FsizeLimitExceeded(Unauthorized):
+    message = "fsizeLimit exceeded"
+
+
+# -- 404 / 405 / 406: what is asked for is not there, or is already --------------------------------------
+
+
+class RouteNotFound(ApiError):
+    """No route matches the path."""
+
+    code = 404
+    message = "Not Found"
+
+
+class BucketNotFound(ApiError):
+    """A management or download path names a bucket that does not exist."""
+
+    code = 404
+    message = "Bucket Not Found"
+
+
+class BucketNotExist(BucketNotFound):
+    """An upload path names a bucket that does not exist: 631 (reason "Bucket Not Exist"), same text."""
+
+    code = 631
+
+
+class FileNotFound(ApiError):
+    code = 404
+    message = "File Not Found"
+
+
+class JobNotFound(ApiError):
+    code = 404
+    message = "persistentId Not Found"
+
+
+class MirrorNotBound(ApiError):
+    """``/prefetch``: the emulator has no mirror origins."""
+
+    code = 404
+    message = "Bucket Not Binding Mirror"
+
+
+class MethodNotAllowed(ApiError):
+    code = 405
+    message = "Method Not Allowed"
+
+
+class FileExists(ApiError):
+    """The key holds a live object and the call may not replace it."""
+
+    code = 406
+    message = "File Already Exist"
+
+
+class PersistentFileExists(FileExists):
+    """The output of a processing job exists and ``force`` is 0 (only ever a job item's reason)."""
+
+    message = "The Persistent File Already Exists"
+
+
+# -- 412 / 413 / 416: the content does not fit ------------------------------------------------------------
+
+
+class IncompleteBlocks(ApiError):
+    """``mkfile``: a block is short, or the blocks do not add up to the file size."""
+
+    code = 412
+
+
+class BodyTooLarge(ApiError):
+    code = 413
+
+
+class RangeNotSatisfiable(ApiError):
+    """The ``Range`` of a download selects no byte of the object."""
+
+    code = 416
+    message = "Range Not Satisfiable"
+
+
+# -- 5xx / 7xx: the service side ----------------------------------------------------------------------------
+
+
+class ServiceUnavailable(ApiError):
+    code = 503
+
+
+class CallbackFailed(ApiError):
+    """The object is stored but the upload callback did not answer 200 (reference 3.3)."""
+
+    code = 579
+    message = "callback failed"
+
+
+class BadContext(ApiError):
+    """A multipart ctx or offset that does not describe stored block data."""
+
+    code = 701
+
+
+class InvalidCtx(BadContext):
+    """A ctx that is forged, unknown, or whose block is gone."""
+
+    message = "ctx invalid"

@@ -15,7 +15,7 @@ import ipaddress
 import logging
 import ssl
 import time
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 from urllib.parse import urljoin, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def get_stream(url: str, redirects: int = 3) -> Tuple[http.client.HTTPResponse, 
     Raises:
         OutboundError: refused URL, connection failure or a non-200 answer.
     """
-    current: Optional[str] = url
+    current = url
     for _ in range(redirects + 1):
         conn, target, netloc = open_connection(current)
         try:
@@ -126,8 +126,8 @@ def get_stream(url: str, redirects: int = 3) -> Tuple[http.client.HTTPResponse, 
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise OutboundError("%s: %s" % (type(exc).__name__, exc)) from None
-        if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
-            location = resp.getheader("Location")
+        location = resp.getheader("Location")
+        if resp.status in (301, 302, 303, 307, 308) and location:
             conn.close()
             current = urljoin(current, location)
             continue

@@ -1,9 +1,12 @@
-"""The route table: every WCS path on one origin, mapped to a :class:`~wcs.emulator.handlers.Handlers` method.
+"""The route table: every WCS path on one origin, mapped to an endpoint name (a method of one of the
+endpoint families in :mod:`wcs.emulator.api`).
 
 Upload and management paths never collide (reference 1.1), and downloads live at ``/<bucket>/<key>``, so
 a bucket may not be named like the first segment of an API path (:data:`RESERVED_BUCKET_NAMES`).
 :data:`CATEGORY` maps each endpoint to the name used by fault rules and request counters.
 """
+
+from urllib.parse import quote
 
 from werkzeug.routing import BaseConverter, Map, Rule
 
@@ -24,6 +27,11 @@ CATEGORY = {
 
 def category(endpoint: str) -> str:
     return CATEGORY.get(endpoint, "mgr")
+
+
+def download_url(base_url: str, bucket: str, key: str) -> str:
+    """The URL the ``download`` route serves ``bucket``/``key`` at (magic variable ``url``, job items)."""
+    return "%s/%s/%s" % (base_url, quote(bucket, safe=""), quote(key, safe="/"))
 
 
 class DigitsConverter(BaseConverter):

@@ -1,25 +1,24 @@
 """Server-side checks of upload and management tokens, exactly as the service signs them (reference 2).
 
-Every failure is a 401 :class:`~wcs.emulator.errors.ApiError`. Signatures are recomputed with
+Every failure is a 401 :class:`~wcs.emulator.errors.Unauthorized` subclass. Signatures are recomputed with
 :func:`wcs.commons.auth.encode_sign` and compared in constant time.
 """
 
 import hmac
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from wcs.commons.auth import encode_sign, manager_signing_string
 from wcs.commons.util import urlsafe_base64_decode
 from wcs.emulator.errors import (
-    AKSK_NOT_FOUND,
-    AUTH_REQUIRED,
-    EXPIRE_TIME_NULL,
-    TOKEN_EXPIRED,
-    TOKEN_FORMAT_INVALID,
-    TOKEN_INVALID,
-    ApiError,
+    AkSkNotFound,
+    AuthRequired,
+    ExpireTimeNull,
+    TokenExpired,
+    TokenFormatInvalid,
+    TokenInvalid,
 )
-from wcs.emulator.state import now_ms
+from wcs.emulator.state.model import now_ms
 
 _INT_FIELDS = ("overwrite", "fsizeLimit", "separate", "instant")
 
@@ -40,7 +39,7 @@ def coerce_int(value: Any, name: str) -> int:
             return int(float(value)) if "." in value or "e" in value.lower() else int(value)
         return int(value)
     except (TypeError, ValueError, OverflowError):
-        raise ApiError(401, "%s: %s is not a finite number" % (TOKEN_FORMAT_INVALID, name)) from None
+        raise TokenFormatInvalid("%s is not a finite number" % name) from None
 
 
 def verify_upload_token(token: Optional[str], access_key: str, secret_key: str,
@@ -50,29 +49,29 @@ def verify_upload_token(token: Optional[str], access_key: str, secret_key: str,
     Numeric fields (``deadline``, ``overwrite``, ``fsizeLimit``, ``separate``) are converted to int.
     """
     if not token or not token.strip():
-        raise ApiError(401, AUTH_REQUIRED)
+        raise AuthRequired()
     token = token.strip()
     if token[:8].lower() == "uptoken ":
         token = token[8:].strip()
     parts = token.split(":", 2)
     if len(parts) != 3 or not all(parts):
-        raise ApiError(401, TOKEN_FORMAT_INVALID)
+        raise TokenFormatInvalid()
     ak, sign, encoded = parts
     if not _same(ak, access_key):
-        raise ApiError(401, AKSK_NOT_FOUND)
+        raise AkSkNotFound()
     if not _same(sign, encode_sign(secret_key, encoded)):
-        raise ApiError(401, TOKEN_INVALID)
+        raise TokenInvalid()
     try:
         policy = json.loads(urlsafe_base64_decode(encoded).decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(401, TOKEN_FORMAT_INVALID) from None
+        raise TokenFormatInvalid() from None
     if not isinstance(policy, dict):
-        raise ApiError(401, TOKEN_FORMAT_INVALID)
+        raise TokenFormatInvalid()
     if policy.get("deadline") in (None, ""):
-        raise ApiError(401, EXPIRE_TIME_NULL)
+        raise ExpireTimeNull()
     policy["deadline"] = coerce_int(policy["deadline"], "deadline")
     if policy["deadline"] < (now_ms() if now is None else now):
-        raise ApiError(401, TOKEN_EXPIRED)
+        raise TokenExpired()
     for name in _INT_FIELDS:
         if policy.get(name) not in (None, ""):
             policy[name] = coerce_int(policy[name], name)
@@ -80,11 +79,11 @@ def verify_upload_token(token: Optional[str], access_key: str, secret_key: str,
             policy.pop(name, None)
     scope = policy.get("scope")
     if not isinstance(scope, str) or not scope or scope.startswith(":"):
-        raise ApiError(401, "%s: scope is missing" % TOKEN_FORMAT_INVALID)
+        raise TokenFormatInvalid("scope is missing")
     return policy
 
 
-def split_scope(policy: Dict[str, Any]) -> tuple:
+def split_scope(policy: Dict[str, Any]) -> Tuple[str, Optional[str]]:
     """``(bucket, key or None)`` of a policy's ``scope``."""
     bucket, sep, key = policy["scope"].partition(":")
     return bucket, (key if sep and key else None)
@@ -98,12 +97,12 @@ def verify_manager_token(authorization: Optional[str], access_key: str, secret_k
     signature over a percent-decoded (or otherwise re-encoded) form of it is refused.
     """
     if not authorization or not authorization.strip():
-        raise ApiError(401, AUTH_REQUIRED)
+        raise AuthRequired()
     value = authorization.strip()
     ak, sep, sign = value.partition(":")
     if not sep or not ak or not sign:
-        raise ApiError(401, TOKEN_FORMAT_INVALID)
+        raise TokenFormatInvalid()
     if not _same(ak, access_key):
-        raise ApiError(401, AKSK_NOT_FOUND)
+        raise AkSkNotFound()
     if not _same(sign, encode_sign(secret_key, manager_signing_string(raw_path, raw_query, body))):
-        raise ApiError(401, TOKEN_INVALID)
+        raise TokenInvalid()

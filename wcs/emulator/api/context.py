@@ -1,0 +1,52 @@
+"""What every endpoint family is bound to: the store, the job queue, the key pair, the base URL, and the
+two token checks (upload token, management signature over the raw target and body)."""
+
+from typing import Any, Callable, Dict, Tuple
+
+from werkzeug.wrappers import Request
+
+from wcs.emulator.api.wire import parse_kv, raw_target
+from wcs.emulator.errors import BodyTooLarge, BucketNotExist
+from wcs.emulator.jobs import JobManager
+from wcs.emulator.routes import download_url
+from wcs.emulator.state import Store
+from wcs.emulator.verify import split_scope, verify_manager_token, verify_upload_token
+
+MAX_MGR_BODY = 16 * 1024 * 1024
+"""Management bodies are small ``k=v`` strings; anything bigger is refused rather than buffered."""
+
+
+class Context:
+    """One emulator as its endpoints see it."""
+
+    def __init__(self, store: Store, jobs: JobManager, access_key: str, secret_key: str,
+                 base_url: Callable[[], str]) -> None:
+        self.store = store
+        self.jobs = jobs
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.base_url = base_url
+
+    def url_of(self, bucket: str, key: str) -> str:
+        return download_url(self.base_url(), bucket, key)
+
+    def upload_policy(self, token: Any) -> Dict[str, Any]:
+        """The put policy of a valid upload token (401 otherwise)."""
+        return verify_upload_token(token, self.access_key, self.secret_key)
+
+    def upload_bucket(self, policy: Dict[str, Any]) -> str:
+        """The bucket of an upload policy's scope; 631 when it does not exist (upload paths)."""
+        bucket, _ = split_scope(policy)
+        if not self.store.bucket_exists(bucket):
+            raise BucketNotExist()
+        return bucket
+
+    def mgr_body(self, request: Request) -> Tuple[bytes, Dict[str, str]]:
+        """Check the management token over the raw target and body; returns the body and its pairs."""
+        body = request.stream.read(MAX_MGR_BODY + 1) if request.method == "POST" else b""
+        if len(body) > MAX_MGR_BODY:
+            raise BodyTooLarge("request body too large")
+        path, query = raw_target(request.environ)
+        verify_manager_token(request.headers.get("Authorization"), self.access_key, self.secret_key,
+                             path, query, body)
+        return body, parse_kv(body) if body else {}

@@ -1,0 +1,172 @@
+"""Form upload, ``POST /file/upload``.
+
+The multipart body is parsed by werkzeug's parser straight into a spool file under ``tmp/`` that is
+hashed as it is written, so memory does not grow with the object's size; the spool is then renamed into
+place.
+
+[INFERRED] behaviour:
+
+* Key resolution: scope key > form ``key`` > ``saveKey`` (magic variables substituted) > the file
+  part's filename (percent-decoded, as py3 quotes it).
+* mimeType: form field > guess from the key's extension > the file part's Content-Type unless generic >
+  ``application/octet-stream``.
+* Retention (form ``deadline``) counts days from the time of the call; 0 expires at once.
+* Success: URL-safe Base64 of ``hash=<etag>`` or ``<returnBody>&hash=<etag>`` as ``text/plain``;
+  ``returnUrl`` answers 303 to it, and to ``?code=..&message=..`` on a failure.
+"""
+
+import time
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote, unquote
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.wrappers import Request, Response
+
+from wcs.commons.fsutil import discard
+from wcs.commons.util import EtagHasher, urlsafe_base64_encode
+from wcs.emulator.api import policy as put_policy
+from wcs.emulator.api.context import Context
+from wcs.emulator.api.wire import retention
+from wcs.emulator.errors import ApiError, BadRequest, BodyTooLarge, status_line
+from wcs.emulator.state import guess_mime, validate_key
+from wcs.emulator.verify import split_scope
+
+MAX_FORM_FIELD = 16 * 1024 * 1024
+"""Bound on the in-memory (non-file) parts of a form upload."""
+
+
+class _Spool:
+    """File-like target for werkzeug's multipart parser: writes to disk and hashes on the way."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fp = open(path, "w+b")
+        self.hasher = EtagHasher()
+
+    def write(self, data: bytes) -> int:
+        self.hasher.update(data)
+        return self._fp.write(data)
+
+    def seek(self, *args: int) -> int:
+        return self._fp.seek(*args)
+
+    def tell(self) -> int:
+        return self._fp.tell()
+
+    def read(self, *args: int) -> bytes:
+        return self._fp.read(*args)
+
+    def flush(self) -> None:
+        self._fp.flush()
+
+    def close(self) -> None:
+        self._fp.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._fp.closed
+
+    def discard(self) -> None:
+        self._fp.close()
+        discard(self.path)
+
+
+def _redirect(location: str) -> Response:
+    return Response(b"", status=status_line(303), headers={"Location": location})
+
+
+class UploadApi:
+    """``upload``: the form upload endpoint."""
+
+    endpoints = ("upload",)
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def upload(self, request: Request) -> Response:
+        started = time.monotonic()
+        if request.mimetype != "multipart/form-data":
+            raise BadRequest("Content-Type must be multipart/form-data")
+        spools: List[_Spool] = []
+
+        def factory(total_content_length: Optional[int] = None, content_type: Optional[str] = None,
+                    filename: Optional[str] = None, content_length: Optional[int] = None) -> _Spool:
+            spool = _Spool(self.ctx.store.new_temp_path())
+            spools.append(spool)
+            return spool
+
+        try:
+            try:
+                # A _Spool is file-like enough for the parser, not an IO[bytes] to mypy.
+                parser = FormDataParser(stream_factory=factory,  # type: ignore[arg-type]
+                                        max_form_memory_size=MAX_FORM_FIELD, silent=False)
+                _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
+                                              request.mimetype_params)
+            except RequestEntityTooLarge:
+                raise BodyTooLarge("a non-file form field is too large") from None
+            except ValueError as exc:
+                raise BadRequest("malformed multipart body: %s" % exc) from None
+            policy = self.ctx.upload_policy(form.get("token"))
+            return_url = policy.get("returnUrl")
+            try:
+                return self._store(request, form, files, policy, started)
+            except ApiError as exc:
+                if not return_url:
+                    raise
+                sep = "&" if "?" in return_url else "?"
+                return _redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))
+        finally:
+            for spool in spools:
+                spool.discard()
+
+    def _store(self, request: Request, form: Any, files: Any, policy: Dict[str, Any], started: float) -> Response:
+        bucket = self.ctx.upload_bucket(policy)
+        _, scope_key = split_scope(policy)
+        upload = files.get("file")
+        temp_text = None
+        if upload is not None:
+            spool = upload.stream
+            fname = upload.filename or ""
+            part_type = upload.content_type
+        elif "file" in form:
+            # A file part sent without a filename arrives as a text field (bounded by MAX_FORM_FIELD).
+            spool = _Spool(self.ctx.store.new_temp_path())
+            temp_text = spool
+            spool.write(form["file"].encode("utf-8"))
+            fname, part_type = "", None
+        else:
+            raise BadRequest("form field 'file' is required")
+        try:
+            spool.flush()
+            custom = {name: value for name, value in form.items() if name.startswith("x:")}
+            key = put_policy.resolve_key(scope_key, form.get("key"))
+            if key is None and policy.get("saveKey"):
+                etag = spool.hasher.etag()
+                key = put_policy.substitute(str(policy["saveKey"]),
+                                            dict(custom, bucket=bucket, fname=fname, hash=etag, etag=etag))
+            if key is None:
+                key = unquote(fname)
+            if not key:
+                raise BadRequest("no key: give it in the token scope, the key field or saveKey")
+            validate_key(key)
+            size = spool.hasher.size
+            put_policy.check_size(policy, size)
+            expires_at = retention(form.get("deadline"), "deadline")
+            mime = guess_mime(key, form.get("mimeType"), part_type)
+            spool.close()
+            info = self.ctx.store.put_file(bucket, key, spool.path, size, spool.hasher.etag(), mime,
+                                           expires_at, overwrite=bool(policy.get("overwrite", 0)))
+        finally:
+            if temp_text is not None:
+                temp_text.discard()
+        variables = put_policy.after_upload(self.ctx, policy, request, info, fname, custom, started)
+        if policy.get("callbackUrl"):
+            return put_policy.callback(self.ctx, policy, variables)
+        tail = "hash=" + info.hash
+        returned = put_policy.substitute(str(policy["returnBody"]), variables) + "&" + tail \
+            if policy.get("returnBody") else tail
+        if policy.get("returnUrl"):
+            url = str(policy["returnUrl"])
+            return _redirect(url + ("&" if "?" in url else "?") + returned)
+        return Response(urlsafe_base64_encode(returned), status=status_line(200), content_type="text/plain")

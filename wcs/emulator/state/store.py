@@ -1,0 +1,291 @@
+"""The object store: buckets, objects and job rows of one data dir, and its recovery at start.
+
+Consistency rules: bytes are written to ``tmp/`` first, ``os.replace``d into ``objects/`` (the same
+file system, so the rename is atomic) and only then is the metadata row committed, so a reader never
+sees a row without its complete file. Files are never modified in place, so a download that opened
+an old version keeps reading it while the key is overwritten. At start the store removes spools,
+object files that no row points to (a crash between rename and commit) and blocks older than
+:data:`~wcs.emulator.state.model.BLOCK_TTL_MS`.
+"""
+
+import os
+import shutil
+import threading
+import uuid
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from wcs.commons.fsutil import discard
+from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
+from wcs.emulator.state.blocks import BlockStore
+from wcs.emulator.state.listing import Page, list_page
+from wcs.emulator.state.model import BLOCK_TTL_MS, ObjectInfo, now_ms
+from wcs.emulator.state.schema import load_secret, open_database
+
+_COLUMNS = "bucket, key, fsize, hash, mime, put_time, expires_at, file_id"
+
+
+class Store:
+    """All durable state of one emulator instance, rooted at ``data_dir``; multipart blocks are
+    :attr:`blocks`."""
+
+    def __init__(self, data_dir: str) -> None:
+        self.data_dir = os.path.abspath(data_dir)
+        self.objects_dir = os.path.join(self.data_dir, "objects")
+        self.tmp_dir = os.path.join(self.data_dir, "tmp")
+        self.blocks_dir = os.path.join(self.data_dir, "blocks")
+        for path in (self.data_dir, self.objects_dir, self.blocks_dir, self.tmp_dir):
+            os.makedirs(path, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = open_database(os.path.join(self.data_dir, "meta.sqlite3"))
+        self.blocks = BlockStore(self._db, self._lock, self.blocks_dir, self)
+        self.secret = load_secret(self._db)
+        self._recover()
+
+    # -- housekeeping -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _recover(self) -> None:
+        for name in os.listdir(self.tmp_dir):
+            discard(os.path.join(self.tmp_dir, name))
+        known = {row[0] for row in self._db.execute("SELECT file_id FROM objects")}
+        for sub in os.listdir(self.objects_dir):
+            subdir = os.path.join(self.objects_dir, sub)
+            if not os.path.isdir(subdir):
+                continue
+            for name in os.listdir(subdir):
+                if name not in known:
+                    discard(os.path.join(subdir, name))
+        self.blocks.recover(now_ms() - BLOCK_TTL_MS)
+        self.purge_expired()
+
+    def new_temp_path(self, suffix: str = ".part") -> str:
+        """A fresh path under ``tmp/`` (same filesystem as ``objects/``, so ``os.replace`` is atomic)."""
+        return os.path.join(self.tmp_dir, uuid.uuid4().hex + suffix)
+
+    def _object_path(self, file_id: str) -> str:
+        # Plain concatenation: a listing builds one path per row and os.path.join costs 3x as much.
+        return "%s%s%s%s%s" % (self.objects_dir, os.sep, file_id[:2], os.sep, file_id)
+
+    # -- buckets ------------------------------------------------------------------------------------
+
+    def create_bucket(self, name: str) -> bool:
+        """Create bucket ``name``; False when it already existed."""
+        with self._lock, self._db as conn:
+            cur = conn.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?)", (name, now_ms()))
+            return cur.rowcount == 1
+
+    def bucket_exists(self, name: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM buckets WHERE name=?", (name,)).fetchone() is not None
+
+    def require_bucket(self, name: str) -> None:
+        """Raise :class:`~wcs.emulator.errors.BucketNotFound` (404) unless bucket ``name`` exists."""
+        if not self.bucket_exists(name):
+            raise BucketNotFound()
+
+    def buckets(self) -> List[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM buckets ORDER BY name")]
+
+    def bucket_size(self, name: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(fsize), 0) FROM objects WHERE bucket=? AND "
+                "(expires_at IS NULL OR expires_at > ?)", (name, now_ms())).fetchone()
+            return int(row[0])
+
+    # -- objects ------------------------------------------------------------------------------------
+
+    def _info(self, row: tuple) -> ObjectInfo:
+        return ObjectInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], self._object_path(row[7]))
+
+    def _row(self, bucket: str, key: str) -> Optional[tuple]:
+        return self._db.execute("SELECT %s FROM objects WHERE bucket=? AND key=?" % _COLUMNS,
+                                     (bucket, key)).fetchone()
+
+    @staticmethod
+    def _is_live(row: Optional[tuple], now: int) -> bool:
+        return row is not None and (row[6] is None or row[6] > now)
+
+    def get(self, bucket: str, key: str) -> Optional[ObjectInfo]:
+        """The live object at ``bucket``/``key``; an expired one is deleted on sight and reported missing."""
+        with self._lock:
+            row = self._row(bucket, key)
+            if row is None:
+                return None
+            if not self._is_live(row, now_ms()):
+                self._delete_row(bucket, key, row[7])
+                return None
+            return self._info(row)
+
+    def require(self, bucket: str, key: str) -> ObjectInfo:
+        """Like :meth:`get` but raises the management API's 404 errors."""
+        self.require_bucket(bucket)
+        info = self.get(bucket, key)
+        if info is None:
+            raise FileNotFound()
+        return info
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return self.get(bucket, key) is not None
+
+    def _delete_row(self, bucket: str, key: str, file_id: str) -> None:
+        with self._db as conn:
+            conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (bucket, key))
+        discard(self._object_path(file_id))
+
+    def put_file(self, bucket: str, key: str, temp_path: str, fsize: int, etag: str, mime_type: str,
+                 expires_at: Optional[int] = None, overwrite: bool = True,
+                 put_time: Optional[int] = None) -> ObjectInfo:
+        """Move the complete file ``temp_path`` into place as ``bucket``/``key`` and commit its row.
+
+        Raises:
+            FileExists: the key holds a live object and ``overwrite`` is false (406; ``temp_path`` is
+                left for the caller to remove).
+        """
+        file_id = uuid.uuid4().hex
+        final = self._object_path(file_id)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        with self._lock:
+            now = now_ms()
+            old = self._row(bucket, key)
+            if not overwrite and self._is_live(old, now):
+                raise FileExists()
+            # The rename is what makes the object whole; the row follows, so no row lacks its file.
+            os.replace(temp_path, final)
+            try:
+                with self._db as conn:
+                    conn.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (bucket, key, fsize, etag, mime_type, put_time or now, expires_at, file_id))
+            except BaseException:
+                discard(final)
+                raise
+        if old is not None:
+            discard(self._object_path(old[7]))
+        return ObjectInfo(bucket, key, fsize, etag, mime_type, put_time or now, expires_at, final)
+
+    def delete(self, bucket: str, key: str) -> bool:
+        """Delete one object; False when there was none."""
+        with self._lock:
+            row = self._row(bucket, key)
+            if row is None:
+                return False
+            self._delete_row(bucket, key, row[7])
+            return self._is_live(row, now_ms())
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
+             overwrite: bool = True, move: bool = False) -> ObjectInfo:
+        """Copy (or move) one object; the destination is replaced unless ``overwrite`` is false (406)."""
+        src = self.require(src_bucket, src_key)
+        self.require_bucket(dst_bucket)
+        if (src_bucket, src_key) == (dst_bucket, dst_key):
+            return src
+        if move:
+            return self._move(src_bucket, src_key, dst_bucket, dst_key, overwrite)
+        temp = self.new_temp_path()
+        try:
+            # Stored files are immutable, so a hard link is a safe and free copy.
+            os.link(src.path, temp)
+        except FileNotFoundError:
+            raise FileNotFound() from None
+        except OSError:
+            shutil.copyfile(src.path, temp)
+        try:
+            return self.put_file(dst_bucket, dst_key, temp, src.fsize, src.hash, src.mime_type,
+                                 src.expires_at, overwrite=overwrite)
+        finally:
+            discard(temp)
+
+    def _move(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, overwrite: bool) -> ObjectInfo:
+        with self._lock:
+            self.require(src_bucket, src_key)
+            old = self._row(dst_bucket, dst_key)
+            if not overwrite and self._is_live(old, now_ms()):
+                raise FileExists()
+            with self._db as conn:
+                conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (dst_bucket, dst_key))
+                conn.execute("UPDATE objects SET bucket=?, key=? WHERE bucket=? AND key=?",
+                             (dst_bucket, dst_key, src_bucket, src_key))
+        if old is not None:
+            discard(self._object_path(old[7]))
+        return self.require(dst_bucket, dst_key)
+
+    def set_expiry(self, bucket: str, key: str, expires_at: Optional[int]) -> bool:
+        with self._lock:
+            if self.get(bucket, key) is None:
+                return False
+            with self._db as conn:
+                conn.execute("UPDATE objects SET expires_at=? WHERE bucket=? AND key=?", (expires_at, bucket, key))
+            return True
+
+    def purge_expired(self) -> int:
+        """Delete every expired object now; returns how many."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT bucket, key, file_id FROM objects WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                (now_ms(),)).fetchall()
+            for bucket, key, file_id in rows:
+                self._delete_row(bucket, key, file_id)
+            return len(rows)
+
+    # -- listing ------------------------------------------------------------------------------------
+
+    def under(self, bucket: str, prefix: str, after: Optional[str] = None, page: int = 1000
+              ) -> Iterator[ObjectInfo]:
+        """Live objects whose key starts with ``prefix`` (and sorts after ``after``), in key order.
+
+        Read ``page`` rows at a time so the lock is never held while the caller works and memory stays
+        flat; a caller that needs exactly N rows asks for pages of N.
+        """
+        while True:
+            sql = "SELECT %s FROM objects WHERE bucket=? AND (expires_at IS NULL OR expires_at > ?)" % _COLUMNS
+            args: list = [bucket, now_ms()]
+            if prefix:
+                sql += " AND key >= ? AND substr(key, 1, ?) = ?"
+                args += [prefix, len(prefix), prefix]
+            if after is not None:
+                sql += " AND key > ?"
+                args.append(after)
+            sql += " ORDER BY key LIMIT %d" % page
+            with self._lock:
+                rows = self._db.execute(sql, args).fetchall()
+            for row in rows:
+                yield self._info(row)
+            if len(rows) < page:
+                return
+            after = rows[-1][1]
+
+    def keys_under(self, bucket: str, prefix: str) -> List[ObjectInfo]:
+        """Snapshot of the live objects whose key starts with ``prefix``, in key order."""
+        return list(self.under(bucket, prefix))
+
+    def list_objects(self, bucket: str, prefix: str = "", marker: str = "", limit: int = 1000,
+                     mode: Optional[int] = None, start_time: Optional[int] = None,
+                     end_time: Optional[int] = None) -> Page:
+        """One page of ``/list``: ``(items, commonPrefixes, next_marker)`` (see
+        :func:`~wcs.emulator.state.listing.list_page`)."""
+        self.purge_expired()
+
+        def under(prefix: str, after: Optional[str] = None, page: int = 1000) -> Iterator[ObjectInfo]:
+            return self.under(bucket, prefix, after, page)
+
+        return list_page(under, prefix, marker, limit, mode, start_time, end_time)
+
+    # -- job rows -----------------------------------------------------------------------------------
+
+    def save_job(self, job_id: str, kind: str, status_json: str) -> None:
+        with self._lock, self._db as conn:
+            conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?)", (job_id, kind, now_ms(), status_json))
+
+    def load_job(self, job_id: str) -> Optional[Tuple[str, str]]:
+        """``(kind, status_json)`` of a job, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT kind, status FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def all_jobs(self) -> Dict[str, Tuple[str, str]]:
+        with self._lock:
+            return {row[0]: (row[1], row[2]) for row in self._db.execute("SELECT id, kind, status FROM jobs")}
