@@ -27,6 +27,7 @@ def tls_emulator(tmp_path_factory):
 def tls_config(emu, tmp_path, **values):
     host = emu.url.split("://", 1)[1]  # no scheme: ishttps decides it
     return Config(access_key=emu.access_key, secret_key=emu.secret_key, put_url=host, mgr_url=host,
+                  download_url=host + "/{bucket}",
                   tmp_record_folder=str(tmp_path / "records"), ishttps=True, **values)
 
 

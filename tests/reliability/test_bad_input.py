@@ -75,7 +75,7 @@ TABLE = [
     row("file-unreadable", "good", ["put", "wcs://{b}/k", "{unreadable}"], L, "permission", UNREADABLE_AS_ROOT),
     row("file-empty-name", "good", ["put", "wcs://{b}/k", ""], L, "no such file"),
     row("file-missing-crc64", "good", ["crc64", "{missing}"], L, "missing.bin"),
-    row("get-target-is-directory", "good", ["get", "wcs://{b}/seed.txt", "subdir"], L, "directory"),
+    row("get-target-folder-missing", "good", ["get", "wcs://{b}/seed.txt", "no-such-folder/"], L, "no such directory"),
     row("get-target-ends-with-slash", "good", ["get", "wcs://{b}/seed.txt", "newdir/"], L, "directory"),
     # option values
     row("block-size-not-multiple-of-4MiB", "good", MULTIPUT + ["--block-size", "5M"], U, "--block-size"),

@@ -135,10 +135,12 @@ def test_missing_put_url_raises_config_error(tmp_path):
 
 
 def test_download_url():
-    with Client(Config(mgr_url="127.0.0.1:1234")) as client:
+    with Client(Config(download_url="127.0.0.1:1234/{bucket}")) as client:
         assert client.download_url("b", "dir/a b#?.txt") == "http://127.0.0.1:1234/b/dir/a%20b%23%3F.txt"
-    with Client(Config(mgr_url="example.com", ishttps=True)) as client:
-        assert client.download_url("b", "k") == "https://example.com/b/k"
+    with Client(Config(download_url="{bucket}.example.com", ishttps=True)) as client:
+        assert client.download_url("b", "k") == "https://b.example.com/k"
+    with Client(Config(mgr_url="example.com")) as client, pytest.raises(ConfigError, match="download_url"):
+        client.download_url("b", "k")  # never the management host
 
 
 def test_caller_mistakes_raise_before_any_request(tmp_path):

@@ -80,7 +80,7 @@ class _Dialog:
             import getpass  # no echo of the secret key on a terminal
 
             try:
-                return getpass.getpass(prompt, stream=self.out).strip()
+                return getpass.getpass(prompt, stream=self.out).strip()  # type: ignore[arg-type]
             except EOFError:
                 raise _Aborted() from None
         self.out.write(prompt)

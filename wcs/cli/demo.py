@@ -40,6 +40,7 @@ class Demo:
                "--bucket", BUCKET, "--write-config", self.config]
         print("$ wcs-emulator --port 0 --bucket %s --write-config %s" % (BUCKET, self.config), flush=True)
         self.emulator = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.emulator.stdout is not None  # stdout=PIPE
         line = self.emulator.stdout.readline().strip()
         if not line.startswith("WCS emulator listening on "):
             raise RuntimeError("the emulator did not start (it printed %r)" % line)

@@ -24,7 +24,8 @@ class Progress:
         self._lock = threading.Lock()
         self._bar: Any = None
         if enabled:
-            from tqdm import tqdm  # imported here: commands without a transfer never pay for it
+            # Imported here: commands without a transfer never pay for it.
+            from tqdm import tqdm  # type: ignore[import-untyped]
 
             self._bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
                              file=stream, leave=False, dynamic_ncols=True)

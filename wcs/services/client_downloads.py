@@ -1,0 +1,99 @@
+"""The download methods of :class:`~wcs.services.client.Client` (not in the official SDK).
+
+URLs on the bucket's download domain come from ``download_url`` / ``download_domains``
+(:class:`~wcs.commons.settings.Endpoints`); the transfer itself is :mod:`wcs.services.download`
+(one streamed GET) or :mod:`wcs.services.ranged` (parallel, resumable ranges).
+"""
+
+import os
+from typing import BinaryIO, Iterable, Optional, Union
+
+from wcs.commons.config import Config
+from wcs.commons.http import Result
+from wcs.commons.result import ObjectInfo
+from wcs.commons.settings import TransferConfig
+from wcs.services.download import Downloader
+from wcs.services.events import Progress, Subscriber
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class DownloadMethods:
+    """Mixed into ``Client``: needs its ``cfg``, ``downloader()`` and ``stat()``."""
+
+    cfg: Config
+
+    def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
+        raise NotImplementedError  # provided by Client
+
+    def stat(self, bucket: str, key: str) -> Result:
+        raise NotImplementedError  # provided by Client
+
+    # -- downloads (not in the official SDK) ------------------------------------------------
+
+    def download(self, url: str, path: PathLike, *, progress: Optional[Progress] = None,
+                 subscribers: Iterable[Subscriber] = (), expected_hash: Optional[str] = None,
+                 size: Optional[int] = None) -> Result:
+        """Download ``url`` into ``path``, verified by etag; large objects as parallel, resumable ranges.
+
+        Small objects (below ``download_threshold``) and special targets (FIFOs, devices) are
+        streamed through one GET; large ones are fetched as ranges on the scheduler into a partial
+        file beside the target, with a checkpoint so that the same call after an interruption
+        fetches only what is missing (:mod:`wcs.services.ranged`).
+
+        Returns:
+            ``Result(status, {"hash", "fsize", "path"}, headers)``; an error status or -1 leaves
+            ``path`` untouched.
+
+        Raises:
+            LocalFileError: the target cannot be written.
+            IntegrityError: the bytes do not match ``expected_hash`` or the ``ETag`` header.
+        """
+        return self.downloader().fetch(url, os.fspath(path), size=size, expected_hash=expected_hash,
+                                       progress=progress, subscribers=subscribers)
+
+    def download_file(self, bucket: str, key: str, path: PathLike, *, progress: Optional[Progress] = None,
+                      subscribers: Iterable[Subscriber] = ()) -> Result:
+        """Download ``bucket``/``key`` from the bucket's download domain into ``path``.
+
+        ``stat`` comes first: a missing object is its 404 Result (nothing written), and its size
+        and hash decide the method and verify the bytes.
+
+        Raises:
+            ConfigError: no download domain configured for ``bucket`` (``download_url``).
+            LocalFileError, IntegrityError: as :meth:`download`.
+        """
+        downloader = self.downloader()
+        url = downloader.download_url(bucket, key)
+        stat = self.stat(bucket, key)
+        if not stat.ok:
+            return stat
+        info = ObjectInfo.from_item(stat.body if isinstance(stat.body, dict) else {}, key=key)
+        return downloader.fetch(url, os.fspath(path), size=info.size, expected_hash=info.hash or None,
+                                progress=progress, subscribers=subscribers, bucket=bucket, key=key)
+
+    def download_fileobj(self, bucket: str, key: str, fileobj: BinaryIO, *, progress: Optional[Progress] = None,
+                         subscribers: Iterable[Subscriber] = ()) -> Result:
+        """Stream ``bucket``/``key`` into a writable binary stream (a pipe, stdout), verified at the end."""
+        downloader = self.downloader()
+        url = downloader.download_url(bucket, key)
+        stat = self.stat(bucket, key)
+        if not stat.ok:
+            return stat
+        info = ObjectInfo.from_item(stat.body if isinstance(stat.body, dict) else {}, key=key)
+        return downloader.download_fileobj(url, fileobj, expected_hash=info.hash or None, progress=progress,
+                                           subscribers=subscribers)
+
+    def download_stream(self, url: str, fileobj: BinaryIO, *, expected_hash: Optional[str] = None,
+                        progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Result:
+        """Stream ``url`` into a writable binary stream, verified by ``expected_hash`` / a WCS ``ETag``."""
+        return self.downloader().download_fileobj(url, fileobj, expected_hash=expected_hash, progress=progress,
+                                                  subscribers=subscribers)
+
+    def download_url(self, bucket: str, key: str) -> str:
+        """The URL of ``bucket``/``key`` on its download domain (``download_url`` / ``download_domains``).
+
+        Raises:
+            ConfigError: no download domain is configured for the bucket.
+        """
+        return self.cfg.endpoints.object_url(bucket, key)
