@@ -117,3 +117,18 @@ def test_task_errors_are_returned_on_their_future():
         future = group.submit(boom)
         list(group.as_completed())
     assert isinstance(future.exception(), RuntimeError)
+
+
+def test_a_closed_scheduler_lets_its_workers_go_and_still_runs_what_is_waited_for():
+    scheduler = Scheduler(2)
+    with scheduler.group() as group:
+        group.submit(lambda: 1)
+        assert [f.result() for f in group.as_completed()] == [1]
+    scheduler.close()
+    deadline = time.monotonic() + 5
+    while scheduler._threads and time.monotonic() < deadline:
+        time.sleep(0.01)  # poll: workers notice the close within one wait
+    assert scheduler._threads == []
+    with scheduler.group() as group:
+        group.submit(lambda: 2)
+        assert [f.result() for f in group.as_completed()] == [2]

@@ -60,13 +60,16 @@ class Client(DownloadMethods, JobMethods):
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
             pool_size=max(transfer.concurrency, 8))
         self._scheduler = scheduler
+        self._owns_scheduler = scheduler is None
         self._scheduler_lock = threading.Lock()
         self._auth: Optional[Auth] = None
 
     def close(self) -> None:
-        """Close the connections (only those of an HTTP client this object created)."""
+        """Close the connections and the worker threads (only those this object created)."""
         if self._owns_http:
             self.http.close()
+        if self._owns_scheduler and self._scheduler is not None:
+            self._scheduler.close()
 
     def __enter__(self) -> "Client":
         return self

@@ -22,10 +22,12 @@ it and waits only for those tasks in flight.
 import heapq
 import itertools
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Iterator, List, Optional, Set, Tuple
 
 _POLL_S = 0.2  # how often a waiting thread looks up from its condition (keeps Ctrl-C prompt everywhere)
+IDLE_EXIT_S = 30.0  # a worker with nothing to do for this long ends; the next task starts a new one
 
 
 class _Task:
@@ -65,9 +67,13 @@ class Scheduler:
         return TaskGroup(self)
 
     def close(self) -> None:
-        """Stop the workers once the queue is empty (they are daemon threads; nothing waits for them)."""
+        """Stop the workers once the queue is empty (they are daemon threads; nothing waits for them).
+
+        Tasks may still be submitted afterwards: they then run in the thread that waits for them.
+        """
         with self._cv:
             self._closed = True
+            self.workers = 0
             self._cv.notify_all()
 
     # -- internals shared with TaskGroup ----------------------------------------------------
@@ -77,11 +83,9 @@ class Scheduler:
 
     def _push(self, task: _Task) -> None:
         with self._cv:
-            if self._closed:
-                raise RuntimeError("the scheduler is closed")
             heapq.heappush(self._heap, (-task.level, next(self._seq), task))
             if self.workers and not self._idle and len(self._threads) < self.workers:
-                thread = threading.Thread(target=self._work, name="%s-%d" % (self._name, len(self._threads)),
+                thread = threading.Thread(target=self._work, name="%s-%d" % (self._name, next(self._seq)),
                                           daemon=True)
                 self._threads.append(thread)
                 thread.start()
@@ -115,11 +119,14 @@ class Scheduler:
         while True:
             with self._cv:
                 task = self._pop(0)
+                idle_since = time.monotonic()
                 while task is None:
-                    if self._closed:
+                    if self._closed or time.monotonic() - idle_since > IDLE_EXIT_S:
+                        # Leave the pool (a closed client, or no work for a while): no thread outlives its use.
+                        self._threads.remove(threading.current_thread())
                         return
                     self._idle += 1
-                    self._cv.wait(_POLL_S)
+                    self._cv.wait(IDLE_EXIT_S)
                     self._idle -= 1
                     task = self._pop(0)
             self._run(task)
