@@ -128,8 +128,8 @@ class EmulatorApp:
         name = category(endpoint)
         self.stats.count(name)
         kind = self.faults.pick(name)
-        if kind == "corrupt" and name not in CORRUPTIBLE:
-            kind = None  # nothing to corrupt in a management call or an mkfile
+        if (kind == "corrupt" and name not in CORRUPTIBLE) or (kind == "cut" and name != "download"):
+            kind = None  # nothing to corrupt in a management call or an mkfile, nothing to cut but a body
         if kind is not None:
             self.stats.count("faults_injected")
             logger.info("injecting fault %s into %s %s", kind, request.method, request.path)
@@ -146,6 +146,9 @@ class EmulatorApp:
             response = self.endpoints[endpoint](request, **values)
             if kind == "corrupt" and name == "download" and response.status_code in (200, 206):
                 response.response = _flip_first_byte(cast(Iterable[bytes], response.response))
+            if kind == "cut" and response.status_code in (200, 206) and response.content_length:
+                response.response = _cut_half_way(cast(Iterable[bytes], response.response), request,
+                                                  response.content_length)
             return response
         except ApiError as exc:
             _drain(request)
@@ -186,6 +189,22 @@ def _reset(request: Request) -> None:
             request.stream.read(1024)  # "mid-request": part of the body was received
     except (OSError, ValueError, http_errors.HTTPException):
         pass
+    _drop_connection(request)
+
+
+def _cut_half_way(chunks: Iterable[bytes], request: Request, length: int) -> Iterator[bytes]:
+    """The body's first half (at least one byte), then the connection dropped."""
+    left = max(length // 2, 1)
+    for chunk in chunks:
+        if len(chunk) >= left:
+            yield chunk[:left]
+            break
+        left -= len(chunk)
+        yield chunk
+    _drop_connection(request)
+
+
+def _drop_connection(request: Request) -> None:
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
         try:

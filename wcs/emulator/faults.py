@@ -10,7 +10,9 @@ A spec is a comma list of ``ENDPOINT:KIND:RATE`` rules, e.g. ``mkblk:500:0.3,dow
   received for ``upload`` (the last byte of the file part), ``mkblk`` and ``bput`` (the middle byte of
   the chunk) - the object or block then holds the wrong byte and the answer's ``hash`` / ``crc32``
   describe it, as for a corruption a client must catch - and of what is sent for ``download`` (the
-  first byte; the ``ETag`` stays the stored hash). It never applies to ``mgr`` or ``mkfile``.
+  first byte; the ``ETag`` stays the stored hash). It never applies to ``mgr`` or ``mkfile``;
+  ``cut`` (``download`` only) sends the headers and about half of the body, then drops the connection
+  (RST): the client sees a body shorter than announced, as when a link dies mid-transfer.
 * RATE: probability in [0, 1].
 
 Faults are decided before a handler runs, so a failed request never changed state and is safe to retry
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Union
 
 ENDPOINTS = ("upload", "mkblk", "bput", "mkfile", "mgr", "download", "*")
-KINDS = ("500", "503", "reset", "slow", "corrupt")
+KINDS = ("500", "503", "reset", "slow", "corrupt", "cut")
 CORRUPTIBLE = ("upload", "mkblk", "bput", "download")
 """Endpoints whose content ``corrupt`` can damage; elsewhere a ``corrupt`` draw injects nothing."""
 
