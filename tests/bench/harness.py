@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from tests.official_sdk import (
+from tests.helpers.official_sdk import (
     OFFICIAL_VERSION,
     VenvUnavailable,
     clean_env,

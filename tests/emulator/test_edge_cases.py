@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.helpers.waiting import wait_until
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.emulator.handlers import raw_target
 
@@ -115,10 +116,8 @@ def test_client_disconnect_mid_body_is_not_logged_as_an_error(api, emu, caplog, 
     with socket.create_connection(("127.0.0.1", emu.port)) as sock:
         sock.sendall(request)
         time.sleep(0.3)
-    deadline = time.time() + 5
-    while not any("disconnect" in r.getMessage() or "drained" in r.getMessage() or "Error on request"
-                  in r.getMessage() for r in caplog.records) and time.time() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: any("disconnect" in r.getMessage() or "drained" in r.getMessage() or "Error on request"
+                           in r.getMessage() for r in caplog.records), timeout=5, interval=0.02)
     time.sleep(0.1)  # werkzeug would log its warning only after the app returned
     assert emu.wait_idle(5)
     # INFO is the request log line (shown with --verbose only); nothing may reach WARNING.

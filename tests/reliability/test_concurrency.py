@@ -21,10 +21,9 @@ import threading
 import time
 from collections import defaultdict
 
+from tests.helpers.files import MiB
 from wcs.commons.util import etag
 from wcs.services.client import Client
-
-from .conftest import MiB
 
 WORKERS = 8
 KEYS = ["k%02d" % i for i in range(10)] + ["dir/a", "dir/b"]

@@ -36,11 +36,10 @@ import os
 
 import pytest
 
+from tests.helpers.files import MiB, write_file
 from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import etag
 from wcs.services.client import Client
-
-from .conftest import MiB, write_file
 
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "7"))
 UPLOADS = int(os.environ.get("WCS_RETRY_UPLOADS", "20"))
