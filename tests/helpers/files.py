@@ -7,7 +7,10 @@ MiB = 1024 * 1024
 
 @functools.lru_cache(maxsize=8)
 def _pattern(seed):
-    return bytes((i * 31 + seed) % 251 for i in range(MiB + 7))
+    # Byte i is (i * 31 + seed) % 251, a sequence with period 251: build one period and repeat it
+    # (a generator over the whole MiB costs 0.1 s per seed).
+    period = bytes((i * 31 + seed) % 251 for i in range(251))
+    return (period * ((MiB + 7) // 251 + 1))[: MiB + 7]
 
 
 def write_file(path, size, seed=0):

@@ -90,6 +90,7 @@ def wait_for_moment(emulator, records, upload_id, proc, trigger):
     wait_until(kill_now, timeout=60, interval=0.005)
 
 
+@pytest.mark.slow  # 12 real processes whose requests the emulator holds for up to 1 s: about 20 s
 def test_sigkill_at_many_moments_then_resume_sends_no_confirmed_block(emulator, bucket, cfgfile, tmp_path,
                                                                       wcscmd):
     records = str(tmp_path / "records")
