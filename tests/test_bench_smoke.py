@@ -13,6 +13,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow  # builds or checks two cached virtualenvs and starts both CLIs: 5-10 s
 def test_bench_quick_help_prints_a_table():
     proc = subprocess.run([sys.executable, "-m", "tests.bench", "--quick", "--cases", "help", "--pairs", "1",
                            "--output", "-"], cwd=REPO, capture_output=True, text=True, timeout=240)

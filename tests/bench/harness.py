@@ -3,7 +3,7 @@
 How it measures:
 
 * Both SDKs run as child processes of this harness, each from a cached virtualenv built from the same
-  interpreter (:mod:`tests.official_sdk`): the official package installed with its dependencies (plus
+  interpreter (:mod:`tests.helpers.official_sdk`): the official package installed with its dependencies (plus
   the ``chardet`` it forgets to declare), ours as a byte-compiled copy of this checkout (what
   ``pip install`` would leave; a checkout may have no .pyc files) on ``PYTHONPATH`` over a venv holding
   only our runtime dependencies. Both venvs have clean ``site-packages`` so start-up costs compare like
@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from tests.official_sdk import (
+from tests.helpers.official_sdk import (
     OFFICIAL_VERSION,
     VenvUnavailable,
     clean_env,

@@ -4,7 +4,7 @@ from typing import Callable
 
 import pytest
 
-from tests.cli_runner import Run, isolate_environment, run_wcscmd
+from tests.helpers.cli_runner import Run, isolate_environment, run_wcscmd
 
 
 @pytest.fixture(autouse=True)

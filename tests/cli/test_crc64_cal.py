@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.cli_runner import run_tool
+from tests.helpers.cli_runner import run_tool
 from wcs.cli.crc64_cal import file_crc64, main
 from wcs.cli.wcscmd import main as wcscmd_main
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.cli_runner import run_tool
+from tests.helpers.cli_runner import run_tool
 from wcs.cli.etag_cal import main
 
 

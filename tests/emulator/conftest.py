@@ -1,74 +1,16 @@
 """Fixtures for the emulator's own tests: a started emulator (``emu``), a raw HTTP helper (``api``) and a
 loopback receiver for callbacks and notifications. Everything goes over real HTTP with ``requests``."""
 
-import json
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
-import requests
 
-from wcs.commons.auth import Auth, encode_sign, manager_signing_string, upload_token_from_encoded
-from wcs.commons.util import urlsafe_base64_encode
+from tests.helpers.emulator_api import Api
+from tests.helpers.waiting import wait_until
 from wcs.emulator import Emulator
-
-
-class Api:
-    """Signs and sends raw WCS requests to one emulator."""
-
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.auth = Auth(emu.access_key, emu.secret_key)
-        self.session = requests.Session()
-
-    @property
-    def url(self) -> str:
-        return self.emu.url
-
-    def token(self, scope: str, **policy: Any) -> str:
-        policy.setdefault("deadline", int(time.time() * 1000) + 3600 * 1000)
-        policy["scope"] = scope
-        return upload_token_from_encoded(self.emu.access_key, self.emu.secret_key,
-                                         urlsafe_base64_encode(json.dumps(policy)))
-
-    def upload(self, token: str, data: bytes = b"hello", filename: str = "f.bin", **fields: str
-               ) -> requests.Response:
-        files: Dict[str, Any] = {"token": (None, token)}
-        for name, value in fields.items():
-            files[name] = (None, value)
-        files["file"] = (filename, data, "application/octet-stream")
-        return self.session.post(self.url + "/file/upload", files=files, allow_redirects=False)
-
-    def put(self, bucket: str, key: str, data: bytes = b"hello", **policy: Any) -> requests.Response:
-        policy.setdefault("overwrite", 1)
-        resp = self.upload(self.token("%s:%s" % (bucket, key), **policy), data, filename=key)
-        assert resp.status_code == 200, resp.text
-        return resp
-
-    def mgr_token(self, path: str, body: bytes = b"") -> str:
-        raw_path, _, query = path.partition("?")
-        return "%s:%s" % (self.emu.access_key, encode_sign(self.emu.secret_key,
-                                                           manager_signing_string(raw_path, query, body)))
-
-    def mgr(self, method: str, path: str, body: bytes = b"", token: Optional[str] = None,
-            headers: Optional[Dict[str, str]] = None) -> requests.Response:
-        all_headers = {"Authorization": token if token is not None else self.mgr_token(path, body)}
-        all_headers.update(headers or {})
-        return self.session.request(method, self.url + path, data=body or None, headers=all_headers)
-
-    def wait_job(self, persistent_id: str, path: str = "/fmgr/status", timeout: float = 15.0) -> Dict[str, Any]:
-        deadline = time.time() + timeout
-        while True:
-            resp = self.session.get(self.url + path, params={"persistentId": persistent_id})
-            assert resp.status_code == 200, resp.text
-            status = resp.json()
-            if status["code"] not in (0, 1, 4):
-                return status
-            assert time.time() < deadline, "job %s still running: %s" % (persistent_id, status)
-            time.sleep(0.05)
 
 
 class Receiver:
@@ -106,13 +48,12 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, at the end of every test using this.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
     def wait(self, count: int = 1, timeout: float = 10.0) -> List[Dict[str, Any]]:
-        deadline = time.time() + timeout
-        while len(self.requests) < count and time.time() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(self.requests) >= count, timeout, interval=0.02)
         assert len(self.requests) >= count, "expected %d requests, got %d" % (count, len(self.requests))
         return self.requests
 

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from tests.emulator.conftest import Api
+from tests.helpers.emulator_api import Api
 from wcs.commons.util import entry, etag_from_block_digests, urlsafe_base64_encode
 from wcs.emulator import Emulator
 
@@ -92,6 +92,7 @@ def test_upload_visible_only_when_complete(api, bucket):
     """While a slow upload is in flight the key does not exist; afterwards it does, whole."""
     token = api.token(bucket + ":slow")
     stop = threading.Event()
+    stats_done = threading.Event()
 
     def body():
         boundary = b"--XyZ"
@@ -101,7 +102,7 @@ def test_upload_visible_only_when_complete(api, bucket):
             yield b"a" * 1000
             time.sleep(0.1)
         stop.set()
-        time.sleep(0.3)  # let stat calls already in flight finish before the upload can complete
+        stats_done.wait(10)  # a stat call already in flight ends before the upload can complete
         yield b"\r\n" + boundary + b"--\r\n"
 
     thread = threading.Thread(target=lambda: requests.post(
@@ -110,7 +111,8 @@ def test_upload_visible_only_when_complete(api, bucket):
     seen_during = []
     while not stop.is_set():
         seen_during.append(api.mgr("GET", "/stat/" + entry(bucket, "slow")).status_code)
-        time.sleep(0.05)
+        stop.wait(0.05)
+    stats_done.set()
     thread.join()
     assert set(seen_during) == {404}
     stat = api.mgr("GET", "/stat/" + entry(bucket, "slow")).json()

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.helpers.waiting import wait_until
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.emulator.api.wire import raw_target
 
@@ -114,11 +115,9 @@ def test_client_disconnect_mid_body_is_not_logged_as_an_error(api, emu, caplog, 
     request = ("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: 100000000\r\n\r\nabc" % (path, header)).encode()
     with socket.create_connection(("127.0.0.1", emu.port)) as sock:
         sock.sendall(request)
-        time.sleep(0.3)
-    deadline = time.time() + 5
-    while not any("disconnect" in r.getMessage() or "drained" in r.getMessage() or "Error on request"
-                  in r.getMessage() for r in caplog.records) and time.time() < deadline:
-        time.sleep(0.02)
+        assert wait_until(lambda: not emu.wait_idle(0), timeout=5)  # the app is handling it: now hang up
+    wait_until(lambda: any("disconnect" in r.getMessage() or "drained" in r.getMessage() or "Error on request"
+                           in r.getMessage() for r in caplog.records), timeout=5, interval=0.02)
     time.sleep(0.1)  # werkzeug would log its warning only after the app returned
     assert emu.wait_idle(5)
     # INFO is the request log line (shown with --verbose only); nothing may reach WARNING.

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from tests.official_sdk import VENV, VenvUnavailable, clean_env, official_python
+from tests.helpers.official_sdk import VENV, VenvUnavailable, clean_env, official_python
 from wcs.commons.util import BLOCK_SIZE, etag, urlsafe_base64_decode
 from wcs.emulator import Emulator
 

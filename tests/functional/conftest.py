@@ -2,11 +2,10 @@
 
 import pytest
 
+from tests.helpers.files import write_file
 from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import etag
 from wcs.services.client import Client
-
-from .helpers import write_file
 
 
 @pytest.fixture

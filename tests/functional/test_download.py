@@ -4,10 +4,9 @@ import os
 
 import pytest
 
+from tests.helpers.files import MiB
 from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.util import etag
-
-from .helpers import MiB
 
 
 @pytest.fixture

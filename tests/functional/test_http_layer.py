@@ -6,9 +6,8 @@ import socket
 
 import pytest
 
+from tests.helpers.servers import loopback_server
 from wcs.commons.http import Backoff, HttpClient
-
-from .helpers import loopback_server
 
 
 class _Script(http.server.BaseHTTPRequestHandler):

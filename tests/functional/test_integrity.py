@@ -10,13 +10,13 @@ import zlib
 
 import pytest
 
+from tests.helpers.files import MiB
+from tests.helpers.servers import loopback_server
 from wcs.commons.config import Config
 from wcs.commons.errors import IntegrityError
 from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.client import Client
-
-from .helpers import MiB, loopback_server
 
 
 class _Liar(http.server.BaseHTTPRequestHandler):

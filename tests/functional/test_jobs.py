@@ -1,9 +1,9 @@
 """fmgr jobs, persistent processing (fops) and the live-recording list against the emulator."""
 
 import io
-import time
 import zipfile
 
+from tests.helpers.waiting import wait_until
 from wcs.commons.util import entry
 from wcs.commons.util import urlsafe_base64_encode as b64
 
@@ -12,13 +12,15 @@ DONE_CODES = (3, 5, 6)
 
 def wait_for(status_call, persistent_id, timeout=10.0):
     """Poll a status call until the job is finished; returns the last status Result."""
-    deadline = time.monotonic() + timeout
-    while True:
-        res = status_call(persistent_id)
-        assert res.code == 200, res
-        if res.body["code"] in DONE_CODES or time.monotonic() > deadline:
-            return res
-        time.sleep(0.05)
+    results = []
+
+    def finished():
+        results.append(status_call(persistent_id))
+        assert results[-1].code == 200, results[-1]
+        return results[-1].body["code"] in DONE_CODES
+
+    wait_until(finished, timeout, interval=0.05)
+    return results[-1]
 
 
 def run(client, method, fops, **options):

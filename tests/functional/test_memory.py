@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from .helpers import MiB
+from tests.helpers.files import MiB
 
 SIZE = 256 * MiB
 LIMIT = 64 * MiB

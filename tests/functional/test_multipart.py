@@ -5,12 +5,12 @@ import os
 
 import pytest
 
+from tests.helpers.emulator_api import batch_log
+from tests.helpers.files import MiB
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.util import EtagHasher, etag
 from wcs.services.blockapi import BlockApi
 from wcs.services.resume import RecordStore
-
-from .helpers import MiB, batch_log
 
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "3"))
 

@@ -4,10 +4,10 @@ import io
 
 import pytest
 
+from tests.helpers.emulator_api import batch_log
+from tests.helpers.files import MiB
 from wcs.commons.errors import InvalidArgument, LocalFileError
 from wcs.commons.util import etag
-
-from .helpers import MiB, batch_log
 
 
 def test_simple_upload_stores_the_file_and_checks_its_hash(client, bucket, make_file):

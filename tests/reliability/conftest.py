@@ -11,11 +11,8 @@ from typing import Callable, List
 
 import pytest
 
-from tests.cli_runner import Run, isolate_environment, run_wcscmd
-from tests.functional.helpers import MiB, write_file
+from tests.helpers.cli_runner import Run, isolate_environment, run_wcscmd
 from wcs.emulator import Emulator
-
-__all__ = ["MiB", "Run", "write_file"]
 
 
 @pytest.fixture(scope="module")

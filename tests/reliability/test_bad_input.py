@@ -21,11 +21,12 @@ import socket
 
 import pytest
 
+from tests.helpers.files import write_file
 from wcs.cli.status import ExitStatus
 from wcs.commons.config import Config
 from wcs.services.client import Client
 
-from .conftest import tree, write_file
+from .conftest import tree
 
 SECRET_IN_BROKEN_LINE = "broken-line-secret-4242"
 UNREADABLE_AS_ROOT = pytest.mark.skipif(

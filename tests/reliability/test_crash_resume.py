@@ -25,11 +25,11 @@ import time
 
 import pytest
 
+from tests.helpers.files import MiB, write_file
+from tests.helpers.waiting import wait_until
 from wcs.cli.status import ExitStatus
 from wcs.commons.util import etag
 from wcs.services.resume import RecordStore
-
-from .conftest import MiB, write_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BLOCKS = 5
@@ -75,6 +75,22 @@ def moments(rng):
     return found
 
 
+def wait_for_moment(emulator, records, upload_id, proc, trigger):
+    """Poll until ``trigger`` holds or the process ended (at most 60 s), loading the record each time."""
+    started = time.monotonic()
+    state = {"record_blocks": {}}
+
+    def kill_now():
+        state["elapsed"] = time.monotonic() - started
+        state["counters"] = emulator.counters
+        record = RecordStore(records, upload_id).load()  # valid at every moment, not only after
+        state["record_blocks"] = record.blocks if record else {}
+        return trigger(state) or proc.poll() is not None
+
+    wait_until(kill_now, timeout=60, interval=0.005)
+
+
+@pytest.mark.slow  # 12 real processes whose requests the emulator holds for up to 1 s: about 20 s
 def test_sigkill_at_many_moments_then_resume_sends_no_confirmed_block(emulator, bucket, cfgfile, tmp_path,
                                                                       wcscmd):
     records = str(tmp_path / "records")
@@ -92,16 +108,7 @@ def test_sigkill_at_many_moments_then_resume_sends_no_confirmed_block(emulator, 
         first = proc.stderr.readline()  # printed before anything is sent
         assert first.startswith("wcscmd: upload id: "), first
         upload_id = first.split()[-1]
-        started = time.monotonic()
-        state = {"record_blocks": {}}
-        while True:
-            state["elapsed"] = time.monotonic() - started
-            state["counters"] = emulator.counters
-            record = RecordStore(records, upload_id).load()  # valid at every moment, not only after
-            state["record_blocks"] = record.blocks if record else {}
-            if trigger(state) or proc.poll() is not None or state["elapsed"] > 60:
-                break
-            time.sleep(0.005)
+        wait_for_moment(emulator, records, upload_id, proc, trigger)
         running = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)

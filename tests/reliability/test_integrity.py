@@ -22,13 +22,14 @@ import os
 import pytest
 
 import wcs.commons.util
+from tests.helpers.files import MiB, write_file
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import IntegrityError
 from wcs.commons.util import etag
 from wcs.services import blockapi, multipart, upload
 from wcs.services.resume import RecordStore
 
-from .conftest import MiB, tree, write_file
+from .conftest import tree
 
 
 class CountingFile:

@@ -28,22 +28,29 @@ Block-, step- and backoff-level behaviour is also covered by tests/functional/te
 (``test_upload_survives_injected_faults``), test_http_layer.py (which statuses are retried) and
 tests/unit/test_commons_http.py (``test_backoff_is_exponential_jittered_and_capped``).
 
-Sizes: the full 20 x 64 MiB and 20 simple uploads run by default (about 20 s here);
-``WCS_RETRY_UPLOADS=N`` changes the count.
+Sizes and speed: 20 simple uploads always. For multipart, the default run does 4 x 64 MiB with
+backoff waits of milliseconds (same retry counts, same fault rates); the slow run (``-m slow``) does
+the full 20 x 64 MiB with the real backoff (about 30 s here). ``WCS_RETRY_UPLOADS=N`` changes the
+count of the simple uploads and of the full multipart run.
 """
 
+import contextlib
 import os
 
 import pytest
 
+from tests.helpers.files import MiB, write_file
 from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import etag
 from wcs.services.client import Client
 
-from .conftest import MiB, write_file
-
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "7"))
 UPLOADS = int(os.environ.get("WCS_RETRY_UPLOADS", "20"))
+QUICK_UPLOADS = 4
+
+# (uploads, backoff): a quick form for the default run, the full one with real waits in the slow run.
+RUNS = [pytest.param(QUICK_UPLOADS, "fast", id="quick"),
+        pytest.param(UPLOADS, "real", id="full", marks=pytest.mark.slow)]
 
 
 def twenty_percent(*endpoints):
@@ -64,6 +71,21 @@ def stamp(path, number):
         fp.write(number.to_bytes(8, "big"))
 
 
+@contextlib.contextmanager
+def make_client(config, backoff):
+    """A Client on ``config``; ``backoff="fast"`` waits milliseconds between retries instead of 0.2 s and up."""
+    if backoff == "real":
+        with Client(config) as client:
+            yield client
+        return
+    http = HttpClient(timeout=config.connection_timeout, verify=config.isverify, retries=config.connection_retries,
+                      pool_size=config.concurrency, backoff=Backoff(base=0.001, cap=0.01))
+    try:
+        yield Client(config, http=http)
+    finally:
+        http.close()  # the Client leaves an HttpClient it was given open
+
+
 def assert_stored(client, bucket, key, path, tmp_path):
     local = etag(path)
     stat = client.stat(bucket, key)
@@ -75,17 +97,18 @@ def assert_stored(client, bucket, key, path, tmp_path):
     assert client.delete(bucket, key).code == 200  # keeps the emulator's disk use flat
 
 
+@pytest.mark.parametrize("uploads, backoff", RUNS)
 def test_multipart_uploads_of_64_mib_complete_with_20_percent_of_requests_failing(emulator, bucket, config,
-                                                                                   tmp_path):
+                                                                                   tmp_path, uploads, backoff):
     # Defaults for block_size (4 MiB), concurrency (4), mkblk/bput retries (3); 2 MiB chunks so
     # that bput is exercised too; mkfile_retries 11 (see the module docstring).
     config.update(bput_size=2 * MiB, mkfile_retries=11)
     path = write_file(tmp_path / "big.bin", 64 * MiB)
     emulator.reset_counters()
     emulator.set_faults(twenty_percent("mkblk", "bput", "mkfile"), seed=SEED)
-    with Client(config) as client:
+    with make_client(config, backoff) as client:
         done = 0
-        for number in range(UPLOADS):
+        for number in range(uploads):
             stamp(path, number)
             res = client.multipart_upload(path, bucket, "mp/%02d" % number)
             assert res.code == 200, res
@@ -94,11 +117,11 @@ def test_multipart_uploads_of_64_mib_complete_with_20_percent_of_requests_failin
             assert_stored(client, bucket, "mp/%02d" % number, path, tmp_path)
             emulator.set_faults(twenty_percent("mkblk", "bput", "mkfile"), seed=SEED + number + 1)
             done += 1
-    assert done == UPLOADS
+    assert done == uploads
     counters = emulator.counters
     sent = counters["mkblk"] + counters["bput"] + counters["mkfile"]
     assert counters["faults_injected"] > 0.1 * sent, counters  # about 20% really failed
-    assert counters["mkblk"] >= 16 * UPLOADS and counters["bput"] >= 16 * UPLOADS
+    assert counters["mkblk"] >= 16 * uploads and counters["bput"] >= 16 * uploads
 
 
 def test_simple_uploads_complete_with_20_percent_of_requests_failing(emulator, bucket, config, tmp_path):

@@ -33,14 +33,13 @@ import time
 import pytest
 import requests
 
-from tests.emulator.conftest import Api
+from tests.helpers.emulator_api import Api
+from tests.helpers.files import MiB, write_file
 from wcs.cli.configure import QUESTIONS
 from wcs.commons.auth import upload_token_from_encoded
 from wcs.commons.config import Config
 from wcs.commons.util import entry, etag, urlsafe_base64_encode
 from wcs.emulator import Emulator
-
-from .conftest import MiB, write_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "Rel7-SeCrEt-9f3a1c77e0b24d5c"

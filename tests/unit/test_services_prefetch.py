@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.helpers.waiting import wait_until
 from wcs.services.bucket import prefetched
 
 
@@ -25,9 +26,11 @@ def test_produces_at_most_one_item_ahead_in_another_thread():
 
     gen = prefetched(source())
     assert next(gen) == 0
-    time.sleep(0.05)
+    assert wait_until(lambda: len(produced) >= 2)
+    time.sleep(0.05)  # room to run further ahead, which it must not
     assert produced == [0, 1]  # item 1 was fetched while the caller holds item 0, not more
     assert next(gen) == 1
+    assert wait_until(lambda: len(produced) >= 3)
     time.sleep(0.05)
     assert produced == [0, 1, 2]
     assert list(gen) == [2, 3, 4]
@@ -35,14 +38,17 @@ def test_produces_at_most_one_item_ahead_in_another_thread():
 
 
 def test_an_error_is_raised_when_its_item_is_reached():
+    second = threading.Event()
+
     def source():
         yield 1
+        second.set()
         yield 2
         raise ValueError("page 3 failed")
 
     gen = prefetched(source())
     assert next(gen) == 1
-    time.sleep(0.05)  # the failure already happened in the background...
+    assert second.wait(5)  # the background is as far ahead as it goes: item 2 made, the failure next...
     assert next(gen) == 2  # ...but items before it still come first
     with pytest.raises(ValueError, match="page 3 failed"):
         next(gen)

@@ -1,0 +1,9 @@
+"""Helpers imported by tests of more than one folder (fixtures stay in the conftest.py files).
+
+- ``cli_runner``: run ``wcscmd`` and the other tools in-process, in an isolated environment.
+- ``emulator_api``: raw signed requests to an emulator (``Api``) and the blocks it received.
+- ``files``: test files with known content (``write_file``, ``MiB``).
+- ``official_sdk``: cached virtualenvs holding the official SDK, or only our dependencies.
+- ``servers``: a throwaway loopback HTTP server.
+- ``waiting``: ``wait_until(predicate, timeout)`` instead of sleeping for a guessed time.
+"""
