@@ -4,6 +4,7 @@ import http.server
 import json
 import os
 import socket
+import threading
 
 import pytest
 

@@ -6,12 +6,12 @@ import os
 
 import pytest
 
+from tests.helpers.files import write_file
+from tests.helpers.servers import loopback_server
 from wcs.commons.errors import ConfigError, IntegrityError
 from wcs.commons.util import etag
 from wcs.services.client import Client
 from wcs.services.ranged import CHECKPOINT_SUFFIX, PART_SUFFIX
-
-from .helpers import loopback_server, write_file
 
 MiB = 1024 * 1024
 

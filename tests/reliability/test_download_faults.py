@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.functional.helpers import write_file
+from tests.helpers.files import write_file
 from wcs.commons.http import Backoff, HttpClient
 from wcs.commons.util import etag
 from wcs.services.client import Client
