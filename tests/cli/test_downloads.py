@@ -71,6 +71,7 @@ def test_cat_of_a_missing_object_is_one_error_line(wcscmd, cfgfile, bucket):
     assert run.out == ""
 
 
+@pytest.mark.slow
 def test_get_killed_half_way_resumes_with_only_the_missing_parts(cfgfile, emulator, bucket, tmp_path):
     with open(cfgfile, "a") as fp:
         fp.write("download_threshold = 8388608\ndownload_part_size = 4194304\nconcurrency = 2\n")

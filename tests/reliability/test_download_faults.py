@@ -13,6 +13,7 @@ MiB = 1024 * 1024
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "11"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranged", [True, False], ids=["parallel-ranges", "one-stream"])
 def test_64_mib_downloads_finish_correct_with_20_percent_of_bodies_cut(config, emulator, bucket, tmp_path, ranged):
     path = write_file(tmp_path / "big.bin", 64 * MiB, seed=9)
