@@ -6,7 +6,7 @@ URLs on the bucket's download domain come from ``download_url`` / ``download_dom
 """
 
 import os
-from typing import BinaryIO, Iterable, Optional, Union
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Optional, Union
 
 from wcs.commons.config import Config
 from wcs.commons.http import Result
@@ -23,11 +23,10 @@ class DownloadMethods:
 
     cfg: Config
 
-    def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
-        raise NotImplementedError  # provided by Client
+    if TYPE_CHECKING:  # what Client provides; declared for the type checker only
+        def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader: ...
 
-    def stat(self, bucket: str, key: str) -> Result:
-        raise NotImplementedError  # provided by Client
+        def stat(self, bucket: str, key: str) -> Result: ...
 
     # -- downloads (not in the official SDK) ------------------------------------------------
 
