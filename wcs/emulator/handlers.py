@@ -59,7 +59,7 @@ from wcs.commons.util import (
     urlsafe_base64_decode,
     urlsafe_base64_encode,
 )
-from wcs.emulator import outbound
+from wcs.emulator import api_detect, outbound
 from wcs.emulator.errors import (
     BUCKET_ACCESS_DENIED,
     BUCKET_NOT_FOUND,
@@ -243,6 +243,8 @@ def _pieces_hex(pieces: EtagHasher, complete: bool) -> str:
 
 class Handlers:
     """The endpoints of one emulator, bound to its store, jobs, keys and base URL."""
+
+    image_detect = api_detect.image_detect
 
     def __init__(self, store: Store, jobs: JobManager, access_key: str, secret_key: str,
                  base_url: Callable[[], str], on_mkblk: Optional[Callable[[Optional[str], int, int], None]]
