@@ -13,6 +13,7 @@ of the official class; the exceptions are :data:`DIFFERENCES`, each a line of th
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -25,6 +26,8 @@ from wcs.emulator import Emulator
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drop_in_script.py")
 BUCKETS = ("compat", "compat2")
+NO_RECORD_ID = "dropInNoRecord"  # the upload id drop_in_script.py gives without a record
+OFFICIAL_RECORDS = "/tmp/multipart"  # the official SDK's record folder: fixed when it is imported
 
 # call name -> the README line (under "Differences from the official SDK") that says why ours differs.
 DIFFERENCES = {
@@ -88,8 +91,17 @@ def runs(tmp_path_factory):
             os.makedirs(home)
             procs[side] = _start(py, home, _files(str(base / ("files-" + side))), emu, extra)
             urls[side] = emu.url
-        for side, proc in procs.items():
-            outputs[side] = _finish(proc)
+        try:
+            for side, proc in procs.items():
+                outputs[side] = _finish(proc)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+            # The official SDK makes the folder of an upload id it is given before it finds no record
+            # there, under its fixed default tmp_record_folder.
+            shutil.rmtree(os.path.join(OFFICIAL_RECORDS, NO_RECORD_ID), ignore_errors=True)
     return {"official": outputs["official"], "ours": outputs["ours"], "urls": urls}
 
 

@@ -20,23 +20,20 @@ import threading
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional, Union
 
 from wcs.commons.auth import Auth
-from wcs.commons.config import HTTP_KEYS, JOB_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
+from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
 from wcs.commons.errors import InvalidArgument, WcsSeriveError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.result import ObjectInfo
 from wcs.commons.settings import TransferConfig
-from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
+from wcs.services.client_jobs import JobCalls
 from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
-from wcs.services.fmgr import FmgrService
-from wcs.services.fops import PersistentFop
 from wcs.services.listing import ObjectListing
 from wcs.services.multipart import MultipartUploader, new_upload_id
 from wcs.services.resume import check_upload_id
 from wcs.services.scheduler import Scheduler
 from wcs.services.upload import FormUploader, PathLike, open_for_upload
-from wcs.services.wslive import WsLiveService
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,7 @@ MiB = 1024 * 1024
 _SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
-class Client:
+class Client(JobCalls):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
@@ -370,94 +367,6 @@ class Client:
                     relevance: Optional[int] = None) -> Result:
         """Keep the object ``deadline`` days (``0``: delete soon, ``-1``: keep forever)."""
         return self.bucket_manager().setdeadline(bucket, key, deadline, relevance)
-
-    # -- fmgr jobs ------------------------------------------------------------------------
-
-    def _fmgr(self, operation: str, fops: str, notifyurl: Optional[str], separate: Any, force: Any) -> Result:
-        jobs = self.cfg.require(*JOB_KEYS).jobs
-        return FmgrService(self.http, self.auth, self.cfg.endpoints).submit(
-            operation, fops,
-            notifyurl=jobs.notifyurl if notifyurl is None else notifyurl,
-            force=jobs.force if force is None else force,
-            separate=jobs.separate if separate is None else separate)
-
-    def fmgr_move(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                  force: Any = None) -> Result:
-        """Asynchronous move job (``resource/<b64 entry>/bucket/<b64>[/key/<b64>]``, ``;``-separated)."""
-        return self._fmgr("move", fops, notifyurl, separate, force)
-
-    def fmgr_copy(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                  force: Any = None) -> Result:
-        """Asynchronous copy job (same op syntax as :meth:`fmgr_move`)."""
-        return self._fmgr("copy", fops, notifyurl, separate, force)
-
-    def fmgr_fetch(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                   force: Any = None) -> Result:
-        """Fetch URLs into a bucket (``fetchURL/<b64 url>/bucket/<b64>[/key/<b64>]``)."""
-        return self._fmgr("fetch", fops, notifyurl, separate, force)
-
-    def fmgr_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                    force: Any = None) -> Result:
-        """Asynchronous delete job (``bucket/<b64>/key/<b64>``)."""
-        return self._fmgr("delete", fops, notifyurl, separate, force)
-
-    def prefix_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                      force: Any = None) -> Result:
-        """Delete a "directory" (``bucket/<b64>/prefix/<b64>``)."""
-        return self._fmgr("deletePrefix", fops, notifyurl, separate, force)
-
-    def delete_prefix(self, bucket: str, prefix: str, *, output: Optional[str] = None,
-                      notifyurl: Optional[str] = None, separate: Any = None, force: Any = None) -> Result:
-        """Delete every object under the "directory" ``prefix`` (an fmgr job; ``output``: ``bucket:key``
-        of a result file).
-
-        Raises:
-            InvalidArgument: ``prefix`` is empty (that would delete the whole bucket).
-        """
-        if not prefix:
-            raise InvalidArgument("the prefix must not be empty (it would delete the whole bucket)")
-        fops = "bucket/%s/prefix/%s" % (urlsafe_base64_encode(bucket), urlsafe_base64_encode(prefix))
-        if output:
-            fops += "/output/%s" % urlsafe_base64_encode(output)
-        return self.prefix_delete(fops, notifyurl=notifyurl, separate=separate, force=force)
-
-    def m3u8_delete(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                    force: Any = None) -> Result:
-        """Delete an m3u8 playlist and its ts segments (``bucket/<b64>/key/<b64>[/deletets/1]``)."""
-        return self._fmgr("deletem3u8", fops, notifyurl, separate, force)
-
-    def fmgr_compress(self, fops: str, *, notifyurl: Optional[str] = None, separate: Any = None,
-                      force: Any = None) -> Result:
-        """Zip objects into a new one (``bucket/<b64>/keys/<b64>|<b64>/saveas/<b64 entry>``)."""
-        return self._fmgr("compress", fops, notifyurl, separate, force)
-
-    def fmgr_status(self, persistentId: str) -> Result:
-        """State of an fmgr job (unsigned)."""
-        return FmgrService(self.http, None, self.cfg.endpoints).status(persistentId)
-
-    # -- persistent processing ------------------------------------------------------------
-
-    def ops_execute(self, fops: str, bucket: str, key: str, *, notifyurl: Optional[str] = None,
-                    separate: Any = None, force: Any = None) -> Result:
-        """Run processing ops (``;``-separated) on ``bucket:key``; answers ``{"persistentId": ...}``."""
-        jobs = self.cfg.require(*JOB_KEYS).jobs
-        return PersistentFop(self.http, self.auth, self.cfg.endpoints).execute(
-            fops, bucket, key,
-            force=jobs.force if force is None else force,
-            separate=jobs.separate if separate is None else separate,
-            notifyurl=jobs.notifyurl if notifyurl is None else notifyurl)
-
-    def ops_status(self, persistentId: str) -> Result:
-        """State of a processing job (unsigned)."""
-        return PersistentFop(self.http, None, self.cfg.endpoints).status(persistentId)
-
-    # -- live recording -------------------------------------------------------------------
-
-    def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
-                    start: Optional[int] = None, limit: Optional[int] = None) -> Result:
-        """Files a live channel recorded between two ``yyyyMMddHHmmss`` times."""
-        return WsLiveService(self.http, self.auth, self.cfg.endpoints).wslive_list(channelname, startTime, endTime,
-                                                                                    bucket, start, limit)
 
 
 def _config_number(cfg: Config, key: str) -> Optional[int]:
