@@ -1,4 +1,8 @@
-"""Packaging for wcs-python-sdk: the ``wcs`` library, ``wcscmd``, ``wcs_etag_cal`` and ``wcs-emulator``."""
+"""Packaging for wcs-storage-sdk: the ``wcs`` library, ``wcscmd``, the file tools and ``wcs-emulator``.
+
+The distribution name is our own (``wcs-python-sdk``, ``wcs-python3-sdk``, ``wcscmd`` and ``wcscmd3`` are
+the official packages on PyPI); the import package is ``wcs``, as the official one.
+"""
 
 import re
 from pathlib import Path
@@ -11,7 +15,7 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").
 EMULATOR = ["werkzeug>=2.2"]
 
 setup(
-    name="wcs-python-sdk",
+    name="wcs-storage-sdk",
     version=VERSION,
     description="Python SDK, CLI and local emulator for Wangsu / CDNetworks Cloud Storage (WCS)",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),

@@ -26,6 +26,13 @@ def no_records_in_the_default_folder(monkeypatch):
     monkeypatch.setattr(RecordStore, "save", guarded_save)
 
 
+@pytest.fixture(autouse=True)
+def no_real_home_config(monkeypatch, tmp_path_factory):
+    """``Config()`` reads ``~/.wcscfg``: every test gets an empty HOME (outside its tmp_path, which some
+    tests list), so no file of the machine leaks in."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """A running in-process emulator (port 0 on 127.0.0.1); ``.url``, ``.access_key``, ``.secret_key``."""

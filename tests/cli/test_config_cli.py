@@ -72,9 +72,6 @@ def test_no_config_and_no_environment_hints_configure(wcscmd):
 
 @pytest.mark.parametrize("content, needle", [
     ("[default]\nthis is not a line\n", ":2"),
-    ("[default]\nishttps = perhaps\n", "ishttps"),
-    ("[default]\nblock_size = 1000\n", "block_size"),
-    ("[default]\nlimit = lots\n", "limit"),
     (b"\xff\xfe\x00garbage", "UTF-8"),
 ])
 def test_broken_config_file(wcscmd, tmp_path, content, needle):
@@ -85,6 +82,28 @@ def test_broken_config_file(wcscmd, tmp_path, content, needle):
         path.write_text(content, encoding="utf-8")
     line = assert_one_error_line(wcscmd("-c", str(path), "stat", "wcs://b/k"), 3)
     assert needle in line and "--configure" in line
+
+
+@pytest.mark.parametrize("content, needle, command", [
+    ("ishttps = perhaps\n", "ishttps", ["stat", "wcs://b/k"]),
+    ("block_size = 1000\n", "block_size", ["multiput", "wcs://b/k", "{file}"]),
+    ("limit = lots\n", "limit", ["list", "wcs://b", "out.json"]),
+])
+def test_bad_config_value_fails_the_commands_that_use_it(wcscmd, tmp_path, content, needle, command):
+    # Issue 13: the file loads as with the official SDK; the bad value is one warning naming file, line
+    # and key, and the error (exit 3) of a command that uses the key. Other commands run.
+    path = write_cfg(tmp_path / "c", access_key="ak", secret_key=SECRET, put_url="http://127.0.0.1:9",
+                     mgr_url="http://127.0.0.1:9", connection_retries=0)
+    with open(path, "a", encoding="utf-8") as fp:
+        fp.write(content)
+    argv = [word.format(file=path) for word in command]
+    run = wcscmd("-c", path, *argv)
+    assert run.status == 3, run.err
+    warning, error = run.err_lines
+    assert warning.startswith("wcscmd: warning: %s:7, key %r" % (path, needle))
+    assert error.startswith("wcscmd: error: ") and needle in error and "--configure" in error
+    run = wcscmd("-c", path, "--dump-config")  # reads the file, uses no setting: only the warning
+    assert run.status == 0 and run.err_lines == [warning]
 
 
 def test_missing_keys_in_config(wcscmd, tmp_path):

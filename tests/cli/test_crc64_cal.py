@@ -1,10 +1,11 @@
-"""wcs_crc64_cal: the official command line and values, one line of output, honest failures."""
+"""wcs_crc64_cal: the official command line, values and output lines, honest failures."""
 
 import pytest
 
 from tests.helpers.cli_runner import run_tool
-from wcs.cli.crc64_cal import file_crc64, main
+from wcs.cli.crc64_cal import main
 from wcs.cli.wcscmd import main as wcscmd_main
+from wcs.commons.util import file_crc64_int as file_crc64
 
 
 def run(capsys, *argv):
@@ -19,13 +20,14 @@ def test_values_space_separated_in_argument_order(capsys, tmp_path):
     status, out, err = run(capsys, "crc64", str(hello), str(empty), str(big))
     assert status == 0 and err == ""
     # The official wcs_crc64_cal prints 11177612005948864433 for b"hello" and 0 for an empty file.
-    assert out == "11177612005948864433 0 %d\n" % file_crc64(str(big))
+    assert out == "%s\n11177612005948864433 0 %d\n" % ([str(hello), str(empty), str(big)], file_crc64(str(big)))
 
 
 def test_check_value_and_same_as_wcscmd_crc64(capsys, tmp_path):
     path = tmp_path / "check"
     path.write_bytes(b"123456789")
-    assert run(capsys, "crc64", str(path))[:2] == (0, "%d\n" % 0x995DC9BBDF1939FA)  # CRC-64/XZ check value
+    # CRC-64/XZ check value, after the list of the files given (the official output)
+    assert run(capsys, "crc64", str(path))[:2] == (0, "%s\n%d\n" % ([str(path)], 0x995DC9BBDF1939FA))
     capsys.readouterr()
     assert wcscmd_main(["crc64", str(path)]) == 0
     assert '"crc64Value": "%d"' % 0x995DC9BBDF1939FA in capsys.readouterr().out

@@ -19,12 +19,14 @@ def test_etags_space_separated_in_argument_order(capsys, tmp_path):
     assert status == 0 and err == ""
     assert out.splitlines()[-1] == ("Fqr0xh3cxeii2r7eDztILNmuqUNN Fto5o-5ea0sNMlW_75VgGJCv2AcJ "
                                     "lhCFgki5yzon0rjN9uJusf6qtsF6 Fqr0xh3cxeii2r7eDztILNmuqUNN")
+    assert out.splitlines()[0] == str([str(hello), str(empty), str(big), str(hello)]) and len(out.splitlines()) == 2
 
 
 def test_single_file(capsys, tmp_path):
     path = tmp_path / "t"
     path.write_bytes(b"test")
-    assert run(capsys, "etag", str(path))[:2] == (0, "FqlKj-XMsZumHEwIc9OR6YeYL7vT\n")
+    # As the official tool: the list of the files given, then the etag (issue 13).
+    assert run(capsys, "etag", str(path))[:2] == (0, "%s\nFqlKj-XMsZumHEwIc9OR6YeYL7vT\n" % [str(path)])
 
 
 @pytest.mark.parametrize("make", ["missing", "directory"])

@@ -85,7 +85,7 @@ def worker(number, config, bucket, ledger, stop, folder):
                     res = client.multipart_upload(path, bucket, key)
                 else:
                     res = client.simple_upload(path, bucket, key)
-                if res.code == 200 and res.body.get("hash") == digest:
+                if res.code == 200 and res.data.get("hash") == digest:
                     ledger.done(number, key, digest)
                     ledger.count("multipart" if multipart else "simple")
                 else:

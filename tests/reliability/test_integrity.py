@@ -92,7 +92,7 @@ def test_simple_upload_reads_the_file_once(client, bucket, tmp_path, read_counte
     res = client.simple_upload(path, bucket, "one-pass")
     assert res.code == 200
     assert read_counter["opens"] >= 1 and read_counter["bytes"] == 9 * MiB + 17
-    assert res.body["hash"] == etag_of(path)
+    assert res.data["hash"] == etag_of(path)
 
 
 @pytest.mark.parametrize("concurrency", [0, 4])

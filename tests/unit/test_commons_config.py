@@ -40,15 +40,61 @@ def test_reads_typed_values_comments_quotes_and_sections(tmp_path):
     ("[default]\n\nblock_size = 1000\n", 3, "block_size"),
     ("[default]\nconcurrency = -1\n", 2, "concurrency"),
     ("[default]\nlimit = 1001\n", 2, "limit"),
-    ("[default]\nthis line is not a setting\n", 2, None),
+    ("[default]\nlimit = 5000\n", 2, "limit"),
+    ("[default]\nmode = 2\n", 2, "mode"),
+    ("[default]\nseparate = true\n", 2, "separate"),
+    ("[default]\nlimit =\n", 2, "limit"),
 ])
-def test_bad_value_or_line_names_file_line_and_key(tmp_path, text, line, key):
+def test_bad_value_warns_at_load_and_fails_its_use_naming_file_line_and_key(tmp_path, caplog, text, line, key):
+    # As the official SDK, the file loads; the problem is one warning, and an error only where the key is used.
     path = write(tmp_path, text)
+    cfg = Config(path)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "%s:%d" % (path, line) in warnings[0] and repr(key) in warnings[0]
     with pytest.raises(ConfigError) as info:
-        Config(path)
+        getattr(cfg, key)
     err = info.value
     assert err.path == path and err.line == line and err.key == key
     assert "%s:%d" % (path, line) in str(err)
+    with pytest.raises(ConfigError):
+        cfg.require("access_key", key)
+    assert cfg.require("access_key", "put_url") is cfg and cfg.access_key == ""
+    setattr(cfg, key, DEFAULTS[key])  # fixing the value clears the problem
+    assert getattr(cfg, key) == DEFAULTS[key] and cfg.problem(key) is None
+
+
+def test_malformed_line_names_file_and_line(tmp_path):
+    path = write(tmp_path, "[default]\nthis line is not a setting\n")
+    with pytest.raises(ConfigError) as info:
+        Config(path)
+    err = info.value
+    assert err.path == path and err.line == 2 and err.key is None
+    assert "%s:%d" % (path, 2) in str(err)
+
+
+def test_fractional_connection_timeout_is_accepted(tmp_path):
+    cfg = Config(write(tmp_path, "[default]\nconnection_timeout = 5.5\n"))
+    assert cfg.connection_timeout == 5.5 and cfg.transfer.connection_timeout == 5.5
+    assert Config(write(tmp_path, "[default]\nconnection_timeout = 30\n", "b")).connection_timeout == 30
+
+
+@pytest.mark.parametrize("text", [
+    "[DEFAULT]\naccess_key = AK\nput_url = http://up\n",
+    "access_key = AK\nput_url = http://up\n",
+    "[wcs]\naccess_key = AK\n[hosts]\nput_url = http://up\n",
+    "[Default]\naccess_key = AK\n[other]\nput_url = http://up\n[default]\nput_url = http://up\n",
+])
+def test_layouts_the_official_sdk_reads(tmp_path, text):
+    cfg = Config(write(tmp_path, text))
+    assert (cfg.access_key, cfg.put_url) == ("AK", "http://up")
+
+
+def test_config_without_argument_reads_the_home_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Config().access_key == "" and Config().path is None
+    write(tmp_path, "[default]\naccess_key = home-ak\n", ".wcscfg")
+    assert Config().access_key == "home-ak" and Config().path == str(tmp_path / ".wcscfg")
+    assert Config(None).access_key == "" and Config(limit=5).access_key == "home-ak"
 
 
 def test_missing_file_is_a_config_error(tmp_path):

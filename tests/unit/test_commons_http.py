@@ -39,9 +39,19 @@ def test_result_is_the_official_tuple_with_declared_extras():
     assert isinstance(res, tuple) and len(res) == 3 and res[0] == 200 and res[1] == {"hash": "h"}
     assert res.headers == {"x-reqid": "r1"} and res.headers["X-Reqid"] == "r1" and "X-REQID" in res.headers
     assert json.loads(json.dumps(res)) == [200, {"hash": "h"}, {"x-reqid": "r1"}]
-    assert set(Result.__annotations__) == {"text", "upload_id", "error"}
+    assert set(Result.__annotations__) == {"text", "upload_id", "error", "data", "attempts"}
     again = pickle.loads(pickle.dumps(res))
     assert again == res and again.text == "t" and again.upload_id == "u" and again.reqid == "r1"
+    assert res.data == res.body and again.data == res.data and res.attempts == 1
+
+
+def test_form_upload_answer_keeps_the_raw_text_as_body_and_the_decoded_form_as_data():
+    res = Result(200, {"hash": "h"}, {"X-Reqid": "r1"}, text="aGFzaD1o").with_raw_body()
+    assert tuple(res) == (200, "aGFzaD1o", {"x-reqid": "r1"}) and res.data == {"hash": "h"} and res.ok
+    failed = Result(406, {"code": 406, "message": "File Already Exist"}, {}, text='{"code": 406}').with_raw_body()
+    assert failed.body == '{"code": 406}' and failed.message == "File Already Exist"
+    moved = Result(303, "http://r/?hash=h", {}, text="").with_raw_body()
+    assert moved.body == "http://r/?hash=h"
 
 
 def test_result_keeps_upload_id():

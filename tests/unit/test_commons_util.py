@@ -54,9 +54,35 @@ def test_etag_from_block_digests_matches_stream():
     assert util.etag_from_block_digests(hasher.block_digests()) == util.etag_stream(io.BytesIO(data))
 
 
-def test_etag_rejects_other_block_sizes():
+def test_etag_with_another_block_size_is_the_official_value(tmp_path):
+    # The official etag(path, block_size) hashes blocks of that size (issue 13); the service only uses 4 MiB.
+    import hashlib
+
+    data = bytes(range(256)) * 12
+    digests = [hashlib.sha1(data[i:i + 1024]).digest() for i in range(0, len(data), 1024)]
+    expected = util.urlsafe_base64_encode(b"\x96" + hashlib.sha1(b"".join(digests)).digest())
+    assert util.etag_stream(io.BytesIO(data), block_size=1024) == expected
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    assert util.etag(str(path), 1024) == expected and util.etag(str(path), 4096) == util.etag(str(path))
     with pytest.raises(ValueError):
-        util.etag_stream(io.BytesIO(b"x"), block_size=1024)
+        util.etag_stream(io.BytesIO(b"x"), block_size=0)
+
+
+def test_official_checksum_helpers_return_the_official_types(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"hello world")
+    assert util.crc64(b"hello world") == str(util.crc64_int(b"hello world")) == util.file_crc64(str(path))
+    assert util.file_crc64(b"hello world", 4, False) == util.crc64(b"hello world") and util.crc64(b"") == "0"
+    with pytest.raises(util.ParameterError):
+        util.crc64("text")
+    with pytest.raises(util.ParameterError):
+        util.file_crc64(str(tmp_path / "missing"))
+    assert util.crc32("hello world") == util.crc32(b"hello world") == util.file_crc32(str(path)) == 222957957
+    with open(path, "rb") as fp:
+        assert util.readfile(fp, 6, 5) == b"world" and util.readfile(fp, 100, 5) is None
+    assert util.https_check("h/x") == "http://h/x" and util.https_check("h/x", https=True) == "https://h/x"
+    assert util.https_check("HTTPS://h") == "HTTPS://h" and len(util.GetUuid()) == 32
 
 
 def test_entry_uri_vector():
@@ -92,11 +118,11 @@ def test_crc32_vector():
 @pytest.mark.parametrize("data,expected", [(b"123456789", 11051210869376104954),
                                            (b"hello", 11177612005948864433), (b"", 0)])
 def test_crc64_ecma_vectors(data, expected):
-    assert util.crc64(data) == expected
+    assert util.crc64_int(data) == expected
 
 
 def test_crc64_continues_across_calls():
-    assert util.crc64(b"6789", util.crc64(b"12345")) == util.crc64(b"123456789")
+    assert util.crc64_int(b"6789", util.crc64_int(b"12345")) == util.crc64_int(b"123456789")
 
 
 def test_hasher_continues_after_given_piece_digests():
@@ -120,8 +146,8 @@ def test_crc64_every_length_and_split_matches_bytewise_definition():
 
     data = bytes(range(7, 250))
     for n in range(0, 40):
-        assert util.crc64(data[:n]) == bytewise(data[:n])
-    assert util.crc64(data[13:], util.crc64(data[:13])) == bytewise(data)
+        assert util.crc64_int(data[:n]) == bytewise(data[:n])
+    assert util.crc64_int(data[13:], util.crc64_int(data[:13])) == bytewise(data)
 
 
 def _crc64_table_reference(data, marks):
@@ -147,30 +173,30 @@ def test_crc64_long_inputs_match_a_bytewise_table():
     marks = {n for base in (64, 128, 256, 512, 1024, 4096, 16384, 65536) for n in (base - 1, base, base + 1)}
     marks |= {rng.randrange(1, len(data)) for _ in range(20)} | {len(data)}
     for n, expected in _crc64_table_reference(data, marks).items():
-        assert util.crc64(data[:n]) == expected, n
+        assert util.crc64_int(data[:n]) == expected, n
 
 
 def test_crc64_random_splits_equal_one_shot_for_every_buffer_type():
     rng = random.Random(17)
     size = 10 * 1024 * 1024
     data = rng.getrandbits(8 * size).to_bytes(size, "little")
-    whole = util.crc64(data)
-    assert whole == util.crc64(bytearray(data)) == util.crc64(memoryview(data))
+    whole = util.crc64_int(data)
+    assert whole == util.crc64_int(bytearray(data)) == util.crc64_int(memoryview(data))
     cuts = sorted({0, size} | {rng.randrange(size) for _ in range(40)} | {1, 2, 7, size - 1})
     view = memoryview(bytearray(data))
     for convert in (bytes, bytearray, lambda piece: piece):  # slices of a memoryview are read in place
         value = 0
         for start, end in zip(cuts, cuts[1:]):
-            value = util.crc64(convert(view[start:end]), value)
+            value = util.crc64_int(convert(view[start:end]), value)
         assert value == whole
 
 
 def test_crc64_refuses_text_and_out_of_range_values():
     with pytest.raises(TypeError):
-        util.crc64("123456789")
+        util.crc64_int("123456789")
     for value in (-1, 1 << 64):
         with pytest.raises(OverflowError):
-            util.crc64(b"x", value)
+            util.crc64_int(b"x", value)
 
 
 def test_importing_the_sdk_does_not_load_the_crc64_extension():

@@ -93,13 +93,13 @@ class _Dialog:
 
 def _load_existing(path: str, dialog: _Dialog) -> Config:
     if not os.path.exists(path):
-        return Config()
+        return Config(None)
     try:
         return Config(path)
     except ConfigError as exc:
         # --configure is the cure for a broken file: start from the defaults instead of failing.
         dialog.say("warning: ignoring the existing configuration (%s)" % exc)
-        return Config()
+        return Config(None)
 
 
 def _ask_all(cfg: Config, dialog: _Dialog) -> None:

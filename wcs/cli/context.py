@@ -156,7 +156,9 @@ class Context:
 
 def result_document(result: Any, **extra: Any) -> Dict[str, Any]:
     """The stable JSON shape of a service answer: code, reqid, body, then any extras."""
-    document: Dict[str, Any] = {"code": result.code, "reqid": result.reqid, "body": result.body}
+    # The decoded answer (a form upload's body is its raw Base64 text, as in the official SDK).
+    document: Dict[str, Any] = {"code": result.code, "reqid": result.reqid,
+                                "body": getattr(result, "data", result.body)}
     upload_id = getattr(result, "upload_id", None)
     if upload_id:
         document["upload_id"] = upload_id

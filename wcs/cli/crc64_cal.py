@@ -1,10 +1,10 @@
 """``wcs_crc64_cal crc64 FILE...``: print the CRC-64/ECMA of local files, as the official tool does.
 
 The official SDK installs this script beside ``wcs_etag_cal``; the value is the one WCS compares
-with ``hashAlgorithm = crc64ecma`` and the one ``wcscmd crc64`` reports, in decimal. Values are
-printed on one line, space-separated, in argument order (the official tool's last line; its first
-line, a Python list of the arguments, is not repeated). The command line and the error boundary
-are :mod:`wcs.cli.filetool`'s, shared with ``wcs_etag_cal``.
+with ``hashAlgorithm = crc64ecma`` and the one ``wcscmd crc64`` reports, in decimal. As the official
+tool, it prints the list of the files given, then the values on one line, space-separated, in
+argument order. The command line and the error boundary are :mod:`wcs.cli.filetool`'s, shared with
+``wcs_etag_cal``.
 """
 
 import argparse
@@ -14,25 +14,6 @@ from typing import IO, Optional, Sequence
 from wcs.cli.filetool import build_tool_parser, run_tool
 
 PROG = "wcs_crc64_cal"
-READ_SIZE = 1024 * 1024
-
-
-def file_crc64(path: str) -> int:
-    """CRC-64/ECMA (``crc64ecma``) of a file, read in bounded chunks into one reused buffer.
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    from wcs.commons.util import crc64
-
-    value = 0
-    view = memoryview(bytearray(READ_SIZE))
-    with open(path, "rb", buffering=0) as stream:
-        while True:
-            n = stream.readinto(view)
-            if not n:
-                return value
-            value = crc64(view[:n], value)
 
 
 def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
@@ -43,7 +24,9 @@ def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None, *, stdout: Optional[IO[str]] = None,
          stderr: Optional[IO[str]] = None) -> int:
     """Run ``wcs_crc64_cal`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    return run_tool(build_parser(stdout), "crc64", lambda path: str(file_crc64(path)),
+    from wcs.commons.util import file_crc64_int
+
+    return run_tool(build_parser(stdout), "crc64", lambda path: str(file_crc64_int(path)),
                     sys.argv[1:] if argv is None else argv, stdout=stdout, stderr=stderr)
 
 

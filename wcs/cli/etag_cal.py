@@ -1,8 +1,9 @@
 """``wcs_etag_cal etag FILE...``: print the WCS etag of local files, as the official tool does.
 
-The etags are printed on one line, space-separated, in argument order (the official format, so
-``wcs_etag_cal etag f | tail -1`` keeps working). Files are hashed in bounded chunks. The command
-line and the error boundary are :mod:`wcs.cli.filetool`'s, shared with ``wcs_crc64_cal``.
+As the official tool, it prints the list of the files given, then the etags on one line,
+space-separated, in argument order (so ``wcs_etag_cal etag f | tail -1`` is the etag). Files are
+hashed in bounded chunks. The command line and the error boundary are :mod:`wcs.cli.filetool`'s,
+shared with ``wcs_crc64_cal``.
 """
 
 import argparse

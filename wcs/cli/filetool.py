@@ -1,7 +1,8 @@
 """What ``wcs_etag_cal`` and ``wcs_crc64_cal`` share: ``prog [--debug] COMMAND FILE...`` and its error boundary.
 
-Both tools compute one value per local file and print the values on one line, space-separated, in
-argument order (the official format). Every file is read before anything is printed, so a missing or
+Both tools compute one value per local file and print, as the official tools do, the list of the
+files as given (a Python list, ``['f1', 'f2']``) on a first line, then the values on one line,
+space-separated, in argument order. Every file is read before anything is printed, so a missing or
 unreadable file gives one error line on stderr, no partial output, and exit status 4 (``--help``
 lists the statuses a file tool can end with).
 """
@@ -43,7 +44,7 @@ def _of_file(compute: Callable[[str], str], path: str) -> str:
 
 def run_tool(parser: argparse.ArgumentParser, command: str, compute: Callable[[str], str],
              argv: Sequence[str], *, stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None) -> int:
-    """Parse ``argv``, print ``compute(file)`` of every file on one line; the exit status.
+    """Parse ``argv``, print the file list, then ``compute(file)`` of every file on one line; the exit status.
 
     The one error boundary of a file tool: any failure is one ``<prog>: error: ...`` line on stderr
     (a traceback too with ``--debug``) and a status from :mod:`wcs.cli.status`.
@@ -63,7 +64,8 @@ def run_tool(parser: argparse.ArgumentParser, command: str, compute: Callable[[s
         if args.command != command:
             raise InvalidArgument("no command given; usage: %s %s FILE..." % (parser.prog, command))
         line = " ".join([_of_file(compute, path) for path in args.files])
-        out.write(line + "\n")
+        # The official tools print(args.files) first: the repr of the list of arguments.
+        out.write("%s\n%s\n" % (list(args.files), line))
         out.flush()
         return ExitStatus.SUCCESS
     except KeyboardInterrupt:

@@ -7,11 +7,11 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.util import urlsafe_base64_encode
+from wcs.commons.util import urlsafe_base64_decode, urlsafe_base64_encode
 
 DEFAULT_TOKEN_LIFETIME_S = 7200
 
@@ -36,6 +36,15 @@ def manager_signing_string(path: str, query: str = "", body: Union[str, bytes, N
     return head.encode("utf-8") + (body.encode("utf-8") if isinstance(body, str) else bytes(body))
 
 
+def upload_token_policy(token: str) -> Dict[str, Any]:
+    """The put policy an upload token carries (its third part), or ``{}`` when it is not readable."""
+    try:
+        policy = json.loads(urlsafe_base64_decode(token.split(":")[2]).decode("utf-8"))
+    except (IndexError, ValueError, UnicodeDecodeError, AttributeError):
+        return {}
+    return policy if isinstance(policy, dict) else {}
+
+
 def callback_signature(access_key: str, secret_key: str, url: str, body: Union[str, bytes]) -> str:
     """``Authorization`` value WCS puts on notification/callback POSTs: ``AK:sign(url + "\\n" + body)``."""
     msg = url.encode("utf-8") + b"\n" + (body.encode("utf-8") if isinstance(body, str) else bytes(body))
@@ -50,6 +59,16 @@ class Auth:
             raise InvalidArgument("access_key and secret_key must both be set")
         self.access_key = access_key
         self.secret_key = secret_key
+
+    @staticmethod
+    def checkKey(access_key: str, secret_key: str) -> None:
+        """Raise unless both keys are set (the official check).
+
+        Raises:
+            InvalidArgument: one of them is empty (a ValueError, as in the official SDK).
+        """
+        if not (access_key and secret_key):
+            raise InvalidArgument("invalid key: access_key and secret_key must both be set")
 
     def __repr__(self) -> str:
         # Never show the secret, not even in a traceback.

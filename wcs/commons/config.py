@@ -1,8 +1,15 @@
 """``Config``: the settings of one client, read from and written to the ``.wcscfg`` format.
 
 The format is the official SDK's: a ``[default]`` section of ``key = value`` lines, ``#`` comments,
-optionally double-quoted values. Unlike the official SDK there is no singleton: every instance owns
-its values, typed by the key's default, validated on load and on assignment.
+optionally double-quoted values. A file without a ``[default]`` section (``[DEFAULT]`` counts as one)
+is read whole, every section in order, as the official SDK reads it. Unlike the official SDK there is
+no singleton: every instance owns its values, typed by the key's default, validated on load and on
+assignment. ``Config()`` reads ``~/.wcscfg`` when it exists (``Config(None)``: the defaults only).
+
+A file is as tolerant as the official SDK's reader: a value that is malformed or out of range is
+logged as one warning naming the file, the line and the key, the key keeps its default, and only
+a use of that key raises the :class:`~wcs.commons.errors.ConfigError` (reading ``cfg.<key>``,
+:meth:`Config.require`). A line that is not ``key = value`` is an error at once.
 
 Precedence, written down once: command line / per-call arguments > environment (``WCS_*``, only via
 :meth:`Config.load`) > config file > the defaults below.
@@ -12,7 +19,7 @@ import copy
 import logging
 import os
 import re
-from typing import IO, Any, Dict, Mapping, Optional
+from typing import IO, Any, Dict, List, Mapping, Optional, Tuple
 
 from wcs.commons import settings
 from wcs.commons.errors import ConfigError, InvalidArgument
@@ -23,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PATH = os.path.join("~", ".wcscfg")
 SECTION = "default"
+HOME_FILE = object()
+"""The default ``path`` of :class:`Config`: ``~/.wcscfg`` when that file exists."""
 
 # Every key of the official SDK with its default; the default's type is the key's type.
 DEFAULTS: Dict[str, Any] = {
@@ -81,6 +90,17 @@ ENVIRONMENT = {
     "WCS_DOWNLOAD_URL": "download_url",
 }
 
+FLOAT_KEYS = frozenset({"connection_timeout"})
+
+# Which keys each part of the SDK uses, so that a bad value fails only the calls that need it.
+HTTP_KEYS = ("connection_timeout", "connection_retries", "ishttps", "isverify")
+TRANSFER_KEYS = ("block_size", "bput_size", "concurrency", "mkblk_retries", "bput_retries", "mkfile_retries",
+                 "tmp_record_folder", "traffic_limit")
+POLICY_KEYS = ("overwrite", "returnUrl", "returnBody", "callbackUrl", "callbackBody", "persistentNotifyUrl",
+               "persistentOps", "contentDetect", "detectNotifyURL", "detectNotifyRule", "hashAlgorithm",
+               "deadline")
+JOB_KEYS = ("notifyurl", "separate", "force", "output")
+
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -103,7 +123,7 @@ def _check_range(key: str, value: Any) -> Optional[str]:
                "traffic_limit") and value < 0:
         return "must not be negative, got %d" % value
     if key in ("connection_timeout", "deadline") and value <= 0:
-        return "must be positive, got %d" % value
+        return "must be positive, got %s" % value
     if key == "limit" and not 1 <= value <= 1000:
         return "must be between 1 and 1000, got %d" % value
     if key == "mode" and value not in (0, 1, 3):
@@ -134,9 +154,17 @@ def coerce(key: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("must be an integer, got %r" % (value,))
         try:
-            result = int(str(value).strip()) if not isinstance(value, int) else value
-        except ValueError:
-            raise ValueError("must be an integer, got %r" % (value,)) from None
+            if key in FLOAT_KEYS:
+                # The official SDK takes float(connection_timeout); whole numbers stay ints.
+                number = value if isinstance(value, (int, float)) else float(str(value).strip())
+                result = int(number) if float(number).is_integer() else float(number)
+                if result != result or result in (float("inf"), float("-inf")):
+                    raise ValueError
+            else:
+                result = int(str(value).strip()) if not isinstance(value, int) else value
+        except (ValueError, OverflowError):
+            raise ValueError("must be %s, got %r" % ("a number" if key in FLOAT_KEYS else "an integer", value)) \
+                from None
         problem = _check_range(key, result)
         if problem:
             raise ValueError(problem)
@@ -156,16 +184,29 @@ def _unquote(value: str) -> str:
     return value
 
 
-def parse(text: str, path: str = "<string>") -> Dict[str, str]:
-    """Raw ``key -> text`` of the ``[default]`` section (all lines before any section count too)."""
-    values: Dict[str, str] = {}
+Entry = Tuple[str, str, int]  # (key, raw value, line number)
+
+
+def read_entries(text: str, path: str = "<string>") -> List[Entry]:
+    """The ``key = value`` lines of a file that count, in order (later ones win).
+
+    Lines before any section count. When the file has a ``[default]`` section (in any case), only
+    those sections count and keys elsewhere are ignored with a warning; otherwise every section is
+    read, as the official SDK reads it. Unknown keys are ignored with a warning.
+
+    Raises:
+        ConfigError: a line is neither a comment, a section nor ``key = value``.
+    """
+    entries: List[Tuple[str, str, int, bool]] = []  # (key, value, line, in a default section)
     in_default = True
+    has_default = False
     for lineno, line in enumerate(text.splitlines(), 1):
         if _SKIP_RE.match(line):
             continue
         section = _SECTION_RE.match(line)
         if section:
-            in_default = section.group(1).strip() == SECTION
+            in_default = section.group(1).strip().lower() == SECTION
+            has_default = has_default or in_default
             continue
         data = _DATA_RE.match(line)
         if not data:
@@ -175,37 +216,46 @@ def parse(text: str, path: str = "<string>") -> Dict[str, str]:
             else:
                 shown = repr(shown)
             raise ConfigError("malformed line %s (expected 'key = value')" % shown, path, lineno)
-        if not in_default:
-            continue
-        key, value = data.group("key"), _unquote(data.group("value"))
+        entries.append((data.group("key"), _unquote(data.group("value")), lineno, in_default))
+    chosen: List[Entry] = []
+    for key, value, lineno, in_default in entries:
         if key not in DEFAULTS:
             log.warning("%s:%d: ignoring unknown key %r", path, lineno, key)
-            continue
-        try:
-            coerce(key, value)
-        except ValueError as exc:
-            raise ConfigError(str(exc), path, lineno, key) from None
-        values[key] = value
-    return values
+        elif has_default and not in_default:
+            log.warning("%s:%d: ignoring key %r outside the [%s] section", path, lineno, key, SECTION)
+        else:
+            chosen.append((key, value, lineno))
+    return chosen
+
+
+def parse(text: str, path: str = "<string>") -> Dict[str, str]:
+    """Raw ``key -> text`` of the lines that count (see :func:`read_entries`), without validation."""
+    return {key: value for key, value, _ in read_entries(text, path)}
 
 
 class Config:
     """Settings of one client. Attributes are the ``.wcscfg`` keys (see ``DEFAULTS``).
 
     Args:
-        path: a ``.wcscfg`` file to read (as the official ``Config(configfile)``); None keeps defaults.
+        path: a ``.wcscfg`` file to read (as the official ``Config(configfile)``); by default
+            ``~/.wcscfg`` when it exists; None keeps the defaults.
         **overrides: key values applied after the file.
 
     Raises:
-        ConfigError: the file cannot be read, or a line or value in it is malformed.
+        ConfigError: the file cannot be read, or a line in it is not ``key = value`` (a bad value
+            only warns; see the module docstring).
         InvalidArgument: an override names an unknown key or has a bad value.
     """
 
-    def __init__(self, path: Optional[str] = None, **overrides: Any) -> None:
+    def __init__(self, path: Any = HOME_FILE, **overrides: Any) -> None:
         object.__setattr__(self, "_values", dict(DEFAULTS))
+        object.__setattr__(self, "_problems", {})  # key -> (raw text, message, file, line)
         object.__setattr__(self, "path", None)
-        if path is None:
-            path = overrides.pop("configfile", None)  # the official SDK's keyword
+        if "configfile" in overrides:  # the official SDK's keyword
+            path = overrides.pop("configfile")
+        if path is HOME_FILE:
+            home = os.path.expanduser(DEFAULT_PATH)
+            path = home if os.path.exists(home) else None
         if path is not None:
             self.read_config_file(path)
         self.update(**overrides)
@@ -217,22 +267,17 @@ class Config:
 
         An explicitly named ``path`` must exist; the default one is optional.
         """
-        cfg = cls()
-        if path is not None:
-            cfg.read_config_file(path)
-        else:
-            default = os.path.expanduser(DEFAULT_PATH)
-            if os.path.exists(default):
-                cfg.read_config_file(default)
+        cfg = cls(HOME_FILE if path is None else path)
         env = os.environ if environ is None else environ
         for name, key in ENVIRONMENT.items():
             if env.get(name):
                 cfg._values[key] = coerce(key, env[name])
+                cfg._problems.pop(key, None)
         cfg.update(**overrides)
         return cfg
 
     def read_config_file(self, configfile: str) -> None:
-        """Read ``configfile`` over the current values."""
+        """Read ``configfile`` over the current values (bad values: see the module docstring)."""
         path = os.path.expanduser(str(configfile))
         try:
             # utf-8-sig: files saved by some Windows editors start with a byte order mark.
@@ -242,9 +287,42 @@ class Config:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
         except UnicodeDecodeError:
             raise ConfigError("config file is not UTF-8 text", path) from None
-        for key, value in parse(text, path).items():
-            self._values[key] = coerce(key, value)
+        for key, value, lineno in read_entries(text, path):
+            try:
+                self._values[key] = coerce(key, value)
+            except ValueError as exc:
+                self._values[key] = DEFAULTS[key]
+                self._problems[key] = (value, str(exc), path, lineno)
+                log.warning("%s; ignored: a call that uses %s fails until it is fixed",
+                            ConfigError(str(exc), path, lineno, key), key)
+            else:
+                self._problems.pop(key, None)
         object.__setattr__(self, "path", path)
+
+    def problem(self, key: str) -> Optional[ConfigError]:
+        """The error of ``key`` when the file gave it a bad value, else None."""
+        found = self._problems.get(key)
+        if found is None:
+            return None
+        _, message, path, lineno = found
+        return ConfigError(message, path, lineno, key)
+
+    def raw(self, key: str) -> Optional[str]:
+        """The text the file gave a key whose value is bad (None for a good one)."""
+        found = self._problems.get(key)
+        return None if found is None else found[0]
+
+    def require(self, *keys: str) -> "Config":
+        """Self, when none of ``keys`` has a bad value from the file.
+
+        Raises:
+            ConfigError: naming the file, the line and the first such key.
+        """
+        for key in keys:
+            error = self.problem(key)
+            if error is not None:
+                raise error
+        return self
 
     def update(self, **values: Any) -> "Config":
         """Set several keys at once (None values are skipped, as unset command-line options)."""
@@ -265,10 +343,12 @@ class Config:
         return dict(self._values)
 
     def dump_config(self, stream: IO[str]) -> None:
-        """Write every key in the ``.wcscfg`` format; :class:`Config` reads it back identically."""
+        """Write every key in the ``.wcscfg`` format; :class:`Config` reads it back identically
+        (a bad value from the file is written as it was given, so it stays reported)."""
         stream.write("[%s]\n" % SECTION)
         for key, value in self._values.items():
-            text = str(value)
+            raw = self.raw(key)
+            text = str(value) if raw is None else raw
             if text != text.strip() or (len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"):
                 text = '"%s"' % text
             stream.write("%s = %s\n" % (key, text))
@@ -301,6 +381,9 @@ class Config:
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("_values")
         if values is not None and name in values:
+            error = self.problem(name)
+            if error is not None:
+                raise error
             return values[name]
         raise AttributeError("Config has no key %r" % name)
 
@@ -311,6 +394,7 @@ class Config:
             self._values[name] = coerce(name, value)
         except ValueError as exc:
             raise InvalidArgument("%s %s" % (name, exc)) from None
+        self._problems.pop(name, None)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Config) and self._values == other._values
@@ -320,10 +404,12 @@ class Config:
         return "Config(%s)" % ", ".join("%s=%r" % kv for kv in shown.items())
 
     def __deepcopy__(self, memo: dict) -> "Config":
-        clone = Config()
+        clone = Config(None)
         clone._values.update(self._values)
+        clone._problems.update(self._problems)
         object.__setattr__(clone, "path", self.path)
         return clone
 
 
-__all__ = ["Config", "DEFAULTS", "DEFAULT_PATH", "base_url", "coerce", "parse"]
+__all__ = ["Config", "DEFAULTS", "DEFAULT_PATH", "HOME_FILE", "HTTP_KEYS", "JOB_KEYS", "POLICY_KEYS",
+           "TRANSFER_KEYS", "base_url", "coerce", "parse", "read_entries"]

@@ -39,6 +39,10 @@ class LocalFileError(WcsError, OSError):
     """A local file cannot be read or written (missing, a directory, no permission)."""
 
 
+class MissingFile(LocalFileError, ValueError):
+    """The path to upload is not an existing regular file (a ``ValueError`` too, as the official SDK raises)."""
+
+
 class ResumeError(WcsError, ValueError):
     """A resume record is missing, corrupt, or does not match the file being uploaded."""
 
@@ -83,3 +87,24 @@ class ServiceError(WcsError):
     @property
     def code(self) -> int:
         return getattr(self.result, "code", -1)
+
+
+class WcsSeriveError(ServiceError):
+    """An upload the official SDK reports by raising (``smart_upload``, ``MultipartUpload.smart_upload``,
+    ``Simple_MultipartUpload``): the official name and message, with our ``result`` and ``code``.
+
+    ``seriveerror`` is the message, as the official attribute is spelled.
+    """
+
+    @property
+    def seriveerror(self) -> str:
+        return str(self)
+
+
+class ParameterError(InvalidArgument):
+    """A value a checksum function of :mod:`wcs.commons.util` cannot work on (the official name);
+    ``parameter`` is the message."""
+
+    @property
+    def parameter(self) -> str:
+        return str(self)

@@ -39,7 +39,7 @@ BodyFactory = Callable[[], Tuple[Any, Mapping[str, str]]]
 Sink = Callable[[bytes], None]
 
 __all__ = ["Backoff", "HttpClient", "NO_RESPONSE", "RETRYABLE_STATUS", "Result", "decode_body",
-           "is_transient_failure", "multipart_form", "network_error", "no_response"]
+           "is_transient_failure", "multipart_form", "network_error", "no_response", "_get", "_post"]
 
 
 def multipart_form(fields: Any) -> Tuple[Any, Dict[str, str]]:
@@ -186,22 +186,30 @@ class HttpClient:
             self.backoff.wait(attempt, cancel)
             attempt += 1
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Result:
-        """Like :meth:`send`, returning a :class:`Result` (-1 when no response came)."""
+    def request(self, method: str, url: str, *, data: Union[bytes, str, None] = None,
+                body: Optional[BodyFactory] = None, **kwargs: Any) -> Result:
+        """Like :meth:`send`, returning a :class:`Result` (-1 when no response came) whose
+        ``attempts`` tells how many times the request went out."""
+        sent = [0]
+
+        def counted() -> Tuple[Any, Mapping[str, str]]:
+            sent[0] += 1
+            return body() if body is not None else (data, {})
+
         try:
-            resp = self.send(method, url, **kwargs)
+            resp = self.send(method, url, body=counted, **kwargs)
         except NetworkError as exc:
-            return no_response(exc)
+            return no_response(exc, attempts=sent[0])
         with resp:
             try:
                 text = resp.text if resp.content else ""
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                return no_response(network_error(exc))
+                return no_response(network_error(exc), attempts=sent[0])
         if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
             answer: Any = resp.headers["Location"]
         else:
             answer = decode_body(text)
-        return Result(resp.status_code, answer, resp.headers, text=text)
+        return Result(resp.status_code, answer, _with_reqid(resp.headers), text=text, attempts=sent[0])
 
     # -- streamed bodies --------------------------------------------------------------------
 
@@ -333,10 +341,54 @@ def _body_span(resp: "requests.Response") -> Tuple[int, Optional[int]]:
     return 0, length
 
 
+def _with_reqid(headers: Mapping[str, str]) -> Dict[str, Any]:
+    """The response headers, with an ``x-reqid`` entry (None when the answer had none): scripts
+    written for the official SDK index ``headers["x-reqid"]``."""
+    out: Dict[str, Any] = dict(headers)
+    if not any(name.lower() == "x-reqid" for name in out):
+        out["x-reqid"] = None
+    return out
+
+
 def _error_result(resp: "requests.Response") -> Result:
     try:
         raw = resp.raw.read(ERROR_TEXT_LIMIT, decode_content=True)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
         raw = b""
     text = raw.decode("utf-8", "replace")
-    return Result(resp.status_code, decode_body(text), resp.headers, text=text)
+    return Result(resp.status_code, decode_body(text), _with_reqid(resp.headers), text=text)
+
+
+# -- the official module functions -----------------------------------------------------------------
+
+def _post(url: str, headers: Optional[Mapping[str, str]] = None, data: Any = None, files: Any = None) -> Result:
+    """POST ``url`` and answer ``(code, body, headers)``, as the official ``wcs.commons.http._post``.
+
+    Settings come from ``Config()`` (``~/.wcscfg``), where the official function reads its global
+    config; ``files`` (name -> value or ``(filename, fileobj, type)``) makes a multipart form.
+    """
+    return _official_request("POST", url, headers, data, files)
+
+
+def _get(url: str, headers: Optional[Mapping[str, str]] = None) -> Result:
+    """GET ``url`` and answer ``(code, body, headers)``, as the official ``wcs.commons.http._get``."""
+    return _official_request("GET", url, headers, None, None)
+
+
+def _official_request(method: str, url: str, headers: Optional[Mapping[str, str]], data: Any,
+                      files: Any) -> Result:
+    from wcs.commons.config import HTTP_KEYS, Config  # the config module is not needed by HttpClient itself
+
+    cfg = Config().require(*HTTP_KEYS, "returnUrl")
+    client = HttpClient(timeout=cfg.connection_timeout, verify=cfg.isverify, retries=cfg.connection_retries,
+                        pool_size=1)
+    try:
+        body: Optional[BodyFactory] = None
+        if files:
+            fields = list(files.items())
+            body = lambda: multipart_form(fields)  # noqa: E731 - a factory per attempt
+        # As the official: with a returnUrl the 303 is the answer, not a page to follow.
+        return client.request(method, url, headers=dict(headers or {}), data=data, body=body,
+                              allow_redirects=not cfg.returnUrl)
+    finally:
+        client.close()

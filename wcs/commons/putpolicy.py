@@ -1,9 +1,17 @@
-"""``PutPolicy``: the upload-token policy, whitelisted to the fields the service documents."""
+"""``PutPolicy``: the upload-token policy, whitelisted to the fields the service documents.
 
+The official class's behaviour: a field outside the whitelist is ignored (logged as a warning
+here, where the official SDK prints), ``get_conf(key)`` answers ``"key:value"``, and
+``dump_policy`` copies the config's policy settings as the official does (``deadline`` as text:
+:meth:`~wcs.commons.auth.Auth.uploadtoken` turns it into the absolute time the wire carries).
+"""
+
+import logging
 from typing import Any, Dict, Optional
 
-from wcs.commons.errors import InvalidArgument
 from wcs.commons.settings import POLICY_FIELDS, PolicyDefaults
+
+log = logging.getLogger(__name__)
 
 FIELDS = frozenset({
     "scope", "deadline", "saveKey", "fsizeLimit", "overwrite", "returnUrl", "returnBody",
@@ -11,23 +19,33 @@ FIELDS = frozenset({
     "detectNotifyURL", "detectNotifyRule", "separate", "instant", "hashAlgorithm",
 })
 
+
 class PutPolicy:
-    """A put policy as a dict of whitelisted fields (``putpolicy``)."""
+    """A put policy as a dict of whitelisted fields (``putpolicy``; ``policy`` is the whitelist)."""
 
     def __init__(self, fields: Optional[Dict[str, Any]] = None) -> None:
         self.putpolicy: Dict[str, Any] = {}
+        self.policy = set(FIELDS)
         for key, value in (fields or {}).items():
             self.set_conf(key, value)
 
     def set_conf(self, key: str, value: Any) -> None:
+        """Set a field; one outside the whitelist is ignored with a warning."""
         if key not in FIELDS:
-            raise InvalidArgument("invalid put policy field %r" % key)
+            log.warning("ignoring invalid put policy field %r", key)
+            return
         self.putpolicy[key] = value
 
-    def get_conf(self, key: str) -> Any:
+    def get_conf(self, key: str) -> Optional[str]:
+        """``"key:value"`` of a field that is set (the official form); None for a field outside the whitelist.
+
+        Raises:
+            KeyError: the field is not set.
+        """
         if key not in FIELDS:
-            raise InvalidArgument("invalid put policy field %r" % key)
-        return self.putpolicy.get(key)
+            log.warning("ignoring invalid put policy field %r", key)
+            return None
+        return "%s:%s" % (key, self.putpolicy[key])
 
     def dump_policy(self, cfg: Any) -> Dict[str, Any]:
         """Copy the policy settings of a :class:`~wcs.commons.config.Config` (or any object with those

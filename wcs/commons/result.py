@@ -1,7 +1,9 @@
 """What calls return: ``Result`` (the official ``(code, body, headers)`` triple) and ``ObjectInfo``.
 
 ``Result`` is a real 3-tuple, so ``code, body, headers = result``, ``result[0]`` and
-``json.dumps(result)`` work as with the official SDK; the extras are declared attributes.
+``json.dumps(result)`` work as with the official SDK, with the official values: ``body`` is what the
+official SDK returns for the call (the raw answer text of a form upload, the decoded JSON of every
+other call). The extras are declared attributes; ``data`` is the decoded answer whatever the call.
 ``ObjectInfo`` is the typed view of a listing item or a ``stat`` answer, with the raw dict kept.
 """
 
@@ -14,6 +16,7 @@ from wcs.commons.errors import NetworkError, ServiceError
 from wcs.commons.util import urlsafe_base64_decode
 
 NO_RESPONSE = -1
+_SAME = object()  # "data is the body"
 
 
 class _Headers(Dict[str, str]):
@@ -41,31 +44,40 @@ class Result(Tuple[int, Any, Dict[str, str]]):
     """What a call returned; unpacks like the official SDK's tuple: ``code, body, headers = r``.
 
     ``code`` is the HTTP status, or -1 when no response came after every retry. ``body`` is the
-    decoded JSON, the decoded ``k=v`` pairs of a form-upload answer, the ``Location`` of a 303, or
-    the raw text. ``headers`` is a dict with lower-case names (lookups ignore case).
+    official SDK's value: the raw text of a form-upload answer (URL-safe Base64 on success, the
+    JSON error text otherwise), the ``Location`` of a 303, the decoded JSON of any other answer.
+    ``headers`` is a dict with lower-case names (lookups ignore case) that always has ``x-reqid``
+    when a response came.
 
     Attributes:
+        data: the decoded answer: the JSON, or the ``k=v`` pairs of a form-upload answer (equal to
+            ``body`` for every call but form uploads). ``ok``, ``message`` and the SDK read this.
         text: the raw body text.
         upload_id: for multipart uploads, the id that resumes a failed one.
         error: the exception behind a -1.
+        attempts: how many times the request was sent (1 + the retries it took).
     """
 
     text: str
     upload_id: Optional[str]
     error: Optional[BaseException]
+    data: Any
+    attempts: int
 
     def __new__(cls, code: int, body: Any, headers: Optional[Mapping[str, str]] = None, *,
-                text: str = "", upload_id: Optional[str] = None,
-                error: Optional[BaseException] = None) -> "Result":
+                text: str = "", upload_id: Optional[str] = None, error: Optional[BaseException] = None,
+                data: Any = _SAME, attempts: int = 1) -> "Result":
         return super().__new__(cls, (code, body, _Headers(headers)))  # type: ignore[arg-type]
 
     def __init__(self, code: int, body: Any, headers: Optional[Mapping[str, str]] = None, *,
-                 text: str = "", upload_id: Optional[str] = None,
-                 error: Optional[BaseException] = None) -> None:
+                 text: str = "", upload_id: Optional[str] = None, error: Optional[BaseException] = None,
+                 data: Any = _SAME, attempts: int = 1) -> None:
         super().__init__()
         self.text = text
         self.upload_id = upload_id
         self.error = error
+        self.data = body if data is _SAME else data
+        self.attempts = attempts
 
     @property
     def code(self) -> int:
@@ -90,13 +102,13 @@ class Result(Tuple[int, Any, Dict[str, str]]):
     @property
     def message(self) -> str:
         """The service's message for a failure (``message`` or ``error`` member), else the text."""
-        if isinstance(self.body, dict):
+        if isinstance(self.data, dict):
             for name in ("message", "error", "desc"):
-                if self.body.get(name):
-                    return str(self.body[name])
+                if self.data.get(name):
+                    return str(self.data[name])
         if self.error is not None:
             return str(self.error)
-        return self.text or str(self.body)
+        return self.text or str(self.data)
 
     def raise_for_status(self) -> "Result":
         """Return self when ``ok``; else raise ``NetworkError`` (-1) or ``ServiceError``."""
@@ -109,7 +121,22 @@ class Result(Tuple[int, Any, Dict[str, str]]):
         raise ServiceError("HTTP %d: %s (reqid %s)" % (self.code, self.message, self.reqid), self)
 
     def with_upload_id(self, upload_id: Optional[str]) -> "Result":
-        return Result(self.code, self.body, self.headers, text=self.text, upload_id=upload_id, error=self.error)
+        return self._copy(upload_id=upload_id)
+
+    def with_raw_body(self) -> "Result":
+        """The same answer with the raw text as ``body`` (``data`` keeps the decoded form), as the
+        official SDK returns form uploads; a 303's ``Location`` and a -1 are kept as they are."""
+        if self.code == NO_RESPONSE or self.code == 303:
+            return self
+        return self._copy(body=self.text)
+
+    def _copy(self, **changes: Any) -> "Result":
+        values: Dict[str, Any] = dict(code=self.code, body=self.body, headers=self.headers, text=self.text,
+                                      upload_id=self.upload_id, error=self.error, data=self.data,
+                                      attempts=self.attempts)
+        values.update(changes)
+        code, body, headers = values.pop("code"), values.pop("body"), values.pop("headers")
+        return Result(code, body, headers, **values)
 
     def __repr__(self) -> str:
         return "Result(code=%r, body=%r, reqid=%r)" % (self.code, self.body, self.reqid)
@@ -119,10 +146,11 @@ class Result(Tuple[int, Any, Dict[str, str]]):
         return (self.code, self.body, dict(self.headers))
 
 
-def no_response(error: BaseException) -> Result:
+def no_response(error: BaseException, attempts: int = 1) -> Result:
     """The -1 Result for a request that got no (complete) answer."""
     text = str(error) if isinstance(error, NetworkError) else "%s: %s" % (type(error).__name__, error)
-    return Result(NO_RESPONSE, {"message": text}, {"x-reqid": None}, error=error)  # type: ignore[dict-item]
+    return Result(NO_RESPONSE, {"message": text}, {"x-reqid": None},  # type: ignore[dict-item]
+                  error=error, attempts=attempts)
 
 
 def decode_body(text: str) -> Any:

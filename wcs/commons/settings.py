@@ -164,13 +164,14 @@ class TransferConfig:
         return {"x-wos-traffic-limit": str(self.traffic_limit)} if self.traffic_limit > 0 else {}
 
 
-# Policy fields in the order (and with the wire types) the official SDK copies them from its config,
-# so tokens stay byte-identical. ``separate`` of the file is for fmgr/fops jobs and is not one of them.
+# Policy fields in the order (and with the types) the official SDK copies them from its config, so
+# tokens stay byte-identical: ``deadline`` is text there too, until the token makes it an absolute
+# number. ``separate`` of the file is for fmgr/fops jobs and is not one of them.
 POLICY_FIELDS = (
     ("overwrite", int), ("returnUrl", str), ("returnBody", str), ("callbackUrl", str),
     ("callbackBody", str), ("persistentNotifyUrl", str), ("persistentOps", str),
     ("contentDetect", str), ("detectNotifyURL", str), ("detectNotifyRule", str),
-    ("hashAlgorithm", str), ("deadline", int),
+    ("hashAlgorithm", str), ("deadline", str),
 )
 
 

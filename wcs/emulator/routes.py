@@ -65,6 +65,7 @@ def build_map() -> Map:
         Rule("/fops", endpoint="fops", methods=["POST"]),
         Rule("/status/get/prefop", endpoint="status", methods=["GET"]),
         Rule("/wslive/list", endpoint="wslive_list", methods=["GET"]),
+        Rule("/imageDetect", endpoint="image_detect", methods=["POST"]),  # wcs.emulator.api.detect
         Rule("/<bucket>/<path:key>", endpoint="download", methods=["GET", "HEAD"]),
     ]
     # Keys may contain '//' and must not be redirected to a "canonical" URL.

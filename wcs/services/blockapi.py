@@ -266,7 +266,7 @@ def check_chunk(result: Result, data: Body, expected_offset: int, index: int) ->
         raise Restart("HTTP %d: %s" % (result.code, result.message), result)
     if not result.ok:
         raise BlockFailed(result)
-    body = result.body if isinstance(result.body, dict) else {}
+    body = result.data if isinstance(result.data, dict) else {}
     ctx = body.get("ctx")
     if not isinstance(ctx, str) or not ctx:
         raise Restart("block %d: the answer has no ctx (reqid %s)" % (index, result.reqid), result)

@@ -176,6 +176,11 @@ class BucketManager(Service):
         """
         return ObjectListing(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime), typed=typed)
 
+    def image_detect(self, image: str, dtype: str, bucket: str) -> Result:
+        """``POST /imageDetect`` (content moderation of the image at URL ``image``; ``dtype`` e.g. ``porn``)."""
+        return self.mgr_post("/imageDetect", form_body([("image", urlsafe_base64_encode(image)), ("type", dtype),
+                                                        ("bucket", bucket)]))
+
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:
         """Daily storage use of one or more buckets (``name`` may join several with ``|``)."""

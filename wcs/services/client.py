@@ -20,14 +20,14 @@ import threading
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional, Union
 
 from wcs.commons.auth import Auth
-from wcs.commons.config import Config
-from wcs.commons.errors import InvalidArgument
+from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
+from wcs.commons.errors import InvalidArgument, WcsSeriveError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.result import ObjectInfo
 from wcs.commons.settings import TransferConfig
 from wcs.services.bucket import BucketManager
 from wcs.services.client_downloads import DownloadMethods
-from wcs.services.client_jobs import JobMethods
+from wcs.services.client_jobs import JobCalls
 from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
 from wcs.services.listing import ObjectListing
@@ -42,7 +42,7 @@ MiB = 1024 * 1024
 _SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
-class Client(DownloadMethods, JobMethods):
+class Client(DownloadMethods, JobCalls):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
@@ -55,6 +55,8 @@ class Client(DownloadMethods, JobMethods):
                  scheduler: Optional[Scheduler] = None) -> None:
         self.cfg = cfg
         self._owns_http = http is None
+        if http is None:
+            cfg.require(*HTTP_KEYS)  # a bad value in the file fails here, not as a wrong timeout later
         transfer = cfg.transfer
         self.http = http if http is not None else HttpClient(
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
@@ -117,15 +119,18 @@ class Client(DownloadMethods, JobMethods):
         return BucketManager(self.http, self.auth, self.cfg.endpoints)
 
     def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
+        self.cfg.require(*POLICY_KEYS, "traffic_limit")
         return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
                             self.cfg.policy)
 
     def multipart_uploader(self, transfer: Optional[TransferConfig] = None) -> MultipartUploader:
+        self.cfg.require(*POLICY_KEYS, *TRANSFER_KEYS)
         transfer = transfer or self.cfg.transfer
         return MultipartUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
                                  self.scheduler_for(transfer))
 
     def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
+        self.cfg.require("traffic_limit")
         transfer = transfer or self.cfg.transfer
         return Downloader(self.http, self.cfg.endpoints, transfer, self.scheduler_for(transfer))
 
@@ -159,7 +164,7 @@ class Client(DownloadMethods, JobMethods):
         return self.form_uploader().upload_file(path, bucket, key, progress=progress, overwrite=overwrite,
                                                 mime_type=mime_type, deadline=deadline)
 
-    def stream_upload(self, stream_url: Union[str, BinaryIO], bucket: str, key: str, *,
+    def stream_upload(self, stream: Union[str, BinaryIO], bucket: str, key: str, *,
                       progress: Optional[Progress] = None, overwrite: Optional[int] = None,
                       mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
         """Upload what an http(s) URL serves (also accepts a local path or a binary file object).
@@ -168,27 +173,31 @@ class Client(DownloadMethods, JobMethods):
         memory stays flat and the upload can be retried. A source that cannot be fetched gives a
         Result with its status (or -1) and uploads nothing.
         """
-        return self.form_uploader().upload_stream(stream_url, bucket, key, progress=progress, overwrite=overwrite,
+        return self.form_uploader().upload_stream(stream, bucket, key, progress=progress, overwrite=overwrite,
                                                   mime_type=mime_type, deadline=deadline)
 
-    def multipart_upload(self, path: PathLike, bucket: str, key: str, upload_id: Optional[str] = None, *,
-                         progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
-                         overwrite: Optional[int] = None, mime_type: Optional[str] = None,
-                         deadline: Optional[int] = None) -> Result:
+    def multipart_upload(self, path: PathLike, bucket: str, key: str, tmp_upload_id: Optional[str] = None, *,
+                         upload_id: Optional[str] = None, progress: Optional[Progress] = None,
+                         subscribers: Iterable[Subscriber] = (), overwrite: Optional[int] = None,
+                         mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
         """Upload a file in blocks (``block_size``, ``bput_size``, ``concurrency`` from the config).
 
-        ``upload_id`` (default ``cfg.upload_id``, as the official SDK): when a resume record exists
-        for it the upload resumes, skipping the blocks already stored; otherwise a fresh upload
-        starts under that id (a random one when none is given). The Result's ``upload_id`` is set
-        either way; a failed upload keeps its record so the same call resumes it.
+        ``tmp_upload_id`` (the official name; ``upload_id=`` is the same; default ``cfg.upload_id``,
+        as the official SDK): when a resume record exists for it the upload resumes, skipping the
+        blocks already stored; otherwise a fresh upload starts under that id (a random one when none
+        is given). The Result's ``upload_id`` is set either way; a failed upload keeps its record so
+        the same call resumes it.
 
         Raises:
             LocalFileError, InvalidArgument, ResumeError, IntegrityError: see
             :meth:`wcs.services.multipart.MultipartUploader.upload`.
         """
-        return self.multipart_uploader().upload(path, bucket, key, upload_id or self.cfg.upload_id or None,
-                                                progress=progress, subscribers=subscribers,
-                                                overwrite=overwrite, mime_type=mime_type, deadline=deadline)
+        if tmp_upload_id and upload_id and tmp_upload_id != upload_id:
+            raise InvalidArgument("tmp_upload_id %r and upload_id %r differ: give one" % (tmp_upload_id, upload_id))
+        upload_id = tmp_upload_id or upload_id or self.cfg.upload_id or None
+        return self.multipart_uploader().upload(path, bucket, key, upload_id, progress=progress,
+                                                subscribers=subscribers, overwrite=overwrite,
+                                                mime_type=mime_type, deadline=deadline)
 
     def smart_upload(self, path: PathLike, bucket: str, key: str, multi_size: int = 20, *,
                      progress: Optional[Progress] = None, upload_id: Optional[str] = None,
@@ -196,7 +205,12 @@ class Client(DownloadMethods, JobMethods):
                      deadline: Optional[int] = None) -> Result:
         """Multipart upload when the file is larger than ``multi_size`` MiB, else a form upload.
 
-        Unlike the official SDK, a failure is returned as a Result rather than raised.
+        Returns the successful Result; as in the official SDK, a failure raises.
+
+        Raises:
+            WcsSeriveError: the upload failed (``.result`` is the failing answer; after a multipart
+                upload its ``upload_id`` resumes it).
+            LocalFileError, InvalidArgument: as :meth:`simple_upload` and :meth:`multipart_upload`.
         """
         try:
             threshold = int(multi_size) * MiB
@@ -207,8 +221,17 @@ class Client(DownloadMethods, JobMethods):
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
         if size > threshold:
-            return self.multipart_upload(path, bucket, key, upload_id, **options)
-        return self.simple_upload(path, bucket, key, **options)
+            result = self.multipart_upload(path, bucket, key, upload_id=upload_id, **options)
+            what = "multipart upload"
+        else:
+            result = self.simple_upload(path, bucket, key, **options)
+            what = "upload"
+        # The official bounds: a 303 (returnUrl) is a success.
+        if not 200 <= result.code < 400:
+            raise WcsSeriveError("%s of %s:%s failed: HTTP %d: %s (reqid %s)"
+                                 % (what, bucket, key, result.code, result.message, result.reqid), result) \
+                from result.error
+        return result
 
     # -- resource management ------------------------------------------------------------
 
@@ -216,20 +239,34 @@ class Client(DownloadMethods, JobMethods):
         """The account's buckets."""
         return self.bucket_manager().list_buckets()
 
-    def _list_args(self, prefix: Optional[str], marker: Optional[str], limit: Optional[int],
-                   mode: Optional[int]) -> Dict[str, Any]:
-        # The official methods fall back on the config's listing options; the extras do not.
+    def _list_args(self, prefix: Optional[str], marker: Optional[str], limit: Any, mode: Any) -> Dict[str, Any]:
+        """The listing options as the official methods send them (the extras validate theirs instead).
+
+        As in the official SDK: an empty ``prefix``/``marker`` or a ``limit`` of 0 or None falls back
+        on the config's; a ``mode`` other than 0 or 1 (3 = flat, 2, anything) is not sent, and
+        neither is a config value that is not a number.
+        """
         cfg = self.cfg
-        return dict(prefix=prefix or cfg.prefix or None, marker=marker or cfg.marker or None,
-                    limit=cfg.limit if limit is None else limit, mode=cfg.mode if mode is None else mode)
+        limit = limit or _config_number(cfg, "limit") or None
+        if mode is None:
+            mode = _config_number(cfg, "mode")
+        try:
+            sent_mode = int(mode) if mode is not None and not isinstance(mode, bool) else None
+        except (TypeError, ValueError):
+            sent_mode = None
+        return dict(prefix=prefix or cfg.prefix or None, marker=marker or cfg.marker or None, limit=limit,
+                    mode=sent_mode if sent_mode in (0, 1) else None)
 
     def bucket_list(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                     limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
                     endtime: Any = None) -> Result:
         """One page of objects (defaults for prefix, marker, limit and mode from the config).
 
+        ``limit`` 0 or None takes the config's; a ``mode`` other than 0 or 1 lists flat (the official
+        SDK's handling of both).
+
         Raises:
-            InvalidArgument: ``limit`` outside 1..1000 or ``mode`` not 0, 1 or 3.
+            InvalidArgument: ``limit`` outside 0..1000 (a ValueError, as in the official SDK).
         """
         return self.bucket_manager().list_page(bucket, starttime=starttime, endtime=endtime,
                                                **self._list_args(prefix, marker, limit, mode))
@@ -275,7 +312,7 @@ class Client(DownloadMethods, JobMethods):
             NetworkError: no answer.
         """
         result = self.stat(bucket, key).raise_for_status()
-        return ObjectInfo.from_item(result.body if isinstance(result.body, dict) else {}, key=key)
+        return ObjectInfo.from_item(result.data if isinstance(result.data, dict) else {}, key=key)
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:
@@ -286,6 +323,10 @@ class Client(DownloadMethods, JobMethods):
                           isListDetails: str = "false") -> Result:
         """Usage statistics of type ``stype`` (e.g. ``uploadRequest``)."""
         return self.bucket_manager().bucket_statistics(name, stype, startdate, enddate, isListDetails)
+
+    def image_detect(self, image: str, dtype: str, bucket: str) -> Result:
+        """Content moderation of the image at URL ``image`` (``dtype`` e.g. ``porn``), billed to ``bucket``."""
+        return self.bucket_manager().image_detect(image, dtype, bucket)
 
     def stat(self, bucket: str, key: str) -> Result:
         """Object metadata (``fsize``, ``hash``, ``mimeType``, ``putTime``...)."""
@@ -307,3 +348,14 @@ class Client(DownloadMethods, JobMethods):
                     relevance: Optional[int] = None) -> Result:
         """Keep the object ``deadline`` days (``0``: delete soon, ``-1``: keep forever)."""
         return self.bucket_manager().setdeadline(bucket, key, deadline, relevance)
+
+
+def _config_number(cfg: Config, key: str) -> Optional[int]:
+    """``cfg.<key>``; for a value the file gave malformed, its number if it has one, else None (the
+    official SDK's fallback: it sends what ``int()`` accepts and drops the rest)."""
+    if cfg.problem(key) is None:
+        return getattr(cfg, key)
+    try:
+        return int(str(cfg.raw(key)).strip())
+    except (TypeError, ValueError):
+        return None

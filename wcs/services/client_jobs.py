@@ -1,33 +1,34 @@
-"""The asynchronous-job methods of :class:`~wcs.services.client.Client`: fmgr, fops, live recordings.
+"""The :class:`~wcs.services.client.Client` methods of asynchronous jobs (fmgr, fops) and live recordings.
 
-Notification options (``notifyurl``, ``separate``, ``force``) default to the config's, as in the
-official SDK; a per-call keyword overrides them.
+A mixin, so that the facade stays one class (``wcs.services.client.Client``) while its module stays
+small. Job options left out of a call come from the config (``notifyurl``, ``separate``,
+``force``), as in the official SDK; a bad value of one of them in the file fails these calls only.
 """
 
 from typing import Any, Optional
 
 from wcs.commons.auth import Auth
-from wcs.commons.config import Config
+from wcs.commons.config import JOB_KEYS, Config
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.util import urlsafe_base64_encode
-from wcs.services.fmgr import Fmgr
+from wcs.services.fmgr import FmgrService
 from wcs.services.fops import PersistentFop
-from wcs.services.wslive import WsLive
+from wcs.services.wslive import WsLiveService
 
 
-class JobMethods:
-    """Mixed into ``Client``: needs its ``http``, ``cfg`` and ``auth``."""
+class JobCalls:
+    """fmgr jobs, persistent processing and live-recording listings of a Client."""
 
-    http: HttpClient
     cfg: Config
+    http: HttpClient
     auth: Auth
 
     # -- fmgr jobs ------------------------------------------------------------------------
 
     def _fmgr(self, operation: str, fops: str, notifyurl: Optional[str], separate: Any, force: Any) -> Result:
-        jobs = self.cfg.jobs
-        return Fmgr(self.http, self.auth, self.cfg.endpoints).submit(
+        jobs = self.cfg.require(*JOB_KEYS).jobs
+        return FmgrService(self.http, self.auth, self.cfg.endpoints).submit(
             operation, fops,
             notifyurl=jobs.notifyurl if notifyurl is None else notifyurl,
             force=jobs.force if force is None else force,
@@ -85,14 +86,14 @@ class JobMethods:
 
     def fmgr_status(self, persistentId: str) -> Result:
         """State of an fmgr job (unsigned)."""
-        return Fmgr(self.http, None, self.cfg.endpoints).status(persistentId)
+        return FmgrService(self.http, None, self.cfg.endpoints).status(persistentId)
 
     # -- persistent processing ------------------------------------------------------------
 
     def ops_execute(self, fops: str, bucket: str, key: str, *, notifyurl: Optional[str] = None,
                     separate: Any = None, force: Any = None) -> Result:
         """Run processing ops (``;``-separated) on ``bucket:key``; answers ``{"persistentId": ...}``."""
-        jobs = self.cfg.jobs
+        jobs = self.cfg.require(*JOB_KEYS).jobs
         return PersistentFop(self.http, self.auth, self.cfg.endpoints).execute(
             fops, bucket, key,
             force=jobs.force if force is None else force,
@@ -108,5 +109,5 @@ class JobMethods:
     def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
                     start: Optional[int] = None, limit: Optional[int] = None) -> Result:
         """Files a live channel recorded between two ``yyyyMMddHHmmss`` times."""
-        return WsLive(self.http, self.auth, self.cfg.endpoints).wslive_list(channelname, startTime, endTime,
-                                                                             bucket, start, limit)
+        return WsLiveService(self.http, self.auth, self.cfg.endpoints).wslive_list(channelname, startTime, endTime,
+                                                                                    bucket, start, limit)

@@ -12,9 +12,10 @@ The resume record (:mod:`wcs.services.resume`) is rewritten atomically by the wo
 block, before that worker takes the next one: what is recorded is durable at once, so an
 interruption at any moment (Ctrl-C twice, SIGKILL) loses at most the blocks in flight.
 ``upload(..., upload_id=X)`` with an existing record skips the recorded blocks; the record is
-removed once ``mkfile`` succeeds. When ``mkfile`` fails in a way that may hide a success (its answer
-lost, 406 or 701 on a retry), ``stat`` decides: an object with this file's size and etag means the
-upload is done.
+removed once ``mkfile`` succeeds. When ``mkfile`` fails after an answer may have been lost (no
+answer, a retried mkfile, or a resumed upload whose blocks were all stored already, i.e. a crash
+after an earlier mkfile), ``stat`` decides: an object with this file's size and etag means the
+upload is done. A 406 to a first mkfile of this call stays a 406, even for identical content.
 """
 
 import logging
@@ -33,7 +34,7 @@ from wcs.services.bucket import BucketManager
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
 from wcs.services.scheduler import Scheduler
-from wcs.services.upload import PathLike, open_for_upload, verify_hash
+from wcs.services.upload import PathLike, answer_may_be_lost, open_for_upload, verify_hash
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class MultipartUploader(UploadService):
     def upload(self, path: PathLike, bucket: str, key: str, upload_id: Optional[str] = None, *,
                progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
                overwrite: Optional[int] = None, mime_type: Optional[str] = None,
-               deadline: Optional[int] = None) -> Result:
+               deadline: Optional[int] = None, token: Optional[str] = None) -> Result:
         """Upload ``path`` as ``bucket:key``; resume when a record exists for ``upload_id``.
 
         Args:
@@ -66,6 +67,8 @@ class MultipartUploader(UploadService):
                 threads, never concurrently.
             subscribers: :class:`~wcs.services.events.Subscriber` objects told of this transfer.
             overwrite, mime_type, deadline: as for a form upload.
+            token: an upload token made elsewhere, sent as is on every step (then ``overwrite`` and
+                the uploader's keys play no part).
 
         Returns:
             The mkfile Result (``upload_id`` set). On failure, the failing step's Result with
@@ -92,7 +95,11 @@ class MultipartUploader(UploadService):
         overwrite = _optional_int("overwrite", overwrite)
         deadline = _optional_int("deadline", deadline)
         self.put_base()  # ConfigError when put_url is missing
-        tokens = Tokens(lambda: self.upload_token(bucket, key, overwrite), self.policy.deadline or 3600)
+        if token is not None:
+            given = token
+            tokens = Tokens(lambda: given, float("inf"))  # made elsewhere: sent as given, never renewed
+        else:
+            tokens = Tokens(lambda: self.upload_token(bucket, key, overwrite), self.policy.deadline or 3600)
         tokens()  # ConfigError without keys; the token is kept for the first requests
         with open_for_upload(path) as fp:
             st = os.fstat(fp.fileno())
@@ -102,6 +109,9 @@ class MultipartUploader(UploadService):
         store = RecordStore(transfer.tmp_record_folder, upload_id)
         record = store.load()
         plan = plan_blocks(size, block_size)
+        # Every block stored by an earlier run: that run may have sent mkfile too (and crashed before
+        # removing the record), so a refusal of this call's mkfile may hide its success.
+        resumed_complete = record is not None and all(block.index in record.blocks for block in plan)
         if record is None:
             record = ResumeRecord(upload_id, abspath, size, mtime_ns, block_size, bput_size, bucket, key)
             store.save(record)
@@ -123,7 +133,7 @@ class MultipartUploader(UploadService):
             result = self._upload_blocks(notifier, tokens, upload_id, abspath, plan, bput_size, record, store)
             if result is None:
                 result = self._assemble(tokens, upload_id, abspath, size, mtime_ns, plan, record, store, bucket,
-                                        key, mime_type, deadline)
+                                        key, mime_type, deadline, resumed_complete)
         except BaseException as exc:
             notifier.done(exc)
             raise
@@ -177,7 +187,7 @@ class MultipartUploader(UploadService):
 
     def _assemble(self, tokens: Tokens, upload_id: str, abspath: str, size: int, mtime_ns: int, plan: List[Block],
                   record: ResumeRecord, store: RecordStore, bucket: str, key: str, mime_type: Optional[str],
-                  deadline: Optional[int]) -> Result:
+                  deadline: Optional[int], resumed_complete: bool = False) -> Result:
         try:
             now = os.stat(abspath)
         except OSError as exc:
@@ -191,8 +201,12 @@ class MultipartUploader(UploadService):
         result = api.mkfile(size, [record.blocks[b.index].ctx for b in plan], mime_type, deadline)
         result = result.with_upload_id(upload_id)
         local_etag = file_etag(plan, record.blocks)
-        if result.code in (406, 701) or is_transient_failure(result):
+        lost = resumed_complete or answer_may_be_lost(result)
+        if lost and (result.code in (406, 701) or is_transient_failure(result)):
             result = self._after_lost_mkfile(result, store, bucket, key, size, local_etag)
+        elif result.code == 701:
+            log.info("upload %s: the service no longer knows its blocks; the record is dropped", upload_id)
+            store.remove()
         if result.ok or result.code == 579:
             # 579: stored, only the callback failed. Either way the record has served its purpose.
             store.remove()
@@ -207,7 +221,7 @@ class MultipartUploader(UploadService):
     def _after_lost_mkfile(self, result: Result, store: RecordStore, bucket: str, key: str, size: int,
                            local_etag: str) -> Result:
         """mkfile says the key exists (406), the blocks are gone (701) or gave no answer after every
-        retry (5xx, -1): maybe they already became this object.
+        retry (5xx, -1) after an answer may have been lost: maybe they already became this object.
 
         That happens when an earlier mkfile succeeded but its answer was lost (a retried request, or a
         crash before the record was removed): if the stored object has exactly the size and etag of
@@ -218,8 +232,8 @@ class MultipartUploader(UploadService):
             stat = BucketManager(self.http, self.auth, self.endpoints).stat(bucket, key)
         except ConfigError:  # no mgr_url: cannot tell
             stat = None
-        if stat is not None and stat.code == 200 and isinstance(stat.body, dict) and \
-                stat.body.get("hash") == local_etag and as_int(stat.body.get("fsize")) == size:
+        if stat is not None and stat.code == 200 and isinstance(stat.data, dict) and \
+                stat.data.get("hash") == local_etag and as_int(stat.data.get("fsize")) == size:
             log.info("upload %s: blocks already assembled into %s:%s (same hash); done", store.upload_id,
                      bucket, key)
             store.remove()

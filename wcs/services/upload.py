@@ -6,9 +6,13 @@ same reader feeds an incremental etag hasher: the hash the service answers is ch
 bytes actually sent, with no second pass over the file. A retried attempt starts a new encoder on
 the rewound file (the reader takes back the progress it reported and the hasher starts over).
 
-When the upload still fails in a way that may hide a success (no answer or a 5xx after every retry,
-or a 406 on a retry: an earlier attempt may have stored the object before its answer was lost),
-``stat`` decides: an object with exactly this size and etag means the upload is done.
+When the upload still fails after an answer was actually lost (no answer, or a 5xx or 406 on a
+retry: an earlier attempt may have stored the object before its answer went missing), ``stat``
+decides: an object with exactly this size and etag means the upload is done. A 406 to the first
+attempt is the service's answer and stays a 406, whatever the object holds.
+
+As in the official SDK, the Result's ``body`` is the answer's raw text (URL-safe Base64 of
+``hash=...`` on success, the JSON error text otherwise); ``data`` has it decoded.
 
 ``stream_upload`` choice: the source URL (or file-like object) is streamed into an anonymous
 temporary file (bounded memory), then uploaded like a file. Spooling gives the form a length
@@ -17,6 +21,7 @@ retryable from the start, which a one-shot network stream is not. The cost is di
 object in the system temporary directory.
 """
 
+import json
 import logging
 import os
 import re
@@ -24,9 +29,9 @@ import tempfile
 from typing import Any, BinaryIO, Dict, Optional, Union
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError
-from wcs.commons.http import Result, is_transient_failure, multipart_form
-from wcs.commons.util import EtagHasher
+from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, MissingFile
+from wcs.commons.http import NO_RESPONSE, Result, is_transient_failure, multipart_form
+from wcs.commons.util import EtagHasher, urlsafe_base64_encode
 from wcs.services.base import UploadService
 from wcs.services.bucket import BucketManager
 from wcs.services.streams import ChunkReader, Progress, SourceReadError
@@ -43,28 +48,37 @@ def open_for_upload(path: PathLike) -> BinaryIO:
     """Open a regular file for reading.
 
     Raises:
-        LocalFileError: missing, a directory, or unreadable.
+        MissingFile: missing or a directory (a LocalFileError that is also a ValueError).
+        LocalFileError: unreadable.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise LocalFileError("%s is a directory, not a file" % path)
+        raise MissingFile("%s is a directory, not a file" % path)
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise LocalFileError("no such file: %s" % path) from None
+        raise MissingFile("no such file: %s" % path) from None
     except OSError as exc:
         raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
 
 
 def answered_hash(result: Result) -> Optional[str]:
-    """The etag the service reports for an upload: ``hash`` of the body, or of a 303's ``Location`` query."""
-    if isinstance(result.body, dict):
-        value = result.body.get("hash")
+    """The etag the service reports for an upload: ``hash`` of the answer, or of a 303's ``Location`` query."""
+    if isinstance(result.data, dict):
+        value = result.data.get("hash")
         return value if isinstance(value, str) and value else None
     if result.code == 303 and isinstance(result.body, str):
         value = dict(parse_qsl(urlsplit(result.body).query)).get("hash")
         return value or None
     return None
+
+
+def answer_may_be_lost(result: Result) -> bool:
+    """Whether an answer to the request may have gone missing: it was sent more than once (an earlier
+    attempt may have been carried out), or no answer came after it reached the service."""
+    if result.attempts > 1:
+        return True
+    return result.code == NO_RESPONSE and getattr(result.error, "connected", True)
 
 
 def verify_hash(result: Result, local: str, what: str) -> Result:
@@ -85,7 +99,7 @@ class FormUploader(UploadService):
 
     def upload_file(self, path: PathLike, bucket: str, key: str, *, progress: Optional[Progress] = None,
                     overwrite: Optional[int] = None, mime_type: Optional[str] = None,
-                    deadline: Optional[int] = None) -> Result:
+                    deadline: Optional[int] = None, token: Optional[str] = None) -> Result:
         """Upload the file at ``path`` as ``bucket:key`` in one form request.
 
         Args:
@@ -93,6 +107,8 @@ class FormUploader(UploadService):
             overwrite: 1 to replace an existing object (default: ``cfg.overwrite``).
             mime_type: content type to store.
             deadline: retention in days of the stored object (not the token lifetime).
+            token: an upload token made elsewhere, sent instead of one of this uploader's (the
+                uploader's ``policy`` should then describe that token's: see ``token_policy``).
 
         Raises:
             LocalFileError: the file cannot be read (or shrinks while being sent).
@@ -101,20 +117,24 @@ class FormUploader(UploadService):
         with open_for_upload(path) as fp:
             size = os.fstat(fp.fileno()).st_size
             return self.upload_fileobj(fp, size, bucket, key, progress=progress, overwrite=overwrite,
-                                       mime_type=mime_type, deadline=deadline)
+                                       mime_type=mime_type, deadline=deadline, token=token)
 
     def upload_fileobj(self, fp: BinaryIO, size: int, bucket: str, key: str, *,
                        progress: Optional[Progress] = None, overwrite: Optional[int] = None,
-                       mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+                       mime_type: Optional[str] = None, deadline: Optional[int] = None,
+                       token: Optional[str] = None) -> Result:
         """Upload ``size`` bytes of a seekable binary file from its start (see :meth:`upload_file`)."""
         url = self.put_base() + "/file/upload"
-        token = self.upload_token(bucket, key, overwrite)
-        fields: Dict[str, Any] = {"token": token, "key": key}
+        fields: Dict[str, Any] = {"token": token}
+        if token is None:
+            fields = {"token": self.upload_token(bucket, key, overwrite), "key": key}
+        # With a token made elsewhere the key goes as the part's file name only, as the official SDK
+        # sends it: the service takes the token's scope key first, so the two cannot disagree.
         if mime_type:
             fields["mimeType"] = mime_type
         if deadline is not None:
             fields["deadline"] = str(int(deadline))
-        state: Dict[str, Any] = {"hasher": EtagHasher(), "attempts": 0}
+        state: Dict[str, Any] = {"hasher": EtagHasher()}
 
         def restart_hash() -> None:
             state["hasher"] = EtagHasher()
@@ -122,7 +142,6 @@ class FormUploader(UploadService):
         reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
 
         def body():
-            state["attempts"] += 1
             reader.seek(0)
             file_field = (quote(key), reader, mime_type or "application/octet-stream")
             return multipart_form(list(fields.items()) + [("file", file_field)])
@@ -133,25 +152,26 @@ class FormUploader(UploadService):
                                        allow_redirects=False)
         except SourceReadError as exc:
             raise exc.error from None
+        result = result.with_raw_body()
         log.debug("upload %s:%s (%d bytes) -> %d reqid=%s", bucket, key, size, result.code, result.reqid)
         hasher = state["hasher"]
-        if not result.ok and hasher.size == size and self._answer_may_be_lost(result, state["attempts"]):
+        if not result.ok and hasher.size == size and self._answer_may_be_lost(result):
             result = self._check_stored(result, bucket, key, size, hasher.etag())
         # With a callbackUrl the body is the callback server's answer, whose "hash" may mean anything.
         if hasher.size == size and not self.policy.callbackUrl:
             verify_hash(result, hasher.etag(), "upload of %s:%s" % (bucket, key))
         return result
 
-    def _answer_may_be_lost(self, result: Result, attempts: int) -> bool:
+    def _answer_may_be_lost(self, result: Result) -> bool:
         """Whether a failed upload may in fact have been stored (its success answer lost on the way).
 
-        Only plain uploads qualify: a ``returnUrl``/``returnBody``/``callbackUrl`` answer carries
-        more than a stored object can tell.
+        Only when an answer was actually lost: no answer at all, or a retry (an earlier attempt may
+        have stored the object). Only plain uploads qualify: a ``returnUrl``/``returnBody``/
+        ``callbackUrl`` answer carries more than a stored object can tell.
         """
         if not self.policy.answer_is_plain:
             return False
-        # 406 on a retry: an earlier attempt may have stored the object before its answer was lost.
-        return is_transient_failure(result) or (result.code == 406 and attempts > 1)
+        return answer_may_be_lost(result) and (is_transient_failure(result) or result.code == 406)
 
     def _check_stored(self, result: Result, bucket: str, key: str, size: int, local_etag: str) -> Result:
         """``result``, unless ``stat`` shows the object holds exactly these bytes: then a success."""
@@ -159,16 +179,19 @@ class FormUploader(UploadService):
             stat = BucketManager(self.http, self.auth, self.endpoints).stat(bucket, key)
         except ConfigError:  # no mgr_url: cannot tell
             return result
-        body = stat.body if isinstance(stat.body, dict) else {}
+        body = stat.data if isinstance(stat.data, dict) else {}
         if stat.code == 200 and body.get("hash") == local_etag and str(body.get("fsize")) == str(size):
             log.info("upload of %s:%s answered %d, but the object holds exactly the bytes sent; done",
                      bucket, key, result.code)
-            return Result(200, {"hash": local_etag}, stat.headers)
+            # The answer the service gives a plain form upload, as the lost one would have been.
+            text = urlsafe_base64_encode("hash=" + local_etag)
+            return Result(200, text, stat.headers, text=text, data={"hash": local_etag})
         return result
 
     def upload_stream(self, source: Union[str, BinaryIO], bucket: str, key: str, *,
                       progress: Optional[Progress] = None, overwrite: Optional[int] = None,
-                      mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+                      mime_type: Optional[str] = None, deadline: Optional[int] = None,
+                      token: Optional[str] = None) -> Result:
         """Upload what ``source`` yields: an http(s) URL, a local path, or a binary file-like object.
 
         A URL or a file-like object is spooled to a temporary file first (see the module
@@ -180,7 +203,7 @@ class FormUploader(UploadService):
             LocalFileError: a local path cannot be read.
         """
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
-                                       deadline=deadline)
+                                       deadline=deadline, token=token)
         if isinstance(source, str) and _URL_RE.match(source):
             with tempfile.TemporaryFile(prefix="wcs-stream-") as spool:
                 failure = self._spool_url(source, spool)
@@ -213,8 +236,9 @@ class FormUploader(UploadService):
             return None
         if result.code > 0:
             log.info("stream source %s answered %d", url, result.code)
-            return Result(result.code, {"message": "cannot fetch the source URL: HTTP %d" % result.code},
-                          result.headers, text=result.text)
+            data = {"code": result.code, "message": "cannot fetch the source URL: HTTP %d" % result.code}
+            text = json.dumps(data)
+            return Result(result.code, text, result.headers, text=text, data=data)
         return result
 
 

@@ -1,15 +1,20 @@
-"""Live-recording file list (``/wslive/list``): the files a live channel recorded into a bucket."""
+"""Live-recording file list (``/wslive/list``): the files a live channel recorded into a bucket.
+
+:class:`WsLiveService` is this package's service; :class:`WsLive` is the official class of this module
+(``WsLive(auth, url)``) as a thin view of it.
+"""
 
 import logging
 from typing import Any, Optional
 
 from wcs.commons.http import Result
 from wcs.services.base import Service
+from wcs.services.mgrbase import MgrBase
 
 log = logging.getLogger(__name__)
 
 
-class WsLive(Service):
+class WsLiveService(Service):
     """Lists recorded files (the response format is not documented; the JSON is returned as is)."""
 
     def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
@@ -18,3 +23,13 @@ class WsLive(Service):
         query = [("channelname", channelname), ("startTime", startTime), ("endTime", endTime),
                  ("bucket", bucket), ("start", start), ("limit", limit)]
         return self.mgr_get("/wslive/list", query)
+
+
+class WsLive(MgrBase):
+    """The official ``WsLive(auth, url)``."""
+
+    def wslive_list(self, channelname: str, startTime: Any, endTime: Any, bucket: str,
+                    start: Optional[int] = None, limit: Optional[int] = None) -> Result:
+        """Files of ``channelname`` recorded between two ``yyyyMMddHHmmss`` times; ``start`` is 1-based."""
+        return WsLiveService(self.client.http, self.auth, self.client.cfg.endpoints).wslive_list(
+            channelname, startTime, endTime, bucket, start, limit)

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
 from wcs.cli.status import ExitStatus
+from wcs.commons.config import POLICY_KEYS, TRANSFER_KEYS
 from wcs.commons.errors import InvalidArgument, LocalFileError
 
 # -- get -------------------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
     size = _local_file(args.localfile)
     client = ctx.client(*NEEDS_PUT)
-    cfg = ctx.config()
+    cfg = ctx.config().require(*POLICY_KEYS, *TRANSFER_KEYS)  # a bad setting fails before an id is shown
     # Known before the first byte is sent, so even a killed run can be resumed.
     if cfg.upload_id:
         client.check_upload_id(cfg.upload_id)  # before it is printed as resumable
@@ -229,8 +230,8 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_crc64(args: argparse.Namespace, ctx: Context) -> int:
-    from wcs.cli.crc64_cal import file_crc64  # the same computation as wcs_crc64_cal
+    from wcs.commons.util import file_crc64_int  # the same computation as wcs_crc64_cal
 
     _local_file(args.file)
-    ctx.emit({"file": args.file, "crc64Value": str(file_crc64(args.file))})
+    ctx.emit({"file": args.file, "crc64Value": str(file_crc64_int(args.file))})
     return ExitStatus.SUCCESS

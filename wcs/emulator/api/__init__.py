@@ -8,8 +8,8 @@ turns it into the JSON error body. Bodies are streamed, so memory does not grow 
 
 Families: :mod:`~.upload` (form upload), :mod:`~.blocks` (mkblk / bput / mkfile, with :mod:`~.chunks`
 receiving the bytes), :mod:`~.manage` (stat, delete, move, copy, setdeadline, list, bucket and wslive
-queries), :mod:`~.jobs` (fmgr / fops submission and status), :mod:`~.download`. Shared:
-:mod:`~.context` (what the families are bound to, token checks), :mod:`~.wire` (parameter and body
+queries), :mod:`~.jobs` (fmgr / fops submission and status), :mod:`~.download`, :mod:`~.detect` (image
+moderation). Shared: :mod:`~.context` (what the families are bound to, token checks), :mod:`~.wire` (parameter and body
 encodings), :mod:`~.policy` (what a put policy does after an upload).
 """
 
@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from wcs.emulator.api.blocks import BlocksApi, OnMkblk
 from wcs.emulator.api.context import Context
+from wcs.emulator.api.detect import DetectApi
 from wcs.emulator.api.download import DownloadApi
 from wcs.emulator.api.jobs import JobsApi
 from wcs.emulator.api.manage import ManageApi
@@ -30,7 +31,7 @@ Endpoint = Callable[..., Response]
 def bind_endpoints(ctx: Context, on_mkblk: Optional[OnMkblk] = None) -> Dict[str, Endpoint]:
     """Endpoint name (as in :mod:`wcs.emulator.routes`) -> the method of a family bound to ``ctx``."""
     families: Tuple[Any, ...] = (UploadApi(ctx), BlocksApi(ctx, on_mkblk), ManageApi(ctx), JobsApi(ctx),
-                                 DownloadApi(ctx))
+                                 DownloadApi(ctx), DetectApi(ctx))
     return {name: getattr(family, name) for family in families for name in family.endpoints}
 
 

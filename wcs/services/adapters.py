@@ -1,0 +1,49 @@
+"""What the classes at the official module paths share (``SimpleUpload(url)``, ``BucketManager(auth, url)``...).
+
+Each official object is a thin view of this package's services: it gets a
+:class:`~wcs.services.client.Client` of its own, built from a Config (by default ``Config()``, i.e.
+``~/.wcscfg``, where the official SDK reads its global one) with the host the official constructor
+names, and signs with the ``Auth`` it was given. An upload token made by the caller is read for
+what the uploaders must know about it: the ``bucket:key`` scope and whether the answer is the
+service's own (no ``returnUrl``/``returnBody``/``callbackUrl``).
+"""
+
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+
+from wcs.commons.auth import Auth, upload_token_policy
+from wcs.commons.config import Config
+from wcs.commons.settings import PolicyDefaults
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wcs.services.client import Client
+
+
+def official_client(cfg: Optional[Config] = None, auth: Optional[Auth] = None, **urls: Optional[str]) -> "Client":
+    """A Client on ``cfg`` (default ``Config()``) with the given ``put_url``/``mgr_url`` and signer."""
+    from wcs.services.client import Client  # here: the client module imports the adapters' modules
+
+    base = Config() if cfg is None else cfg
+    client = Client(base.replace(**{name: url for name, url in urls.items() if url is not None}))
+    if auth is not None:
+        client.auth = auth
+    return client
+
+
+class TokenInfo(NamedTuple):
+    """What an upload token says: its scope and the policy fields that shape the answer."""
+
+    bucket: str
+    key: str
+    policy: PolicyDefaults
+
+
+def token_info(token: str) -> TokenInfo:
+    """The scope and answer-shaping fields of an upload token (empty when it cannot be read)."""
+    policy = upload_token_policy(token)
+    bucket, _, key = str(policy.get("scope") or "").partition(":")
+
+    def text(name: str) -> Any:
+        return str(policy.get(name) or "")
+
+    return TokenInfo(bucket, key, PolicyDefaults(returnUrl=text("returnUrl"), returnBody=text("returnBody"),
+                                                 callbackUrl=text("callbackUrl"), callbackBody=text("callbackBody")))

@@ -1,0 +1,59 @@
+"""The official ``wcs.services.multipartupload.MultipartUpload(url)``: a block upload with a token made by the caller.
+
+A view of :class:`~wcs.services.multipart.MultipartUploader` (parallel, resumable, verified), with
+the settings of its Config (``block_size``, ``bput_size``, ``concurrency``, ``tmp_record_folder``...).
+``upload`` answers the mkfile triple, or the failing step's; ``smart_upload`` raises on failure.
+"""
+
+import os
+from typing import Any, Optional
+
+from wcs.commons.config import Config
+from wcs.commons.errors import WcsSeriveError
+from wcs.commons.http import Result
+from wcs.services.adapters import official_client, token_info
+from wcs.services.upload import PathLike
+
+
+class MultipartUpload:
+    """Block uploads to the upload host ``url``.
+
+    Args:
+        url: the upload host (a scheme is added per ``ishttps`` when it has none).
+        cfg: the other settings (default ``Config()``: ``~/.wcscfg``, as the official reads its global one).
+    """
+
+    def __init__(self, url: str, cfg: Optional[Config] = None) -> None:
+        self.url = url
+        self.client = official_client(cfg, put_url=url)
+        self.cfg = self.client.cfg
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "MultipartUpload":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def upload(self, path: PathLike, token: str, upload_id: Optional[str] = None) -> Result:
+        """Upload ``path`` with ``token`` (its scope names the object); resume ``upload_id`` when it
+        has a record. The Result's ``upload_id`` resumes a failed upload."""
+        info = token_info(token)
+        uploader = self.client.multipart_uploader()
+        uploader.policy = info.policy  # the answer is shaped by the token, not by this config
+        key = info.key or os.path.basename(os.fspath(path))
+        return uploader.upload(path, info.bucket, key, upload_id or None, token=token)
+
+    def smart_upload(self, path: PathLike, token: str, upload_id: Optional[str] = None) -> Result:
+        """:meth:`upload`, raising on failure.
+
+        Raises:
+            WcsSeriveError: the upload failed (``.result`` is the failing step's answer).
+        """
+        result = self.upload(path, token, upload_id)
+        if not 200 <= result.code < 400:
+            raise WcsSeriveError("multipart upload failed: HTTP %d: %s (reqid %s); upload it again"
+                                 % (result.code, result.message, result.reqid), result) from result.error
+        return result

@@ -1,0 +1,50 @@
+"""The official ``wcs.services.simpleupload.SimpleUpload(url)``: a form upload with a token made by the caller.
+
+A view of :class:`~wcs.services.upload.FormUploader` (streamed, hash-checked); as the official
+class, ``upload`` answers the raw answer text as the body and raises ``ValueError`` for a path
+that is not an existing file.
+"""
+
+from typing import Any, Optional
+
+from wcs.commons.config import Config
+from wcs.commons.http import Result
+from wcs.services.adapters import official_client, token_info
+from wcs.services.upload import FormUploader, PathLike
+
+
+class SimpleUpload:
+    """Form uploads to the upload host ``url``.
+
+    Args:
+        url: the upload host (a scheme is added per ``ishttps`` when it has none).
+        cfg: the other settings (default ``Config()``: ``~/.wcscfg``, as the official reads its global one).
+    """
+
+    def __init__(self, url: str, cfg: Optional[Config] = None) -> None:
+        self.url = url
+        self.client = official_client(cfg, put_url=url)
+        self.cfg = self.client.cfg
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "SimpleUpload":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def _uploader(self, token: str) -> FormUploader:
+        self.cfg.require("traffic_limit")
+        # The answer is shaped by the token's policy, not by this client's config.
+        return FormUploader(self.client.http, None, self.cfg.endpoints, self.cfg.transfer, token_info(token).policy)
+
+    def upload(self, filepath: PathLike, token: str, key: str = "filename") -> Result:
+        """Upload the file at ``filepath`` with ``token``; ``key`` names the file part.
+
+        Raises:
+            MissingFile: ``filepath`` is not an existing file (a ValueError, as in the official SDK).
+        """
+        info = token_info(token)
+        return self._uploader(token).upload_file(filepath, info.bucket, info.key or key, token=token)
