@@ -123,7 +123,12 @@ class Command(NamedTuple):
     params: str  # the official parameter synopsis
     func: Callable[[argparse.Namespace, Context], int]
     positionals: Tuple[Tuple[str, Dict[str, Any]], ...]
+    note: str = ""  # one more line under the synopsis in the main --help (ours, not official)
 
+
+# setdeadline 0 is easy to mistake for "no deadline": it deletes the object.
+DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 DELETES it (it expires at "
+                 "once); -1 keeps it forever (also written '\"-1\"')")
 
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
@@ -143,7 +148,8 @@ COMMANDS: List[Command] = [
     Command("cp", "Copy a file from src bucket to des bucket",
             "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST),
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
-            (_OBJ, ("days", {"metavar": "deadline"}))),
+            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})),
+            "deadline in days: 0 deletes the object, -1 keeps it forever"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,)),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", transfers.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
@@ -178,6 +184,8 @@ def _commands_help() -> str:
     for command in COMMANDS:
         lines.append("  %s" % command.label)
         lines.append("      %s %s %s" % (PROG, command.name, command.params))
+        if command.note:
+            lines.append("      (%s)" % command.note)
     return "\n".join(line.rstrip() for line in lines)
 
 
