@@ -478,7 +478,8 @@ def test_wrong_keys_are_a_service_error_and_never_leak(wcscmd, emulator, bucket,
 def test_debug_adds_a_traceback(c, bucket):
     assert "Traceback" not in c("stat", "wcs://%s/nope" % bucket).err
     run = c("stat", "wcs://%s/nope" % bucket, "--debug")
-    assert run.status == 5 and "Traceback" in run.err and run.err_lines[-1].startswith("wcscmd: error: HTTP 404")
+    assert run.status == 5 and "Traceback" in run.err and run.err_lines[-1].startswith(
+        "wcscmd: error: wcs://%s/nope: HTTP 404" % bucket)
 
 
 def test_unexpected_error_is_one_line_exit_1(c, bucket, monkeypatch):

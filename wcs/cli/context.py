@@ -52,6 +52,8 @@ class Context:
         self.environ = environ
         self.emitted = False
         self.hint: Optional[str] = None  # printed after the error line if the command fails
+        # What the command acts on (``wcs://b/k``, ``wcs://b``): service errors are told as about it.
+        self.subject: Optional[str] = None
         self._secrets: List[str] = []
         self._cfg: Optional[Config] = None
         self._client: Any = None

@@ -31,10 +31,12 @@ Output contract:
   ``--dump-config`` prints the effective configuration in the ``.wcscfg`` format instead (the one
   place the secret key is shown); ``--configure`` prints nothing on stdout.
 * stderr: notes (``upload id: ...``), warnings, progress bars (only on a terminal, not with
-  ``--quiet``) and one line per error, plus for a failed multiput how to resume it. The secret key
-  is masked in everything written. With ``isverify = False``, urllib3's two-line
-  ``InsecureRequestWarning`` is replaced by one line per run, ``wcscmd: warning: TLS certificate
-  verification is off (isverify = False)``, printed when the first unverified HTTPS request is made.
+  ``--quiet``) and one line per error (a service error prefixed with the object or bucket the
+  command acted on: ``wcscmd: error: wcs://b/k: HTTP 404: ...``), plus for a failed multiput how to
+  resume it. The secret key is masked in everything written. With ``isverify = False``, urllib3's
+  two-line ``InsecureRequestWarning`` is replaced by one line per run, ``wcscmd: warning: TLS
+  certificate verification is off (isverify = False)``, printed when the first unverified HTTPS
+  request is made.
 * Local files are all-or-nothing: RESFILE, the downloaded file and the config file are written to
   a temporary sibling and renamed into place on success. A target that is a symlink is written
   through (the link stays); a FIFO or device (``/dev/stdout``) is streamed into, never replaced.

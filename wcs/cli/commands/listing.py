@@ -15,6 +15,7 @@ from wcs.commons.errors import InvalidArgument
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     bucket = uri.parse_bucket(args.bucket)
+    ctx.subject = uri.show(bucket)
     client = ctx.client(*NEEDS_MGR)
     cfg = ctx.config()
     result = client.bucket_list(bucket, prefix=cfg.prefix or None, marker=cfg.marker or None,
@@ -32,6 +33,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     bucket = uri.parse_bucket(args.bucket)
+    ctx.subject = uri.show(bucket)
     client = ctx.client(*NEEDS_MGR)
     cfg = ctx.config()
     count = 0
@@ -75,6 +77,7 @@ def cmd_bucketstat(args: argparse.Namespace, ctx: Context) -> int:
     names = args.buckets.strip()
     if not names or any(not name.strip() for name in names.split("|")):
         raise InvalidArgument("expected bucket names separated by '|', got %r" % args.buckets)
+    ctx.subject = "|".join(uri.show(name.strip()) for name in names.split("|"))
     today = datetime.date.today()
     # Official defaults: from yesterday to today.
     startdate = getattr(args, "startdate", None) or (today - datetime.timedelta(days=1)).isoformat()

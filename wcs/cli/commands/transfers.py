@@ -51,6 +51,7 @@ def _safe_name(name: str, source: str) -> str:
 
 def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     source = args.url
+    ctx.subject = source
     expected_hash = None
     total = None
     if uri.is_wcs_uri(source):
@@ -137,6 +138,7 @@ def _key_for_upload(target: str, local: str) -> Tuple[str, str]:
 
 def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
+    ctx.subject = uri.show(bucket, key)
     size = _local_file(args.localfile)
     client = ctx.client(*NEEDS_PUT)
     from wcs.cli.progress import open_progress
@@ -170,6 +172,7 @@ def _resume_hint(ctx: Context, upload_id: str) -> str:
 
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
+    ctx.subject = uri.show(bucket, key)
     size = _local_file(args.localfile)
     client = ctx.client(*NEEDS_PUT)
     cfg = ctx.config()
