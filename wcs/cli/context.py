@@ -52,6 +52,7 @@ class Context:
         self.environ = environ
         self.emitted = False
         self.hint: Optional[str] = None  # printed after the error line if the command fails
+        self.advice: Optional[str] = None  # appended to a service error's line ("; add --overwrite 1 ...")
         # What the command acts on (``wcs://b/k``, ``wcs://b``): service errors are told as about it.
         self.subject: Optional[str] = None
         self._secrets: List[str] = []

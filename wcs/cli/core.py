@@ -186,6 +186,9 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
     if status == ExitStatus.ERROR and not isinstance(exc, ServiceError):
         return "unexpected %s: %s%s" % (type(exc).__name__, text,
                                         "" if debug else " (run with --debug for details)")
-    if isinstance(exc, ServiceError) and ctx.subject:
-        return "%s: %s" % (ctx.subject, text)  # which object of a script's many calls failed
+    if isinstance(exc, ServiceError):
+        if ctx.advice:
+            text = "%s; %s" % (text, ctx.advice)
+        if ctx.subject:
+            text = "%s: %s" % (ctx.subject, text)  # which object of a script's many calls failed
     return text

@@ -33,7 +33,7 @@ from wcs.services.fmgr import Fmgr
 from wcs.services.fops import PersistentFop
 from wcs.services.listing import ObjectListing
 from wcs.services.multipart import MultipartUploader, new_upload_id
-from wcs.services.resume import check_upload_id
+from wcs.services.resume import RecordStore, ResumeRecord, check_upload_id
 from wcs.services.scheduler import Scheduler
 from wcs.services.upload import FormUploader, PathLike, open_for_upload
 from wcs.services.wslive import WsLive
@@ -136,6 +136,15 @@ class Client:
     def check_upload_id(upload_id: str) -> str:
         """``upload_id`` if it can name a resume record, else raise ``InvalidArgument``."""
         return check_upload_id(upload_id)
+
+    def resume_record(self, upload_id: str) -> Optional[ResumeRecord]:
+        """The resume record of ``upload_id`` in ``tmp_record_folder``, or None when there is none.
+
+        Raises:
+            InvalidArgument: ``upload_id`` cannot name a record.
+            ResumeError: the record exists but cannot be read or is not valid.
+        """
+        return RecordStore(self.cfg.transfer.tmp_record_folder, upload_id).load()
 
     # -- uploads --------------------------------------------------------------------------
 

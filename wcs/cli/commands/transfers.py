@@ -14,9 +14,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
 from wcs.cli import uri
-from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
+from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
 from wcs.cli.status import ExitStatus
-from wcs.commons.errors import InvalidArgument, LocalFileError
+from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 
 # -- get -------------------------------------------------------------------------------------------
 
@@ -145,29 +145,89 @@ def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
 
     with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
         result = client.simple_upload(args.localfile, bucket, key, progress=bar.callback)
+    if result.code == 406:
+        ctx.advice = OVERWRITE_ADVICE
     return ctx.emit_result(result)
 
 
-def resume_argv(argv: Sequence[str], upload_id: str) -> List[str]:
-    """``argv`` with any ``--upload-id`` (also ``--upload-id=X`` or an abbreviation argparse
-    accepts) replaced by ``--upload-id <upload_id>``: every other option the user gave, such as
-    ``--block-size`` or ``--put-url``, is what the resumed upload needs too."""
+OVERWRITE_ADVICE = "the object exists: add --overwrite 1 to replace it"
+
+# The shortest abbreviation argparse accepts for each option a resume command replaces.
+_ABBREVIATED = {"--upload-id": "--u", "--overwrite": "--ov"}
+
+
+def _without_option(argv: Sequence[str], option: str) -> Tuple[List[str], List[str]]:
+    """``argv`` without ``option`` (also ``--option=X`` or an abbreviation argparse accepts), split
+    at a ``--`` (after which everything is a positional argument): ``(before, from_the_dashes)``."""
     kept: List[str] = []
+    shortest = _ABBREVIATED[option]
     i = 0
     while i < len(argv) and argv[i] != "--":
         name, equals, _ = argv[i].partition("=")
-        if name.startswith("--u") and "--upload-id".startswith(name):
+        if name.startswith(shortest) and option.startswith(name):
             i += 1 if equals else 2
             continue
         kept.append(argv[i])
         i += 1
+    return kept, list(argv[i:])
+
+
+def resume_argv(argv: Sequence[str], upload_id: str, *, overwrite: bool = False) -> List[str]:
+    """``argv`` with any ``--upload-id`` (also ``--upload-id=X`` or an abbreviation argparse
+    accepts) replaced by ``--upload-id <upload_id>``: every other option the user gave, such as
+    ``--block-size`` or ``--put-url``, is what the resumed upload needs too.
+
+    Args:
+        overwrite: also replace any ``--overwrite`` by ``--overwrite 1`` (the object exists).
+    """
+    kept, rest = _without_option(argv, "--upload-id")
+    extra = ["--upload-id", upload_id]
+    if overwrite:
+        kept, _ = _without_option(kept, "--overwrite")
+        extra = ["--overwrite", "1"] + extra
     # Before a `--`, after which it would be taken for a positional argument.
-    return kept + ["--upload-id", upload_id] + list(argv[i:])
+    return kept + extra + rest
 
 
-def _resume_hint(ctx: Context, upload_id: str) -> str:
-    words = [ctx.prog] + resume_argv(ctx.argv, upload_id)
-    return "to resume the upload run: " + " ".join(shlex.quote(w) for w in words)
+def _resume_hint(ctx: Context, upload_id: str, *, overwrite: bool = False) -> str:
+    words = [ctx.prog] + resume_argv(ctx.argv, upload_id, overwrite=overwrite)
+    command = " ".join(shlex.quote(w) for w in words)
+    if overwrite:
+        return "the object exists: to replace it with this upload run: " + command
+    return "to resume the upload run: " + command
+
+
+def _has_record(client: Any, upload_id: str) -> bool:
+    try:
+        return client.resume_record(upload_id) is not None
+    except ResumeError:
+        return True  # unreadable: the upload itself refuses it, after printing the upload id
+
+
+def _refuse_existing(ctx: Context, client: Any, bucket: str, key: str) -> None:
+    """With ``overwrite = 0`` the service refuses mkfile onto an existing key, but only after every
+    block was sent: ask ``stat`` first and refuse as it would, before any block.
+
+    Not for a resume: its object may be this very upload, assembled by an mkfile whose answer was
+    lost, which the upload itself recognises (same size and etag) and reports as done.
+
+    Raises:
+        ServiceError: the object exists (a 406 ``File Already Exist``, the reqid that of the stat).
+    """
+    cfg = ctx.config()
+    if cfg.overwrite or not cfg.mgr_url or not cfg.credentials.complete:
+        return  # a replace is allowed, or stat is not possible: mkfile decides
+    if cfg.upload_id and _has_record(client, cfg.upload_id):
+        return
+    stat = client.stat(bucket, key)
+    if stat.code != 200:
+        return  # 404: go ahead; any other failure: the upload reports its own
+    from wcs.commons.result import Result
+
+    ctx.advice = OVERWRITE_ADVICE
+    refused = Result(406, {"code": 406, "message": "File Already Exist"}, stat.headers, text=stat.text)
+    ctx.emit(result_document(refused, checked_by="stat"))
+    refused.raise_for_status()
 
 
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
@@ -176,9 +236,10 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     size = _local_file(args.localfile)
     client = ctx.client(*NEEDS_PUT)
     cfg = ctx.config()
-    # Known before the first byte is sent, so even a killed run can be resumed.
     if cfg.upload_id:
         client.check_upload_id(cfg.upload_id)  # before it is printed as resumable
+    _refuse_existing(ctx, client, bucket, key)
+    # Known before the first byte is sent, so even a killed run can be resumed.
     upload_id = cfg.upload_id or client.new_upload_id()
     ctx.line("upload id: %s" % upload_id)
     ctx.hint = _resume_hint(ctx, upload_id)
@@ -189,6 +250,9 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
                                          progress=bar.callback)
     if result.ok:
         ctx.hint = None
+    elif result.code == 406:
+        # The blocks are kept: the same upload with --overwrite 1 replaces the object that appeared.
+        ctx.hint = _resume_hint(ctx, result.upload_id or upload_id, overwrite=True)
     elif result.upload_id and result.upload_id != upload_id:
         ctx.hint = _resume_hint(ctx, result.upload_id)
     return ctx.emit_result(result, upload_id=result.upload_id or upload_id)
