@@ -64,7 +64,8 @@ class MultipartUploader(UploadService):
             progress: called with byte deltas as bytes are sent (negative when a chunk is resent); on
                 resume, first with the size of the blocks already uploaded. Called from worker
                 threads, never concurrently.
-            subscribers: :class:`~wcs.services.events.Subscriber` objects told of this transfer.
+            subscribers: :class:`~wcs.services.events.Subscriber` objects told of this transfer
+                (``on_resumed`` with the blocks already stored, when a record is resumed).
             overwrite, mime_type, deadline: as for a form upload.
 
         Returns:
@@ -102,6 +103,7 @@ class MultipartUploader(UploadService):
         store = RecordStore(transfer.tmp_record_folder, upload_id)
         record = store.load()
         plan = plan_blocks(size, block_size)
+        resumed = record is not None
         if record is None:
             record = ResumeRecord(upload_id, abspath, size, mtime_ns, block_size, bput_size, bucket, key)
             store.save(record)
@@ -119,6 +121,8 @@ class MultipartUploader(UploadService):
 
         notifier = Notifier.of(TransferInfo.new("upload", bucket, key, abspath, size), progress, subscribers)
         notifier.queued()
+        if resumed:
+            notifier.resumed(sum(1 for b in plan if b.index in record.blocks), len(plan))
         try:
             result = self._upload_blocks(notifier, tokens, upload_id, abspath, plan, bput_size, record, store)
             if result is None:

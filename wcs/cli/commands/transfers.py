@@ -230,6 +230,19 @@ def _refuse_existing(ctx: Context, client: Any, bucket: str, key: str) -> None:
     refused.raise_for_status()
 
 
+class _ResumeNote:
+    """Says how much of a resumed upload is already stored (a subscriber with only that hook)."""
+
+    def __init__(self, ctx: Context, bar: Any) -> None:
+        self.ctx = ctx
+        self.bar = bar
+
+    def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
+        if blocks_done:
+            self.bar.clear()  # one clean line, not one drawn through the bar
+            self.ctx.line("resuming: %d of %d blocks already uploaded" % (blocks_done, blocks_total))
+
+
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
     ctx.subject = uri.show(bucket, key)
@@ -242,12 +255,15 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     # Known before the first byte is sent, so even a killed run can be resumed.
     upload_id = cfg.upload_id or client.new_upload_id()
     ctx.line("upload id: %s" % upload_id)
+    if cfg.upload_id and not _has_record(client, upload_id):
+        ctx.line("no record for upload id %s in %s: starting a new upload"
+                 % (upload_id, cfg.tmp_record_folder), "note")
     ctx.hint = _resume_hint(ctx, upload_id)
     from wcs.cli.progress import open_progress
 
     with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
         result = client.multipart_upload(args.localfile, bucket, key, upload_id=upload_id,
-                                         progress=bar.callback)
+                                         progress=bar.callback, subscribers=[_ResumeNote(ctx, bar)])
     if result.ok:
         ctx.hint = None
     elif result.code == 406:
