@@ -333,7 +333,7 @@ def _wait_done(c, command, persistent_id):
 
     for _ in range(100):
         run = c(command, persistent_id)
-        if run.status == 0 and run.json["body"].get("code") not in (1, 2, "1", "2"):
+        if run.status in (0, 9) and run.json["body"].get("code") not in (1, 2, "1", "2"):  # 9: job failed
             return run.json
         time.sleep(0.05)
     return run.json

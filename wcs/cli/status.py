@@ -30,6 +30,7 @@ class ExitStatus(IntEnum):
     NETWORK = 6, "network error: no answer from the service after every retry"
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
+    JOB_FAILED = 9, "job failed: fopsStatus/fmgrStatus report a failed operation (the JSON is printed)"
     INTERRUPTED = 130, "interrupted (Ctrl-C)"
 
 
@@ -57,6 +58,14 @@ FILE_TOOL_EXIT_STATUS_HELP = exit_status_help(
      ExitStatus.LOCAL_FILE: "local file error: a file is missing, a directory or unreadable"})
 
 
+class CommandFailed(Exception):
+    """A command's own verdict (not an SDK error): the message for the error line and the exit status."""
+
+    def __init__(self, message: str, status: ExitStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def status_for(exc: BaseException) -> ExitStatus:
     """The exit status for an exception that reached the CLI's error boundary."""
     # Imported here so that `wcscmd --help` does not load the SDK.
@@ -64,6 +73,8 @@ def status_for(exc: BaseException) -> ExitStatus:
 
     if isinstance(exc, KeyboardInterrupt):
         return ExitStatus.INTERRUPTED
+    if isinstance(exc, CommandFailed):
+        return exc.status
     ordered = (
         (errors.ConfigError, ExitStatus.CONFIG),
         (errors.InvalidArgument, ExitStatus.USAGE),
