@@ -83,6 +83,8 @@ class Context:
                     setattr(cfg, key, value)
                 except InvalidArgument as exc:
                     raise InvalidArgument("invalid value for %s: %s" % (option, exc)) from None
+            if any(key == "ishttps" and value for _option, key, value in self.overrides):
+                _upgrade_to_https(cfg)
             self._cfg = cfg
         return self._cfg
 
@@ -155,6 +157,18 @@ class Context:
         prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
         self.stderr.write(self.mask(prefix + text) + "\n")
         self.stderr.flush()
+
+
+def _upgrade_to_https(cfg: Config) -> None:
+    """``-s/--ssl``: every host is reached over https, also one written as ``http://...``.
+
+    In the file, a host's own scheme wins over ``ishttps`` (the official rule, kept for the SDK), and
+    ``--write-config`` writes ``http://`` hosts; the flag is the user's explicit word for this run.
+    """
+    for key in ("put_url", "mgr_url"):
+        host = getattr(cfg, key)
+        if host[:7].lower() == "http://":
+            setattr(cfg, key, "https://" + host[7:])
 
 
 def result_document(result: Any, **extra: Any) -> Dict[str, Any]:

@@ -159,13 +159,33 @@ _CONNECT_HOST_RE = re.compile(r"host='([^']*)', port=(\d+)")
 _CONNECT_REASON_RE = re.compile(r"(\[Errno -?\d+\] [^'\")]*|Failed to resolve '[^']*'|timed out|Read timed out)")
 
 
+_SSL_REASON_RE = re.compile(r"\[SSL: ([A-Z0-9_]+)\] ([^(')\]]*)")
+# OpenSSL's words for "what came back is not TLS": a plain-http server answering a handshake.
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE",
+            "UNKNOWN_PROTOCOL")
+
+
+def _tls_message(host: str, code: str, reason: str) -> str:
+    if code in _NOT_TLS:
+        return ("TLS handshake with %s failed: the server does not speak https (%s); use an http:// host "
+                "without -s/--ssl and ishttps" % (host, code))
+    if code == "CERTIFICATE_VERIFY_FAILED":
+        return ("TLS certificate of %s is not trusted (%s): trust it with REQUESTS_CA_BUNDLE, or set "
+                "isverify = False to skip the check" % (host, reason.strip() or code))
+    return "TLS error with %s: %s (%s)" % (host, reason.strip() or code, code)
+
+
 def network_message(text: str) -> str:
     """``cannot reach HOST:PORT: REASON`` out of a urllib3/requests error text, else the text.
 
     The full chain (``HTTPConnectionPool(...): Max retries exceeded ... NewConnectionError(...)``) is
-    kept for ``--debug`` and in the JSON body; a person needs the host and the reason.
+    kept for ``--debug`` and in the JSON body; a person needs the host and the reason. A TLS failure
+    says what it means (a plain-http server, an untrusted certificate) and what to change.
     """
     host = _CONNECT_HOST_RE.search(text)
+    tls = _SSL_REASON_RE.search(text)
+    if host and tls:
+        return _tls_message("%s:%s" % (host.group(1), host.group(2)), tls.group(1), tls.group(2))
     reason = _CONNECT_REASON_RE.search(text)
     if not (host and reason):
         return text

@@ -50,7 +50,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Dump current configuration after parsing config file, environment and command line "
                "options and exit."),
         Option(("-s", "--ssl"), "ishttps", "ishttps", {"action": "store_const", "const": True},
-               "Use https connection when communicating with WCS"),
+               "Use https connection when communicating with WCS (also for hosts written as http://...)"),
         Option(("--put-url",), "put_url", "put_url", {"metavar": "URL"}, "Upload domain (overrides put_url)"),
         Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
     ]),
