@@ -45,7 +45,8 @@ def test_dump_config_precedence_file_env_flag(wcscmd, tmp_path, monkeypatch):
 
     cfg = dumped(wcscmd("-c", path, "--dump-config", "--put-url", "http://flag-put", "--limit", "4", "-s",
                         "--overwrite", "1", "--upload-id", "u1", "--notify", "http://n", "--block-size", "8M"))
-    assert (cfg.put_url, cfg.mgr_url, cfg.limit, cfg.ishttps) == ("http://flag-put", "http://env-mgr", 4, True)
+    # -s makes every host https, also those written http:// (issue 11, item 5).
+    assert (cfg.put_url, cfg.mgr_url, cfg.limit, cfg.ishttps) == ("https://flag-put", "https://env-mgr", 4, True)
     assert (cfg.overwrite, cfg.upload_id, cfg.notifyurl, cfg.block_size) == (1, "u1", "http://n", 8 * 1024 * 1024)
 
 
