@@ -13,7 +13,7 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import argtypes
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, transfers
+from wcs.cli.commands import jobs, listing, objects, records, transfers
 from wcs.cli.context import Context, Override
 from wcs.cli.status import EXIT_STATUS_HELP
 
@@ -165,6 +165,15 @@ COMMANDS: List[Command] = [
             (("file", {"metavar": "filePath"}),)),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),)),
+    Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
+            "[list|clean] [UPLOAD_ID...] [--older-than DAYS]", records.cmd_records,
+            (("action", {"choices": ("list", "clean"), "nargs": "?", "default": "list",
+                         "help": "list (default) or clean: remove them"}),
+             ("upload_ids", {"metavar": "UPLOAD_ID", "nargs": "*", "help": "only these uploads"}),
+             ("--older-than", {"type": records.older_than, "metavar": "DAYS", "dest": "older_than",
+                               "help": "only records not written for DAYS days (a running multiput "
+                                       "writes its record after every block)"})),
+            "records clean --older-than 7: remove what no multiput touched for a week"),
 ]
 
 

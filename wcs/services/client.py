@@ -17,7 +17,7 @@ Only the official methods read per-call options from the config (``upload_id``, 
 import logging
 import os
 import threading
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
@@ -33,7 +33,7 @@ from wcs.services.fmgr import Fmgr
 from wcs.services.fops import PersistentFop
 from wcs.services.listing import ObjectListing
 from wcs.services.multipart import MultipartUploader, new_upload_id
-from wcs.services.resume import RecordStore, ResumeRecord, check_upload_id
+from wcs.services.resume import RecordStore, RecordSummary, ResumeRecord, check_upload_id, list_records, remove_record
 from wcs.services.scheduler import Scheduler
 from wcs.services.upload import FormUploader, PathLike, open_for_upload
 from wcs.services.wslive import WsLive
@@ -145,6 +145,18 @@ class Client:
             ResumeError: the record exists but cannot be read or is not valid.
         """
         return RecordStore(self.cfg.transfer.tmp_record_folder, upload_id).load()
+
+    def list_resume_records(self) -> List[RecordSummary]:
+        """The resume records in ``tmp_record_folder`` (failed or abandoned uploads), oldest first.
+
+        Raises:
+            ResumeError: the folder exists but cannot be read.
+        """
+        return list_records(self.cfg.transfer.tmp_record_folder)
+
+    def remove_resume_record(self, upload_id: str) -> bool:
+        """Delete the resume record of ``upload_id``; False when there is none (the upload cannot resume after)."""
+        return remove_record(self.cfg.transfer.tmp_record_folder, upload_id)
 
     # -- uploads --------------------------------------------------------------------------
 
