@@ -209,6 +209,29 @@ class Client:
                                                 progress=progress, subscribers=subscribers,
                                                 overwrite=overwrite, mime_type=mime_type, deadline=deadline)
 
+    def upload_fileobj(self, fileobj: BinaryIO, bucket: str, key: str, size: Optional[int] = None, *,
+                       progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
+                       overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                       deadline: Optional[int] = None) -> Result:
+        """Upload a binary file object (not in the official SDK).
+
+        ``size`` None (a pipe, stdin, a socket): read to its end and sent in blocks as they fill,
+        memory bounded by about ``(concurrency + 1) * block_size``, the etag checked; one form upload
+        when it ends within the first block. Not resumable: a failure means sending it again.
+        ``size`` given: ``fileobj`` must be seekable; its first ``size`` bytes go as one form upload.
+
+        Raises:
+            InvalidArgument: ``size`` given for a stream that cannot seek.
+            LocalFileError: the stream cannot be read. IntegrityError: see :meth:`simple_upload`.
+        """
+        options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
+                                       deadline=deadline)
+        if size is None:
+            return self.multipart_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
+        if not getattr(fileobj, "seekable", lambda: False)():
+            raise InvalidArgument("upload_fileobj with a size needs a seekable file; pass size=None to stream it")
+        return self.form_uploader().upload_fileobj(fileobj, int(size), bucket, key, **options)
+
     def smart_upload(self, path: PathLike, bucket: str, key: str, multi_size: int = 20, *,
                      progress: Optional[Progress] = None, upload_id: Optional[str] = None,
                      overwrite: Optional[int] = None, mime_type: Optional[str] = None,

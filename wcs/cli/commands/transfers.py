@@ -3,13 +3,16 @@
 Local files are checked before the first request (one clear error instead of a failed upload); a
 download is written all-or-nothing by the client, into folders this module creates and removes again
 if the download failed. A multiput prints its upload id before it starts and leaves, through
-``ctx.hint``, the exact command that resumes it.
+``ctx.hint``, the exact command that resumes it. LOCALFILE ``-`` (stdin), a pipe or a device is
+read to its end and uploaded as it comes (``Client.upload_fileobj``), never taken for an empty
+file; such an upload cannot be resumed.
 """
 
 import argparse
 import contextlib
 import os
 import shlex
+from stat import S_ISCHR, S_ISFIFO, S_ISREG
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
@@ -130,16 +133,72 @@ def _local_file(path: str) -> int:
     return os.path.getsize(path)
 
 
+STDIN = "-"
+
+
+def _upload_source(path: str) -> Optional[int]:
+    """The size of a regular, readable LOCALFILE; None for a stream, read to its end: ``-`` (stdin), a
+    pipe (``/dev/stdin`` of a pipe, ``<(...)``, a FIFO) or a character device.
+
+    Raises:
+        LocalFileError: missing, a directory, unreadable, or a socket.
+    """
+    if path == STDIN:
+        return None
+    size = _local_file(path)
+    mode = os.stat(path).st_mode
+    if S_ISREG(mode):
+        return size
+    if S_ISFIFO(mode) or S_ISCHR(mode):
+        return None  # its st_size is 0 whatever it holds: never upload that as an empty object
+    raise LocalFileError("%s: not a regular file, a pipe or a device" % path)
+
+
 def _key_for_upload(target: str, local: str) -> Tuple[str, str]:
     # As the official tool: `put wcs://bucket ./dir/file` stores the file under its own name.
     bucket, key = uri.parse_object(target, allow_empty_key=True)
+    if not key and local == STDIN:
+        raise InvalidArgument("give the object key (wcs://%s/KEY) to upload from stdin" % bucket)
     return bucket, key or os.path.basename(local)
+
+
+@contextlib.contextmanager
+def _open_stream(path: str, ctx: Context) -> Iterator[Any]:
+    if path == STDIN:
+        yield getattr(ctx.stdin, "buffer", ctx.stdin)  # the bytes; left open, it is the process's
+        return
+    try:
+        fp = open(path, "rb")
+    except OSError as exc:
+        raise LocalFileError("%s: %s" % (path, exc.strerror or exc)) from None
+    with fp:
+        yield fp
+
+
+def _put_stream(args: argparse.Namespace, ctx: Context, bucket: str, key: str) -> int:
+    """put/multiput of a stream: blocks sent as they fill (one form upload if it is short); not resumable."""
+    if ctx.config().upload_id:
+        raise InvalidArgument("--upload-id: an upload from a stream (%s) cannot be resumed; give a regular file"
+                              % args.localfile)
+    client = ctx.client(*NEEDS_PUT)
+    # Before a byte is read: what a refused upload consumed of a pipe is gone.
+    _refuse_existing(ctx, client, bucket, key)
+    from wcs.cli.progress import open_progress
+
+    with _open_stream(args.localfile, ctx) as fp, \
+            open_progress(None, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
+        result = client.upload_fileobj(fp, bucket, key, progress=bar.callback)
+    if result.code == 406:
+        ctx.advice = OVERWRITE_ADVICE
+    return ctx.emit_result(result)
 
 
 def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
     ctx.subject = uri.show(bucket, key)
-    size = _local_file(args.localfile)
+    size = _upload_source(args.localfile)
+    if size is None:
+        return _put_stream(args, ctx, bucket, key)
     client = ctx.client(*NEEDS_PUT)
     from wcs.cli.progress import open_progress
 
@@ -246,7 +305,9 @@ class _ResumeNote:
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = _key_for_upload(args.uri, args.localfile)
     ctx.subject = uri.show(bucket, key)
-    size = _local_file(args.localfile)
+    size = _upload_source(args.localfile)
+    if size is None:
+        return _put_stream(args, ctx, bucket, key)
     client = ctx.client(*NEEDS_PUT)
     cfg = ctx.config()
     if cfg.upload_id:
