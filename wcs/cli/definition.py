@@ -26,7 +26,8 @@ Output:
   stdout  one JSON document per command: {"code": HTTP status (-1: no answer), "reqid": ...,
           "body": service answer} plus "upload_id" (multiput), "file"/"size" (get);
           list/listall write the listing to RESFILE as JSON and print
-          {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items)
+          {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items);
+          RESFILE - : the listing itself goes to stdout, without that summary
   stderr  notes, progress bars (terminal only; --quiet silences) and one line per error"""
 
 
@@ -131,14 +132,14 @@ DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 D
                  "once); -1 keeps it forever (also written '\"-1\"')")
 
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
+_RESFILE = ("resfile", {"metavar": "RESFILE", "help": "file the listing is written to ('-': stdout)"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
 _SRC_DST = (("src", {"metavar": "wcs://srcBUCKET/srcOBJECT"}), ("dst", {"metavar": "wcs://dstBUCKET/desOBJECT"}))
 _JOB_ID = (("persistent_id", {"metavar": "persistentId"}),)
 COMMANDS: List[Command] = [
-    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list,
-            (_BUCKET, ("resfile", {"metavar": "RESFILE"}))),
+    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE)),
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
-            (_BUCKET, ("resfile", {"metavar": "RESFILE"}))),
+            (_BUCKET, _RESFILE)),
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, ()),
     Command("get", "Download file", "URL [FILENAME]", transfers.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"}))),

@@ -25,7 +25,8 @@ Output contract:
   - list / listall: ``{"code", "reqid", "file", "count", "marker"}``; the listing goes to RESFILE
     (list: the service's JSON answer; listall: a JSON array of item objects, one per line,
     streamed; for listall ``reqid`` is the X-Reqid of the last page fetched and ``marker`` is
-    empty);
+    empty). RESFILE ``-``: the listing itself is the JSON document on stdout, without the summary
+    (if a later page of listall fails, stdout ends incomplete and no error document follows it);
   - crc64: ``{"file", "crc64Value"}``.
 
   ``--dump-config`` prints the effective configuration in the ``.wcscfg`` format instead (the one
