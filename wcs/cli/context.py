@@ -113,6 +113,10 @@ class Context:
             self._client = Client(cfg)
         return self._client
 
+    def in_flight(self) -> int:
+        """Transfer tasks running now (0 before any Client exists)."""
+        return self._client.transfers_in_flight() if self._client is not None else 0
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

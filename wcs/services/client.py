@@ -112,6 +112,10 @@ class Client:
                 self._scheduler = Scheduler(transfer.concurrency)
             return self._scheduler
 
+    def transfers_in_flight(self) -> int:
+        """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
+        return self._scheduler.running if self._scheduler is not None else 0
+
     def bucket_manager(self) -> BucketManager:
         return BucketManager(self.http, self.auth, self.cfg.endpoints)
 
