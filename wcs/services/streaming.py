@@ -46,12 +46,14 @@ def read_full(fp: Any, view: memoryview) -> int:
                 count = readinto(view[done:])
             else:
                 data = fp.read(len(view) - done)
-                if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+                if data is None:
+                    count = None
+                elif isinstance(data, (bytes, bytearray, memoryview)):
+                    count = len(data)
+                    view[done:done + count] = data
+                else:
                     raise InvalidArgument("a stream upload needs a binary stream (read() gave %s)"
                                           % type(data).__name__)
-                count = None if data is None else len(data)
-                if count:
-                    view[done:done + count] = data
         except OSError as exc:
             raise LocalFileError("cannot read the stream: %s" % (exc.strerror or exc)) from None
         if count is None:

@@ -44,7 +44,8 @@ def _job_status(ctx: Context, persistent_id: str, result: Any) -> int:
     """
     ctx.emit_result(result)
     items = result.body.get("items") if isinstance(result.body, dict) else None
-    failed = [item for item in items or () if isinstance(item, dict) and _as_int(item.get("code")) == FAILED_ITEM]
+    items = items if isinstance(items, list) else []
+    failed = [item for item in items if isinstance(item, dict) and _as_int(item.get("code")) == FAILED_ITEM]
     if not failed:
         return ExitStatus.SUCCESS
     reason = failed[0].get("error") or failed[0].get("desc") or "no reason given"
