@@ -337,7 +337,7 @@ def _wait_done(c, command, persistent_id):
 
     def done():
         runs.append(c(command, persistent_id))
-        return runs[-1].status == 0 and runs[-1].json["body"].get("code") not in (0, 1, 4, "0", "1", "4")
+        return runs[-1].status in (0, 9) and runs[-1].json["body"].get("code") not in (0, 1, 4, "0", "1", "4")
 
     wait_until(done, timeout=10, interval=0.05)
     return runs[-1].json
@@ -478,7 +478,8 @@ def test_wrong_keys_are_a_service_error_and_never_leak(wcscmd, emulator, bucket,
 def test_debug_adds_a_traceback(c, bucket):
     assert "Traceback" not in c("stat", "wcs://%s/nope" % bucket).err
     run = c("stat", "wcs://%s/nope" % bucket, "--debug")
-    assert run.status == 5 and "Traceback" in run.err and run.err_lines[-1].startswith("wcscmd: error: HTTP 404")
+    assert run.status == 5 and "Traceback" in run.err and run.err_lines[-1].startswith(
+        "wcscmd: error: wcs://%s/nope: HTTP 404" % bucket)
 
 
 def test_unexpected_error_is_one_line_exit_1(c, bucket, monkeypatch):

@@ -45,7 +45,8 @@ def test_dump_config_precedence_file_env_flag(wcscmd, tmp_path, monkeypatch):
 
     cfg = dumped(wcscmd("-c", path, "--dump-config", "--put-url", "http://flag-put", "--limit", "4", "-s",
                         "--overwrite", "1", "--upload-id", "u1", "--notify", "http://n", "--block-size", "8M"))
-    assert (cfg.put_url, cfg.mgr_url, cfg.limit, cfg.ishttps) == ("http://flag-put", "http://env-mgr", 4, True)
+    # -s makes every host https, also those written http:// (issue 11, item 5).
+    assert (cfg.put_url, cfg.mgr_url, cfg.limit, cfg.ishttps) == ("https://flag-put", "https://env-mgr", 4, True)
     assert (cfg.overwrite, cfg.upload_id, cfg.notifyurl, cfg.block_size) == (1, "u1", "http://n", 8 * 1024 * 1024)
 
 
@@ -203,3 +204,39 @@ def test_secrets_are_masked_in_messages():
     ctx.emit({"x": SECRET})
     assert SECRET not in err.getvalue() + out.getvalue()
     assert "***" in err.getvalue()
+
+
+def test_configure_enter_at_save_saves(wcscmd, tmp_path, monkeypatch):
+    path = tmp_path / "enter.wcscfg"
+    monkeypatch.setattr("sys.stdin", io.StringIO(answers(access_key="ak-enter")[:-2] + "\n"))  # Enter, not 'y'
+    run = wcscmd("-c", str(path), "--configure")
+    assert run.status == 0, run.err
+    assert "Save settings? [Y/n]" in run.err and "Configuration saved" in run.err
+    assert Config(str(path)).access_key == "ak-enter"
+    assert "Test access" in run.err and "Success" not in run.err  # stdin ended: the test is skipped
+
+
+def _emulator_answers(emulator, secret_key, test_answer):
+    return answers(access_key=emulator.access_key, secret_key=secret_key, put_url=emulator.url,
+                   mgr_url=emulator.url, connection_retries="0") + test_answer
+
+
+def test_configure_offers_to_test_the_credentials(wcscmd, tmp_path, monkeypatch, emulator, bucket):
+    path = tmp_path / "tested.wcscfg"
+    monkeypatch.setattr("sys.stdin", io.StringIO(_emulator_answers(emulator, emulator.secret_key, "\n")))
+    run = wcscmd("-c", str(path), "--configure")
+    assert run.status == 0, run.err
+    assert "Test access with these settings (one listbucket call)? [Y/n]" in run.err
+    assert "Success: the keys work (" in run.err
+    assert run.out == "" and emulator.secret_key not in run.err
+
+
+def test_configure_test_with_a_wrong_secret_fails_but_keeps_the_file(wcscmd, tmp_path, monkeypatch, emulator):
+    path = tmp_path / "wrong.wcscfg"
+    monkeypatch.setattr("sys.stdin", io.StringIO(_emulator_answers(emulator, "not-the-secret", "y\n")))
+    run = wcscmd("-c", str(path), "--configure")
+    assert run.status == 5, run.err
+    assert "Test failed: HTTP 401" in run.err and "The settings were saved" in run.err
+    assert Config(str(path)).secret_key == "not-the-secret"
+    monkeypatch.setattr("sys.stdin", io.StringIO(_emulator_answers(emulator, "not-the-secret", "n\n")))
+    assert wcscmd("-c", str(path), "--configure").status == 0  # declined: no call made

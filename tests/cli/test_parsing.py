@@ -197,3 +197,11 @@ def test_help_does_not_load_the_sdk():
             "sys.stderr.write(repr(sorted(m for m in ('requests', 'tqdm') if m in sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == "[]"
+
+
+def test_setdeadline_help_says_that_0_deletes_the_object(wcscmd):
+    run = wcscmd("setdeadline", "--help")
+    assert run.status == 0
+    assert "0 DELETES it" in " ".join(run.out.split()) and "-1 keeps it forever" in " ".join(run.out.split())
+    run = wcscmd("--help")
+    assert "0 deletes the object, -1 keeps it forever" in run.out

@@ -28,7 +28,8 @@ def test_wcscmd_script_against_the_emulator(cfgfile, bucket, tmp_path):
 
     proc = run("wcscmd", "-c", cfgfile, "stat", "wcs://%s/smoke/missing" % bucket, cwd=tmp_path)
     assert proc.returncode == 5 and json.loads(proc.stdout)["code"] == 404
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("wcscmd: error: HTTP 404")
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("wcscmd: error: wcs://%s/smoke/missing: HTTP 404" % bucket)
 
     proc = run("wcscmd", "-c", str(tmp_path / "nope"), "listbucket", cwd=tmp_path)
     assert proc.returncode == 3 and "--configure" in proc.stderr and "Traceback" not in proc.stderr

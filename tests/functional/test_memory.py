@@ -46,7 +46,12 @@ SCRIPT = textwrap.dedent("""
             fp.write(b"x" * 1024)
         assert client.simple_upload(warm, bucket, "warm").code == 200
         assert client.multipart_upload(warm, bucket, "warm").code == 200
-        for name, call in (("simple", client.simple_upload), ("multipart", client.multipart_upload)):
+        def stream(path, bucket, key):  # a stream of unknown length: blocks held in memory as they fill
+            with open(path, "rb") as fp:
+                return client.upload_fileobj(fp, bucket, key)
+
+        for name, call in (("simple", client.simple_upload), ("multipart", client.multipart_upload),
+                           ("stream", stream)):
             resettable = reset_peak()
             base = status("VmRSS") if resettable else status("VmHWM")
             res = call(path, bucket, name)

@@ -6,6 +6,10 @@ again; when stdin is not a terminal the answers are read line by line (so the st
 ``printf 'AK\\nSK\\n...y\\n' | wcscmd --configure``) and a bad answer fails at once rather than
 shifting every later answer by one line. The file is written atomically with mode 0600. The secret
 key is never echoed: its current value shows as ``********``.
+
+After a full pass, Enter at ``Save settings? [Y/n]`` saves. Once saved, the dialog offers to test
+the settings with one cheap call (``listbucket``); Enter runs it, and when stdin has no more lines
+(a script that answered only the questions) the offer is skipped.
 """
 
 import os
@@ -139,7 +143,7 @@ def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
             dialog.say("\nNew settings:")
             for key, _label, _explanation in QUESTIONS:
                 dialog.say("  %s: %s" % (key, _shown(key, getattr(cfg, key))))
-            if dialog.ask("\nSave settings? [y/N] ").lower().startswith("y"):
+            if not dialog.ask("\nSave settings? [Y/n] ").lower().startswith("n"):
                 break
             if dialog.ask("Retry configuration? [Y/n] ").lower().startswith("n"):
                 raise _Aborted()
@@ -149,4 +153,29 @@ def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
     with atomic_output(path, private=True) as stream:
         cfg.dump_config(stream)
     dialog.say("Configuration saved to '%s'" % path)
+    try:
+        wanted = not dialog.ask("\nTest access with these settings (one listbucket call)? [Y/n] ").lower() \
+            .startswith("n")
+    except _Aborted:
+        return ExitStatus.SUCCESS  # stdin ended: a scripted run that answered only the questions
+    return _test_access(cfg, dialog) if wanted else ExitStatus.SUCCESS
+
+
+def _test_access(cfg: Config, dialog: _Dialog) -> int:
+    """List the buckets once; on failure say why and return the exit status of that failure."""
+    from wcs.cli.core import network_message
+    from wcs.cli.status import status_for
+    from wcs.services.client import Client
+
+    try:
+        with Client(cfg) as client:
+            result = client.list_buckets().raise_for_status()
+    except Exception as exc:  # any failure of the test is reported, the saved file stays
+        status = status_for(exc)
+        text = network_message(str(exc)) if status == ExitStatus.NETWORK else str(exc) or type(exc).__name__
+        dialog.say("Test failed: %s" % " ".join(text.splitlines()))
+        dialog.say("The settings were saved; run --configure again to change them.")
+        return status
+    buckets = result.body.get("buckets") if isinstance(result.body, dict) else None
+    dialog.say("Success: the keys work (%d bucket%s)." % (len(buckets or ()), "" if len(buckets or ()) == 1 else "s"))
     return ExitStatus.SUCCESS

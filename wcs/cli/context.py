@@ -52,6 +52,9 @@ class Context:
         self.environ = environ
         self.emitted = False
         self.hint: Optional[str] = None  # printed after the error line if the command fails
+        self.advice: Optional[str] = None  # appended to a service error's line ("; add --overwrite 1 ...")
+        # What the command acts on (``wcs://b/k``, ``wcs://b``): service errors are told as about it.
+        self.subject: Optional[str] = None
         self._secrets: List[str] = []
         self._cfg: Optional[Config] = None
         self._client: Any = None
@@ -80,6 +83,8 @@ class Context:
                     setattr(cfg, key, value)
                 except InvalidArgument as exc:
                     raise InvalidArgument("invalid value for %s: %s" % (option, exc)) from None
+            if any(key == "ishttps" and value for _option, key, value in self.overrides):
+                _upgrade_to_https(cfg)
             self._cfg = cfg
         return self._cfg
 
@@ -107,6 +112,10 @@ class Context:
 
             self._client = Client(cfg)
         return self._client
+
+    def in_flight(self) -> int:
+        """Transfer tasks running now (0 before any Client exists)."""
+        return self._client.transfers_in_flight() if self._client is not None else 0
 
     def close(self) -> None:
         if self._client is not None:
@@ -152,6 +161,18 @@ class Context:
         prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
         self.stderr.write(self.mask(prefix + text) + "\n")
         self.stderr.flush()
+
+
+def _upgrade_to_https(cfg: Config) -> None:
+    """``-s/--ssl``: every host is reached over https, also one written as ``http://...``.
+
+    In the file, a host's own scheme wins over ``ishttps`` (the official rule, kept for the SDK), and
+    ``--write-config`` writes ``http://`` hosts; the flag is the user's explicit word for this run.
+    """
+    for key in ("put_url", "mgr_url"):
+        host = getattr(cfg, key)
+        if host[:7].lower() == "http://":
+            setattr(cfg, key, "https://" + host[7:])
 
 
 def result_document(result: Any, **extra: Any) -> Dict[str, Any]:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import traceback
@@ -79,6 +80,66 @@ def _unverified_tls_note(ctx: Context) -> Iterator[None]:
         yield
 
 
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP (``signum``); ``again``: the second one."""
+
+    def __init__(self, signum: int, again: bool = False) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.again = again
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+_SIGNAL_WORDS = {getattr(signal, "SIGHUP", -1): "hung up (SIGHUP)", signal.SIGTERM: "terminated (SIGTERM)"}
+
+
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP stop the command the way Ctrl-C does, and say so at once.
+
+    The first signal raises :class:`Stopped` in the main thread: an upload cancels its queued blocks,
+    those in flight stop within one 256 KiB slice or when their answer comes, and the error
+    boundary prints how to resume. Meanwhile ``stopping: waiting for N transfers in flight`` is
+    shown, so a slow link does not look hung. A second signal raises again wherever the main thread
+    waits, so the command ends at once; blocks already recorded stay recorded (workers write the
+    record right after each block). Once the error boundary has the interruption (``finishing``),
+    more signals are ignored, so its last lines are always printed. Installed only in the main
+    thread of the process, and the previous handlers are restored by :meth:`restore`.
+    """
+
+    def __init__(self) -> None:
+        self.ctx: Optional[Context] = None
+        self.seen: List[int] = []
+        self.finishing = False
+        self._previous: Dict[int, Any] = {}
+
+    def install(self, ctx: Context) -> None:
+        self.ctx = ctx
+        if threading.current_thread() is threading.main_thread():
+            for signum in _STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._stop)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        if self.finishing:
+            return
+        if self.seen:
+            raise Stopped(signum, again=True)
+        self.seen.append(signum)
+        busy = self.ctx.in_flight() if self.ctx is not None else 0
+        if busy and self.ctx is not None:
+            again = "Ctrl-C" if signum == signal.SIGINT else "the signal"
+            try:  # the handler may interrupt a write to stderr: never fail because of the message
+                self.ctx.line("stopping: waiting for %d transfer%s in flight (%s again to quit now)"
+                              % (busy, "" if busy == 1 else "s", again))
+            except (RuntimeError, OSError, ValueError):
+                pass
+        raise Stopped(signum)
+
+
 def _run(args: Any, ctx: Context, parser: Any) -> int:
     if getattr(args, "configure", False):
         from wcs.cli.configure import run_configure
@@ -117,6 +178,7 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
     debug = _wants_debug(argv)
     ctx = Context(prog=PROG, config_path=None, overrides=(), quiet=False, **streams)
     logs = None
+    stopper = _StopSignals()
     try:
         parser = build_parser(stdout=ctx.stdout)
         try:
@@ -127,14 +189,17 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
         ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
                       quiet=bool(getattr(args, "quiet", False)), argv=argv, **streams)
         logs = _attach_logging(debug, ctx)
+        stopper.install(ctx)
         with _unverified_tls_note(ctx):
             return int(_run(args, ctx, parser))
-    except KeyboardInterrupt:
-        ctx.line("interrupted", "error")
+    except KeyboardInterrupt as exc:
+        stopper.finishing = True
+        ctx.line(_SIGNAL_WORDS.get(getattr(exc, "signum", signal.SIGINT), "interrupted"), "error")
         if ctx.hint:
             ctx.line(ctx.hint)
-        return ExitStatus.INTERRUPTED
+        return status_for(exc)
     except Exception as exc:  # the one boundary: any failure -> one line + status
+        stopper.finishing = True
         status = status_for(exc)
         if isinstance(exc, ServiceError) and exc.result is not None and not ctx.emitted:
             from wcs.cli.context import result_document
@@ -147,9 +212,11 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
             ctx.line(ctx.hint)
         return status
     finally:
+        stopper.finishing = True
         if logs is not None:
             _detach_logging(*logs)
         ctx.close()
+        stopper.restore()
 
 
 # Failures after which running the same multiput again with --upload-id can succeed.
@@ -159,13 +226,33 @@ _CONNECT_HOST_RE = re.compile(r"host='([^']*)', port=(\d+)")
 _CONNECT_REASON_RE = re.compile(r"(\[Errno -?\d+\] [^'\")]*|Failed to resolve '[^']*'|timed out|Read timed out)")
 
 
+_SSL_REASON_RE = re.compile(r"\[SSL: ([A-Z0-9_]+)\] ([^(')\]]*)")
+# OpenSSL's words for "what came back is not TLS": a plain-http server answering a handshake.
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE",
+            "UNKNOWN_PROTOCOL")
+
+
+def _tls_message(host: str, code: str, reason: str) -> str:
+    if code in _NOT_TLS:
+        return ("TLS handshake with %s failed: the server does not speak https (%s); use an http:// host "
+                "without -s/--ssl and ishttps" % (host, code))
+    if code == "CERTIFICATE_VERIFY_FAILED":
+        return ("TLS certificate of %s is not trusted (%s): trust it with REQUESTS_CA_BUNDLE, or set "
+                "isverify = False to skip the check" % (host, reason.strip() or code))
+    return "TLS error with %s: %s (%s)" % (host, reason.strip() or code, code)
+
+
 def network_message(text: str) -> str:
     """``cannot reach HOST:PORT: REASON`` out of a urllib3/requests error text, else the text.
 
     The full chain (``HTTPConnectionPool(...): Max retries exceeded ... NewConnectionError(...)``) is
-    kept for ``--debug`` and in the JSON body; a person needs the host and the reason.
+    kept for ``--debug`` and in the JSON body; a person needs the host and the reason. A TLS failure
+    says what it means (a plain-http server, an untrusted certificate) and what to change.
     """
     host = _CONNECT_HOST_RE.search(text)
+    tls = _SSL_REASON_RE.search(text)
+    if host and tls:
+        return _tls_message("%s:%s" % (host.group(1), host.group(2)), tls.group(1), tls.group(2))
     reason = _CONNECT_REASON_RE.search(text)
     if not (host and reason):
         return text
@@ -186,4 +273,9 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
     if status == ExitStatus.ERROR and not isinstance(exc, ServiceError):
         return "unexpected %s: %s%s" % (type(exc).__name__, text,
                                         "" if debug else " (run with --debug for details)")
+    if isinstance(exc, ServiceError):
+        if ctx.advice:
+            text = "%s; %s" % (text, ctx.advice)
+        if ctx.subject:
+            text = "%s: %s" % (ctx.subject, text)  # which object of a script's many calls failed
     return text

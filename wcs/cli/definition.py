@@ -13,7 +13,7 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import argtypes
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, transfers
+from wcs.cli.commands import jobs, listing, objects, records, transfers
 from wcs.cli.context import Context, Override
 from wcs.cli.status import EXIT_STATUS_HELP
 
@@ -26,7 +26,8 @@ Output:
   stdout  one JSON document per command: {"code": HTTP status (-1: no answer), "reqid": ...,
           "body": service answer} plus "upload_id" (multiput), "file"/"size" (get);
           list/listall write the listing to RESFILE as JSON and print
-          {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items)
+          {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items);
+          RESFILE - : the listing itself goes to stdout, without that summary
   stderr  notes, progress bars (terminal only; --quiet silences) and one line per error"""
 
 
@@ -50,7 +51,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Dump current configuration after parsing config file, environment and command line "
                "options and exit."),
         Option(("-s", "--ssl"), "ishttps", "ishttps", {"action": "store_const", "const": True},
-               "Use https connection when communicating with WCS"),
+               "Use https connection when communicating with WCS (also for hosts written as http://...)"),
         Option(("--put-url",), "put_url", "put_url", {"metavar": "URL"}, "Upload domain (overrides put_url)"),
         Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
         Option(("--download-url",), "download_url", "download_url", {"metavar": "URL"},
@@ -125,17 +126,22 @@ class Command(NamedTuple):
     params: str  # the official parameter synopsis
     func: Callable[[argparse.Namespace, Context], int]
     positionals: Tuple[Tuple[str, Dict[str, Any]], ...]
+    note: str = ""  # one more line under the synopsis in the main --help (ours, not official)
 
+
+# setdeadline 0 is easy to mistake for "no deadline": it deletes the object.
+DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 DELETES it (it expires at "
+                 "once); -1 keeps it forever (also written '\"-1\"')")
 
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
+_RESFILE = ("resfile", {"metavar": "RESFILE", "help": "file the listing is written to ('-': stdout)"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
 _SRC_DST = (("src", {"metavar": "wcs://srcBUCKET/srcOBJECT"}), ("dst", {"metavar": "wcs://dstBUCKET/desOBJECT"}))
 _JOB_ID = (("persistent_id", {"metavar": "persistentId"}),)
 COMMANDS: List[Command] = [
-    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list,
-            (_BUCKET, ("resfile", {"metavar": "RESFILE"}))),
+    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE)),
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
-            (_BUCKET, ("resfile", {"metavar": "RESFILE"}))),
+            (_BUCKET, _RESFILE)),
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, ()),
     Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
             (_OBJ,)),
@@ -147,7 +153,8 @@ COMMANDS: List[Command] = [
     Command("cp", "Copy a file from src bucket to des bucket",
             "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST),
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
-            (_OBJ, ("days", {"metavar": "deadline"}))),
+            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})),
+            "deadline in days: 0 deletes the object, -1 keeps it forever"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,)),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", transfers.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
@@ -163,6 +170,15 @@ COMMANDS: List[Command] = [
             (("file", {"metavar": "filePath"}),)),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),)),
+    Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
+            "[list|clean] [UPLOAD_ID...] [--older-than DAYS]", records.cmd_records,
+            (("action", {"choices": ("list", "clean"), "nargs": "?", "default": "list",
+                         "help": "list (default) or clean: remove them"}),
+             ("upload_ids", {"metavar": "UPLOAD_ID", "nargs": "*", "help": "only these uploads"}),
+             ("--older-than", {"type": records.older_than, "metavar": "DAYS", "dest": "older_than",
+                               "help": "only records not written for DAYS days (a running multiput "
+                                       "writes its record after every block)"})),
+            "records clean --older-than 7: remove what no multiput touched for a week"),
 ]
 
 
@@ -182,6 +198,8 @@ def _commands_help() -> str:
     for command in COMMANDS:
         lines.append("  %s" % command.label)
         lines.append("      %s %s %s" % (PROG, command.name, command.params))
+        if command.note:
+            lines.append("      (%s)" % command.note)
     return "\n".join(line.rstrip() for line in lines)
 
 

@@ -27,6 +27,24 @@ def _tool(name: str, module: str) -> List[str]:
     return [sys.executable, "-c", "import sys; from %s import main; sys.exit(main())" % module]
 
 
+def preview(text: str, limit: int = 400) -> str:
+    """The first whole lines of ``text`` (about ``limit`` characters) and how many were left out.
+
+    Never cut inside a line: half a JSON string reads like a corrupt file.
+    """
+    lines = text.strip().splitlines()
+    shown: List[str] = []
+    used = 0
+    for line in lines:
+        if shown and used + len(line) + 1 > limit:
+            break
+        shown.append(line)
+        used += len(line) + 1
+    if len(shown) < len(lines):
+        shown.append("... (%d more lines)" % (len(lines) - len(shown)))
+    return "\n".join(shown)
+
+
 class Demo:
     def __init__(self, workdir: str) -> None:
         self.workdir = workdir
@@ -84,7 +102,7 @@ class Demo:
         self.run("wcscmd", ["multiput", "wcs://%s/hello/big.bin" % BUCKET, big])
         self.run("wcscmd", ["list", "wcs://%s" % BUCKET, "listing.json"])
         with open(os.path.join(self.workdir, "listing.json"), encoding="utf-8") as fp:
-            print("(listing.json) " + fp.read().strip()[:400], flush=True)
+            print("(listing.json)\n" + preview(fp.read()), flush=True)
         self.run("wcscmd", ["stat", "wcs://%s/hello/big.bin" % BUCKET])
         self.run("wcscmd", ["get", "wcs://%s/hello/big.bin" % BUCKET, "big.copy"])
         etags = self.run("wcs_etag_cal", ["etag", big, os.path.join(self.workdir, "big.copy")])

@@ -63,6 +63,12 @@ class Progress:
     def on_done(self, transfer: Any, error: Optional[BaseException]) -> None:
         pass
 
+    def clear(self) -> None:
+        """Take the bar off the line, so a message can be written there (it is redrawn on the next update)."""
+        if self._bar is not None:
+            with self._lock:
+                self._bar.clear()
+
     def close(self) -> None:
         if self._bar is not None:
             with self._lock:

@@ -1,9 +1,10 @@
 """Exit statuses of ``wcscmd``, ``wcs_etag_cal`` and ``wcs_crc64_cal``: one per class of failure, for scripts.
 
 Zero means the command did what was asked. Every other value names *why* it did not, independently
-of the message text (which may change). 2 is argparse's own code for a bad command line; 130 is the
-shell convention for "killed by SIGINT" (128 + 2). Each member carries the line ``--help`` shows for
-it, so the tables in the help texts are generated here rather than written out per tool.
+of the message text (which may change). 2 is argparse's own code for a bad command line; 129, 130 and
+143 are the shell convention for "stopped by SIGHUP / SIGINT / SIGTERM" (128 + the signal number).
+Each member carries the line ``--help`` shows for it, so the tables in the help texts are generated
+here rather than written out per tool.
 """
 
 from enum import IntEnum
@@ -30,7 +31,10 @@ class ExitStatus(IntEnum):
     NETWORK = 6, "network error: no answer from the service after every retry"
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
-    INTERRUPTED = 130, "interrupted (Ctrl-C)"
+    JOB_FAILED = 9, "job failed: fopsStatus/fmgrStatus report a failed operation (the JSON is printed)"
+    HANGUP = 129, "hung up (SIGHUP: the terminal went away); a multiput prints how to resume it"
+    INTERRUPTED = 130, "interrupted (Ctrl-C, SIGINT); a multiput prints how to resume it"
+    TERMINATED = 143, "terminated (SIGTERM); a multiput prints how to resume it"
 
 
 def exit_status_help(statuses: Iterable[ExitStatus] = ExitStatus,
@@ -52,9 +56,17 @@ EXIT_STATUS_HELP = exit_status_help()
 # with these statuses only, and two of them mean something narrower there.
 FILE_TOOL_EXIT_STATUS_HELP = exit_status_help(
     (ExitStatus.SUCCESS, ExitStatus.ERROR, ExitStatus.USAGE, ExitStatus.LOCAL_FILE, ExitStatus.INTERRUPTED),
-    {ExitStatus.ERROR: "unexpected error",
+    {ExitStatus.ERROR: "unexpected error", ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
      ExitStatus.USAGE: "usage error: unknown command or option, no file given",
      ExitStatus.LOCAL_FILE: "local file error: a file is missing, a directory or unreadable"})
+
+
+class CommandFailed(Exception):
+    """A command's own verdict (not an SDK error): the message for the error line and the exit status."""
+
+    def __init__(self, message: str, status: ExitStatus) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def status_for(exc: BaseException) -> ExitStatus:
@@ -63,7 +75,10 @@ def status_for(exc: BaseException) -> ExitStatus:
     from wcs.commons import errors
 
     if isinstance(exc, KeyboardInterrupt):
-        return ExitStatus.INTERRUPTED
+        return {1: ExitStatus.HANGUP, 15: ExitStatus.TERMINATED}.get(getattr(exc, "signum", 2),
+                                                                     ExitStatus.INTERRUPTED)
+    if isinstance(exc, CommandFailed):
+        return exc.status
     ordered = (
         (errors.ConfigError, ExitStatus.CONFIG),
         (errors.InvalidArgument, ExitStatus.USAGE),

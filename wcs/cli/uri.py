@@ -15,6 +15,11 @@ MAX_KEY_BYTES = 1000
 """The longest object key WCS accepts, in UTF-8 bytes."""
 
 
+def show(bucket: str, key: str = "") -> str:
+    """``wcs://bucket/key`` (``wcs://bucket`` without a key): how messages name an object or bucket."""
+    return "%s%s/%s" % (SCHEME, bucket, key) if key else SCHEME + bucket
+
+
 def is_wcs_uri(text: str) -> bool:
     """True when ``text`` starts with the ``wcs://`` scheme (case-insensitive)."""
     return text[: len(SCHEME)].lower() == SCHEME

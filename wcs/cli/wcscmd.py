@@ -25,16 +25,19 @@ Output contract:
   - list / listall: ``{"code", "reqid", "file", "count", "marker"}``; the listing goes to RESFILE
     (list: the service's JSON answer; listall: a JSON array of item objects, one per line,
     streamed; for listall ``reqid`` is the X-Reqid of the last page fetched and ``marker`` is
-    empty);
+    empty). RESFILE ``-``: the listing itself is the JSON document on stdout, without the summary
+    (if a later page of listall fails, stdout ends incomplete and no error document follows it);
   - crc64: ``{"file", "crc64Value"}``.
 
   ``--dump-config`` prints the effective configuration in the ``.wcscfg`` format instead (the one
   place the secret key is shown); ``--configure`` prints nothing on stdout.
 * stderr: notes (``upload id: ...``), warnings, progress bars (only on a terminal, not with
-  ``--quiet``) and one line per error, plus for a failed multiput how to resume it. The secret key
-  is masked in everything written. With ``isverify = False``, urllib3's two-line
-  ``InsecureRequestWarning`` is replaced by one line per run, ``wcscmd: warning: TLS certificate
-  verification is off (isverify = False)``, printed when the first unverified HTTPS request is made.
+  ``--quiet``) and one line per error (a service error prefixed with the object or bucket the
+  command acted on: ``wcscmd: error: wcs://b/k: HTTP 404: ...``), plus for a failed multiput how to
+  resume it. The secret key is masked in everything written. With ``isverify = False``, urllib3's
+  two-line ``InsecureRequestWarning`` is replaced by one line per run, ``wcscmd: warning: TLS
+  certificate verification is off (isverify = False)``, printed when the first unverified HTTPS
+  request is made.
 * Local files are all-or-nothing: RESFILE, the downloaded file and the config file are written to
   a temporary sibling and renamed into place on success. A target that is a symlink is written
   through (the link stays); a FIFO or device (``/dev/stdout``) is streamed into, never replaced.

@@ -138,7 +138,8 @@ class BlockApi(UploadService):
 
     def send_block(self, path: str, block: Block, bput_size: int, report: Optional[Progress],
                    buffer: memoryview) -> BlockRecord:
-        """Send one block chunk by chunk; restart it from mkblk when the service lost track of it.
+        """Send one block of the file at ``path`` chunk by chunk, each read into ``buffer``; restart it
+        from mkblk when the service lost track of it.
 
         Raises:
             BlockFailed: a failure resending cannot fix, or restarts ran out.
@@ -146,6 +147,22 @@ class BlockApi(UploadService):
             LocalFileError: the file cannot be read (or changed size).
             Cancelled: the transfer was stopped.
         """
+        try:
+            fp = open(path, "rb", buffering=0)
+        except OSError as exc:
+            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+        with fp:
+            return self._send_with_restarts(block, bput_size, report, buffer,
+                                            lambda start, view: read_into(fp, block.offset + start, view))
+
+    def send_buffer(self, data: memoryview, block: Block, bput_size: int, report: Optional[Progress]) -> BlockRecord:
+        """Send a block whose ``block.size`` bytes are ``data`` (read from a stream); as :meth:`send_block`."""
+        if len(data) != block.size:
+            raise ValueError("block %d has %d bytes, the buffer %d" % (block.index, block.size, len(data)))
+        return self._send_with_restarts(block, bput_size, report, data, None)
+
+    def _send_with_restarts(self, block: Block, bput_size: int, report: Optional[Progress], buffer: memoryview,
+                            fill: Optional[Callable[[int, memoryview], None]]) -> BlockRecord:
         attempts = self.transfer.mkblk_retries + 1
         sent = [0]
 
@@ -154,36 +171,36 @@ class BlockApi(UploadService):
             if report is not None:
                 report(delta)
 
-        try:
-            fp = open(path, "rb", buffering=0)
-        except OSError as exc:
-            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-        with fp:
-            for attempt in range(attempts):
-                try:
-                    return self._send_block_once(fp, block, bput_size, counted, buffer)
-                except Restart as why:
-                    counted(-sent[0])
-                    if attempt + 1 == attempts:
-                        if why.mismatch:
-                            raise IntegrityError("upload %s: %s, %d times in a row"
-                                                 % (self.upload_id, why, attempts), why.answer) from None
-                        raise BlockFailed(why.result) from None
-                    log.info("block %d of upload %s: %s; sending it again", block.index, self.upload_id, why)
-                    self.http.backoff.wait(attempt, self.cancel)
-                except BaseException:
-                    # The block is not done: take back what it reported, so progress means "stored".
-                    counted(-sent[0])
-                    raise
+        for attempt in range(attempts):
+            try:
+                return self._send_block_once(block, bput_size, counted, buffer, fill)
+            except Restart as why:
+                counted(-sent[0])
+                if attempt + 1 == attempts:
+                    if why.mismatch:
+                        raise IntegrityError("upload %s: %s, %d times in a row"
+                                             % (self.upload_id, why, attempts), why.answer) from None
+                    raise BlockFailed(why.result) from None
+                log.info("block %d of upload %s: %s; sending it again", block.index, self.upload_id, why)
+                self.http.backoff.wait(attempt, self.cancel)
+            except BaseException:
+                # The block is not done: take back what it reported, so progress means "stored".
+                counted(-sent[0])
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_block_once(self, fp: Any, block: Block, bput_size: int, counted: Progress,
-                         buffer: memoryview) -> BlockRecord:
+    def _send_block_once(self, block: Block, bput_size: int, counted: Progress, buffer: memoryview,
+                         fill: Optional[Callable[[int, memoryview], None]]) -> BlockRecord:
+        """One pass over the block; ``fill(start, view)`` reads each chunk into ``buffer``, or, without
+        it, ``buffer`` holds the whole block."""
         hasher = EtagHasher()
         ctx = ""
         for start, length in block.chunks(bput_size):
-            data = buffer[:length]
-            read_into(fp, block.offset + start, data)
+            if fill is None:
+                data = buffer[start:start + length]
+            else:
+                data = buffer[:length]
+                fill(start, data)
             hasher.update(data)
             chunk = _ChunkProgress(counted)
             if start == 0:

@@ -17,7 +17,7 @@ Only the official methods read per-call options from the config (``upload_id``, 
 import logging
 import os
 import threading
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, Optional, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
@@ -32,7 +32,7 @@ from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
 from wcs.services.listing import ObjectListing
 from wcs.services.multipart import MultipartUploader, new_upload_id
-from wcs.services.resume import check_upload_id
+from wcs.services.resume import RecordStore, RecordSummary, ResumeRecord, check_upload_id, list_records, remove_record
 from wcs.services.scheduler import Scheduler
 from wcs.services.upload import FormUploader, PathLike, open_for_upload
 
@@ -115,6 +115,10 @@ class Client(DownloadMethods, JobCalls):
                 self._scheduler = Scheduler(transfer.concurrency)
             return self._scheduler
 
+    def transfers_in_flight(self) -> int:
+        """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
+        return self._scheduler.running if self._scheduler is not None else 0
+
     def bucket_manager(self) -> BucketManager:
         return BucketManager(self.http, self.auth, self.cfg.endpoints)
 
@@ -143,6 +147,27 @@ class Client(DownloadMethods, JobCalls):
     def check_upload_id(upload_id: str) -> str:
         """``upload_id`` if it can name a resume record, else raise ``InvalidArgument``."""
         return check_upload_id(upload_id)
+
+    def resume_record(self, upload_id: str) -> Optional[ResumeRecord]:
+        """The resume record of ``upload_id`` in ``tmp_record_folder``, or None when there is none.
+
+        Raises:
+            InvalidArgument: ``upload_id`` cannot name a record.
+            ResumeError: the record exists but cannot be read or is not valid.
+        """
+        return RecordStore(self.cfg.transfer.tmp_record_folder, upload_id).load()
+
+    def list_resume_records(self) -> List[RecordSummary]:
+        """The resume records in ``tmp_record_folder`` (failed or abandoned uploads), oldest first.
+
+        Raises:
+            ResumeError: the folder exists but cannot be read.
+        """
+        return list_records(self.cfg.transfer.tmp_record_folder)
+
+    def remove_resume_record(self, upload_id: str) -> bool:
+        """Delete the resume record of ``upload_id``; False when there is none (the upload cannot resume after)."""
+        return remove_record(self.cfg.transfer.tmp_record_folder, upload_id)
 
     # -- uploads --------------------------------------------------------------------------
 
@@ -198,6 +223,29 @@ class Client(DownloadMethods, JobCalls):
         return self.multipart_uploader().upload(path, bucket, key, upload_id, progress=progress,
                                                 subscribers=subscribers, overwrite=overwrite,
                                                 mime_type=mime_type, deadline=deadline)
+
+    def upload_fileobj(self, fileobj: BinaryIO, bucket: str, key: str, size: Optional[int] = None, *,
+                       progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = (),
+                       overwrite: Optional[int] = None, mime_type: Optional[str] = None,
+                       deadline: Optional[int] = None) -> Result:
+        """Upload a binary file object (not in the official SDK).
+
+        ``size`` None (a pipe, stdin, a socket): read to its end and sent in blocks as they fill,
+        memory bounded by about ``(concurrency + 1) * block_size``, the etag checked; one form upload
+        when it ends within the first block. Not resumable: a failure means sending it again.
+        ``size`` given: ``fileobj`` must be seekable; its first ``size`` bytes go as one form upload.
+
+        Raises:
+            InvalidArgument: ``size`` given for a stream that cannot seek.
+            LocalFileError: the stream cannot be read. IntegrityError: see :meth:`simple_upload`.
+        """
+        options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
+                                       deadline=deadline)
+        if size is None:
+            return self.multipart_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
+        if not getattr(fileobj, "seekable", lambda: False)():
+            raise InvalidArgument("upload_fileobj with a size needs a seekable file; pass size=None to stream it")
+        return self.form_uploader().upload_fileobj(fileobj, int(size), bucket, key, **options)
 
     def smart_upload(self, path: PathLike, bucket: str, key: str, multi_size: int = 20, *,
                      progress: Optional[Progress] = None, upload_id: Optional[str] = None,

@@ -1,8 +1,10 @@
 """Which transfer an event belongs to: subscribers, so one progress bar can sum many files.
 
 Every transfer (one upload, one download) gets a :class:`TransferInfo`. Its subscribers hear
-``on_queued`` once, ``on_progress`` with byte deltas (negative when bytes are taken back because a
-chunk is resent) and ``on_done`` once, with the exception if it failed. The plain
+``on_queued`` once, ``on_resumed`` once when a multipart upload continues from its resume record
+(how many of its blocks are already stored), ``on_progress`` with byte deltas (negative when bytes
+are taken back because a chunk is resent) and ``on_done`` once, with the exception if it failed.
+A subscriber may define only the hooks it needs (:class:`Subscriber` has them all as no-ops). The plain
 ``progress=callable(delta)`` of the single-file methods is one such subscriber
 (:class:`CallbackSubscriber`). Calls for one transfer never overlap: :class:`Notifier` serialises
 them, since blocks report from several worker threads.
@@ -11,7 +13,7 @@ them, since blocks report from several worker threads.
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional
 
 Progress = Callable[[int], None]
 
@@ -39,6 +41,9 @@ class Subscriber:
 
     def on_queued(self, transfer: TransferInfo) -> None:
         pass
+
+    def on_resumed(self, transfer: TransferInfo, blocks_done: int, blocks_total: int) -> None:
+        """A resumed multipart upload: ``blocks_done`` of its ``blocks_total`` blocks are already stored."""
 
     def on_progress(self, transfer: TransferInfo, delta: int) -> None:
         pass
@@ -76,18 +81,22 @@ class Notifier:
     def __bool__(self) -> bool:
         return bool(self.subscribers)
 
-    def queued(self) -> None:
+    def _tell(self, hook: str, *args: Any) -> None:
         with self._lock:
             for sub in self.subscribers:
-                sub.on_queued(self.transfer)
+                method = getattr(sub, hook, None)
+                if method is not None:
+                    method(self.transfer, *args)
+
+    def queued(self) -> None:
+        self._tell("on_queued")
+
+    def resumed(self, blocks_done: int, blocks_total: int) -> None:
+        self._tell("on_resumed", blocks_done, blocks_total)
 
     def progress(self, delta: int) -> None:
         if delta and self.subscribers:
-            with self._lock:
-                for sub in self.subscribers:
-                    sub.on_progress(self.transfer, delta)
+            self._tell("on_progress", delta)
 
     def done(self, error: Optional[BaseException] = None) -> None:
-        with self._lock:
-            for sub in self.subscribers:
-                sub.on_done(self.transfer, error)
+        self._tell("on_done", error)

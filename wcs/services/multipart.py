@@ -21,7 +21,7 @@ upload is done. A 406 to a first mkfile of this call stays a 406, even for ident
 import logging
 import os
 import threading
-from typing import Any, Iterable, List, Optional
+from typing import Any, BinaryIO, Iterable, List, Optional
 
 from wcs.commons.auth import Auth
 from wcs.commons.errors import Cancelled, ConfigError, InvalidArgument, LocalFileError, ResumeError, WcsError
@@ -65,7 +65,8 @@ class MultipartUploader(UploadService):
             progress: called with byte deltas as bytes are sent (negative when a chunk is resent); on
                 resume, first with the size of the blocks already uploaded. Called from worker
                 threads, never concurrently.
-            subscribers: :class:`~wcs.services.events.Subscriber` objects told of this transfer.
+            subscribers: :class:`~wcs.services.events.Subscriber` objects told of this transfer
+                (``on_resumed`` with the blocks already stored, when a record is resumed).
             overwrite, mime_type, deadline: as for a form upload.
             token: an upload token made elsewhere, sent as is on every step (then ``overwrite`` and
                 the uploader's keys play no part).
@@ -112,6 +113,7 @@ class MultipartUploader(UploadService):
         # Every block stored by an earlier run: that run may have sent mkfile too (and crashed before
         # removing the record), so a refusal of this call's mkfile may hide its success.
         resumed_complete = record is not None and all(block.index in record.blocks for block in plan)
+        resumed = record is not None
         if record is None:
             record = ResumeRecord(upload_id, abspath, size, mtime_ns, block_size, bput_size, bucket, key)
             store.save(record)
@@ -129,6 +131,8 @@ class MultipartUploader(UploadService):
 
         notifier = Notifier.of(TransferInfo.new("upload", bucket, key, abspath, size), progress, subscribers)
         notifier.queued()
+        if resumed:
+            notifier.resumed(sum(1 for b in plan if b.index in record.blocks), len(plan))
         try:
             result = self._upload_blocks(notifier, tokens, upload_id, abspath, plan, bput_size, record, store)
             if result is None:
@@ -139,6 +143,29 @@ class MultipartUploader(UploadService):
             raise
         notifier.done(None if result.ok else _failure(result))
         return result
+
+    def upload_stream(self, fp: BinaryIO, bucket: str, key: str, *, progress: Optional[Progress] = None,
+                      subscribers: Iterable[Subscriber] = (), overwrite: Optional[int] = None,
+                      mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
+        """Upload everything the binary stream ``fp`` yields (length unknown: a pipe, stdin), in blocks
+        sent as they fill; a stream shorter than one block goes as one form upload.
+
+        Memory stays near ``(concurrency + 1) * block_size``. Not resumable: nothing is recorded, and a
+        failed upload must be sent again from a new stream (see :mod:`wcs.services.streaming`).
+
+        Returns:
+            The mkfile (or form upload) Result; on failure the failing step's Result (``upload_id`` None).
+
+        Raises:
+            ConfigError, InvalidArgument: as :meth:`upload` (checked before anything is read).
+            LocalFileError: the stream cannot be read.
+            IntegrityError: the service's hash differs from the etag of the bytes sent.
+            KeyboardInterrupt, Cancelled: interrupted; the upload is abandoned.
+        """
+        from wcs.services.streaming import upload_stream  # it builds on this module
+
+        return upload_stream(self, fp, bucket, key, progress=progress, subscribers=subscribers,
+                             overwrite=overwrite, mime_type=mime_type, deadline=deadline)
 
     def _upload_blocks(self, notifier: Notifier, tokens: Tokens, upload_id: str, abspath: str, plan: List[Block],
                        bput_size: int, record: ResumeRecord, store: RecordStore) -> Optional[Result]:
@@ -203,7 +230,7 @@ class MultipartUploader(UploadService):
         local_etag = file_etag(plan, record.blocks)
         lost = resumed_complete or answer_may_be_lost(result)
         if lost and (result.code in (406, 701) or is_transient_failure(result)):
-            result = self._after_lost_mkfile(result, store, bucket, key, size, local_etag)
+            result = self._after_lost_mkfile(result, store, upload_id, bucket, key, size, local_etag)
         elif result.code == 701:
             log.info("upload %s: the service no longer knows its blocks; the record is dropped", upload_id)
             store.remove()
@@ -218,15 +245,16 @@ class MultipartUploader(UploadService):
         log.info("mkfile of upload %s failed: %d reqid=%s", upload_id, result.code, result.reqid)
         return result
 
-    def _after_lost_mkfile(self, result: Result, store: RecordStore, bucket: str, key: str, size: int,
-                           local_etag: str) -> Result:
+    def _after_lost_mkfile(self, result: Result, store: Optional[RecordStore], upload_id: str, bucket: str,
+                           key: str, size: int, local_etag: str) -> Result:
         """mkfile says the key exists (406), the blocks are gone (701) or gave no answer after every
         retry (5xx, -1) after an answer may have been lost: maybe they already became this object.
 
         That happens when an earlier mkfile succeeded but its answer was lost (a retried request, or a
         crash before the record was removed): if the stored object has exactly the size and etag of
         this file, the upload is done. Otherwise a 406 keeps the record (resume with ``overwrite``)
-        and a 701 drops it, since its contexts are dead: the same call then starts afresh.
+        and a 701 drops it, since its contexts are dead: the same call then starts afresh. A stream
+        upload has no record (``store`` None).
         """
         try:
             stat = BucketManager(self.http, self.auth, self.endpoints).stat(bucket, key)
@@ -234,12 +262,13 @@ class MultipartUploader(UploadService):
             stat = None
         if stat is not None and stat.code == 200 and isinstance(stat.data, dict) and \
                 stat.data.get("hash") == local_etag and as_int(stat.data.get("fsize")) == size:
-            log.info("upload %s: blocks already assembled into %s:%s (same hash); done", store.upload_id,
-                     bucket, key)
-            store.remove()
-            return Result(200, {"hash": local_etag, "key": key}, stat.headers, upload_id=store.upload_id)
-        if result.code == 701:
-            log.info("upload %s: the service no longer knows its blocks; the record is dropped", store.upload_id)
+            log.info("upload %s: blocks already assembled into %s:%s (same hash); done", upload_id, bucket, key)
+            if store is not None:
+                store.remove()
+            return Result(200, {"hash": local_etag, "key": key}, stat.headers,
+                          upload_id=upload_id if store is not None else None)
+        if result.code == 701 and store is not None:
+            log.info("upload %s: the service no longer knows its blocks; the record is dropped", upload_id)
             store.remove()
         return result
 

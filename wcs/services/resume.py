@@ -12,6 +12,10 @@ One record per upload id, at ``<tmp_record_folder>/<upload_id>/record.json``::
 needs) and the SHA-1 of its 4 MiB etag blocks, so a resumed upload neither resends nor rereads
 them. The record is rewritten (temp file, fsync, ``os.replace``) after every completed block, so a
 crash at any moment leaves either the previous or the next complete record, never half of one.
+
+A finished upload removes its record; those of failed or abandoned uploads stay until resumed.
+:func:`list_records` describes every record of a folder (also unreadable ones) and
+:func:`remove_record` deletes one, for the ``wcscmd records`` command.
 """
 
 import json
@@ -198,4 +202,78 @@ class RecordStore:
     def remove(self) -> None:
         """Delete the record and its folder (after a finished upload)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """One record found in a record folder: its upload id, when it was last written, and what it holds.
+
+    ``record`` is None and ``error`` says why when the file cannot be read or is not a valid record.
+    """
+
+    upload_id: str
+    path: str
+    updated: float  # st_mtime of the record file: the last block recorded
+    record: Optional[ResumeRecord] = None
+    error: Optional[str] = None
+
+    @property
+    def blocks_done(self) -> int:
+        return len(self.record.blocks) if self.record is not None else 0
+
+    @property
+    def blocks_total(self) -> Optional[int]:
+        if self.record is None or self.record.block_size <= 0:
+            return None
+        return -(-self.record.size // self.record.block_size)  # ceiling: the last block may be short
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"upload_id": self.upload_id, "record": self.path, "updated": self.updated}
+        if self.record is not None:
+            out.update(file=self.record.path, bucket=self.record.bucket, key=self.record.key,
+                       size=self.record.size, blocks_done=self.blocks_done, blocks_total=self.blocks_total)
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+def list_records(folder: str) -> List[RecordSummary]:
+    """Every resume record under ``folder``, oldest first (an unreadable one with its ``error``).
+
+    Only ``<upload id>/record.json`` entries are records: anything else in the folder is left out.
+    """
+    root = os.path.expanduser(folder)
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ResumeError("cannot read the record folder %s: %s" % (root, exc.strerror or exc)) from None
+    found = []
+    for name in names:
+        if not _UPLOAD_ID_RE.match(name):
+            continue
+        store = RecordStore(folder, name)
+        try:
+            updated = os.stat(store.path).st_mtime
+        except OSError:
+            continue  # not a record folder (or removed meanwhile)
+        try:
+            found.append(RecordSummary(name, store.path, updated, record=store.load()))
+        except ResumeError as exc:
+            found.append(RecordSummary(name, store.path, updated, error=str(exc)))
+    return sorted(found, key=lambda summary: (summary.updated, summary.upload_id))
+
+
+def remove_record(folder: str, upload_id: str) -> bool:
+    """Delete the record of ``upload_id`` (its folder); False when there is none.
+
+    Raises:
+        InvalidArgument: ``upload_id`` cannot name a record.
+    """
+    store = RecordStore(folder, upload_id)
+    if not store.exists():
+        return False
+    store.remove()
+    return True
 

@@ -59,12 +59,19 @@ class Scheduler:
         self._seq = itertools.count()
         self._threads: List[threading.Thread] = []
         self._idle = 0
+        self._running = 0
         self._closed = False
         self._local = threading.local()
 
     def group(self) -> "TaskGroup":
         """A new group of tasks (one transfer)."""
         return TaskGroup(self)
+
+    @property
+    def running(self) -> int:
+        """How many tasks are running right now (in flight), over every group."""
+        with self._cv:
+            return self._running
 
     def close(self) -> None:
         """Stop the workers once the queue is empty (they are daemon threads; nothing waits for them).
@@ -102,6 +109,8 @@ class Scheduler:
             return
         outer = self._level()
         self._local.level = task.level
+        with self._cv:
+            self._running += 1
         try:
             result = task.fn(*task.args)
         except BaseException as exc:
@@ -110,6 +119,8 @@ class Scheduler:
             task.future.set_result(result)
         finally:
             self._local.level = outer
+            with self._cv:
+                self._running -= 1
             task.group._finished(task)
             with self._cv:
                 self._cv.notify_all()

@@ -8,5 +8,6 @@ context creates on first use, so that parsing and ``--help`` never load the SDK.
 * :mod:`.objects`: del, mv, cp, setdeadline, stat;
 * :mod:`.transfers`: get, put, multiput, crc64 (local files in or out);
 * :mod:`.listing`: list, listall, listbucket, bucketstat;
-* :mod:`.jobs`: deletePrefix, fops, fopsStatus, fmgrStatus (asynchronous jobs).
+* :mod:`.jobs`: deletePrefix, fops, fopsStatus, fmgrStatus (asynchronous jobs);
+* :mod:`.records`: records (multipart resume records left by failed uploads).
 """

@@ -1,14 +1,17 @@
 """Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status."""
 
 import argparse
+from typing import Any, Optional
 
 from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_STATUS, Context
+from wcs.cli.status import CommandFailed, ExitStatus
 from wcs.commons.errors import InvalidArgument
 
 
 def cmd_deletePrefix(args: argparse.Namespace, ctx: Context) -> int:  # official command name
     bucket = uri.parse_bucket(args.bucket)
+    ctx.subject = uri.show(bucket, args.prefix)
     if not args.prefix:  # refused before the config is even read
         raise InvalidArgument("PREFIX must not be empty (it would delete the whole bucket)")
     return ctx.emit_result(ctx.client(*NEEDS_MGR).delete_prefix(bucket, args.prefix))
@@ -16,12 +19,42 @@ def cmd_deletePrefix(args: argparse.Namespace, ctx: Context) -> int:  # official
 
 def cmd_fops(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = uri.parse_object(args.uri)
+    ctx.subject = uri.show(bucket, key)
     return ctx.emit_result(ctx.client(*NEEDS_MGR).ops_execute(args.fops, bucket, key))
 
 
 def cmd_fopsStatus(args: argparse.Namespace, ctx: Context) -> int:  # official command name
-    return ctx.emit_result(ctx.client(*NEEDS_STATUS).ops_status(args.persistent_id))
+    ctx.subject = "job %s" % args.persistent_id
+    return _job_status(ctx, args.persistent_id, ctx.client(*NEEDS_STATUS).ops_status(args.persistent_id))
 
 
 def cmd_fmgrStatus(args: argparse.Namespace, ctx: Context) -> int:  # official command name
-    return ctx.emit_result(ctx.client(*NEEDS_STATUS).fmgr_status(args.persistent_id))
+    ctx.subject = "job %s" % args.persistent_id
+    return _job_status(ctx, args.persistent_id, ctx.client(*NEEDS_STATUS).fmgr_status(args.persistent_id))
+
+
+# Item ("operation") code of a failed operation in fmgr and fops status documents.
+FAILED_ITEM = 2
+
+
+def _job_status(ctx: Context, persistent_id: str, result: Any) -> int:
+    """Print the status; a job with a failed operation exits with JOB_FAILED, so a script can wait on it.
+
+    A job still pending or running (top-level code 0, 1 or 4) succeeds: the JSON says how far it is.
+    """
+    ctx.emit_result(result)
+    items = result.body.get("items") if isinstance(result.body, dict) else None
+    items = items if isinstance(items, list) else []
+    failed = [item for item in items if isinstance(item, dict) and _as_int(item.get("code")) == FAILED_ITEM]
+    if not failed:
+        return ExitStatus.SUCCESS
+    reason = failed[0].get("error") or failed[0].get("desc") or "no reason given"
+    raise CommandFailed("job %s failed: %d of %d operations failed (first: %s)"
+                        % (persistent_id, len(failed), len(items), reason), ExitStatus.JOB_FAILED)
+
+
+def _as_int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

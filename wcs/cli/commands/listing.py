@@ -1,10 +1,16 @@
-"""Commands that list or count: ``list``, ``listall`` (into RESFILE), ``listbucket``, ``bucketstat``."""
+"""Commands that list or count: ``list``, ``listall`` (into RESFILE), ``listbucket``, ``bucketstat``.
+
+RESFILE ``-`` writes the listing to stdout instead, as the command's one JSON document: the summary
+(``file``, ``count``, ``marker``) is then not printed, since the listing itself holds all of it.
+"""
 
 import argparse
+import contextlib
 import datetime
+import itertools
 import json
 import os
-from typing import Any, Dict, Iterator, List
+from typing import IO, Any, Dict, Iterator, List
 
 from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, Context
@@ -15,15 +21,18 @@ from wcs.commons.errors import InvalidArgument
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     bucket = uri.parse_bucket(args.bucket)
+    ctx.subject = uri.show(bucket)
     client = ctx.client(*NEEDS_MGR)
     cfg = ctx.config()
     result = client.bucket_list(bucket, prefix=cfg.prefix or None, marker=cfg.marker or None,
                                 limit=cfg.limit, mode=cfg.mode)
     if not result.ok:
         return ctx.emit_result(result)
-    with atomic_output(args.resfile) as stream:
+    with _listing_output(args.resfile, ctx) as stream:
         json.dump(result.body, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
+    if args.resfile == STDOUT:
+        return ExitStatus.SUCCESS
     body = result.body if isinstance(result.body, dict) else {}
     ctx.emit({"code": result.code, "reqid": result.reqid, "file": os.path.abspath(args.resfile),
               "count": len(body.get("items") or []), "marker": body.get("marker") or ""})
@@ -32,6 +41,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     bucket = uri.parse_bucket(args.bucket)
+    ctx.subject = uri.show(bucket)
     client = ctx.client(*NEEDS_MGR)
     cfg = ctx.config()
     count = 0
@@ -41,8 +51,12 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     # Lines are written a batch at a time (one write per 1,000 items rather than two per item).
     encode = json.JSONEncoder(ensure_ascii=False).encode
     batch: List[str] = []
-    items = _listall_items(client, bucket, cfg)
-    with atomic_output(args.resfile) as stream:
+    listing = _listall_items(client, bucket, cfg)
+    # The first page is fetched before anything is written: if it fails, stdout gets the error's
+    # JSON rather than a "[" it cannot close.
+    first = list(itertools.islice(listing, 1))
+    items = itertools.chain(first, listing)
+    with _listing_output(args.resfile, ctx) as stream:
         stream.write("[")
         for item in items:
             batch.append(encode(item))
@@ -54,10 +68,29 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
             stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
             count += len(batch)
         stream.write("\n]\n" if count else "]\n")
+    if args.resfile == STDOUT:
+        return ExitStatus.SUCCESS
     # The whole listing took several requests; the last page's reqid is the one that ended it.
-    ctx.emit({"code": 200, "reqid": getattr(items, "reqid", None), "file": os.path.abspath(args.resfile),
+    ctx.emit({"code": 200, "reqid": getattr(listing, "reqid", None), "file": os.path.abspath(args.resfile),
               "count": count, "marker": ""})
     return ExitStatus.SUCCESS
+
+
+STDOUT = "-"
+
+
+@contextlib.contextmanager
+def _listing_output(resfile: str, ctx: Context) -> Iterator[IO[str]]:
+    """RESFILE written all-or-nothing; ``-``: stdout, which then holds the listing as the command's output."""
+    if resfile != STDOUT:
+        with atomic_output(resfile) as stream:
+            yield stream
+        return
+    # Once part of the listing is on stdout, a failure must not append its JSON document after it:
+    # the output ends incomplete (not valid JSON) and the exit status tells it failed.
+    ctx.emitted = True
+    yield ctx.stdout
+    ctx.stdout.flush()
 
 
 def _listall_items(client: Any, bucket: str, cfg: Any) -> Iterator[Dict[str, Any]]:
@@ -75,6 +108,7 @@ def cmd_bucketstat(args: argparse.Namespace, ctx: Context) -> int:
     names = args.buckets.strip()
     if not names or any(not name.strip() for name in names.split("|")):
         raise InvalidArgument("expected bucket names separated by '|', got %r" % args.buckets)
+    ctx.subject = "|".join(uri.show(name.strip()) for name in names.split("|"))
     today = datetime.date.today()
     # Official defaults: from yesterday to today.
     startdate = getattr(args, "startdate", None) or (today - datetime.timedelta(days=1)).isoformat()

@@ -10,6 +10,7 @@ from wcs.cli.context import NEEDS_MGR, Context
 
 def cmd_del(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = uri.parse_object(args.uri)
+    ctx.subject = uri.show(bucket, key)
     return ctx.emit_result(ctx.client(*NEEDS_MGR).delete(bucket, key))
 
 
@@ -20,16 +21,25 @@ def _src_dst(args: argparse.Namespace) -> Tuple[str, str, str, str]:
     return src_bucket, src_key, dst_bucket, dst_key
 
 
+def _name_both(ctx: Context, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+    ctx.subject = "%s -> %s" % (uri.show(src_bucket, src_key), uri.show(dst_bucket, dst_key or src_key))
+
+
 def cmd_mv(args: argparse.Namespace, ctx: Context) -> int:
-    return ctx.emit_result(ctx.client(*NEEDS_MGR).move(*_src_dst(args)))
+    names = _src_dst(args)
+    _name_both(ctx, *names)
+    return ctx.emit_result(ctx.client(*NEEDS_MGR).move(*names))
 
 
 def cmd_cp(args: argparse.Namespace, ctx: Context) -> int:
-    return ctx.emit_result(ctx.client(*NEEDS_MGR).copy(*_src_dst(args)))
+    names = _src_dst(args)
+    _name_both(ctx, *names)
+    return ctx.emit_result(ctx.client(*NEEDS_MGR).copy(*names))
 
 
 def cmd_setdeadline(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = uri.parse_object(args.uri)
+    ctx.subject = uri.show(bucket, key)
     days = parse_days(args.days)
     client = ctx.client(*NEEDS_MGR)
     if getattr(args, "relevance", False):
@@ -39,4 +49,5 @@ def cmd_setdeadline(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_stat(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = uri.parse_object(args.uri)
+    ctx.subject = uri.show(bucket, key)
     return ctx.emit_result(ctx.client(*NEEDS_MGR).stat(bucket, key))
