@@ -1,0 +1,45 @@
+"""fsspec's own abstract test suites (copy, get, put, pipe, open) against the emulator, as s3fs runs them on moto."""
+
+import pytest
+
+abstract = pytest.importorskip("fsspec.tests.abstract")
+
+
+class WcsFixtures(abstract.AbstractFixtures):
+    """Each test gets a fresh bucket as its ``fs_path``; WCS has no empty directories."""
+
+    @pytest.fixture
+    def fs(self, wcsfs):
+        return wcsfs
+
+    @pytest.fixture
+    def fs_path(self, bucket):
+        return bucket
+
+    @pytest.fixture
+    def fs_join(self):
+        return lambda *parts: "/".join(parts)
+
+    @pytest.fixture
+    def supports_empty_directories(self):
+        return False
+
+
+class TestWcsCopy(abstract.AbstractCopyTests, WcsFixtures):
+    pass
+
+
+class TestWcsGet(abstract.AbstractGetTests, WcsFixtures):
+    pass
+
+
+class TestWcsPut(abstract.AbstractPutTests, WcsFixtures):
+    pass
+
+
+class TestWcsPipe(abstract.AbstractPipeTests, WcsFixtures):
+    pass
+
+
+class TestWcsOpen(abstract.AbstractOpenTests, WcsFixtures):
+    pass
