@@ -172,8 +172,9 @@ class WcsFileSystem(Namespace):
         for name, future in futures:
             self.invalidate_cache(name)
             result = future.result()
-            # 404: a pseudo-directory among the names (it has no object of its own), or already gone.
-            if not result.ok and result.code != 404 and failure is None:
+            if result.code == 404 and (recursive or self.isdir(name)):
+                continue  # a pseudo-directory among the names (it has no object of its own), or already gone
+            if not result.ok and failure is None:
                 failure = os_error(result, name, "delete")
         if failure is not None:
             raise failure
