@@ -162,8 +162,12 @@ def test_options_a_config_file_a_config_object_and_a_dict(emulator, tmp_path, st
     path = emulator.write_config(str(tmp_path / "wcscfg"))
     from_file = WcsFileSystem(config=path, skip_instance_cache=True, block_size=8 << 20)
     assert from_file.config.put_url == emulator.url and from_file.config.block_size == 8 << 20
-    from_object = WcsFileSystem(config=Config(path), skip_instance_cache=True)
+    from_object = WcsFileSystem(config=Config(path))
     assert from_object.config.secret_key == emulator.secret_key
+    other = Config(path)
+    other.secret_key = "another secret"
+    assert WcsFileSystem(config=other).config.secret_key == "another secret"  # not the cached instance above
+    assert WcsFileSystem(config=Config(path)) is WcsFileSystem(config=Config(path))
     whole = WcsFileSystem(config={"access_key": "k", "secret_key": "s"}, skip_instance_cache=True)
     assert whole.config.put_url == "" and whole.config.access_key == "k"
     with pytest.raises(InvalidArgument):

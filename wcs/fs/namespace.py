@@ -17,7 +17,7 @@ import os
 import threading
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from fsspec.spec import AbstractFileSystem, make_instance  # type: ignore[import-untyped, import-not-found]
+from fsspec.spec import AbstractFileSystem, _Cached, make_instance  # type: ignore[import-untyped, import-not-found]
 
 from wcs.commons.config import Config
 from wcs.commons.errors import ServiceError
@@ -28,7 +28,23 @@ from wcs.fs.options import Entry, build_config, directory_entry, file_entry, por
 from wcs.services.client import Client
 
 
-class Namespace(AbstractFileSystem):  # type: ignore[misc]
+class _CachedBySettings(_Cached):  # type: ignore[misc]
+    """fsspec's instance cache, keyed by the settings a ``Config`` holds rather than by its text.
+
+    fsspec tells instances apart by the text of their arguments, and a ``Config``'s text hides its
+    secret key: two configs differing only there would share one filesystem. A ``Config`` is
+    therefore replaced by its keys (the same whole configuration) before fsspec sees it.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], Config):
+            args = (args[0].as_dict(),) + args[1:]
+        if isinstance(kwargs.get("config"), Config):
+            kwargs["config"] = kwargs["config"].as_dict()
+        return super().__call__(*args, **kwargs)
+
+
+class Namespace(AbstractFileSystem, metaclass=_CachedBySettings):  # type: ignore[misc]
     """The metadata methods of :class:`~wcs.fs.WcsFileSystem` (its base class; see the module docstring).
 
     Args:
