@@ -226,6 +226,17 @@ def test_xb_refuses_an_existing_key_at_open_and_on_the_service(wcsfs, bucket, st
         assert other.cat_file("%s/%s" % (bucket, name)) == b"someone else was first"
 
 
+def test_an_exception_inside_a_with_block_stores_nothing(wcsfs, bucket):
+    wcsfs.pipe_file("%s/old" % bucket, b"old content")
+    for size in (10, BLOCK_SIZE + 10):
+        with pytest.raises(RuntimeError):
+            with wcsfs.open("%s/old" % bucket, "wb") as fp:
+                fp.write(payload(size))
+                raise RuntimeError("the writer failed half-way")
+        assert fp.closed
+        assert wcsfs.cat_file("%s/old" % bucket) == b"old content"
+
+
 def test_pipe_file_create_mode_is_atomic_on_the_service(wcsfs, bucket):
     wcsfs.pipe_file("%s/c" % bucket, b"one", mode="create")
     with pytest.raises(FileExistsError):

@@ -103,6 +103,9 @@ def test_directories_are_pseudo(wcsfs, bucket):
     wcsfs.pipe_file("%s/full/x" % bucket, b"x")
     with pytest.raises(OSError):
         wcsfs.rmdir("%s/full" % bucket)
+    with pytest.raises(NotADirectoryError):
+        wcsfs.rmdir("%s/full/x" % bucket)
+    wcsfs.rmdir("%s/empty" % bucket)  # an empty directory does not exist: nothing to do
 
 
 # -- changes on the service ---------------------------------------------------------------------------

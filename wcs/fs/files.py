@@ -9,7 +9,8 @@ block; whole blocks go to a :class:`~wcs.fs.writes.BlockWriter` (mkblk/bput, in 
 only the remainder stays buffered. ``close()`` sends the last block and runs ``mkfile``; an object
 that never filled one block goes by one form upload instead. ``xb`` refuses an existing key, both
 at open and (atomically) on the service. In a transaction (``autocommit=False``) the blocks are
-sent as usual but the object appears only on :meth:`commit`.
+sent as usual but the object appears only on :meth:`commit`. An exception that leaves a ``with``
+block of a binary file being written discards it: no truncated object replaces the old one.
 """
 
 import io
@@ -130,3 +131,11 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
         except BaseException:
             self.discard()
             raise
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and self.writable():
+            # The writer failed half-way: store nothing rather than a truncated object over the old one.
+            self.discard()
+            self.closed = True
+            return
+        self.close()

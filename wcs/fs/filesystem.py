@@ -153,6 +153,8 @@ class WcsFileSystem(Namespace):
     def rm_file(self, path: str) -> None:
         path = self._strip_protocol(path)
         bucket, key = self.split_path(path)
+        if not key:
+            raise IsADirectoryError(errno.EISDIR, "a bucket is not a file (buckets are never deleted)", path)
         check(self.client.delete(bucket, key), path, "delete")
         self.invalidate_cache(path)
 

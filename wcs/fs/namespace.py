@@ -241,10 +241,10 @@ class Namespace(AbstractFileSystem, metaclass=_CachedBySettings):  # type: ignor
         if path is None:
             self.dircache.clear()
         else:
-            path = self._strip_protocol(path)
-            while path:  # the entry and every listing above it may now be wrong
-                self.dircache.pop(path, None)
-                path = self._parent(path)
+            stale = self._strip_protocol(path)
+            while stale:  # the entry and every listing above it may now be wrong
+                self.dircache.pop(stale, None)
+                stale = self._parent(stale)
             self.dircache.pop("", None)
         super().invalidate_cache(path)
 
@@ -262,5 +262,13 @@ class Namespace(AbstractFileSystem, metaclass=_CachedBySettings):  # type: ignor
             raise NotImplementedError("wcs:// cannot create buckets (%r); create it in the WCS console" % bucket)
 
     def rmdir(self, path: str) -> None:
-        if self.ls(path, detail=False, refresh=True):
-            raise OSError(errno.ENOTEMPTY, "directory not empty", self._strip_protocol(path))
+        """Nothing to do for an empty directory (it does not exist); refused for one with objects under it."""
+        path = self._strip_protocol(path)
+        try:
+            names = self.ls(path, detail=False, refresh=True)
+        except FileNotFoundError:
+            return
+        if names == [path]:
+            raise NotADirectoryError(errno.ENOTDIR, "an object, not a directory", path)
+        if names:
+            raise OSError(errno.ENOTEMPTY, "directory not empty", path)
