@@ -37,9 +37,11 @@ class TestWcsPut(abstract.AbstractPutTests, WcsFixtures):
     pass
 
 
-class TestWcsPipe(abstract.AbstractPipeTests, WcsFixtures):
-    pass
+# The pipe and open suites came with later fsspec releases than the others.
+if hasattr(abstract, "AbstractPipeTests"):
+    class TestWcsPipe(abstract.AbstractPipeTests, WcsFixtures):
+        pass
 
-
-class TestWcsOpen(abstract.AbstractOpenTests, WcsFixtures):
-    pass
+if hasattr(abstract, "AbstractOpenTests"):
+    class TestWcsOpen(abstract.AbstractOpenTests, WcsFixtures):
+        pass

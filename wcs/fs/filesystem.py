@@ -137,6 +137,9 @@ class WcsFileSystem(Namespace):
         bucket, key = self.split_path(rpath)
         if not key:
             raise IsADirectoryError(errno.EISDIR, "a bucket is not a file", rpath)
+        if mode == "create" and self.exists(rpath):
+            # Checked first to spare the upload; overwrite=0 below still makes the service refuse a race.
+            raise FileExistsError(errno.EEXIST, "the object exists", rpath)
         size = os.path.getsize(lpath)
         callback.set_size(size)
         options: Dict[str, Any] = dict(progress=callback.relative_update, overwrite=0 if mode == "create" else 1,
