@@ -155,14 +155,18 @@ def test_write_of_exactly_one_block_is_mkblk_and_mkfile(wcsfs, bucket, emulator)
     assert wcsfs.ukey("%s/one" % bucket) == etag_stream(io.BytesIO(data))
 
 
-def test_write_of_many_blocks_sends_them_as_they_fill(wcsfs, bucket, emulator):
+@pytest.mark.parametrize("concurrency", [0, 2])
+def test_write_of_many_blocks_sends_them_as_they_fill(bucket, emulator, storage_options, concurrency):
+    import fsspec
+
+    wcsfs = fsspec.filesystem("wcs", skip_instance_cache=True, concurrency=concurrency, **storage_options)
     size = 3 * BLOCK_SIZE + 12345
     data = payload(size)
     emulator.reset_counters()
     with wcsfs.open("%s/many" % bucket, "wb") as fp:
-        fp.write(data[:BLOCK_SIZE + 10])
-        assert emulator.counters.get("mkblk", 0) >= 0  # the first block is on its way
-        fp.write(data[BLOCK_SIZE + 10:])
+        fp.write(data[:3 * BLOCK_SIZE + 10])
+        assert len(emulator.mkblk_log) >= 1  # blocks go out while the file is still being written
+        fp.write(data[3 * BLOCK_SIZE + 10:])
         assert len(fp.buffer.getbuffer()) < BLOCK_SIZE  # only the part short of a block stays buffered
     log = emulator.mkblk_log
     assert sorted((order, block_size) for _, order, block_size in log) == \

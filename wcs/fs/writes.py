@@ -96,6 +96,7 @@ class BlockWriter:
                 self.abort()
                 self._raise(future.exception())
             return
+        self._pending = 0  # nothing left in the group: every block has been accounted for
 
     def _raise(self, exc: Optional[BaseException]) -> None:
         if isinstance(exc, BlockFailed):
@@ -131,6 +132,7 @@ class BlockWriter:
         """Stop sending: blocks not started are dropped, those in flight stop within a slice."""
         self._group.cancel()
         self._group.join()
+        self._pending = 0
 
     # -- assembly ------------------------------------------------------------------------------------
 
