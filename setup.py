@@ -13,6 +13,12 @@ HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").read_text(), re.M).group(1)
 
 EMULATOR = ["werkzeug>=2.2"]
+# wcs:// for pandas, pyarrow and dask (wcs.fs). fsspec's current releases need Python >= 3.10 (pip picks
+# an older one on 3.8/3.9); the SDK itself stays on 3.8.
+FSSPEC = ["fsspec>=2023.1"]
+# The data-stack round trips of tests/fsspec (pandas and pyarrow need Python >= 3.9/3.10 in current releases;
+# on older Pythons pip resolves older ones, or those tests are skipped).
+DATA_STACK = FSSPEC + ["pandas>=1.5", "pyarrow>=10", "dask[dataframe]>=2023.1"]
 
 setup(
     name="wcs-storage-sdk",
@@ -29,7 +35,8 @@ setup(
     install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.50", "fastcrc>=0.4"],
     extras_require={
         "emulator": EMULATOR,
-        "test": EMULATOR + ["pytest>=7", "pytest-timeout>=2"],
+        "fsspec": FSSPEC,
+        "test": EMULATOR + DATA_STACK + ["pytest>=7", "pytest-timeout>=2"],
     },
     entry_points={
         "console_scripts": [
@@ -38,6 +45,8 @@ setup(
             "wcs_crc64_cal = wcs.cli.crc64_cal:main",
             "wcs-emulator = wcs.emulator.cli:main",
         ],
+        # fsspec finds the filesystem here: fsspec.filesystem("wcs") and wcs:// URLs need no import.
+        "fsspec.specs": ["wcs = wcs.fs:WcsFileSystem"],
     },
     classifiers=[
         "License :: OSI Approved :: MIT License",

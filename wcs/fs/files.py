@@ -1,0 +1,141 @@
+"""``WcsFile``: the file object ``WcsFileSystem.open`` returns, buffered by fsspec in both directions.
+
+Reading (``rb``): fsspec's cache asks :meth:`WcsFile._fetch_range` for the byte ranges it needs, and
+each is one ranged GET on the download domain that must come from the version of the object seen at
+open (its etag), else :class:`~wcs.fs.errors.FileExpired`.
+
+Writing (``wb``, ``xb``): fsspec buffers what is written and hands it over when the buffer holds a
+block; whole blocks go to a :class:`~wcs.fs.writes.BlockWriter` (mkblk/bput, in parallel, bounded) and
+only the remainder stays buffered. ``close()`` sends the last block and runs ``mkfile``; an object
+that never filled one block goes by one form upload instead. ``xb`` refuses an existing key, both
+at open and (atomically) on the service. In a transaction (``autocommit=False``) the blocks are
+sent as usual but the object appears only on :meth:`commit`. An exception that leaves a ``with``
+block of a binary file being written discards it: no truncated object replaces the old one.
+"""
+
+import io
+from typing import Any, Optional
+
+from fsspec.spec import AbstractBufferedFile  # type: ignore[import-untyped, import-not-found]
+
+from wcs.fs.reads import fetch_range
+from wcs.fs.writes import BlockWriter, form_upload
+
+
+class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
+    """A file of a :class:`~wcs.fs.WcsFileSystem` (see the module docstring).
+
+    Args:
+        fs: the filesystem.
+        path: ``bucket/key``.
+        mode: ``rb``, ``wb`` or ``xb``.
+        block_size: read-ahead size when reading; when writing, the upload block size is the
+            config's ``block_size`` (a multiple of 4 MiB) and this only sets how much is buffered
+            before blocks are cut (at least one block).
+        mime_type: content type to store (writing).
+    """
+
+    buffer: io.BytesIO  # fsspec's write buffer: what has not made a whole block yet
+
+    def __init__(self, fs: Any, path: str, mode: str = "rb", block_size: Any = "default", autocommit: bool = True,
+                 cache_type: str = "readahead", cache_options: Optional[dict] = None, size: Optional[int] = None,
+                 mime_type: Optional[str] = None, **kwargs: Any) -> None:
+        self.bucket, self.key = fs.split_path(path)
+        if not self.key:
+            raise IsADirectoryError(path)
+        self.etag: Optional[str] = None
+        self.mime_type = mime_type
+        self._writer: Optional[BlockWriter] = None
+        self._small: Optional[bytes] = None  # a file smaller than one block, kept for its form upload
+        self._upload_block = fs.config.block_size
+        if mode != "rb":
+            block_size = max(self._upload_block, 0 if block_size in ("default", None) else int(block_size))
+        super().__init__(fs, path, mode, block_size=block_size, autocommit=autocommit, cache_type=cache_type,
+                         cache_options=cache_options, size=size, **kwargs)
+        if mode == "rb":
+            details = self.details
+            if details.get("type") != "file":
+                raise IsADirectoryError(path)
+            self.etag = details.get("etag") or None
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        return fetch_range(self.fs.client, self.bucket, self.key, start, end, etag=self.etag, name=self.path)
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    @property
+    def _overwrite(self) -> int:
+        return 0 if self.mode == "xb" else 1
+
+    def _initiate_upload(self) -> None:
+        pass  # nothing exists remotely until the first whole block is sent (small files: one form upload)
+
+    def _upload_chunk(self, final: bool = False) -> bool:
+        data = self.buffer.getbuffer()
+        block = self._upload_block
+        if final and self._writer is None and len(data) < block:
+            self._small = bytes(data)
+            if self.autocommit:
+                self.commit()
+            return True
+        whole = len(data) if final else len(data) - len(data) % block
+        if whole:
+            writer = self._writer_for_blocks()
+            try:
+                for start in range(0, whole, block):
+                    writer.send(data[start:min(start + block, whole)])
+            except BaseException:
+                self._writer = None
+                writer.abort()
+                raise
+        rest = bytes(data[whole:])
+        del data  # the views are the blocks' now; the buffer object may go
+        self.offset += whole
+        self.buffer = io.BytesIO(rest)
+        self.buffer.seek(0, io.SEEK_END)
+        if final and self.autocommit:
+            self.commit()
+        return False  # the buffer was replaced here (it keeps what did not make a whole block)
+
+    def _writer_for_blocks(self) -> BlockWriter:
+        if self._writer is None:
+            self._writer = BlockWriter(self.fs.client, self.bucket, self.key, overwrite=self._overwrite,
+                                       mime_type=self.mime_type, name=self.path)
+        return self._writer
+
+    def commit(self) -> None:
+        """Make the object appear: ``mkfile`` of the blocks sent, or the form upload of a small file."""
+        writer, self._writer = self._writer, None
+        small, self._small = self._small, None
+        if writer is not None:
+            writer.finish()
+        elif small is not None:
+            form_upload(self.fs.client, self.bucket, self.key, small, overwrite=self._overwrite,
+                        mime_type=self.mime_type, name=self.path)
+        else:
+            return
+        self.fs.invalidate_cache(self.path)
+
+    def discard(self) -> None:
+        """Abandon the object (the blocks already sent expire on the service)."""
+        writer, self._writer = self._writer, None
+        self._small = None
+        if writer is not None:
+            writer.abort()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except BaseException:
+            self.discard()
+            raise
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and self.writable():
+            # The writer failed half-way: store nothing rather than a truncated object over the old one.
+            self.discard()
+            self.closed = True
+            return
+        self.close()
