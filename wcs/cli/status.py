@@ -30,6 +30,7 @@ class ExitStatus(IntEnum):
     NETWORK = 6, "network error: no answer from the service after every retry"
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
+    PARTIAL = 9, "partial failure: sync, put -r or get -r ran, but some files failed or --delete was not carried out"
     INTERRUPTED = 130, "interrupted (Ctrl-C)"
 
 

@@ -3,7 +3,8 @@
 
 Each runs one :class:`~wcs.services.tree.engine.TreeRun` on the client's scheduler and returns its
 :class:`~wcs.services.tree.model.TreeSummary`; per-file failures are in the summary, not raised.
-Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as keywords.
+Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as keywords;
+``filters`` may be given as ``(sign, pattern)`` pairs (``"+"``, ``"-"``, or ``"file"`` for a filter file).
 """
 
 import os
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Tuple, Union, cast
 from wcs.commons.errors import InvalidArgument
 from wcs.services.events import Subscriber
 from wcs.services.tree.engine import TreeRun
+from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.plan import DOWNLOAD, UPLOAD
 
@@ -24,6 +26,10 @@ Place = Union[PathLike, Remote, Tuple[str, str]]
 
 
 def _options(base: TreeOptions, options: Optional[TreeOptions], settings: Any) -> TreeOptions:
+    filters = settings.get("filters")
+    if filters is not None and not isinstance(filters, FilterRules):
+        # Plain data is fine too: [("-", "*.tmp"), ("+", "*.jpg"), ("file", "rules.txt")], in order.
+        settings = dict(settings, filters=FilterRules.from_args(list(filters)) if filters else None)
     try:
         return replace(options or base, **settings).check()
     except TypeError as exc:  # an unknown keyword

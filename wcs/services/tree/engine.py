@@ -108,9 +108,12 @@ class TreeRun:
     # -- observer (one call at a time, from any thread) --------------------------------------
 
     def _tell(self, method: str, *args: Any) -> None:
+        call = getattr(self.observer, method, None)
+        if call is None:  # a duck-typed observer may implement only some methods
+            return
         with self._lock:
             try:
-                getattr(self.observer, method)(*args)
+                call(*args)
             except Exception:  # an observer's bug must not turn into a failed transfer
                 log.exception("tree observer %s failed", method)
 
@@ -170,7 +173,8 @@ class TreeRun:
         opts = self.options
         need_destination = opts.sync or opts.skip_existing or opts.delete
         self.tree: Optional[LocalTree] = None
-        if self.direction == UPLOAD or need_destination:
+        # A dry run does not create the folder to download into: a missing one is an empty one.
+        if self.direction == UPLOAD or (need_destination and os.path.isdir(self.root)):
             self.tree = LocalTree(self.root, follow_symlinks=opts.follow_symlinks, on_note=self._note,
                                   on_error=self._walk_error)
         remote = remote_entries(listing, self.prefix)
@@ -181,6 +185,8 @@ class TreeRun:
         else:
             source = remote
             destination = local_entries(self.tree) if self.tree is not None else None
+            if destination is None and need_destination:
+                destination = iter(())
         return Planner(self.direction, source, destination, sync=opts.sync, skip_existing=opts.skip_existing,
                        size_only=opts.size_only, delete=opts.delete, filters=opts.filters)
 
