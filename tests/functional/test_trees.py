@@ -393,3 +393,13 @@ def test_sync_arguments(client, tmp_path):
         client.sync(str(tmp_path), Remote("b"), transfers=0)
     with pytest.raises(ValueError):
         client.sync(str(tmp_path), Remote("b"), no_such_option=1)
+
+
+def test_temporary_files_of_killed_downloads_are_removed_by_the_next_sync(client, bucket, tmp_path, cache):
+    src = make_tree(tmp_path / "src", {"a": b"a"})
+    client.upload_tree(src, bucket, "", hash_cache=cache)
+    dst = make_tree(tmp_path / "dst", {".a.0123456789ab.part": b"half", ".big.wcs-download": b"resumable",
+                                       "sub/.x.abcdef012345.part": b"half"})
+    summary = client.sync(Remote(bucket), dst, hash_cache=cache, delete=True)
+    assert summary.ok and summary.deleted == 0
+    assert sorted(local_state(dst)) == [".big.wcs-download", "a"]

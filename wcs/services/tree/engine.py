@@ -3,11 +3,8 @@
 :class:`TreeRun` merges the source and destination streams (:mod:`.plan`) and hands each file to
 a task on the client's one :class:`~wcs.services.scheduler.Scheduler`, at most
 ``options.transfers`` at once; a file's own blocks or ranges are nested tasks of the same pool, so
-N files of M blocks never take more than the pool's threads. Small files go up in one form
-upload over the shared keep-alive connections, files of at least ``multipart_threshold`` in
-blocks under an upload id derived from the file (:mod:`.records`): a re-run after a crash resumes
-them. Downloads are verified and renamed into place by the Downloader (large ones as resumable
-ranges); keys are mapped to paths by :mod:`.safepath`.
+N files of M blocks never take more than the pool's threads. What happens to one file (compare,
+form or multipart upload, download) is :mod:`.mover`.
 
 A failing file is reported (``on_error``, the summary's ``failed``) and the run goes on, unless
 ``fail_fast``; a failure a retry may fix (no answer, 5xx, a hash mismatch) is tried again
@@ -21,17 +18,15 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence
 
-from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, ResumeError, WcsError
-from wcs.commons.http import Result, is_transient_failure
-from wcs.services.download import header_etag
-from wcs.services.events import Notifier, Subscriber, TransferInfo
-from wcs.services.resume import RecordStore
+from wcs.commons import fsutil
+from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
+from wcs.services.events import Subscriber
 from wcs.services.scheduler import TaskGroup
-from wcs.services.tree import safepath
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
-from wcs.services.tree.localtree import LocalFile, LocalTree, check_local_dir
+from wcs.services.tree.localtree import LocalTree, check_local_dir
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.mover import FileFailed, FileMover
 from wcs.services.tree.plan import (
     COMPARE,
     DELETE,
@@ -45,7 +40,6 @@ from wcs.services.tree.plan import (
     local_entries,
     remote_entries,
 )
-from wcs.services.tree.records import derived_upload_id, discard_stale_records
 
 if TYPE_CHECKING:  # pragma: no cover
     from wcs.services.client import Client
@@ -53,26 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
-class _FileFailed(WcsError):
-    """A file's transfer failed; ``transient``: trying again may help."""
-
-    def __init__(self, message: str, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
 class Outcome(NamedTuple):
     action: Action
     error: Optional[str] = None
     moved: int = 0
-
-
-def answered_hash(result: Result) -> Optional[str]:
-    """The etag an upload's answer carries, if it looks like one (``Result.data`` first, else ``body``)."""
-    data = getattr(result, "data", None)
-    body = data if isinstance(data, dict) else result.body
-    value = body.get("hash") if isinstance(body, dict) else None
-    return header_etag(value) if isinstance(value, str) else None
 
 
 def _describe(exc: BaseException) -> str:
@@ -193,12 +171,16 @@ class TreeRun:
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
         scheduler = self.client.scheduler_for(self.transfer)
-        self.uploads = self.client.form_uploader(self.transfer)
-        self.multipart = self.client.multipart_uploader(self.transfer)
-        self.downloads = self.client.downloader(self.transfer)
         in_flight = 0
         with scheduler.group() as group:
             self._cancel = group.cancel_event
+            self.mover = FileMover(
+                bucket=self.remote.bucket, prefix=self.prefix, root=self.root,
+                uploads=self.client.form_uploader(self.transfer),
+                multipart=self.client.multipart_uploader(self.transfer),
+                downloads=self.client.downloader(self.transfer), record_folder=self.transfer.tmp_record_folder,
+                cache=self.cache, subscribers=list(self.subscribers), multipart_threshold=opts.multipart_threshold,
+                follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
             try:
                 for action in planner:
                     if action.op == SKIP:
@@ -229,8 +211,12 @@ class TreeRun:
                             "listing failed: %s" % exc)
             for future in group.as_completed():
                 self._collect(future)
-        if self.tree is not None and not self.tree.complete:
-            log.info("the local folder was not read completely")
+        if self.tree is not None and self.direction == DOWNLOAD and not opts.dry_run:
+            # Temporary files of downloads killed in earlier runs: whatever they were, they are not
+            # the user's and nothing can resume them (ranged partial files are kept: they resume).
+            for path in self.tree.abandoned:
+                log.info("removing %s, left by an interrupted download", path)
+                fsutil.discard(path)
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1
@@ -268,7 +254,7 @@ class TreeRun:
     def _file_task(self, action: Action) -> Outcome:
         try:
             if action.op == COMPARE:
-                action = self._compare(action)
+                action = self.mover.compare(action)
                 self._tell("on_action", action)
                 if action.op == SKIP:
                     return Outcome(action)
@@ -277,9 +263,9 @@ class TreeRun:
             attempt = 0
             while True:
                 try:
-                    moved = self._upload(action) if self.direction == UPLOAD else self._download(action)
+                    moved = self.mover.upload(action) if self.direction == UPLOAD else self.mover.download(action)
                     return Outcome(action, None, moved)
-                except (_FileFailed, IntegrityError) as exc:
+                except (FileFailed, IntegrityError) as exc:
                     retry = isinstance(exc, IntegrityError) or exc.transient
                     if not retry or attempt >= self.options.file_retries or self._cancel.is_set():
                         raise
@@ -291,82 +277,6 @@ class TreeRun:
             if not isinstance(exc, (WcsError, OSError)):
                 log.exception("%s: unexpected failure", action.rel)
             return Outcome(action, _describe(exc))
-
-    def _compare(self, action: Action) -> Action:
-        assert action.local is not None and action.remote is not None
-        local = self.cache.etag(action.local, self._cancel)
-        if action.remote.hash and local == action.remote.hash:
-            return replace(action, op=SKIP, reason="same")
-        return replace(action, op=TRANSFER, reason="hash")
-
-    def _upload(self, action: Action) -> int:
-        assert action.local is not None
-        path = action.local.path
-        key = self.prefix + action.rel
-        try:
-            f = LocalFile.from_stat(action.rel, path, os.stat(path))
-        except OSError as exc:
-            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-        if f.size >= self.options.multipart_threshold:
-            result = self._multipart(f, key)
-        else:
-            notifier = Notifier.of(TransferInfo.new("upload", self.remote.bucket, key, path, f.size), None,
-                                   self.subscribers)
-            notifier.queued()
-            try:
-                result = self.uploads.upload_file(path, self.remote.bucket, key, overwrite=1,
-                                                  progress=notifier.progress if notifier else None)
-            except BaseException as exc:
-                notifier.done(exc)
-                raise
-            notifier.done(None if result.ok else _FileFailed("HTTP %d" % result.code))
-        if not result.ok:
-            raise _FileFailed("upload failed: HTTP %d: %s" % (result.code, result.message),
-                              is_transient_failure(result))
-        etag = answered_hash(result)
-        try:
-            after = LocalFile.from_stat(action.rel, path, os.stat(path))
-        except OSError:
-            after = None
-        if etag and after is not None and after.identity == f.identity:
-            self.cache.put(f, etag)  # the service confirmed the hash of exactly these bytes
-        return f.size
-
-    def _multipart(self, f: LocalFile, key: str) -> Result:
-        bucket = self.remote.bucket
-        upload_id = derived_upload_id(bucket, key, f)
-        folder = self.transfer.tmp_record_folder
-        discard_stale_records(folder, upload_id)
-        options: Any = dict(subscribers=self.subscribers, overwrite=1)
-        try:
-            result = self.multipart.upload(f.path, bucket, key, upload_id, **options)
-        except ResumeError as exc:
-            log.info("%s: %s; starting the upload afresh", f.path, exc)
-            RecordStore(folder, upload_id).remove()
-            result = self.multipart.upload(f.path, bucket, key, upload_id, **options)
-        if result.code == 701:  # the service forgot the recorded blocks; the record is gone: once more
-            result = self.multipart.upload(f.path, bucket, key, upload_id, **options)
-        return result
-
-    def _download(self, action: Action) -> int:
-        info = action.remote
-        assert info is not None
-        target = safepath.local_path(self.root, action.rel)
-        safepath.prepare_parent(self.root, target)
-        safepath.check_target(self.root, target, follow_symlinks=self.options.follow_symlinks)
-        key = self.prefix + action.rel
-        url = self.downloads.download_url(self.remote.bucket, key)
-        result = self.downloads.fetch(url, target, size=info.size, expected_hash=info.hash or None,
-                                      subscribers=self.subscribers, bucket=self.remote.bucket, key=key)
-        if not result.ok:
-            raise _FileFailed("download failed: HTTP %d: %s" % (result.code, result.message),
-                              is_transient_failure(result))
-        if info.hash:
-            try:
-                self.cache.put(LocalFile.from_stat(action.rel, target, os.stat(target)), info.hash)
-            except OSError:
-                pass
-        return info.size
 
     # -- deletions ----------------------------------------------------------------------------
 

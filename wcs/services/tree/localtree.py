@@ -13,7 +13,8 @@ sub-folders are walked when their turn comes. Memory holds one sorted folder per
 Skipped, each with a note (``on_note(path, kind, message)``): symlinks unless ``follow_symlinks`` (followed ones are
 guarded against loops), FIFOs, devices and sockets, names that are not valid UTF-8 (they cannot
 be keys). Empty folders yield nothing. The SDK's own partial downloads (``.NAME.*.part``,
-``.NAME.wcs-download``) are left out silently: they are not the user's files. A folder that cannot
+``.NAME.wcs-download``) are left out silently: they are not the user's files (the ``.part`` ones,
+which no download can resume, are listed in :attr:`LocalTree.abandoned` for removal). A folder that cannot
 be read is reported through ``on_error`` and makes :attr:`LocalTree.complete` False.
 """
 
@@ -33,6 +34,7 @@ SkipNote = Callable[[str, str, str], None]  # (path, kind, message)
 
 # fsutil.create_temp_sibling names (".NAME.<12 hex>.part|.tmp") and ranged.py's partial files.
 _OWN_TEMP_RE = re.compile(r"^\..+\.(?:[0-9a-f]{12}\.(?:part|tmp)|wcs-download(?:\.json)?)$", re.DOTALL)
+_ABANDONED_RE = re.compile(r"^\..+\.[0-9a-f]{12}\.(?:part|tmp)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class LocalTree:
         self.on_error = on_error or _ignore
         self.complete = True
         self.count = 0
+        self.abandoned: List[str] = []  # temporary files of interrupted downloads (never resumable)
 
     def __iter__(self) -> Iterator[LocalFile]:
         try:
@@ -144,6 +147,8 @@ class LocalTree:
                 continue
             if is_own_temp_name(name):
                 log.debug("%s: a partial download or temporary file, skipped", item.path)
+                if _ABANDONED_RE.match(name):
+                    self.abandoned.append(item.path)
                 continue
             try:
                 if item.is_symlink():
