@@ -403,3 +403,57 @@ def test_temporary_files_of_killed_downloads_are_removed_by_the_next_sync(client
     summary = client.sync(Remote(bucket), dst, hash_cache=cache, delete=True)
     assert summary.ok and summary.deleted == 0
     assert sorted(local_state(dst)) == [".big.wcs-download", "a"]
+
+
+def test_a_listing_that_breaks_off_means_no_deletes(client, emulator, bucket, tmp_path, cache, monkeypatch):
+    from wcs.commons.errors import NetworkError
+
+    src = make_tree(tmp_path / "src", {"a": b"a", "z": b"z"})
+    for key in ("b-extra", "c-extra"):
+        client.simple_upload(os.path.join(src, "a"), bucket, key)
+    real_list = client.list_objects
+
+    def broken(bucket_name, prefix=None, **kwargs):
+        for number, item in enumerate(real_list(bucket_name, prefix, **kwargs)):
+            if number == 1:
+                raise NetworkError("connection reset while listing")
+            yield item
+
+    monkeypatch.setattr(client, "list_objects", broken)
+    rec = Recorder()
+    summary = client.sync(src, Remote(bucket), hash_cache=cache, delete=True, observer=rec)
+    assert not summary.ok and summary.deleted == 0 and summary.delete_status.startswith("not done")
+    assert any("listing failed: connection reset" in message for _, message in rec.errors)
+    assert {"b-extra", "c-extra"} <= set(remote_state(emulator, bucket))
+
+
+def test_files_and_blocks_share_one_bounded_pool(config, emulator, bucket, tmp_path, cache):
+    import threading
+
+    from wcs.services.client import Client
+
+    config.update(concurrency=3, block_size=4 * MiB)
+    files = {"small-%02d" % i: b"x" * i for i in range(30)}
+    files.update({"big-1": 3 * 4 * MiB, "big-2": 2 * 4 * MiB + 1})
+    src = make_tree(tmp_path / "src", files)
+    peak = [0]
+    stop = threading.Event()
+    before = {t.ident for t in threading.enumerate()}  # pools of other tests' clients stay alive (daemons)
+
+    def watch():
+        while not stop.is_set():
+            ours = [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("wcs-transfer")]
+            peak[0] = max(peak[0], len(ours))
+            stop.wait(0.002)
+
+    with Client(config) as cli:
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            summary = cli.sync(src, Remote(bucket), hash_cache=cache, transfers=4, multipart_threshold=4 * MiB)
+        finally:
+            stop.set()
+            watcher.join()
+        assert summary.ok and summary.transferred_files == 32
+        assert 1 <= peak[0] <= 4  # the pool: max(concurrency, transfers); 2 files x 3 blocks did not add any
+        assert cli.scheduler_for(cli.cfg.transfer).workers == 4

@@ -165,7 +165,8 @@ COMMANDS: List[Command] = [
             (("file", {"metavar": "filePath"}),)),
     Command("sync", "Make a bucket prefix hold a local folder, or the other way round (-r: see put, get)",
             "LOCAL_DIR wcs://BUCKET[/PREFIX] | wcs://BUCKET[/PREFIX] LOCAL_DIR", trees.cmd_sync,
-            (("src", {"metavar": "SOURCE"}), ("dst", {"metavar": "DEST"}))),
+            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
+             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"}))),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),)),
 ]

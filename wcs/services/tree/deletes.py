@@ -74,6 +74,13 @@ def _failure_text(result: Result) -> str:
     return "HTTP %d: %s" % (result.code, result.message)
 
 
+def _document(result: Result) -> Optional[Dict[str, Any]]:
+    """The decoded JSON answer (``Result.data`` where results carry it, else ``body``), if it is an object."""
+    data = getattr(result, "data", None)
+    body = data if isinstance(data, dict) else result.body
+    return body if isinstance(body, dict) else None
+
+
 class RemoteDeleter:
     """Deletes ``prefix + rel`` objects of ``bucket`` (see the module docstring).
 
@@ -128,10 +135,11 @@ class RemoteDeleter:
     def _delete_batch(self, rels: List[str]) -> Tuple[int, int]:
         ops = {self._op(rel): rel for rel in rels}
         result = self._submit(";".join(ops))
-        if not result.ok or not isinstance(result.body, dict) or not result.body.get("persistentId"):
+        answer = _document(result)
+        if not result.ok or answer is None or not answer.get("persistentId"):
             log.info("fmgr delete job refused (%s): deleting %d objects one by one", result.code, len(rels))
             return self._delete_each(rels)
-        status = self._wait(str(result.body["persistentId"]))
+        status = self._wait(str(answer["persistentId"]))
         if status is None:
             for rel in rels:
                 self.on_done(Action(DELETE, rel, "extra"), "the delete job did not finish in %.0f s" % self.timeout)
@@ -168,8 +176,9 @@ class RemoteDeleter:
         delay = 0.05
         while True:
             result = self.client.fmgr_status(persistent_id)
-            if result.ok and isinstance(result.body, dict) and result.body.get("code") not in _JOB_RUNNING:
-                return result.body
+            status = _document(result)
+            if result.ok and status is not None and status.get("code") not in _JOB_RUNNING:
+                return status
             if time.monotonic() >= deadline:
                 return None
             self.sleep(delay)
