@@ -101,7 +101,8 @@ class FileMover:
         if not result.ok:
             raise FileFailed("upload failed: HTTP %d: %s" % (result.code, result.message),
                              is_transient_failure(result))
-        etag = answered_hash(result)
+        # With returnBody or a callback the answer is not the service's own: its "hash" proves nothing.
+        etag = answered_hash(result) if self.uploads.policy.answer_is_plain else None
         try:
             after: Optional[LocalFile] = LocalFile.from_stat(action.rel, path, os.stat(path))
         except OSError:
