@@ -13,9 +13,10 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import argtypes
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, records, transfers
+from wcs.cli.commands import jobs, listing, objects, records, transfers, trees
 from wcs.cli.context import Context, Override
 from wcs.cli.status import EXIT_STATUS_HELP
+from wcs.cli.tree_options import add_tree_options
 
 PROG = "wcscmd"
 DESCRIPTION = ("Wcscmd is a tool for managing objects in WCS Object Storage. It allows for uploading, "
@@ -28,6 +29,7 @@ Output:
           list/listall write the listing to RESFILE as JSON and print
           {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items);
           RESFILE - : the listing itself goes to stdout, without that summary
+          sync, put -r, get -r: one summary {"transferred", "skipped", "deleted", "failed", ...}
   stderr  notes, progress bars (terminal only; --quiet silences) and one line per error"""
 
 
@@ -145,7 +147,7 @@ COMMANDS: List[Command] = [
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, ()),
     Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
             (_OBJ,)),
-    Command("get", "Download file", "URL [FILENAME]", transfers.cmd_get,
+    Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"}))),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,)),
     Command("mv", "Move a file from src bucket to des bucket",
@@ -156,7 +158,7 @@ COMMANDS: List[Command] = [
             (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})),
             "deadline in days: 0 deletes the object, -1 keeps it forever"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,)),
-    Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", transfers.cmd_put,
+    Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
             transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
@@ -168,6 +170,10 @@ COMMANDS: List[Command] = [
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID),
     Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
             (("file", {"metavar": "filePath"}),)),
+    Command("sync", "Make a bucket prefix hold a local folder, or the other way round (-r: see put, get)",
+            "LOCAL_DIR wcs://BUCKET[/PREFIX] | wcs://BUCKET[/PREFIX] LOCAL_DIR", trees.cmd_sync,
+            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
+             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"}))),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),)),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
@@ -225,6 +231,7 @@ def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter, stdout=stdout)
         for dest, kwargs in command.positionals:
             sp.add_argument(dest, **kwargs)
+        add_tree_options(sp, command.name)
         sp.set_defaults(func=command.func)
     return parser
 

@@ -32,6 +32,7 @@ class ExitStatus(IntEnum):
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
     JOB_FAILED = 9, "job failed: fopsStatus/fmgrStatus report a failed operation (the JSON is printed)"
+    PARTIAL = 10, "partial failure: sync, put -r or get -r ran, but some files failed or --delete was not carried out"
     HANGUP = 129, "hung up (SIGHUP: the terminal went away); a multiput prints how to resume it"
     INTERRUPTED = 130, "interrupted (Ctrl-C, SIGINT); a multiput prints how to resume it"
     TERMINATED = 143, "terminated (SIGTERM); a multiput prints how to resume it"

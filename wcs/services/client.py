@@ -28,6 +28,7 @@ from wcs.commons.settings import TransferConfig
 from wcs.services.bucket import BucketManager
 from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobCalls
+from wcs.services.client_trees import TreeMethods
 from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
 from wcs.services.listing import ObjectListing
@@ -42,7 +43,7 @@ MiB = 1024 * 1024
 _SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
-class Client(DownloadMethods, JobCalls):
+class Client(DownloadMethods, JobCalls, TreeMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:

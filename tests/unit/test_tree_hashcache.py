@@ -1,0 +1,112 @@
+"""The etag cache: hits by identity, misses after any change (even with mtime set back), fallbacks."""
+
+import os
+import threading
+
+import pytest
+
+from wcs.commons.errors import Cancelled
+from wcs.commons.util import etag
+from wcs.services.tree import hashcache
+from wcs.services.tree.hashcache import EtagCache, default_cache_path
+from wcs.services.tree.localtree import LocalFile
+
+
+def entry(path):
+    return LocalFile.from_stat(os.path.basename(path), path, os.stat(path))
+
+
+def test_computed_once_then_read_from_the_database(tmp_path):
+    data = tmp_path / "f.bin"
+    data.write_bytes(os.urandom(5 * 1024 * 1024))
+    db = str(tmp_path / "cache" / "etags.sqlite")
+    with EtagCache(db) as cache:
+        assert cache.etag(entry(str(data))) == etag(str(data))
+        assert (cache.files_hashed, cache.bytes_read) == (1, 5 * 1024 * 1024)
+    with EtagCache(db) as cache:  # another run
+        assert cache.etag(entry(str(data))) == etag(str(data))
+        assert (cache.files_hashed, cache.bytes_read) == (0, 0)
+
+
+def test_same_size_edit_with_mtime_set_back_is_not_a_hit(tmp_path):
+    data = tmp_path / "f.txt"
+    data.write_bytes(b"version one")
+    st = os.stat(str(data))
+    db = str(tmp_path / "etags.sqlite")
+    with EtagCache(db) as cache:
+        first = cache.etag(entry(str(data)))
+    data.write_bytes(b"version two")  # same size
+    os.utime(str(data), ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+    assert os.stat(str(data)).st_mtime_ns == st.st_mtime_ns
+    with EtagCache(db) as cache:
+        second = cache.etag(entry(str(data)))
+        assert cache.files_hashed == 1
+    assert second != first and second == etag(str(data))
+
+
+def test_put_and_get(tmp_path):
+    data = tmp_path / "f"
+    data.write_bytes(b"x")
+    f = entry(str(data))
+    cache = EtagCache(None)
+    assert cache.get(f) is None
+    cache.put(f, "Fsomething")
+    assert cache.get(f) == "Fsomething"
+    moved = LocalFile(f.rel, f.path, f.size + 1, f.mtime_ns, f.ctime_ns, f.dev, f.ino)
+    assert cache.get(moved) is None
+
+
+def test_unusable_database_falls_back_to_memory(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    data = tmp_path / "f"
+    data.write_bytes(b"abc")
+    cache = EtagCache(str(blocker / "etags.sqlite"))  # its folder cannot exist
+    assert "unavailable" in caplog.text
+    assert cache.etag(entry(str(data))) == etag(str(data))
+    assert cache.etag(entry(str(data))) == etag(str(data))
+    assert cache.files_hashed == 1
+    cache.close()
+
+
+def test_corrupt_database_falls_back(tmp_path):
+    db = tmp_path / "etags.sqlite"
+    db.write_bytes(b"this is not sqlite" * 100)
+    cache = EtagCache(str(db))
+    data = tmp_path / "f"
+    data.write_bytes(b"abc")
+    assert cache.etag(entry(str(data))) == etag(str(data))
+    cache.close()
+
+
+def test_cancel_stops_hashing(tmp_path):
+    data = tmp_path / "f"
+    data.write_bytes(b"x" * 10)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        EtagCache(None).etag(entry(str(data)), stop)
+
+
+def test_file_changing_while_read_is_not_cached(tmp_path, monkeypatch):
+    data = tmp_path / "f"
+    data.write_bytes(b"abc")
+    real_fstat = os.fstat
+    calls = []
+
+    def fstat(fd):
+        st = real_fstat(fd)
+        calls.append(1)
+        if len(calls) == 2:  # the check after reading sees another mtime
+            return os.stat_result(st[:8] + (st.st_mtime + 1, st.st_ctime))
+        return st
+
+    monkeypatch.setattr(hashcache.os, "fstat", fstat)
+    cache = EtagCache(None)
+    cache.etag(entry(str(data)))
+    assert cache.get(entry(str(data))) is None
+
+
+def test_default_path_follows_xdg_and_home():
+    assert default_cache_path({"XDG_CACHE_HOME": "/x"}) == os.path.join("/x", "wcs", "etags.sqlite")
+    assert default_cache_path({"HOME": "/h"}) == os.path.join("/h", ".cache", "wcs", "etags.sqlite")

@@ -1,0 +1,105 @@
+"""The tree methods of :class:`~wcs.services.client.Client` (not in the official SDK): ``sync``,
+``upload_tree`` (``wcscmd put -r``) and ``download_tree`` (``wcscmd get -r``).
+
+Each runs one :class:`~wcs.services.tree.engine.TreeRun` on the client's scheduler and returns its
+:class:`~wcs.services.tree.model.TreeSummary`; per-file failures are in the summary, not raised.
+Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as keywords;
+``filters`` may be given as ``(sign, pattern)`` pairs (``"+"``, ``"-"``, or ``"file"`` for a filter file).
+"""
+
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Tuple, Union, cast
+
+from wcs.commons.errors import InvalidArgument
+from wcs.services.events import Subscriber
+from wcs.services.tree.engine import TreeRun
+from wcs.services.tree.filters import FilterRules
+from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.plan import DOWNLOAD, UPLOAD
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wcs.services.client import Client
+
+PathLike = Union[str, "os.PathLike[str]"]
+Place = Union[PathLike, Remote, Tuple[str, str]]
+
+
+def _options(base: TreeOptions, options: Optional[TreeOptions], settings: Any) -> TreeOptions:
+    filters = settings.get("filters")
+    if filters is not None and not isinstance(filters, FilterRules):
+        # Plain data is fine too: [("-", "*.tmp"), ("+", "*.jpg"), ("file", "rules.txt")], in order.
+        settings = dict(settings, filters=FilterRules.from_args(list(filters)) if filters else None)
+    try:
+        return replace(options or base, **settings).check()
+    except TypeError as exc:  # an unknown keyword
+        raise InvalidArgument(str(exc)) from None
+
+
+class TreeMethods:
+    """Mixed into ``Client``."""
+
+    def upload_tree(self, local_dir: PathLike, bucket: str, prefix: str = "", *,
+                    options: Optional[TreeOptions] = None, observer: Optional[TreeObserver] = None,
+                    subscribers: Iterable[Subscriber] = (), **settings: Any) -> TreeSummary:
+        """Upload every file under ``local_dir`` to ``bucket`` under ``prefix`` (``wcscmd put -r``).
+
+        Every file is sent (existing objects replaced) unless ``skip_existing=True``; with
+        ``sync=True`` this is :meth:`sync`. Keys are ``prefix/`` + the path below ``local_dir``,
+        with ``/`` on every OS.
+
+        Raises:
+            LocalFileError: ``local_dir`` is missing or not a folder.
+            InvalidArgument: bad options.
+        """
+        opts = _options(TreeOptions(sync=False), options, settings)
+        return TreeRun(cast("Client", self), UPLOAD, os.fspath(local_dir), Remote(bucket, prefix), opts, observer,
+                       subscribers).run()
+
+    def download_tree(self, bucket: str, prefix: str, local_dir: PathLike, *,
+                      options: Optional[TreeOptions] = None, observer: Optional[TreeObserver] = None,
+                      subscribers: Iterable[Subscriber] = (), **settings: Any) -> TreeSummary:
+        """Download every object under ``prefix`` into ``local_dir`` (``wcscmd get -r``), created if needed.
+
+        Keys that cannot be a path below ``local_dir`` (``../x``, ``/etc/x``...) are refused, each
+        a failure of the summary.
+
+        Raises:
+            ConfigError: no download domain for ``bucket``.
+            LocalFileError: ``local_dir`` is a file or cannot be created.
+        """
+        opts = _options(TreeOptions(sync=False), options, settings)
+        return TreeRun(cast("Client", self), DOWNLOAD, os.fspath(local_dir), Remote(bucket, prefix), opts, observer,
+                       subscribers).run()
+
+    def sync(self, source: Place, destination: Place, *, options: Optional[TreeOptions] = None,
+             observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
+             **settings: Any) -> TreeSummary:
+        """Make ``destination`` hold what ``source`` holds: one is a local folder, the other a
+        :class:`~wcs.services.tree.model.Remote` (or a ``(bucket, prefix)`` tuple).
+
+        A file is transferred when the destination lacks it, its size differs or its etag differs
+        (``size_only=True``: size alone); ``delete=True`` then removes what the source lacks, only
+        after a run without any error (``max_delete`` caps it; an empty source is refused).
+
+        Raises:
+            InvalidArgument: both or neither side is remote, or bad options.
+            LocalFileError, ConfigError: as :meth:`upload_tree` / :meth:`download_tree`.
+        """
+        opts = _options(TreeOptions(sync=True), options, settings)
+        src, dst = _as_remote(source), _as_remote(destination)
+        client = cast("Client", self)
+        if src is None and dst is not None:
+            return TreeRun(client, UPLOAD, os.fspath(cast(PathLike, source)), dst, opts, observer, subscribers).run()
+        if src is not None and dst is None:
+            return TreeRun(client, DOWNLOAD, os.fspath(cast(PathLike, destination)), src, opts, observer,
+                           subscribers).run()
+        raise InvalidArgument("sync needs one local folder and one bucket prefix (Remote(bucket, prefix))")
+
+
+def _as_remote(place: Place) -> Optional[Remote]:
+    if isinstance(place, Remote):
+        return place
+    if isinstance(place, tuple) and len(place) == 2 and all(isinstance(p, str) for p in place):
+        return Remote(place[0], place[1])
+    return None

@@ -1,0 +1,23 @@
+"""Whole trees between a local folder and a bucket prefix: ``sync``, ``put -r``, ``get -r``.
+
+The pieces, each usable on its own:
+
+* :mod:`.localtree` - the local folder as a stream of files in key order;
+* :mod:`.filters` - include/exclude rules, first match wins;
+* :mod:`.plan` - the streaming merge of two sorted listings and the decision rule;
+* :mod:`.hashcache` - local etags cached by file identity (no re-reading of unchanged files);
+* :mod:`.safepath` - keys to local paths, never outside the folder;
+* :mod:`.records` - upload ids derived from the file, so a re-run resumes its multipart uploads;
+* :mod:`.deletes` - deletions after a clean run, batched and verified;
+* :mod:`.mover` - one file: compare, upload (form or resumable multipart), download;
+* :mod:`.engine` - one run on the client's scheduler; :mod:`.model` - options, observer, summary.
+
+The entry points are :meth:`Client.sync <wcs.services.client.Client.sync>`,
+:meth:`~wcs.services.client.Client.upload_tree` and :meth:`~wcs.services.client.Client.download_tree`.
+"""
+
+from wcs.services.tree.filters import FilterRules
+from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.plan import DOWNLOAD, UPLOAD, Action
+
+__all__ = ["DOWNLOAD", "UPLOAD", "Action", "FilterRules", "Remote", "TreeObserver", "TreeOptions", "TreeSummary"]

@@ -1,0 +1,250 @@
+"""The last step of ``sync --delete``: destination files the source lacks, deleted and then checked.
+
+While the trees are merged, the paths to delete are written to a temporary file in key order
+(:class:`DeleteSpool`: memory stays flat however many there are); the engine deletes them only
+after every transfer succeeded and both listings ran to their end.
+
+Remote objects are deleted in batches through the service's asynchronous batch means, fmgr
+``delete`` jobs (``bucket/<b64>/key/<b64>`` ops joined by ``;``), each polled with ``fmgr/status``
+until done and read item by item; a batch whose job cannot be submitted falls back to one
+``delete`` per object. Then the prefix is listed again: an object still listed is a failure.
+Local files are removed one by one and checked gone.
+"""
+
+import json
+import logging
+import os
+import tempfile
+import time
+from concurrent.futures import Future
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from wcs.commons.http import Result, is_transient_failure
+from wcs.commons.util import urlsafe_base64_encode
+from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.plan import DELETE, Action, remote_entries
+
+log = logging.getLogger(__name__)
+
+_JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying: anything else is finished
+_ITEM_DONE = 3
+_SUBMIT_ATTEMPTS = 3
+
+Done = Callable[[Action, Optional[str]], None]
+
+
+class DeleteSpool:
+    """Paths to delete, in the order they were added, on disk until the run ends."""
+
+    def __init__(self) -> None:
+        self._fp: Optional[IO[str]] = None
+        self.count = 0
+
+    def add(self, rel: str) -> None:
+        if self._fp is None:
+            self._fp = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="wcs-deletes-")
+        self._fp.write(json.dumps(rel) + "\n")
+        self.count += 1
+
+    def __iter__(self) -> Iterator[str]:
+        if self._fp is None:
+            return
+        self._fp.flush()
+        self._fp.seek(0)
+        for line in self._fp:
+            yield json.loads(line)
+
+    def batches(self, size: int) -> Iterator[List[str]]:
+        batch: List[str] = []
+        for rel in self:
+            batch.append(rel)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def close(self) -> None:
+        if self._fp is not None:
+            self._fp.close()
+            self._fp = None
+
+
+def _failure_text(result: Result) -> str:
+    return "HTTP %d: %s" % (result.code, result.message)
+
+
+def _document(result: Result) -> Optional[Dict[str, Any]]:
+    """The decoded JSON answer (``Result.data`` where results carry it, else ``body``), if it is an object."""
+    data = getattr(result, "data", None)
+    body = data if isinstance(data, dict) else result.body
+    return body if isinstance(body, dict) else None
+
+
+class RemoteDeleter:
+    """Deletes ``prefix + rel`` objects of ``bucket`` (see the module docstring).
+
+    Args:
+        client: the :class:`~wcs.services.client.Client` (``fmgr_delete``, ``fmgr_status``, ``delete``,
+            ``list_objects``).
+        on_done: told of each path, with the failure or None.
+        sleep: injected for tests.
+    """
+
+    def __init__(self, client: Any, bucket: str, prefix: str, *, batch: int, timeout: float, on_done: Done,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.batch = batch
+        self.timeout = timeout
+        self.on_done = on_done
+        self.sleep = sleep
+
+    def run(self, spool: DeleteSpool, group: TaskGroup, parallel: int) -> Tuple[int, int]:
+        """Delete every spooled path, ``parallel`` batches at once on ``group``; then verify.
+
+        Returns:
+            ``(deleted, failed)``.
+        """
+        deleted = failed = 0
+        in_flight: List[Future] = []
+
+        def collect(future: Future) -> None:
+            nonlocal deleted, failed
+            if future.cancelled():
+                return
+            ok, bad = future.result()
+            deleted += ok
+            failed += bad
+
+        for rels in spool.batches(self.batch):
+            while len(in_flight) >= parallel:
+                finished = next(group.as_completed())
+                in_flight.remove(finished)
+                collect(finished)
+            in_flight.append(group.submit(self._delete_batch, rels))
+        for finished in group.as_completed():
+            collect(finished)
+        still = self._verify(spool)
+        return deleted - still, failed + still
+
+    def _op(self, rel: str) -> str:
+        return "bucket/%s/key/%s" % (urlsafe_base64_encode(self.bucket), urlsafe_base64_encode(self.prefix + rel))
+
+    def _delete_batch(self, rels: List[str]) -> Tuple[int, int]:
+        ops = {self._op(rel): rel for rel in rels}
+        result = self._submit(";".join(ops))
+        answer = _document(result)
+        if not result.ok or answer is None or not answer.get("persistentId"):
+            log.info("fmgr delete job refused (%s): deleting %d objects one by one", result.code, len(rels))
+            return self._delete_each(rels)
+        status = self._wait(str(answer["persistentId"]))
+        if status is None:
+            for rel in rels:
+                self.on_done(Action(DELETE, rel, "extra"), "the delete job did not finish in %.0f s" % self.timeout)
+            return 0, len(rels)
+        outcome: Dict[str, Optional[str]] = {}
+        for item in status.get("items") or []:
+            if isinstance(item, dict) and item.get("cmd") in ops:
+                error = None if item.get("code") == _ITEM_DONE else str(item.get("error") or item.get("desc")
+                                                                       or "failed")
+                outcome[ops[item["cmd"]]] = error
+        ok = bad = 0
+        for rel in rels:
+            error = outcome.get(rel, "not in the delete job's answer")
+            self.on_done(Action(DELETE, rel, "extra"), error)
+            if error is None:
+                ok += 1
+            else:
+                bad += 1
+        return ok, bad
+
+    def _submit(self, fops: str) -> Result:
+        attempt = 0
+        while True:
+            result = self.client.fmgr_delete(fops, notifyurl="", separate=0, force=0)
+            attempt += 1
+            # Deleting twice is harmless, so a job whose answer was lost can be submitted again.
+            if result.ok or not is_transient_failure(result) or attempt >= _SUBMIT_ATTEMPTS:
+                return result
+            self.sleep(0.5 * attempt)
+
+    def _wait(self, persistent_id: str) -> Optional[Dict[str, Any]]:
+        """The finished job's status, or None after ``timeout`` seconds."""
+        deadline = time.monotonic() + self.timeout
+        delay = 0.05
+        while True:
+            result = self.client.fmgr_status(persistent_id)
+            status = _document(result)
+            if result.ok and status is not None and status.get("code") not in _JOB_RUNNING:
+                return status
+            if time.monotonic() >= deadline:
+                return None
+            self.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _delete_each(self, rels: List[str]) -> Tuple[int, int]:
+        ok = bad = 0
+        for rel in rels:
+            result = self.client.delete(self.bucket, self.prefix + rel)
+            error = None if result.ok or result.code == 404 else _failure_text(result)
+            self.on_done(Action(DELETE, rel, "extra"), error)
+            if error is None:
+                ok += 1
+            else:
+                bad += 1
+        return ok, bad
+
+    def _verify(self, spool: DeleteSpool) -> int:
+        """How many spooled paths the prefix still lists (each reported as a failure).
+
+        Raises:
+            ServiceError, NetworkError: the listing failed (the deletions are then unverified).
+        """
+        still = 0
+        listing = self.client.list_objects(self.bucket, self.prefix or None)
+        try:
+            listed = remote_entries(listing, self.prefix)
+            current = next(listed, None)
+            for rel in spool:
+                while current is not None and current[0] < rel:
+                    current = next(listed, None)
+                if current is not None and current[0] == rel:
+                    still += 1
+                    self.on_done(Action(DELETE, rel, "extra"), "still listed after it was deleted")
+        finally:
+            listing.close()
+        return still
+
+
+def delete_local(root: str, spool: DeleteSpool, on_done: Done) -> Tuple[int, int]:
+    """Remove ``root/rel`` for each spooled path (never through a symlink out of ``root``); check each is gone.
+
+    Returns:
+        ``(deleted, failed)``.
+    """
+    root_real = os.path.realpath(root)
+    deleted = failed = 0
+    for rel in spool:
+        path = os.path.join(root, *rel.split("/"))
+        action = Action(DELETE, rel, "extra")
+        error: Optional[str] = None
+        real = os.path.realpath(path)
+        if os.path.commonpath([root_real, real]) != root_real:
+            error = "lies outside the local folder (through a symlink); not deleted"
+        else:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                error = "cannot delete: %s" % (exc.strerror or exc)
+            if error is None and os.path.lexists(path):
+                error = "still there after it was deleted"
+        on_done(action, error)
+        if error is None:
+            deleted += 1
+        else:
+            failed += 1
+    return deleted, failed

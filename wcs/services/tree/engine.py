@@ -1,0 +1,334 @@
+"""One tree transfer: plan, transfer on the client's scheduler, delete last, summarise.
+
+:class:`TreeRun` merges the source and destination streams (:mod:`.plan`) and hands each file to
+a task on the client's one :class:`~wcs.services.scheduler.Scheduler`, at most
+``options.transfers`` at once; a file's own blocks or ranges are nested tasks of the same pool, so
+N files of M blocks never take more than the pool's threads. What happens to one file (compare,
+form or multipart upload, download) is :mod:`.mover`.
+
+A failing file is reported (``on_error``, the summary's ``failed``) and the run goes on, unless
+``fail_fast``; a failure a retry may fix (no answer, 5xx, a hash mismatch) is tried again
+``file_retries`` times first. Deletions come last and only after a clean run (:mod:`.deletes`).
+"""
+
+import logging
+import os
+import threading
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence
+
+from wcs.commons import fsutil
+from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
+from wcs.services.events import Subscriber
+from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
+from wcs.services.tree.hashcache import EtagCache, default_cache_path
+from wcs.services.tree.localtree import LocalTree, check_local_dir
+from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.mover import FileFailed, FileMover
+from wcs.services.tree.plan import (
+    COMPARE,
+    DELETE,
+    DOWNLOAD,
+    REFUSE,
+    SKIP,
+    TRANSFER,
+    UPLOAD,
+    Action,
+    Planner,
+    local_entries,
+    remote_entries,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wcs.services.client import Client
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(NamedTuple):
+    action: Action
+    error: Optional[str] = None
+    moved: int = 0
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, (WcsError, OSError)) else "unexpected %s: %s" % (type(exc).__name__, text)
+
+
+class TreeRun:
+    """One run (use once): ``TreeRun(client, UPLOAD, local_dir, Remote(bucket, prefix), options).run()``."""
+
+    def __init__(self, client: "Client", direction: str, local_dir: str, remote: Remote, options: TreeOptions,
+                 observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = ()) -> None:
+        self.client = client
+        self.direction = direction
+        self.local_dir = os.fspath(local_dir)
+        self.remote = remote
+        self.prefix = remote.key_prefix
+        self.options = options.check()
+        self.observer = observer or TreeObserver()
+        self.subscribers: Sequence[Subscriber] = list(subscribers)
+        self.root = os.path.abspath(self.local_dir)
+        local_name, remote_name = self.local_dir, str(remote)
+        source, dest = (local_name, remote_name) if direction == UPLOAD else (remote_name, local_name)
+        self.summary = TreeSummary(direction, source, dest, dry_run=self.options.dry_run)
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._cancel = threading.Event()
+        transfer = client.cfg.transfer
+        # The pool must be at least as wide as the files wanted at once (it is the client's, shared).
+        self.transfer = replace(transfer, concurrency=max(transfer.concurrency, self.options.transfers))
+        self.cache = EtagCache(None)
+
+    # -- observer (one call at a time, from any thread) --------------------------------------
+
+    def _tell(self, method: str, *args: Any) -> None:
+        call = getattr(self.observer, method, None)
+        if call is None:  # a duck-typed observer may implement only some methods
+            return
+        with self._lock:
+            try:
+                call(*args)
+            except Exception:  # an observer's bug must not turn into a failed transfer
+                log.exception("tree observer %s failed", method)
+
+    def _note(self, where: str, kind: str, message: str) -> None:
+        self.summary.skip(kind)
+        self._tell("on_note", where, message)
+
+    def _walk_error(self, where: str, message: str) -> None:
+        self._error(where, message)
+
+    def _error(self, where: str, message: str) -> None:
+        self.summary.errors.append("%s: %s" % (where, message))
+        self._tell("on_error", where, message)
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self) -> TreeSummary:
+        """Carry out the run and return its summary (per-file failures are in it, not raised).
+
+        Raises:
+            LocalFileError: the local folder to upload is missing, or the one to download into is a file.
+            ConfigError: no download domain for the bucket (downloads), no keys or hosts.
+            InvalidArgument: bad options.
+        """
+        opts = self.options
+        if self.direction == UPLOAD:
+            self.root = check_local_dir(self.local_dir)
+        else:
+            self.client.download_url(self.remote.bucket, self.prefix + "x")  # ConfigError before any request
+            if os.path.exists(self.root) and not os.path.isdir(self.root):
+                raise LocalFileError("%s: not a directory" % self.local_dir)
+            if not opts.dry_run:
+                try:
+                    os.makedirs(self.root, exist_ok=True)
+                except OSError as exc:
+                    raise LocalFileError("cannot create %s: %s" % (self.local_dir, exc.strerror or exc)) from None
+        cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
+        self.cache = EtagCache(cache_path)
+        listing = self.client.list_objects(self.remote.bucket, self.prefix or None)
+        spool = DeleteSpool()
+        try:
+            planner = self._planner(listing)
+            self._transfer_all(planner, spool)
+            if opts.delete:
+                self._delete_phase(planner, spool)
+        finally:
+            close = getattr(listing, "close", None)
+            if close is not None:
+                close()  # stops the page prefetch when the merge ended early
+            spool.close()
+            self.cache.close()
+            self.summary.hashed_bytes = self.cache.bytes_read
+            self.summary.hashed_files = self.cache.files_hashed
+        return self.summary.finish()
+
+    def _planner(self, listing: Any) -> Planner:
+        opts = self.options
+        need_destination = opts.sync or opts.skip_existing or opts.delete
+        self.tree: Optional[LocalTree] = None
+        # A dry run does not create the folder to download into: a missing one is an empty one.
+        if self.direction == UPLOAD or (need_destination and os.path.isdir(self.root)):
+            self.tree = LocalTree(self.root, follow_symlinks=opts.follow_symlinks, on_note=self._note,
+                                  on_error=self._walk_error)
+        remote = remote_entries(listing, self.prefix)
+        if self.direction == UPLOAD:
+            assert self.tree is not None
+            source: Iterable[Any] = local_entries(self.tree)
+            destination: Optional[Iterable[Any]] = remote if need_destination else None
+        else:
+            source = remote
+            destination = local_entries(self.tree) if self.tree is not None else None
+            if destination is None and need_destination:
+                destination = iter(())
+        return Planner(self.direction, source, destination, sync=opts.sync, skip_existing=opts.skip_existing,
+                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters)
+
+    def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
+        opts = self.options
+        scheduler = self.client.scheduler_for(self.transfer)
+        in_flight = 0
+        with scheduler.group() as group:
+            self._cancel = group.cancel_event
+            self.mover = FileMover(
+                bucket=self.remote.bucket, prefix=self.prefix, root=self.root,
+                uploads=self.client.form_uploader(self.transfer),
+                multipart=self.client.multipart_uploader(self.transfer),
+                downloads=self.client.downloader(self.transfer), record_folder=self.transfer.tmp_record_folder,
+                cache=self.cache, subscribers=list(self.subscribers), multipart_threshold=opts.multipart_threshold,
+                follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
+            try:
+                for action in planner:
+                    if action.op == SKIP:
+                        self.summary.skip(action.reason)
+                        self._tell("on_action", action)
+                    elif action.op == REFUSE:
+                        self._tell("on_action", action)
+                        self._failed(action, action.reason)
+                    elif action.op == DELETE:
+                        spool.add(action.rel)
+                    elif action.op == TRANSFER and opts.dry_run:
+                        self._tell("on_action", action)
+                        self._planned(action)
+                    else:
+                        while in_flight >= opts.transfers:
+                            self._collect(next(group.as_completed()))
+                            in_flight -= 1
+                        if self._stopped:
+                            break
+                        if action.op == TRANSFER:
+                            self._tell("on_action", action)
+                        group.submit(self._file_task, action)
+                        in_flight += 1
+                    if self._stopped:
+                        break
+            except WcsError as exc:  # a listing page failed, or a listing is out of order
+                self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
+                            "listing failed: %s" % exc)
+            for future in group.as_completed():
+                self._collect(future)
+        if self.tree is not None and self.direction == DOWNLOAD and not opts.dry_run:
+            # Temporary files of downloads killed in earlier runs: whatever they were, they are not
+            # the user's and nothing can resume them (ranged partial files are kept: they resume).
+            for path in self.tree.abandoned:
+                log.info("removing %s, left by an interrupted download", path)
+                fsutil.discard(path)
+
+    def _planned(self, action: Action) -> None:
+        self.summary.planned_files += 1
+        self.summary.planned_bytes += action.source_size(self.direction)
+
+    def _failed(self, action: Action, error: str) -> None:
+        self.summary.failed += 1
+        self._tell("on_error", action.rel, error)
+        if self.options.fail_fast and not self._stopped:
+            self._stopped = True
+            self.summary.errors.append("stopped after the first failure (fail fast)")
+
+    def _collect(self, future: Future) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            raise exc  # only BaseExceptions get here (KeyboardInterrupt...): the tasks catch the rest
+        outcome: Outcome = future.result()
+        action = outcome.action
+        if outcome.error is not None:
+            self._tell("on_done", action, outcome.error)
+            self._failed(action, outcome.error)
+        elif action.op == SKIP:
+            self.summary.skip(action.reason)
+        elif self.options.dry_run:
+            self._planned(action)
+        else:
+            self.summary.transferred_files += 1
+            self.summary.transferred_bytes += outcome.moved
+            self._tell("on_done", action, None)
+
+    # -- one file (a task on the scheduler) ---------------------------------------------------
+
+    def _file_task(self, action: Action) -> Outcome:
+        try:
+            if action.op == COMPARE:
+                action = self.mover.compare(action)
+                self._tell("on_action", action)
+                if action.op == SKIP:
+                    return Outcome(action)
+            if self.options.dry_run:
+                return Outcome(action)
+            attempt = 0
+            while True:
+                try:
+                    moved = self.mover.upload(action) if self.direction == UPLOAD else self.mover.download(action)
+                    return Outcome(action, None, moved)
+                except (FileFailed, IntegrityError) as exc:
+                    retry = isinstance(exc, IntegrityError) or exc.transient
+                    if not retry or attempt >= self.options.file_retries or self._cancel.is_set():
+                        raise
+                    attempt += 1
+                    log.info("%s: %s; trying again (%d/%d)", action.rel, exc, attempt, self.options.file_retries)
+        except Cancelled:
+            return Outcome(action, "cancelled")
+        except Exception as exc:  # every failure is this file's, reported; the run goes on
+            if not isinstance(exc, (WcsError, OSError)):
+                log.exception("%s: unexpected failure", action.rel)
+            return Outcome(action, _describe(exc))
+
+    # -- deletions ----------------------------------------------------------------------------
+
+    def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
+        summary = self.summary
+        opts = self.options
+        count = spool.count
+        if self._stopped or summary.failed or summary.errors or not planner.done:
+            problems = summary.failed + len(summary.errors)
+            summary.delete_status = "not done: %d error(s) in the run; nothing deleted" % max(problems, 1)
+            return
+        if count and planner.source_count == 0:
+            summary.delete_status = "refused: the source has no files; nothing deleted"
+            self._error(summary.source, "refusing to delete %d file(s): the source has no files" % count)
+            return
+        if opts.max_delete is not None and count > opts.max_delete:
+            summary.delete_status = "aborted: %d deletions exceed the maximum of %d; nothing deleted" % (
+                count, opts.max_delete)
+            self._error(summary.destination, "%d files to delete, more than the maximum of %d; nothing deleted"
+                        % (count, opts.max_delete))
+            return
+        if opts.dry_run:
+            for rel in spool:
+                self._tell("on_action", Action(DELETE, rel, "extra"))
+            summary.planned_deletes = count
+            summary.delete_status = "dry run: %d file(s) would be deleted" % count
+            return
+        failed = 0
+
+        def done(action: Action, error: Optional[str]) -> None:
+            self._tell("on_done", action, error)
+            if error is not None:
+                self._tell("on_error", action.rel, "delete failed: %s" % error)
+
+        if self.direction == DOWNLOAD:
+            for rel in spool:
+                self._tell("on_action", Action(DELETE, rel, "extra"))
+            deleted, failed = delete_local(self.root, spool, done)
+        else:
+            for rel in spool:
+                self._tell("on_action", Action(DELETE, rel, "extra"))
+            scheduler = self.client.scheduler_for(self.transfer)
+            deleter = RemoteDeleter(self.client, self.remote.bucket, self.prefix, batch=opts.delete_batch,
+                                    timeout=opts.job_timeout, on_done=done)
+            group: TaskGroup
+            try:
+                with scheduler.group() as group:
+                    deleted, failed = deleter.run(spool, group, opts.transfers)
+            except WcsError as exc:
+                self._error(summary.destination, "could not check the deletions: %s" % exc)
+                summary.delete_status = "unverified: listing the destination again failed"
+                return
+        summary.deleted = deleted
+        summary.failed += failed
+        summary.delete_status = "done" if not failed else "done with %d failure(s)" % failed

@@ -1,0 +1,211 @@
+"""Local etags remembered between runs, so that comparing an unchanged tree reads no file content.
+
+Deciding by content needs the etag of every local file whose size equals the remote one. Reading
+every file at every run would make a no-op sync as slow as a full upload, so the etag is kept in a
+small sqlite database (default ``~/.cache/wcs/etags.sqlite``, under ``$XDG_CACHE_HOME`` when set),
+one row per file, keyed by its device and inode and valid only while its size, ``mtime_ns`` and
+``ctime_ns`` are those recorded (:attr:`~.localtree.LocalFile.identity`). Any write to the file
+changes ``ctime``, even when ``mtime`` is set back afterwards, so a stale etag is never used.
+
+Etags also enter the cache when they are learned for free: after an upload (the service confirmed
+the hash of the bytes sent) and after a download (verified before the rename).
+
+The cache is an optimisation and never a reason to fail: a database that cannot be opened or
+written (read-only home, a locked or corrupt file) is replaced by an in-memory one, with one
+warning. Rows of files not seen for :data:`KEEP_DAYS` days are pruned when the cache is opened.
+"""
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from typing import Dict, Mapping, Optional, Tuple
+
+from wcs.commons.errors import Cancelled, LocalFileError
+from wcs.commons.util import BLOCK_SIZE, EtagHasher
+from wcs.services.tree.localtree import LocalFile
+
+log = logging.getLogger(__name__)
+
+KEEP_DAYS = 180
+_COMMIT_EVERY = 256
+_COMMIT_AFTER_S = 1.0
+_TOUCH_AFTER_S = 7 * 86400  # refresh a row's "seen" time at most weekly: no writes on a no-op sync
+_SCHEMA = """CREATE TABLE IF NOT EXISTS etags (
+    ident TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    etag TEXT NOT NULL, seen INTEGER NOT NULL)"""
+
+Row = Tuple[int, int, int, str, int]
+
+
+def default_cache_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    """``$XDG_CACHE_HOME/wcs/etags.sqlite``, else ``~/.cache/wcs/etags.sqlite`` (``%LOCALAPPDATA%`` on Windows)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or (env.get("LOCALAPPDATA") if os.name == "nt" else None)
+    if not base:
+        home = env.get("HOME") or os.path.expanduser("~")
+        base = os.path.join(home, ".cache")
+    return os.path.join(base, "wcs", "etags.sqlite")
+
+
+def _ident(f: LocalFile) -> str:
+    # Text, not two integers: inode numbers may exceed sqlite's signed 64 bits.
+    return "%d:%d" % (f.dev, f.ino)
+
+
+class EtagCache:
+    """Etags of local files by identity; thread-safe.
+
+    Args:
+        path: the sqlite file (its folder is created), or None for a cache of this run only.
+
+    Attributes:
+        bytes_read: bytes of file content read to compute etags (0 when everything was cached).
+        files_hashed: files whose etag had to be computed.
+    """
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.path = path
+        self.bytes_read = 0
+        self.files_hashed = 0
+        self._lock = threading.Lock()
+        self._memory: Dict[str, Row] = {}
+        self._db: Optional[sqlite3.Connection] = None
+        self._pending = 0
+        self._committed = time.monotonic()
+        if path:
+            self._open(path)
+
+    def _open(self, path: str) -> None:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            db = sqlite3.connect(path, timeout=5, check_same_thread=False, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # a lost row only means hashing a file again
+                db.execute(_SCHEMA)
+                db.execute("DELETE FROM etags WHERE seen < ?", (int(time.time()) - KEEP_DAYS * 86400,))
+                db.execute("BEGIN")
+            except BaseException:
+                db.close()
+                raise
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("etag cache %s unavailable (%s): etags are kept for this run only", path, exc)
+            return
+        self._db = db
+
+    def _fail(self, exc: Exception) -> None:
+        """Fall back to memory after a database error (called with the lock held)."""
+        log.warning("etag cache %s failed (%s): etags are kept for this run only", self.path, exc)
+        db, self._db = self._db, None
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
+
+    def get(self, f: LocalFile) -> Optional[str]:
+        """The cached etag of ``f`` if its identity is unchanged, else None."""
+        ident = _ident(f)
+        with self._lock:
+            row = self._memory.get(ident)
+            if row is None and self._db is not None:
+                try:
+                    found = self._db.execute("SELECT size, mtime_ns, ctime_ns, etag, seen FROM etags WHERE ident=?",
+                                             (ident,)).fetchone()
+                except sqlite3.Error as exc:
+                    self._fail(exc)
+                    found = None
+                if found is not None:
+                    row = (found[0], found[1], found[2], found[3], found[4])
+                    if row[4] < time.time() - _TOUCH_AFTER_S:
+                        self._write(ident, row[:4])
+            if row is None or (row[0], row[1], row[2]) != (f.size, f.mtime_ns, f.ctime_ns):
+                return None
+            return row[3]
+
+    def put(self, f: LocalFile, etag: str) -> None:
+        """Remember ``etag`` for ``f`` as identified now."""
+        with self._lock:
+            self._write(_ident(f), (f.size, f.mtime_ns, f.ctime_ns, etag))
+
+    def _write(self, ident: str, values: Tuple[int, int, int, str]) -> None:
+        now = int(time.time())
+        if self._db is None:
+            self._memory[ident] = values + (now,)
+            return
+        try:
+            self._db.execute("INSERT OR REPLACE INTO etags (ident, size, mtime_ns, ctime_ns, etag, seen) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (ident,) + values + (now,))
+            self._pending += 1
+            # Short transactions: another run sharing the cache waits for the write lock (busy timeout).
+            if self._pending >= _COMMIT_EVERY or time.monotonic() - self._committed > _COMMIT_AFTER_S:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN")
+                self._pending = 0
+                self._committed = time.monotonic()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            self._memory[ident] = values + (now,)
+
+    def etag(self, f: LocalFile, cancel: Optional[threading.Event] = None) -> str:
+        """The etag of ``f``: cached, else computed from its content (and cached when the file did not
+        change while it was read).
+
+        Raises:
+            LocalFileError: the file cannot be read.
+            Cancelled: ``cancel`` was set.
+        """
+        cached = self.get(f)
+        if cached is not None:
+            return cached
+        try:
+            fp = open(f.path, "rb", buffering=0)
+        except OSError as exc:
+            raise LocalFileError("cannot read %s: %s" % (f.path, exc.strerror or exc)) from None
+        with fp:
+            before = LocalFile.from_stat(f.rel, f.path, os.fstat(fp.fileno()))
+            cached = self.get(before)
+            if cached is not None:
+                return cached
+            hasher = EtagHasher()
+            buf = bytearray(BLOCK_SIZE)
+            view = memoryview(buf)
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("stopped while hashing %s" % f.path)
+                try:
+                    count = fp.readinto(view)
+                except OSError as exc:
+                    raise LocalFileError("cannot read %s: %s" % (f.path, exc.strerror or exc)) from None
+                if not count:
+                    break
+                hasher.update(view[:count])
+                with self._lock:
+                    self.bytes_read += count
+            after = LocalFile.from_stat(f.rel, f.path, os.fstat(fp.fileno()))
+        etag = hasher.etag()
+        with self._lock:
+            self.files_hashed += 1
+        if after.identity == before.identity and hasher.size == before.size:
+            self.put(before, etag)
+        return etag
+
+    def close(self) -> None:
+        """Write what is pending and close the database."""
+        with self._lock:
+            db, self._db = self._db, None
+            if db is not None:
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    log.warning("etag cache %s: could not save (%s)", self.path, exc)
+                finally:
+                    db.close()
+
+    def __enter__(self) -> "EtagCache":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,176 @@
+"""The files of a local folder, streamed in the order the service lists keys.
+
+:class:`LocalTree` yields one :class:`LocalFile` per regular file below its root, its ``rel`` the
+path relative to the root with ``/`` between folders on every OS and the names kept exactly as
+the file system gives them (Unicode included). The order is the order of ``rel`` as a string,
+which is the order of the UTF-8 bytes of the keys, the order ``/list`` answers in: so two sorted
+streams, this walk and a listing, can be merged without holding either (:mod:`.plan`).
+
+Sorting whole relative paths does not need the whole tree: inside one folder, the entries are
+sorted by name, a sub-folder counting as ``name/`` (every path below it starts with that), and
+sub-folders are walked when their turn comes. Memory holds one sorted folder per level.
+
+Skipped, each with a note (``on_note(path, kind, message)``): symlinks unless ``follow_symlinks`` (followed ones are
+guarded against loops), FIFOs, devices and sockets, names that are not valid UTF-8 (they cannot
+be keys). Empty folders yield nothing. The SDK's own partial downloads (``.NAME.*.part``,
+``.NAME.wcs-download``) are left out silently: they are not the user's files (the ``.part`` ones,
+which no download can resume, are listed in :attr:`LocalTree.abandoned` for removal). A folder that cannot
+be read is reported through ``on_error`` and makes :attr:`LocalTree.complete` False.
+"""
+
+import logging
+import os
+import re
+import stat
+from dataclasses import dataclass
+from typing import Callable, Iterator, List, Optional, Tuple
+
+from wcs.commons.errors import LocalFileError
+
+log = logging.getLogger(__name__)
+
+Note = Callable[[str, str], None]
+SkipNote = Callable[[str, str, str], None]  # (path, kind, message)
+
+# fsutil.create_temp_sibling names (".NAME.<12 hex>.part|.tmp") and ranged.py's partial files.
+_OWN_TEMP_RE = re.compile(r"^\..+\.(?:[0-9a-f]{12}\.(?:part|tmp)|wcs-download(?:\.json)?)$", re.DOTALL)
+_ABANDONED_RE = re.compile(r"^\..+\.[0-9a-f]{12}\.(?:part|tmp)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A regular file of the tree: its relative key, its path and what identifies its content."""
+
+    rel: str
+    path: str
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    dev: int
+    ino: int
+
+    @classmethod
+    def from_stat(cls, rel: str, path: str, st: os.stat_result) -> "LocalFile":
+        return cls(rel, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino)
+
+    @property
+    def identity(self) -> Tuple[int, int, int, int, int]:
+        """(device, inode, size, mtime_ns, ctime_ns): equal identities mean the content was not rewritten.
+
+        ``ctime_ns`` is there because ``mtime`` can be set back by anyone (``touch -d``, ``cp -p``,
+        ``rsync -t``): a same-size edit with the old mtime restored still changes ``ctime``.
+        """
+        return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
+
+
+def is_own_temp_name(name: str) -> bool:
+    """Whether ``name`` is a partial download or temporary file this SDK writes."""
+    return bool(_OWN_TEMP_RE.match(name))
+
+
+def check_local_dir(path: str) -> str:
+    """``path`` as an absolute folder path.
+
+    Raises:
+        LocalFileError: missing or not a folder.
+    """
+    full = os.path.abspath(os.fspath(path))
+    if not os.path.exists(full):
+        raise LocalFileError("%s: no such directory" % path)
+    if not os.path.isdir(full):
+        raise LocalFileError("%s: not a directory" % path)
+    return full
+
+
+def _ignore(where: str, message: str) -> None:
+    log.info("%s: %s", where, message)
+
+
+def _ignore_skip(where: str, kind: str, message: str) -> None:
+    log.info("%s: %s", where, message)
+
+
+class LocalTree:
+    """The regular files under ``root`` in key order (see the module docstring); iterate once."""
+
+    def __init__(self, root: str, *, follow_symlinks: bool = False, on_note: Optional[SkipNote] = None,
+                 on_error: Optional[Note] = None) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self.follow_symlinks = follow_symlinks
+        self.on_note = on_note or _ignore_skip
+        self.on_error = on_error or _ignore
+        self.complete = True
+        self.count = 0
+        self.abandoned: List[str] = []  # temporary files of interrupted downloads (never resumable)
+
+    def __iter__(self) -> Iterator[LocalFile]:
+        try:
+            root_st = os.stat(self.root)
+        except OSError as exc:
+            raise LocalFileError("%s: %s" % (self.root, exc.strerror or exc)) from None
+        # A stack of (entries still to visit, (dev, ino) of the folders above): no recursion, any depth.
+        stack: List[Tuple[Iterator[Tuple[str, str, os.stat_result]], List[Tuple[int, int]]]] = [
+            (iter(self._read(self.root, "")), [(root_st.st_dev, root_st.st_ino)])]
+        while stack:
+            entries, ancestors = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+                continue
+            rel, path, st = entry
+            if not rel.endswith("/"):
+                self.count += 1
+                yield LocalFile.from_stat(rel, path, st)
+                continue
+            ident = (st.st_dev, st.st_ino)
+            if ident in ancestors:
+                self.on_note(path, "symlink-loop", "symlink loop: folder already being walked, skipped")
+                continue
+            stack.append((iter(self._read(path, rel)), ancestors + [ident]))
+
+    def _read(self, directory: str, rel_prefix: str) -> List[Tuple[str, str, os.stat_result]]:
+        """The entries of one folder as ``(rel, path, stat)``, sorted by key (folders as ``name/``)."""
+        try:
+            with os.scandir(directory) as scan:
+                found = list(scan)
+        except OSError as exc:
+            self.complete = False
+            self.on_error(directory, "cannot read the folder: %s" % (exc.strerror or exc))
+            return []
+        entries = []
+        for item in found:
+            name = item.name
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
+                continue
+            if is_own_temp_name(name):
+                log.debug("%s: a partial download or temporary file, skipped", item.path)
+                if _ABANDONED_RE.match(name):
+                    self.abandoned.append(item.path)
+                continue
+            try:
+                if item.is_symlink():
+                    if not self.follow_symlinks:
+                        self.on_note(item.path, "symlink", "symlink, skipped (--follow-symlinks follows symlinks)")
+                        continue
+                    st = os.stat(item.path)
+                else:
+                    st = item.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                if item.is_symlink():
+                    self.on_note(item.path, "broken-symlink", "broken symlink, skipped")
+                continue  # vanished since the folder was read: nothing to send
+            except OSError as exc:
+                self.complete = False
+                self.on_error(item.path, "cannot stat: %s" % (exc.strerror or exc))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                entries.append((rel_prefix + name + "/", item.path, st))
+            elif stat.S_ISREG(st.st_mode):
+                entries.append((rel_prefix + name, item.path, st))
+            else:
+                self.on_note(item.path, "special", "not a regular file (FIFO, device or socket), skipped")
+        entries.sort(key=lambda entry: entry[0])
+        return entries

@@ -1,0 +1,152 @@
+"""One file of a tree run: compare it, upload it or download it (called in a scheduler task).
+
+Small files go up in one form upload; files of at least ``multipart_threshold`` bytes in blocks,
+under the upload id derived from the file (:mod:`.records`), so that the same run after a crash
+resumes them; a record the file no longer matches is dropped and the upload starts afresh.
+Downloads land at the checked path below the root (:mod:`.safepath`) through the Downloader
+(verified, renamed into place; large ones as resumable ranges). What a transfer proves about a
+file's etag is put into the cache: the next comparison of that file reads nothing.
+"""
+
+import logging
+import os
+import threading
+from dataclasses import replace
+from typing import Any, List, Optional
+
+from wcs.commons.errors import LocalFileError, ResumeError, WcsError
+from wcs.commons.http import Result, is_transient_failure
+from wcs.services.download import Downloader, header_etag
+from wcs.services.events import Notifier, Subscriber, TransferInfo
+from wcs.services.multipart import MultipartUploader
+from wcs.services.resume import RecordStore
+from wcs.services.tree import safepath
+from wcs.services.tree.hashcache import EtagCache
+from wcs.services.tree.localtree import LocalFile
+from wcs.services.tree.plan import SKIP, TRANSFER, Action
+from wcs.services.tree.records import derived_upload_id, discard_stale_records
+from wcs.services.upload import FormUploader
+
+log = logging.getLogger(__name__)
+
+
+class FileFailed(WcsError):
+    """A file's transfer failed; ``transient``: trying again may help."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def answered_hash(result: Result) -> Optional[str]:
+    """The etag an upload's answer carries, if it looks like one (``Result.data`` first, else ``body``)."""
+    data = getattr(result, "data", None)
+    body = data if isinstance(data, dict) else result.body
+    value = body.get("hash") if isinstance(body, dict) else None
+    return header_etag(value) if isinstance(value, str) else None
+
+
+class FileMover:
+    """Moves single files of one run between ``root`` and ``bucket``/``prefix``."""
+
+    def __init__(self, *, bucket: str, prefix: str, root: str, uploads: FormUploader, multipart: MultipartUploader,
+                 downloads: Downloader, record_folder: str, cache: EtagCache, subscribers: List[Subscriber],
+                 multipart_threshold: int, follow_symlinks: bool, cancel: threading.Event) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.root = root
+        self.uploads = uploads
+        self.multipart = multipart
+        self.downloads = downloads
+        self.record_folder = record_folder
+        self.cache = cache
+        self.subscribers = subscribers
+        self.multipart_threshold = multipart_threshold
+        self.follow_symlinks = follow_symlinks
+        self.cancel = cancel
+
+    def compare(self, action: Action) -> Action:
+        """``action`` decided by etag: skipped as ``same`` or transferred for ``hash``."""
+        assert action.local is not None and action.remote is not None
+        local = self.cache.etag(action.local, self.cancel)
+        if action.remote.hash and local == action.remote.hash:
+            return replace(action, op=SKIP, reason="same")
+        return replace(action, op=TRANSFER, reason="hash")
+
+    def upload(self, action: Action) -> int:
+        """Upload the file; its size.
+
+        Raises:
+            FileFailed, LocalFileError, IntegrityError: the file is not stored.
+        """
+        assert action.local is not None
+        path = action.local.path
+        key = self.prefix + action.rel
+        try:
+            f = LocalFile.from_stat(action.rel, path, os.stat(path))
+        except OSError as exc:
+            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+        if f.size >= self.multipart_threshold:
+            result = self._multipart(f, key)
+        else:
+            notifier = Notifier.of(TransferInfo.new("upload", self.bucket, key, path, f.size), None, self.subscribers)
+            notifier.queued()
+            try:
+                result = self.uploads.upload_file(path, self.bucket, key, overwrite=1,
+                                                  progress=notifier.progress if notifier else None)
+            except BaseException as exc:
+                notifier.done(exc)
+                raise
+            notifier.done(None if result.ok else FileFailed("HTTP %d" % result.code))
+        if not result.ok:
+            raise FileFailed("upload failed: HTTP %d: %s" % (result.code, result.message),
+                             is_transient_failure(result))
+        # With returnBody or a callback the answer is not the service's own: its "hash" proves nothing.
+        etag = answered_hash(result) if self.uploads.policy.answer_is_plain else None
+        try:
+            after: Optional[LocalFile] = LocalFile.from_stat(action.rel, path, os.stat(path))
+        except OSError:
+            after = None
+        if etag and after is not None and after.identity == f.identity:
+            self.cache.put(f, etag)  # the service confirmed the hash of exactly these bytes
+        return f.size
+
+    def _multipart(self, f: LocalFile, key: str) -> Result:
+        upload_id = derived_upload_id(self.bucket, key, f)
+        discard_stale_records(self.record_folder, upload_id)
+        options: Any = dict(subscribers=self.subscribers, overwrite=1)
+        try:
+            result = self.multipart.upload(f.path, self.bucket, key, upload_id, **options)
+        except ResumeError as exc:
+            log.info("%s: %s; starting the upload afresh", f.path, exc)
+            RecordStore(self.record_folder, upload_id).remove()
+            result = self.multipart.upload(f.path, self.bucket, key, upload_id, **options)
+        if result.code == 701:  # the service forgot the recorded blocks; the record is gone: once more
+            result = self.multipart.upload(f.path, self.bucket, key, upload_id, **options)
+        return result
+
+    def download(self, action: Action) -> int:
+        """Download the object below the root; its size.
+
+        Raises:
+            UnsafeKey: the key cannot be written below the root.
+            FileFailed, LocalFileError, IntegrityError: nothing was written under the file's name.
+        """
+        info = action.remote
+        assert info is not None
+        target = safepath.local_path(self.root, action.rel)
+        safepath.prepare_parent(self.root, target)
+        safepath.check_target(self.root, target, follow_symlinks=self.follow_symlinks)
+        key = self.prefix + action.rel
+        url = self.downloads.download_url(self.bucket, key)
+        result = self.downloads.fetch(url, target, size=info.size, expected_hash=info.hash or None,
+                                      subscribers=self.subscribers, bucket=self.bucket, key=key)
+        if not result.ok:
+            raise FileFailed("download failed: HTTP %d: %s" % (result.code, result.message),
+                             is_transient_failure(result))
+        if info.hash:
+            try:
+                self.cache.put(LocalFile.from_stat(action.rel, target, os.stat(target)), info.hash)
+            except OSError:
+                pass
+        return info.size
