@@ -29,6 +29,21 @@ def official_client(cfg: Optional[Config] = None, auth: Optional[Auth] = None, *
     return client
 
 
+class ClientView:
+    """Base of the official objects: owns its ``client``, closed by :meth:`close` or by ``with``."""
+
+    client: "Client"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
 class TokenInfo(NamedTuple):
     """What an upload token says: its scope and the policy fields that shape the answer."""
 

@@ -8,10 +8,10 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import Config
-from wcs.services.adapters import official_client
+from wcs.services.adapters import ClientView, official_client
 
 
-class MgrBase:
+class MgrBase(ClientView):
     """Base of the official management classes.
 
     Args:
@@ -25,14 +25,6 @@ class MgrBase:
         self.mgr_host = mgr_url
         self.client = official_client(cfg, auth, mgr_url=mgr_url)
 
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> "MgrBase":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
 
     def _gernerate_headers(self, url: str, body: Optional[str] = None) -> Dict[str, str]:
         """``{"Authorization": <management token>}`` for ``url`` and ``body`` (the official helper)."""

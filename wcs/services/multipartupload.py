@@ -6,16 +6,16 @@ the settings of its Config (``block_size``, ``bput_size``, ``concurrency``, ``tm
 """
 
 import os
-from typing import Any, Optional
+from typing import Optional
 
 from wcs.commons.config import Config
 from wcs.commons.errors import WcsSeriveError
 from wcs.commons.http import Result
-from wcs.services.adapters import official_client, token_info
+from wcs.services.adapters import ClientView, official_client, token_info
 from wcs.services.upload import PathLike
 
 
-class MultipartUpload:
+class MultipartUpload(ClientView):
     """Block uploads to the upload host ``url``.
 
     Args:
@@ -28,14 +28,6 @@ class MultipartUpload:
         self.client = official_client(cfg, put_url=url)
         self.cfg = self.client.cfg
 
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> "MultipartUpload":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
 
     def upload(self, path: PathLike, token: str, upload_id: Optional[str] = None) -> Result:
         """Upload ``path`` with ``token`` (its scope names the object); resume ``upload_id`` when it

@@ -5,15 +5,15 @@ class, ``upload`` answers the raw answer text as the body and raises ``ValueErro
 that is not an existing file.
 """
 
-from typing import Any, Optional
+from typing import Optional
 
 from wcs.commons.config import Config
 from wcs.commons.http import Result
-from wcs.services.adapters import official_client, token_info
+from wcs.services.adapters import ClientView, official_client, token_info
 from wcs.services.upload import FormUploader, PathLike
 
 
-class SimpleUpload:
+class SimpleUpload(ClientView):
     """Form uploads to the upload host ``url``.
 
     Args:
@@ -26,14 +26,6 @@ class SimpleUpload:
         self.client = official_client(cfg, put_url=url)
         self.cfg = self.client.cfg
 
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> "SimpleUpload":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
 
     def _uploader(self, token: str) -> FormUploader:
         self.cfg.require("traffic_limit")
