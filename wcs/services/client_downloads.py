@@ -6,7 +6,7 @@ URLs on the bucket's download domain come from ``download_url`` / ``download_dom
 """
 
 import os
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Optional, Union
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Optional, Tuple, Union
 
 from wcs.commons.config import Config
 from wcs.commons.http import Result
@@ -62,26 +62,30 @@ class DownloadMethods:
             ConfigError: no download domain configured for ``bucket`` (``download_url``).
             LocalFileError, IntegrityError: as :meth:`download`.
         """
-        downloader = self.downloader()
-        url = downloader.download_url(bucket, key)
-        stat = self.stat(bucket, key)
-        if not stat.ok:
+        downloader, url, stat = self._locate(bucket, key)
+        if isinstance(stat, Result):
             return stat
-        info = ObjectInfo.from_item(stat.body if isinstance(stat.body, dict) else {}, key=key)
-        return downloader.fetch(url, os.fspath(path), size=info.size, expected_hash=info.hash or None,
+        return downloader.fetch(url, os.fspath(path), size=stat.size, expected_hash=stat.hash or None,
                                 progress=progress, subscribers=subscribers, bucket=bucket, key=key)
 
     def download_fileobj(self, bucket: str, key: str, fileobj: BinaryIO, *, progress: Optional[Progress] = None,
                          subscribers: Iterable[Subscriber] = ()) -> Result:
         """Stream ``bucket``/``key`` into a writable binary stream (a pipe, stdout), verified at the end."""
+        downloader, url, stat = self._locate(bucket, key)
+        if isinstance(stat, Result):
+            return stat
+        return downloader.download_fileobj(url, fileobj, expected_hash=stat.hash or None, progress=progress,
+                                           subscribers=subscribers)
+
+    def _locate(self, bucket: str, key: str) -> Tuple[Downloader, str, Union[ObjectInfo, Result]]:
+        """The downloader, the object's URL (ConfigError without a download domain, before any request)
+        and its ``stat``: the typed info, or the failed Result to return as is."""
         downloader = self.downloader()
         url = downloader.download_url(bucket, key)
         stat = self.stat(bucket, key)
         if not stat.ok:
-            return stat
-        info = ObjectInfo.from_item(stat.body if isinstance(stat.body, dict) else {}, key=key)
-        return downloader.download_fileobj(url, fileobj, expected_hash=info.hash or None, progress=progress,
-                                           subscribers=subscribers)
+            return downloader, url, stat
+        return downloader, url, ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=key)
 
     def download_stream(self, url: str, fileobj: BinaryIO, *, expected_hash: Optional[str] = None,
                         progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Result:
