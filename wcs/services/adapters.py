@@ -44,6 +44,20 @@ class ClientView:
         self.close()
 
 
+class UploadView(ClientView):
+    """Base of the official uploaders, built on the upload host ``url``.
+
+    Args:
+        url: the upload host (a scheme is added per ``ishttps`` when it has none).
+        cfg: the other settings (default ``Config()``: ``~/.wcscfg``, as the official reads its global one).
+    """
+
+    def __init__(self, url: str, cfg: Optional[Config] = None) -> None:
+        self.url = url
+        self.client = official_client(cfg, put_url=url)
+        self.cfg = self.client.cfg
+
+
 class TokenInfo(NamedTuple):
     """What an upload token says: its scope and the policy fields that shape the answer."""
 

@@ -8,26 +8,14 @@ the settings of its Config (``block_size``, ``bput_size``, ``concurrency``, ``tm
 import os
 from typing import Optional
 
-from wcs.commons.config import Config
 from wcs.commons.errors import WcsSeriveError
 from wcs.commons.http import Result
-from wcs.services.adapters import ClientView, official_client, token_info
+from wcs.services.adapters import UploadView, token_info
 from wcs.services.upload import PathLike
 
 
-class MultipartUpload(ClientView):
-    """Block uploads to the upload host ``url``.
-
-    Args:
-        url: the upload host (a scheme is added per ``ishttps`` when it has none).
-        cfg: the other settings (default ``Config()``: ``~/.wcscfg``, as the official reads its global one).
-    """
-
-    def __init__(self, url: str, cfg: Optional[Config] = None) -> None:
-        self.url = url
-        self.client = official_client(cfg, put_url=url)
-        self.cfg = self.client.cfg
-
+class MultipartUpload(UploadView):
+    """Block uploads to the upload host ``url`` (see :class:`~wcs.services.adapters.UploadView`)."""
 
     def upload(self, path: PathLike, token: str, upload_id: Optional[str] = None) -> Result:
         """Upload ``path`` with ``token`` (its scope names the object); resume ``upload_id`` when it

@@ -5,27 +5,14 @@ class, ``upload`` answers the raw answer text as the body and raises ``ValueErro
 that is not an existing file.
 """
 
-from typing import Optional
 
-from wcs.commons.config import Config
 from wcs.commons.http import Result
-from wcs.services.adapters import ClientView, official_client, token_info
+from wcs.services.adapters import UploadView, token_info
 from wcs.services.upload import FormUploader, PathLike
 
 
-class SimpleUpload(ClientView):
-    """Form uploads to the upload host ``url``.
-
-    Args:
-        url: the upload host (a scheme is added per ``ishttps`` when it has none).
-        cfg: the other settings (default ``Config()``: ``~/.wcscfg``, as the official reads its global one).
-    """
-
-    def __init__(self, url: str, cfg: Optional[Config] = None) -> None:
-        self.url = url
-        self.client = official_client(cfg, put_url=url)
-        self.cfg = self.client.cfg
-
+class SimpleUpload(UploadView):
+    """Form uploads to the upload host ``url`` (see :class:`~wcs.services.adapters.UploadView`)."""
 
     def _uploader(self, token: str) -> FormUploader:
         self.cfg.require("traffic_limit")
