@@ -231,10 +231,15 @@ def _put_stream(args: argparse.Namespace, ctx: Context, bucket: str, key: str) -
     return ctx.emit_result(result)
 
 
-def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
+def _upload_start(args: argparse.Namespace, ctx: Context) -> Tuple[str, str, Optional[int]]:
+    """Bucket, key (named in error lines) and the size of LOCALFILE (None: a stream to read to its end)."""
     bucket, key = _key_for_upload(args.uri, args.localfile)
     ctx.subject = uri.show(bucket, key)
-    size = _upload_source(args.localfile)
+    return bucket, key, _upload_source(args.localfile)
+
+
+def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
+    bucket, key, size = _upload_start(args, ctx)
     if size is None:
         return _put_stream(args, ctx, bucket, key)
     client = ctx.client(*NEEDS_PUT)
@@ -341,9 +346,7 @@ class _ResumeNote:
 
 
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
-    bucket, key = _key_for_upload(args.uri, args.localfile)
-    ctx.subject = uri.show(bucket, key)
-    size = _upload_source(args.localfile)
+    bucket, key, size = _upload_start(args, ctx)
     if size is None:
         return _put_stream(args, ctx, bucket, key)
     client = ctx.client(*NEEDS_PUT)
