@@ -5,10 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.helpers.waiting import wait_until
 from wcs.commons.util import etag
 
 from .conftest import assert_one_error_line
@@ -86,14 +86,14 @@ def test_get_killed_half_way_resumes_with_only_the_missing_parts(cfgfile, emulat
     emulator.set_faults("download:slow:1", seed=1)  # every part waits 0.2-1 s: time to kill it half way
     try:
         proc = wcscmd_process("-c", cfgfile, "get", uri, "out.bin", cwd=tmp_path)
-        deadline = time.monotonic() + 60
-        done = 0
-        while time.monotonic() < deadline and done < 12:
-            time.sleep(0.05)  # poll the checkpoint the running download writes
+
+        def parts_done():
             try:
-                done = len(json.loads(checkpoint.read_text())["parts"])
-            except (OSError, ValueError):
-                pass
+                return len(json.loads(checkpoint.read_text())["parts"])
+            except (OSError, ValueError):  # not written yet, or being replaced this instant
+                return 0
+
+        done = wait_until(lambda: parts_done() >= 12 and parts_done(), timeout=60, interval=0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.helpers.waiting import wait_until
 from wcs.services.scheduler import Scheduler
 
 
@@ -74,8 +75,7 @@ def test_stop_new_starts_no_more_tasks_and_lets_running_ones_finish():
 
     with scheduler.group() as group:
         futures = [group.submit(task, i) for i in range(10)]
-        while len(started) < 2:
-            time.sleep(0.001)  # poll: the two workers pick their tasks up asynchronously
+        assert wait_until(lambda: len(started) >= 2, timeout=5, interval=0.001)
         group.stop_new()
         release.set()
         finished = list(group.as_completed())
@@ -125,10 +125,7 @@ def test_a_closed_scheduler_lets_its_workers_go_and_still_runs_what_is_waited_fo
         group.submit(lambda: 1)
         assert [f.result() for f in group.as_completed()] == [1]
     scheduler.close()
-    deadline = time.monotonic() + 5
-    while scheduler._threads and time.monotonic() < deadline:
-        time.sleep(0.01)  # poll: workers notice the close within one wait
-    assert scheduler._threads == []
+    assert wait_until(lambda: not scheduler._threads, timeout=5)
     with scheduler.group() as group:
         group.submit(lambda: 2)
         assert [f.result() for f in group.as_completed()] == [2]
