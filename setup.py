@@ -36,7 +36,8 @@ setup(
     extras_require={
         "emulator": EMULATOR,
         "fsspec": FSSPEC,
-        "test": EMULATOR + DATA_STACK + ["pytest>=7", "pytest-timeout>=2"],
+        # pytest-xdist: the suite runs in parallel processes (tox.ini addopts), for a default run under a minute.
+        "test": EMULATOR + DATA_STACK + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3"],
     },
     entry_points={
         "console_scripts": [
