@@ -89,3 +89,5 @@ class Block:
     """Where the block starts in the file at ``path`` (0 unless it is in its upload's batch file)."""
     shared: bool = False
     """The file at ``path`` is its upload's batch file (never truncated, removed with its last block)."""
+    scope: Optional[str] = None
+    """The scope of the upload token that made it (None: a block of an older data dir, bound to none)."""
