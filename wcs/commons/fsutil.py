@@ -139,3 +139,36 @@ def _fdopen(fd: int, binary: bool, encoding: str) -> IO[Any]:
     if binary:
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding=encoding, newline="\n")
+
+
+def read_regular(path: str, limit: int) -> Optional[bytes]:
+    """The content of the regular file ``path``, at most ``limit`` bytes; None when it does not exist.
+
+    Opened without following a final symlink and without blocking, then checked on the open file, so
+    a FIFO (which would hang a reader), a device such as ``/dev/zero`` (endless) or a file swapped in
+    after a check is never read.
+
+    Raises:
+        ValueError: ``path`` is not a regular file, or is larger than ``limit``.
+        OSError: it cannot be opened or read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | \
+        getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ValueError("%s is a symbolic link, not a regular file" % path) from None
+        raise exc
+    with os.fdopen(fd, "rb") as fp:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("%s is not a regular file" % path)
+        if st.st_size > limit:
+            raise ValueError("%s is larger than %d bytes" % (path, limit))
+        data = fp.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("%s is larger than %d bytes" % (path, limit))
+    return data
