@@ -2,7 +2,9 @@
 empty bodies, files the user may not write, keys the service cannot serve, loose config permissions,
 and JSON on stdout for every failed call."""
 
+import os
 import socket
+import stat
 import threading
 
 import pytest
@@ -93,3 +95,43 @@ def test_a_body_shorter_than_announced_is_an_error(c_noretry, raw_server, tmp_pa
     server = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
     assert_one_error_line(c_noretry("get", server.url + "/obj", "short.bin"), 6)
     assert not (tmp_path / "short.bin").exists()
+
+
+# -- 8: files the user may not write ------------------------------------------------------------------
+
+@pytest.fixture
+def served(raw_server):
+    body = b"new content"
+    return raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nETag: \"%s\"\r\n\r\n%s"
+                      % (len(body), etag_of(body).encode(), body))
+
+
+def etag_of(data: bytes) -> str:
+    import io
+
+    from wcs.commons.util import etag_stream
+
+    return etag_stream(io.BytesIO(data))
+
+
+def test_get_refuses_a_read_only_file(c_noretry, served, tmp_path):
+    target = tmp_path / "ro.bin"
+    target.write_bytes(b"keep me")
+    os.chmod(target, 0o444)
+    line = assert_one_error_line(c_noretry("get", served.url + "/obj", str(target)), 4)
+    assert "ro.bin" in line and "permission denied" in line
+    assert target.read_bytes() == b"keep me" and stat.S_IMODE(os.stat(target).st_mode) == 0o444
+    os.chmod(target, 0o644)
+    assert c_noretry("get", served.url + "/obj", str(target)).status == 0
+    assert target.read_bytes() == b"new content"
+
+
+@pytest.mark.skipif(not hasattr(os, "chown") or os.getuid() != 0, reason="giving a file away needs root")
+def test_get_refuses_a_file_of_another_owner(c_noretry, served, tmp_path):
+    target = tmp_path / "theirs.bin"
+    target.write_bytes(b"keep me")
+    os.chmod(target, 0o666)
+    os.chown(target, 12345, 12345)
+    line = assert_one_error_line(c_noretry("get", served.url + "/obj", str(target)), 4)
+    assert "another user" in line
+    assert target.read_bytes() == b"keep me" and os.stat(target).st_uid == 12345

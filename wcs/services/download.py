@@ -11,7 +11,8 @@ that nothing vouches for (no expected hash, no ``ETag``) never replaces a file t
 
 A symlink target is written through (the link stays); a FIFO or device target is streamed into.
 The file gets the permissions ``open(path, "wb")`` would give it: a new file ``0o666`` less the
-umask, an existing target keeps its permission bits.
+umask, an existing target keeps its permission bits; an existing file that this user may not write
+(by its permission bits, root included) or that belongs to another user is refused, not replaced.
 """
 
 import logging
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 
 # 0x16/0x96 prefix + SHA-1, URL-safe Base64: 28 characters starting with F or l.
 _WCS_ETAG_RE = re.compile(r"^[Fl][A-Za-z0-9_-]{27}$")
+
+
+def _check_replaceable(target: str, path: str) -> None:
+    why = fsutil.replace_refusal(target)
+    if why:
+        raise LocalFileError("cannot write %s: %s" % (path, why))
 
 
 def _has_content(path: str) -> bool:
@@ -78,6 +85,7 @@ class Downloader(Service):
         regular file; else in one streamed GET (:meth:`download`).
         """
         target = fsutil.resolve_target(os.fspath(path))
+        _check_replaceable(target, path)
         etag_header = None
         if size is None and self.scheduler is not None and not fsutil.is_special(target):
             head = self.http.request("HEAD", url, headers=self.transfer.traffic_headers())
@@ -164,6 +172,7 @@ class Downloader(Service):
             raise LocalFileError("cannot download to %s: no such directory" % path)
         if os.path.isdir(target):
             raise LocalFileError("cannot download to %s: it is a directory" % path)
+        _check_replaceable(target, path)
         notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
         tmp: Optional[str] = None
