@@ -30,8 +30,15 @@ class _RawServer:
                 return
             with conn:
                 try:
-                    conn.recv(65536)
+                    conn.settimeout(10)
+                    request = b""
+                    while b"\r\n\r\n" not in request:  # all of it: unread bytes would make close() an RST
+                        data = conn.recv(65536)
+                        if not data:
+                            break
+                        request += data
                     conn.sendall(self.reply)
+                    conn.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
 

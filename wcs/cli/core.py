@@ -32,6 +32,8 @@ def _attach_logging(debug: bool, ctx: Context) -> Tuple[logging.Handler, Dict[st
     handler.setFormatter(MaskingFormatter(ctx.mask, PROG + (": %(levelname)s: %(name)s: %(message)s"
                                                             if debug else ": %(levelname)s: %(message)s")))
     handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # An emulator in the same process (tests, the demo) logs under wcs.emulator: not this command's news.
+    handler.addFilter(lambda record: not record.name.startswith("wcs.emulator"))
     levels = {}
     for name in _LOGGERS if debug else _LOGGERS[:1]:
         logger = logging.getLogger(name)
