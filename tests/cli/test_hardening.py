@@ -142,3 +142,17 @@ def test_get_refuses_a_file_of_another_owner(c_noretry, served, tmp_path):
     line = assert_one_error_line(c_noretry("get", served.url + "/obj", str(target)), 4)
     assert "another user" in line
     assert target.read_bytes() == b"keep me" and os.stat(target).st_uid == 12345
+
+
+# -- 9: keys the service cannot serve ------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["a\nb", "a\rb", "tab\there", "nul\x00", "del\x7f"])
+def test_put_refuses_a_key_with_control_characters_before_sending(wcscmd, cfgfile, emulator, bucket, tmp_path,
+                                                                    key):
+    source = tmp_path / "src.txt"
+    source.write_bytes(b"x")
+    emulator.reset_counters()
+    for command in ("put", "multiput"):
+        line = assert_one_error_line(wcscmd("-c", cfgfile, command, "wcs://%s/%s" % (bucket, key), str(source)), 2)
+        assert "control characters" in line
+    assert emulator.counters.get("upload", 0) == 0 and emulator.counters.get("mkblk", 0) == 0

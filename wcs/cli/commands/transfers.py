@@ -17,6 +17,7 @@ from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import InvalidArgument, LocalFileError
+from wcs.commons.util import check_object_key
 
 # -- get -------------------------------------------------------------------------------------------
 
@@ -169,7 +170,9 @@ def _local_file(path: str) -> int:
 def _key_for_upload(target: str, local: str) -> Tuple[str, str]:
     # As the official tool: `put wcs://bucket ./dir/file` stores the file under its own name.
     bucket, key = uri.parse_object(target, allow_empty_key=True)
-    return bucket, key or os.path.basename(local)
+    # Refused here, before an upload id is printed; existing objects under such keys stay reachable
+    # by stat, delete and the other commands.
+    return bucket, check_object_key(key or os.path.basename(local))
 
 
 def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
