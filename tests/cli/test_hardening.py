@@ -39,6 +39,8 @@ class _RawServer:
                         request += data
                     conn.sendall(self.reply)
                     conn.shutdown(socket.SHUT_WR)
+                    while conn.recv(65536):  # until the client closes: a close of ours never resets
+                        pass
                 except OSError:
                     pass
 
@@ -156,3 +158,37 @@ def test_put_refuses_a_key_with_control_characters_before_sending(wcscmd, cfgfil
         line = assert_one_error_line(wcscmd("-c", cfgfile, command, "wcs://%s/%s" % (bucket, key), str(source)), 2)
         assert "control characters" in line
     assert emulator.counters.get("upload", 0) == 0 and emulator.counters.get("mkblk", 0) == 0
+
+
+# -- 10: a config file others may read or write --------------------------------------------------------
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode, word", [(0o644, "read"), (0o620, "written"), (0o666, "read and written")])
+def test_a_config_file_others_can_read_or_write_gets_one_warning(wcscmd, cfgfile, bucket, mode, word):
+    os.chmod(cfgfile, mode)
+    run = wcscmd("-c", cfgfile, "stat", "wcs://%s/missing" % bucket)
+    assert run.status == 5
+    warnings = [line for line in run.err_lines if "warning" in line]
+    assert len(warnings) == 1, run.err_lines
+    assert "can be %s by other users" % word in warnings[0] and "chmod 600" in warnings[0]
+    assert cfgfile in warnings[0]
+    os.chmod(cfgfile, 0o600)
+    assert [line for line in wcscmd("-c", cfgfile, "stat", "wcs://%s/missing" % bucket).err_lines
+            if "warning" in line] == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_the_library_logs_the_config_warning(tmp_path, caplog):
+    from wcs.commons.config import Config
+
+    path = tmp_path / "cfg"
+    path.write_text("[default]\naccess_key = ak\nsecret_key = sk\n")
+    path.chmod(0o640)
+    with caplog.at_level("WARNING", logger="wcs.commons.config"):
+        Config(str(path))
+    assert [r.getMessage() for r in caplog.records if "other users" in r.getMessage()] != []
+    caplog.clear()
+    path.chmod(0o600)
+    with caplog.at_level("WARNING", logger="wcs.commons.config"):
+        Config(str(path))
+    assert caplog.records == []

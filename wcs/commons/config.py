@@ -12,6 +12,8 @@ import copy
 import logging
 import os
 import re
+import shlex
+import stat
 from typing import IO, Any, Dict, Mapping, Optional
 
 from wcs.commons import settings
@@ -232,12 +234,14 @@ class Config:
         return cfg
 
     def read_config_file(self, configfile: str) -> None:
-        """Read ``configfile`` over the current values."""
+        """Read ``configfile`` over the current values; log a warning when other users may read or
+        write it (it holds the secret key)."""
         path = os.path.expanduser(str(configfile))
         try:
             # utf-8-sig: files saved by some Windows editors start with a byte order mark.
             with open(path, encoding="utf-8-sig") as fp:
                 text = fp.read()
+                mode = os.fstat(fp.fileno()).st_mode
         except OSError as exc:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
         except UnicodeDecodeError:
@@ -245,6 +249,10 @@ class Config:
         for key, value in parse(text, path).items():
             self._values[key] = coerce(key, value)
         object.__setattr__(self, "path", path)
+        if os.name == "posix" and stat.S_ISREG(mode) and mode & 0o066:
+            log.warning("config file %s can be %s by other users (mode %03o) and holds the secret key: "
+                        "chmod 600 %s", path, "read and written" if mode & 0o022 and mode & 0o044 else
+                        "written" if mode & 0o022 else "read", stat.S_IMODE(mode), shlex.quote(path))
 
     def update(self, **values: Any) -> "Config":
         """Set several keys at once (None values are skipped, as unset command-line options)."""
