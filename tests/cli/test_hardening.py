@@ -192,3 +192,60 @@ def test_the_library_logs_the_config_warning(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="wcs.commons.config"):
         Config(str(path))
     assert caplog.records == []
+
+
+# -- 11: a JSON document for every failed call -------------------------------------------------------------
+
+def test_an_integrity_error_still_prints_a_json_document(c_noretry, raw_server, tmp_path):
+    body = b"x" * 1000
+    server = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: \"Fqr0xh3cxeii2r7eDztILNmuqUNN\"\r\n\r\n"
+                        + body)
+    run = c_noretry("get", server.url + "/lying", "out.bin")
+    line = assert_one_error_line(run, 7)
+    document = run.json
+    assert document["status"] == 7 and document["error"] == line[len("wcscmd: error: "):]
+    assert not (tmp_path / "out.bin").exists()
+
+
+def test_a_full_disk_during_listall_names_the_file_and_prints_json(wcscmd, cfgfile, emulator, bucket, tmp_path,
+                                                                    monkeypatch):
+    import errno
+
+    from tests.emulator.conftest import Api
+
+    for i in range(3):
+        Api(emulator).put(bucket, "k%d" % i)
+    import wcs.commons.fsutil as fsutil
+
+    real_fdopen = fsutil._fdopen
+
+    class _Full:
+        def __init__(self, stream):
+            self._stream = stream
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self._stream.__exit__(*exc)
+
+        def __getattr__(self, name):
+            return getattr(self._stream, name)
+
+    monkeypatch.setattr(fsutil, "_fdopen", lambda fd, binary, encoding: _Full(real_fdopen(fd, binary, encoding)))
+    run = wcscmd("-c", cfgfile, "listall", "wcs://%s" % bucket, "all.json")
+    line = assert_one_error_line(run, 4)
+    assert str(tmp_path / "all.json") in line and "No space left on device" in line
+    assert run.json["status"] == 4 and run.json["error"] == line[len("wcscmd: error: "):]
+    assert not (tmp_path / "all.json").exists()
+    assert [name for name in os.listdir(tmp_path) if "all.json" in name] == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_listall_into_dev_full(wcscmd, cfgfile, bucket):
+    run = wcscmd("-c", cfgfile, "listall", "wcs://%s" % bucket, "/dev/full")
+    line = assert_one_error_line(run, 4)
+    assert "/dev/full" in line and run.json["status"] == 4

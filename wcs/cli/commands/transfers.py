@@ -109,6 +109,7 @@ def _to_stdout(source: str, ctx: Context) -> int:
     if out is None:
         raise LocalFileError("stdout cannot take binary data")
     ctx.stdout.flush()
+    ctx.emitted = True  # stdout holds the object: no JSON document, failures get their one stderr line
     from wcs.cli.progress import open_progress
 
     with open_progress(None, "stdout", quiet=ctx.quiet, stream=ctx.stderr) as bar:
@@ -121,7 +122,6 @@ def _to_stdout(source: str, ctx: Context) -> int:
             _check_http(source)
             result = ctx.client().download_stream(source, out, subscribers=bar.subscribers())
     out.flush()
-    ctx.emitted = True  # stdout holds the object; failures still get their one stderr line
     result.raise_for_status()
     return ExitStatus.SUCCESS
 
