@@ -12,7 +12,9 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").read_text(), re.M).group(1)
 
-EMULATOR = ["werkzeug>=2.2"]
+# werkzeug >= 2.3: its multipart decoder limits only text fields to max_form_memory_size (2.2 applied it to
+# file parts too, so a form upload over 16 MiB failed); Python 3.8 gets 3.0.x.
+EMULATOR = ["werkzeug>=2.3"]
 # wcs:// for pandas, pyarrow and dask (wcs.fs). fsspec's current releases need Python >= 3.10 (pip picks
 # an older one on 3.8/3.9); the SDK itself stays on 3.8.
 FSSPEC = ["fsspec>=2023.1"]

@@ -454,6 +454,7 @@ def _closed_port():
 def test_unreachable_host_is_a_network_error(wcscmd, emulator, tmp_path):
     path = tmp_path / "c"
     path.write_text(emulator.config_text() + "connection_retries = 0\nconnection_timeout = 5\n")
+    path.chmod(0o600)  # a config others can read gets a warning line of its own
     url = "http://127.0.0.1:%d" % _closed_port()
     run = wcscmd("-c", str(path), "stat", "wcs://b/k", "--mgr-url", url)
     assert_one_error_line(run, 6)

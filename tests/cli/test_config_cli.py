@@ -17,6 +17,7 @@ SECRET = "s3cr3t-VALUE-never-shown"
 def write_cfg(path, **values):
     lines = ["[default]"] + ["%s = %s" % kv for kv in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)  # a config others can read gets a warning line of its own
     return str(path)
 
 

@@ -80,8 +80,25 @@ def test_port_in_use_exits_1(tmp_path):
                                  str(tmp_path / "b")], capture_output=True, text=True, timeout=30,
                                 env=dict(os.environ, PYTHONPATH=ROOT))
         assert second.returncode == 1 and second.stdout == ""
+        assert "cannot listen on 127.0.0.1:%s" % port in second.stderr
+        # nothing was created for a server that never started
+        assert not (tmp_path / "b").exists()
+        (tmp_path / "c").mkdir()
+        third = subprocess.run([sys.executable, "-m", "wcs.emulator", "--port", port, "--data-dir",
+                                str(tmp_path / "c")], capture_output=True, text=True, timeout=30,
+                               env=dict(os.environ, PYTHONPATH=ROOT))
+        assert third.returncode == 1 and os.listdir(tmp_path / "c") == []
     finally:
         stop(proc)
+
+
+def test_version(capsys):
+    from wcs import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == "wcs-emulator %s" % __version__
 
 
 def test_default_data_dir_honours_xdg(monkeypatch):

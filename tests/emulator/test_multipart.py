@@ -229,11 +229,12 @@ def test_a_block_sent_again_gets_its_own_file_and_the_object_is_copied(api, buck
     resp = _post(api, "/mkfile/%d" % len(data), first + "," + second, token)
     assert resp.status_code == 200 and resp.json()["hash"] == etag_stream(io.BytesIO(data))
     assert requests.get("%s/%s/again" % (api.url, bucket)).content == data
-    # the stale block was not part of the object and is still intact in the batch file
-    other = api.token(bucket + ":stale")
+    # the stale block was not part of the object and is still intact in the batch file (merged under its
+    # own token's scope: a ctx is bound to it, see test_ctx_is_bound_to_its_bucket_key_and_batch)
+    other = api.token(bucket + ":again", overwrite=1)
     resp = _post(api, "/mkfile/%d" % BLOCK_SIZE, stale, other)
     assert resp.status_code == 200
-    stale_data = requests.get("%s/%s/stale" % (api.url, bucket)).content
+    stale_data = requests.get("%s/%s/again" % (api.url, bucket)).content
     assert len(stale_data) == BLOCK_SIZE and stale_data != data[:BLOCK_SIZE]
     assert resp.json()["hash"] == etag_stream(io.BytesIO(stale_data))
 

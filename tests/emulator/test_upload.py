@@ -171,3 +171,18 @@ def test_non_standard_status_line_has_reason(api):
                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
         first = sock.makefile("rb").readline()
     assert first.startswith(b"HTTP/1.1 631 Bucket Not Exist")
+
+
+def test_keys_with_control_characters_are_refused(api, bucket):
+    for key in ("a\nb", "a\rb", "x\x00", "x\x7f", "tab\tkey"):
+        resp = api.upload(api.token(bucket), b"data", key=key)
+        assert resp.status_code == 400 and "control characters" in resp.json()["message"], key
+        resp = requests.post(api.url + "/mkblk/4/0", data=b"data",
+                             headers={"Authorization": api.token(bucket)})
+        ctx = resp.json()["ctx"]
+        resp = requests.post(api.url + "/mkfile/4", data=ctx, headers={
+            "Authorization": api.token(bucket), "Key": urlsafe_base64_encode(key)})
+        assert resp.status_code == 400, key
+    api.put(bucket, "plain")
+    path = "/copy/%s/%s" % (entry(bucket, "plain"), entry(bucket, "new\nline"))
+    assert api.mgr("POST", path).status_code == 400

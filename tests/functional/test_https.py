@@ -47,3 +47,20 @@ def test_https_with_verification_refuses_a_self_signed_certificate_without_retry
         res = client.stat("tls-bucket", "k")
     assert res.code == -1 and "SSL" in type(res.error.__cause__).__name__ and not res.error.retryable
     assert tls_emulator.counters.get("mgr", 0) == before
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_silent_connections_do_not_block_tls_handshakes(tls_emulator):
+    import socket
+    import time
+
+    import requests
+
+    held = [socket.create_connection(("127.0.0.1", tls_emulator.port)) for _ in range(50)]
+    try:
+        started = time.monotonic()
+        assert requests.get(tls_emulator.url + "/tls-bucket/missing", verify=False, timeout=10).status_code == 404
+        assert time.monotonic() - started < 3.0
+    finally:
+        for sock in held:
+            sock.close()

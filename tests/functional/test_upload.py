@@ -199,3 +199,15 @@ def test_smart_upload_picks_form_or_multipart(client, emulator, bucket, make_fil
     res = client.smart_upload(big, bucket, "big", multi_size=1, upload_id=upload_id)
     assert res.code == 200 and res.upload_id == upload_id and res.body["hash"] == etag(big)
     assert batch_log(emulator, upload_id) == [(0, MiB + 1)]
+
+
+def test_a_key_with_control_characters_is_refused_before_sending(client, emulator, bucket, tmp_path):
+    from wcs.commons.errors import InvalidArgument
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"x")
+    emulator.reset_counters()
+    for upload in (client.simple_upload, client.multipart_upload):
+        with pytest.raises(InvalidArgument, match="control characters"):
+            upload(str(path), bucket, "line\nbreak")
+    assert emulator.counters.get("upload", 0) == 0 and emulator.counters.get("mkblk", 0) == 0

@@ -135,6 +135,7 @@ def configs(emulator, cfgfile, tmp_path):
     def write(name, text):
         path = folder / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        path.chmod(0o600)  # a config others can read gets a warning line of its own
         return str(path)
 
     port = closed_port()

@@ -134,7 +134,8 @@ def test_cli_put_of_a_corrupted_upload_exits_7(emulator, bucket, cfgfile, wcscmd
     run = wcscmd("-c", cfg, "put", "wcs://%s/cli-corrupted" % bucket, path)
     assert run.status == ExitStatus.INTEGRITY == 7
     assert len(run.err_lines) == 1 and run.err_lines[0].startswith("wcscmd: error: ") and "hash" in run.err
-    assert run.out == ""  # no success document
+    # no success document: the README's one document for a failed call, saying it failed
+    assert run.json["status"] == 7 and "hash" in run.json["error"]
 
 
 def test_crc32_that_keeps_disagreeing_fails_the_upload_before_mkfile(emulator, client, config, bucket, tmp_path):

@@ -237,6 +237,7 @@ def test_unverified_tls_is_one_warning_line_not_urllib3s(tls_emulator, tmp_path,
     insecure = str(tmp_path / "insecure.wcscfg")
     with open(insecure, "w", encoding="utf-8") as fp:
         fp.write(text)
+    os.chmod(insecure, 0o600)  # a config others can read gets a warning line of its own
     path = write_file(tmp_path / "f.bin", 4 * MiB + 1)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONWARNINGS")}
     note = "wcscmd: warning: TLS certificate verification is off (isverify = False)"

@@ -11,6 +11,7 @@ from wcs.commons.errors import ConfigError, InvalidArgument
 def write(tmp_path, text, name="wcscfg"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)  # private, as a file with a secret should be: no "readable by others" warning
     return str(path)
 
 

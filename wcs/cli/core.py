@@ -33,6 +33,8 @@ def _attach_logging(debug: bool, ctx: Context) -> Tuple[logging.Handler, Dict[st
     handler.setFormatter(MaskingFormatter(ctx.mask, PROG + (": %(levelname)s: %(name)s: %(message)s"
                                                             if debug else ": %(levelname)s: %(message)s")))
     handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # An emulator in the same process (tests, the demo) logs under wcs.emulator: not this command's news.
+    handler.addFilter(lambda record: not record.name.startswith("wcs.emulator"))
     levels = {}
     for name in _LOGGERS if debug else _LOGGERS[:1]:
         logger = logging.getLogger(name)
@@ -201,13 +203,12 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
     except Exception as exc:  # the one boundary: any failure -> one line + status
         stopper.finishing = True
         status = status_for(exc)
-        if isinstance(exc, ServiceError) and exc.result is not None and not ctx.emitted:
-            from wcs.cli.context import result_document
-
-            ctx.emit(result_document(exc.result))
+        message = _message(exc, status, ctx, debug)
+        if not ctx.emitted:
+            _emit_failure(ctx, exc, status, message)
         if debug:
             ctx.stderr.write(ctx.mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
-        ctx.line(_message(exc, status, ctx, debug), "error")
+        ctx.line(message, "error")
         if ctx.hint and status in _RESUMABLE:
             ctx.line(ctx.hint)
         return status
@@ -217,6 +218,26 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
             _detach_logging(*logs)
         ctx.close()
         stopper.restore()
+
+
+# Failures of a call (not of the command line, the config or a resume record) that still print a JSON
+# document, so a script reading stdout always gets one.
+_DOCUMENTED = (ExitStatus.LOCAL_FILE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.SERVICE, ExitStatus.ERROR)
+
+
+def _emit_failure(ctx: Context, exc: BaseException, status: ExitStatus, message: str) -> None:
+    from wcs.cli.context import result_document
+
+    result = getattr(exc, "result", None)
+    if isinstance(exc, ServiceError) and result is not None:
+        ctx.emit(result_document(result))  # the service's own error answer
+    elif status in _DOCUMENTED:
+        # An answer that came but cannot be trusted (integrity), or a failure with none: the document
+        # says so with "error", never passing for a success.
+        document: Dict[str, Any] = result_document(result) if result is not None else \
+            {"code": -1 if status == ExitStatus.NETWORK else None, "reqid": None, "body": None}
+        document.update(error=message, status=int(status))
+        ctx.emit(document)
 
 
 # Failures after which running the same multiput again with --upload-id can succeed.

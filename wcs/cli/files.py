@@ -11,7 +11,7 @@ import contextlib
 import os
 from typing import IO, Iterator
 
-from wcs.commons.errors import LocalFileError
+from wcs.commons.errors import LocalFileError, WcsError
 from wcs.commons.fsutil import atomic_write
 
 
@@ -36,6 +36,7 @@ def atomic_output(path: str, *, private: bool = False) -> Iterator[IO[str]]:
             yield stream
             in_block = False
     except OSError as exc:
-        if in_block:
-            raise
+        if in_block and (isinstance(exc, WcsError) or exc.errno is None):
+            raise  # the caller's own failure (e.g. a NetworkError while listing)
+        # A write that failed (ENOSPC, EIO...) inside the block, or the commit: name the file.
         raise LocalFileError("cannot write %s: %s" % (shown, exc.strerror or exc)) from None

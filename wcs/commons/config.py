@@ -19,6 +19,8 @@ import copy
 import logging
 import os
 import re
+import shlex
+import stat
 from typing import IO, Any, Dict, List, Mapping, Optional, Tuple
 
 from wcs.commons import settings
@@ -277,12 +279,14 @@ class Config:
         return cfg
 
     def read_config_file(self, configfile: str) -> None:
-        """Read ``configfile`` over the current values (bad values: see the module docstring)."""
+        """Read ``configfile`` over the current values; log a warning when other users may read or
+        write it (it holds the secret key)."""
         path = os.path.expanduser(str(configfile))
         try:
             # utf-8-sig: files saved by some Windows editors start with a byte order mark.
             with open(path, encoding="utf-8-sig") as fp:
                 text = fp.read()
+                mode = os.fstat(fp.fileno()).st_mode
         except OSError as exc:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
         except UnicodeDecodeError:
@@ -298,6 +302,10 @@ class Config:
             else:
                 self._problems.pop(key, None)
         object.__setattr__(self, "path", path)
+        if os.name == "posix" and stat.S_ISREG(mode) and mode & 0o066:
+            log.warning("config file %s can be %s by other users (mode %03o) and holds the secret key: "
+                        "chmod 600 %s", path, "read and written" if mode & 0o022 and mode & 0o044 else
+                        "written" if mode & 0o022 else "read", stat.S_IMODE(mode), shlex.quote(path))
 
     def problem(self, key: str) -> Optional[ConfigError]:
         """The error of ``key`` when the file gave it a bad value, else None."""

@@ -139,3 +139,68 @@ def _fdopen(fd: int, binary: bool, encoding: str) -> IO[Any]:
     if binary:
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding=encoding, newline="\n")
+
+
+def read_regular(path: str, limit: int) -> Optional[bytes]:
+    """The content of the regular file ``path``, at most ``limit`` bytes; None when it does not exist.
+
+    Opened without following a final symlink and without blocking, then checked on the open file, so
+    a FIFO (which would hang a reader), a device such as ``/dev/zero`` (endless) or a file swapped in
+    after a check is never read.
+
+    Raises:
+        ValueError: ``path`` is not a regular file, or is larger than ``limit``.
+        OSError: it cannot be opened or read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | \
+        getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ValueError("%s is a symbolic link, not a regular file" % path) from None
+        raise exc
+    with os.fdopen(fd, "rb") as fp:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("%s is not a regular file" % path)
+        if st.st_size > limit:
+            raise ValueError("%s is larger than %d bytes" % (path, limit))
+        data = fp.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("%s is larger than %d bytes" % (path, limit))
+    return data
+
+
+def replace_refusal(path: str) -> Optional[str]:
+    """Why replacing the existing regular file ``path`` with a new file would be wrong, or None.
+
+    Replacing renames a new file over it, which needs only the folder's permission and gives the file
+    this user as owner. Like ``open(path, "wb")``, it is refused when the file's permission bits do
+    not let this user write it (the owner's bits for the owner, the group's for a member, else the
+    others'); and when the file belongs to another user, since the replacement would change its
+    owner. Root gets no exemption from either: the bits are read, not ``os.access``.
+    """
+    getuid = getattr(os, "getuid", None)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if getuid is None:  # no POSIX owners: the read-only attribute is all there is
+        return None if st.st_mode & stat.S_IWRITE else "it is read-only"
+    uid = getuid()
+    if st.st_uid == uid:
+        writable = st.st_mode & stat.S_IWUSR
+    elif st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        writable = st.st_mode & stat.S_IWGRP
+    else:
+        writable = st.st_mode & stat.S_IWOTH
+    if not writable:
+        return "permission denied (mode %03o)" % stat.S_IMODE(st.st_mode)
+    if st.st_uid != uid:
+        return "it belongs to another user (uid %d); replacing it would make it yours" % st.st_uid
+    return None

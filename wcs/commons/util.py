@@ -18,7 +18,7 @@ import time
 import zlib
 from typing import Any, BinaryIO, Iterable, List, Optional, Union
 
-from wcs.commons.errors import ParameterError
+from wcs.commons.errors import InvalidArgument, ParameterError
 
 BLOCK_SIZE = 4 * 1024 * 1024
 """The WCS etag block: 4 MiB. Multipart block sizes must be a multiple of it."""
@@ -50,6 +50,20 @@ def urlsafe_base64_decode(data: Union[str, BytesLike]) -> bytes:
         return base64.b64decode(text, altchars=b"-_", validate=True)
     except (ValueError, binascii.Error) as exc:
         raise ValueError("invalid URL-safe Base64: %r" % (text[:40],)) from exc
+
+
+def check_object_key(key: str) -> str:
+    """``key`` if it can be a stored object's key, else raise: control characters (U+0000-U+001F and
+    U+007F, a newline among them) are refused before anything is sent, as the emulator refuses them
+    (an object under such a key could never be downloaded by URL).
+
+    Raises:
+        InvalidArgument: the key holds a control character.
+    """
+    if any(ch < " " or ch == "\x7f" for ch in key):
+        raise InvalidArgument("invalid object key %r: control characters (such as a newline) are not allowed"
+                              % (key,))
+    return key
 
 
 def entry(bucket: str, key: Optional[str] = None) -> str:

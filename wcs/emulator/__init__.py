@@ -44,6 +44,6 @@ Behaviour the reference marks [INFERRED] or leaves open, as the emulator impleme
   :mod:`wcs.emulator.jobs`, :mod:`wcs.emulator.faults` and ``README.md`` beside this file.
 """
 
-from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator
+from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, Limits
 
-__all__ = ["Emulator", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT"]
+__all__ = ["Emulator", "Limits", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT"]

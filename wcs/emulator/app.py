@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from wcs.emulator.api import Endpoint
 from wcs.emulator.api.wire import json_response
-from wcs.emulator.errors import ApiError, BadRequest, MethodNotAllowed, RouteNotFound, error_body
+from wcs.emulator.errors import ApiError, BadRequest, MethodNotAllowed, RequestTimeout, RouteNotFound, error_body
 from wcs.emulator.faults import CORRUPTIBLE, FaultInjector
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES, build_map, category
 
@@ -156,6 +156,9 @@ class EmulatorApp:
         except http_errors.ClientDisconnected:  # the body ended early: nobody is left to read the answer
             logger.debug("%s %s: client disconnected", request.method, request.path)
             return _answer(BadRequest("client disconnected before the end of the request body"))
+        except (socket.timeout, ConnectionError) as exc:  # a stalled or vanished client: do not wait on it
+            logger.info("%s %s: dropped: %r", request.method, request.path, exc)
+            return _answer(RequestTimeout("the request body stalled or the connection dropped"))
         except http_errors.HTTPException as exc:
             logger.info("%s %s: %s", request.method, request.path, exc)
             return _error(exc.code or 400, exc.description or exc.name)

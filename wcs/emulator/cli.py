@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import List, Optional
 
+from wcs import __version__
+from wcs.emulator.connections import Limits
 from wcs.emulator.faults import parse_faults
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
 
@@ -46,7 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed for reproducible fault injection")
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
+    parser.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
+                        help="open connections at most; at the cap the one waiting longest for its request "
+                             "headers is closed (default %d)" % Limits.max_connections)
+    parser.add_argument("--workers", type=int, default=Limits.workers, metavar="N",
+                        help="requests served at once (default %d)" % Limits.workers)
+    parser.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
+                        help="time from connect to complete request headers (default %g)" % Limits.header_timeout)
+    parser.add_argument("--io-timeout", type=float, default=Limits.io_timeout, metavar="SECONDS",
+                        help="longest wait on one read or write of a request body or answer (default %g)"
+                             % Limits.io_timeout)
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    parser.add_argument("--version", action="version", version="wcs-emulator %s" % __version__)
     return parser
 
 
@@ -64,6 +77,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--tls-cert and --tls-key go together")
     if not 0 <= args.port <= 65535:
         parser.error("--port must lie in 0..65535")
+    try:
+        limits = Limits(max_connections=args.max_connections, workers=args.workers,
+                        header_timeout=args.header_timeout, io_timeout=args.io_timeout)
+    except ValueError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -77,7 +95,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
-                        faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key)
+                        faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                        limits=limits)
     try:
         emulator.start()  # a busy port raises OSError, reported below
         try:
@@ -88,7 +107,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 pass
         finally:
             emulator.stop()
-    except OSError as exc:
+    except OSError as exc:  # a busy port, an unreadable certificate (ssl.SSLError is one)
         print("wcs-emulator: %s" % exc, file=sys.stderr)
         return 1
     finally:

@@ -200,6 +200,12 @@ class IncompleteBlocks(ApiError):
     code = 412
 
 
+class RequestTimeout(ApiError):
+    """The request body stalled past the server's io timeout, or the connection dropped mid-body."""
+
+    code = 408
+
+
 class BodyTooLarge(ApiError):
     code = 413
 

@@ -15,8 +15,9 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 from wcs.emulator import wcscfg
 from wcs.emulator.api import Context, bind_endpoints
 from wcs.emulator.app import EmulatorApp, MkblkRecord, Stats
+from wcs.emulator.connections import Limits
 from wcs.emulator.faults import FaultInjector
-from wcs.emulator.httpserver import Server, make_server
+from wcs.emulator.httpserver import Server, listen, tls_context
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES
 from wcs.emulator.state import Store
@@ -49,13 +50,15 @@ class Emulator:
         host, port: where to listen; port 0 picks a free port.
         faults, fault_seed: fault injection spec (see :mod:`wcs.emulator.faults`) and its seed.
         tls_cert, tls_key: PEM files to serve HTTPS instead of HTTP.
+        limits: connection, worker and timeout limits of the HTTP server (see
+            :class:`~wcs.emulator.connections.Limits`); the defaults suit tests and local use.
     """
 
     def __init__(self, data_dir: Optional[str] = None, buckets: Iterable[str] = (),
                  access_key: str = DEFAULT_ACCESS_KEY, secret_key: str = DEFAULT_SECRET_KEY,
                  host: str = "127.0.0.1", port: int = 0, faults: Union[str, Iterable, None] = None,
                  fault_seed: Optional[int] = None, tls_cert: Optional[str] = None,
-                 tls_key: Optional[str] = None) -> None:
+                 tls_key: Optional[str] = None, limits: Optional[Limits] = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self.buckets = list(buckets)
@@ -67,6 +70,7 @@ class Emulator:
         self.port = int(port)
         self.tls_cert = tls_cert
         self.tls_key = tls_key
+        self.limits = limits or Limits()
         self._faults = FaultInjector(faults, fault_seed)
         self._own_dir = data_dir is None
         self.data_dir = None if data_dir is None else os.path.abspath(data_dir)
@@ -90,30 +94,40 @@ class Emulator:
         return "%s://%s:%d" % (self.scheme, host, self.port)
 
     def start(self) -> "Emulator":
-        """Open the store and start serving in a daemon thread; returns once connections are accepted."""
+        """Open the store and start serving in a daemon thread; returns once connections are accepted.
+
+        The port is bound (and the TLS files loaded) before the data dir is touched, so a start that
+        fails (e.g. the port is in use) leaves nothing behind there.
+        """
         if self._server is not None:
             return self
+        context = tls_context(self.tls_cert, self.tls_key) if self.tls_cert and self.tls_key else None
+        listener = listen(self.host, self.port)
+        try:
+            self._open_state()
+            assert self.store is not None and self.jobs is not None
+            ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url)
+            app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats)
+            server = Server(listener, app, self.limits, context)
+        except BaseException:
+            listener.close()
+            self._close_state()
+            self._remove_own_dir()
+            raise
+        self._server = server
+        self.port = server.port
+        self._thread = threading.Thread(target=server.serve_forever, name="wcs-emulator", daemon=True)
+        self._thread.start()
+        logger.info("WCS emulator listening on %s (data dir %s)", self.url, self.data_dir)
+        return self
+
+    def _open_state(self) -> None:
         if self.data_dir is None:
             self.data_dir = tempfile.mkdtemp(prefix="wcs-emulator-")
         self.store = store = Store(self.data_dir)
         for name in self.buckets:
             store.create_bucket(name)
         self.jobs = JobManager(store, self.access_key, self.secret_key, lambda: self.url)
-        ctx = Context(store, self.jobs, self.access_key, self.secret_key, lambda: self.url)
-        app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats)
-        ssl_context = (self.tls_cert, self.tls_key) if self.tls_cert and self.tls_key else None
-        try:
-            server = make_server(self.host, self.port, app, ssl_context)
-        except BaseException:
-            self._close_state()
-            raise
-        self._server = server
-        self.port = server.port
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="wcs-emulator", daemon=True)
-        self._thread.start()
-        logger.info("WCS emulator listening on %s (data dir %s)", self.url, self.data_dir)
-        return self
 
     def _close_state(self) -> None:
         if self.jobs is not None:
@@ -136,9 +150,12 @@ class Emulator:
                 self._thread.join()
                 self._thread = None
             self._close_state()
-            if self._own_dir and self.data_dir and os.path.isdir(self.data_dir):
-                shutil.rmtree(self.data_dir, ignore_errors=True)
-                self.data_dir = None
+            self._remove_own_dir()
+
+    def _remove_own_dir(self) -> None:
+        if self._own_dir and self.data_dir and os.path.isdir(self.data_dir):
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
 
     def __enter__(self) -> "Emulator":
         return self.start()
@@ -193,4 +210,4 @@ class Emulator:
         return wcscfg.write_config(path, self.config_text())
 
 
-__all__ = ["Emulator", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT", "validate_bucket_name"]
+__all__ = ["Emulator", "Limits", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT", "validate_bucket_name"]

@@ -16,6 +16,7 @@ from wcs.commons.errors import ConfigError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.putpolicy import PutPolicy
 from wcs.commons.settings import CONFIGURE_HINT, Endpoints, PolicyDefaults, TransferConfig
+from wcs.commons.util import check_object_key
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,15 @@ class UploadService(Service):
         return self.transfer.traffic_headers()
 
     def upload_token(self, bucket: str, key: str, overwrite: Optional[int] = None) -> str:
-        """Upload token for ``bucket:key`` with the policy defaults (``overwrite`` overrides theirs)."""
+        """Upload token for ``bucket:key`` with the policy defaults (``overwrite`` overrides theirs).
+
+        Raises:
+            ConfigError: no key pair.
+            InvalidArgument: ``key`` holds a control character (see :func:`~wcs.commons.util.check_object_key`).
+        """
         if self.auth is None:
             raise ConfigError("access_key and secret_key are needed to upload; " + CONFIGURE_HINT)
+        check_object_key(key)
         policy = PutPolicy()
         policy.set_conf("scope", "%s:%s" % (bucket, key))
         policy.dump_policy(self.policy)

@@ -5,11 +5,14 @@ off in the middle with a ``Range`` request (the object unchanged, by ``If-Range`
 hashed (WCS etag) while they are written. The download is accepted only when that etag equals the
 expected one (given by the caller) and the ``ETag`` response header when it looks like a WCS etag;
 then the temporary file is renamed onto the target (:mod:`wcs.commons.fsutil`). On any failure the
-temporary file is removed, so nothing partial is ever left under the target name.
+temporary file is removed, so nothing partial is ever left under the target name. A response that
+is not complete (cut inside its headers, shorter than announced) is never accepted, and an empty body
+that nothing vouches for (no expected hash, no ``ETag``) never replaces a file that has content.
 
 A symlink target is written through (the link stays); a FIFO or device target is streamed into.
 The file gets the permissions ``open(path, "wb")`` would give it: a new file ``0o666`` less the
-umask, an existing target keeps its permission bits.
+umask, an existing target keeps its permission bits; an existing file that this user may not write
+(by its permission bits, root included) or that belongs to another user is refused, not replaced.
 """
 
 import logging
@@ -31,6 +34,19 @@ log = logging.getLogger(__name__)
 
 # 0x16/0x96 prefix + SHA-1, URL-safe Base64: 28 characters starting with F or l.
 _WCS_ETAG_RE = re.compile(r"^[Fl][A-Za-z0-9_-]{27}$")
+
+
+def _check_replaceable(target: str, path: str) -> None:
+    why = fsutil.replace_refusal(target)
+    if why:
+        raise LocalFileError("cannot write %s: %s" % (path, why))
+
+
+def _has_content(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
 
 
 def header_etag(value: Optional[str]) -> Optional[str]:
@@ -69,6 +85,7 @@ class Downloader(Service):
         regular file; else in one streamed GET (:meth:`download`).
         """
         target = fsutil.resolve_target(os.fspath(path))
+        _check_replaceable(target, path)
         etag_header = None
         if size is None and self.scheduler is not None and not fsutil.is_special(target):
             head = self.http.request("HEAD", url, headers=self.transfer.traffic_headers())
@@ -155,6 +172,7 @@ class Downloader(Service):
             raise LocalFileError("cannot download to %s: no such directory" % path)
         if os.path.isdir(target):
             raise LocalFileError("cannot download to %s: it is a directory" % path)
+        _check_replaceable(target, path)
         notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
         tmp: Optional[str] = None
@@ -196,11 +214,17 @@ class Downloader(Service):
                     notifier.done(None)
                     return result
                 local = hashers[0].etag()
-                for source, wanted in (("expected hash", expected_hash),
-                                       ("ETag header", header_etag(result.headers.get("ETag")))):
+                etag_header = header_etag(result.headers.get("ETag"))
+                for source, wanted in (("expected hash", expected_hash), ("ETag header", etag_header)):
                     if wanted and wanted != local:
                         raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
                                              % (url, local, source, wanted))
+                if tmp is not None and not received[0] and not (expected_hash or etag_header) \
+                        and _has_content(target):
+                    # Nothing vouches for an empty answer (a proxy or a cut response looks the same):
+                    # it must not wipe out a file.
+                    raise IntegrityError("download of %s: an empty body without an ETag would replace %s"
+                                         % (url, path))
                 if tmp is not None:
                     try:
                         fsutil.commit_temp(tmp, target, fileobj=out)

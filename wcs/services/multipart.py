@@ -126,6 +126,11 @@ class MultipartUploader(UploadService):
                 if done is not None and done.size != block.size:
                     raise ResumeError("cannot resume upload %s: block %d has %d bytes, the record says %d"
                                       % (upload_id, block.index, block.size, done.size))
+            try:
+                if record.drop_blocks_unlike(abspath):  # what mkfile's hash is checked against
+                    store.save(record)
+            except OSError as exc:
+                raise LocalFileError("cannot read %s: %s" % (abspath, exc.strerror or exc)) from None
             log.info("resuming multipart upload %s: %d of %d blocks already uploaded", upload_id,
                      len(record.blocks), len(plan))
 

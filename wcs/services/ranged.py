@@ -18,7 +18,6 @@ removed on success.
 import json
 import logging
 import os
-import stat as stat_mode
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -95,16 +94,9 @@ class CheckpointStore:
     def load(self) -> Optional[Checkpoint]:
         """The checkpoint, or None when there is none or it cannot be trusted (then the download starts over)."""
         try:
-            st = os.lstat(self.path)
-        except OSError:
-            return None
-        if not stat_mode.S_ISREG(st.st_mode) or st.st_size > MAX_CHECKPOINT_BYTES:
-            log.warning("ignoring %s: not a regular file of a sane size", self.path)
-            return None
-        try:
-            with open(self.path, encoding="utf-8") as fp:
-                return Checkpoint.from_json(json.load(fp))
-        except (OSError, ValueError, RecursionError) as exc:
+            data = fsutil.read_regular(self.path, MAX_CHECKPOINT_BYTES)  # no FIFO, device or huge file
+            return None if data is None else Checkpoint.from_json(json.loads(data.decode("utf-8")))
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
             log.warning("ignoring the download checkpoint %s: %s", self.path, exc)
             return None
 

@@ -1,6 +1,8 @@
 """Resume records of multipart uploads: plain JSON data, written atomically, checked before use.
 
-One record per upload id, at ``<tmp_record_folder>/<upload_id>/record.json``::
+One record per upload id, at ``<folder>/<upload_id>/record.json``, where ``<folder>`` is this user's
+private folder for ``tmp_record_folder`` (:mod:`wcs.services.recordfolder`: the folder itself when only
+this user can write it, else ``<tmp_record_folder>/<uid>``)::
 
     {"format": 1, "upload_id": "...", "path": "/abs/file", "size": 12582912,
      "mtime_ns": 1700000000000000000, "block_size": 4194304, "bput_size": 4194304,
@@ -16,8 +18,14 @@ crash at any moment leaves either the previous or the next complete record, neve
 A finished upload removes its record; those of failed or abandoned uploads stay until resumed.
 :func:`list_records` describes every record of a folder (also unreadable ones) and
 :func:`remove_record` deletes one, for the ``wcscmd records`` command.
+
+A record is data from disk, so it is checked before use: it must be a regular file (never a FIFO or
+a device) of at most :data:`MAX_RECORD_BYTES`, JSON of the expected shape (deep nesting is refused),
+every ctx printable ASCII; and at resume, the SHA-1 the record gives each block is compared with the
+file's own bytes (:meth:`ResumeRecord.drop_blocks_unlike`): a block whose bytes differ is sent again.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -27,7 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from wcs.commons.errors import InvalidArgument, ResumeError
-from wcs.commons.fsutil import atomic_write
+from wcs.commons.fsutil import atomic_write, read_regular
+from wcs.commons.util import BLOCK_SIZE
+from wcs.services.recordfolder import check_record_folder, ensure_record_folder, record_folder
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,9 @@ FORMAT_VERSION = 1
 RECORD_NAME = "record.json"
 _UPLOAD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _HEX40_RE = re.compile(r"^[0-9a-f]{40}$")
+_CTX_RE = re.compile(r"^[!-+\--~]{1,4096}$")  # printable ASCII but ',' (it separates ctx values in mkfile)
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+"""Largest record read (one of a 1 TiB file in 4 MiB blocks is about 50 MB)."""
 
 
 def check_upload_id(upload_id: str) -> str:
@@ -72,6 +85,8 @@ class BlockRecord:
             raise ValueError("block index/offset/size must be non-negative integers")
         if not isinstance(ctx, str) or not ctx:
             raise ValueError("block %d has no ctx" % index)
+        if not _CTX_RE.match(ctx):
+            raise ValueError("block %d has a ctx that is not printable ASCII without ','" % index)
         if not isinstance(sha1, list) or not sha1 or not all(isinstance(h, str) and _HEX40_RE.match(h)
                                                             for h in sha1):
             raise ValueError("block %d has no valid sha1 list" % index)
@@ -161,12 +176,43 @@ class ResumeRecord:
                                   % (self.upload_id, block.index))
 
 
+    def drop_blocks_unlike(self, path: str) -> List[int]:
+        """Forget every block whose SHA-1 in the record differs from the bytes of file ``path`` there
+        (read, not sent); returns their indexes. The etag checked after mkfile comes from these SHA-1,
+        so a record forged consistently (ctx and SHA-1 changed together) can never pass for the file.
+
+        Raises:
+            OSError: the file cannot be read.
+        """
+        dropped = []
+        with open(path, "rb") as fp:
+            for index in sorted(self.blocks):
+                block = self.blocks[index]
+                fp.seek(block.offset)
+                digests = []
+                left = block.size
+                while left > 0:
+                    piece = fp.read(min(BLOCK_SIZE, left))
+                    if not piece:
+                        break
+                    digests.append(hashlib.sha1(piece).hexdigest())
+                    left -= len(piece)
+                if left or digests != block.sha1:
+                    del self.blocks[index]
+                    dropped.append(index)
+        if dropped:
+            log.warning("resume record %s: %d block(s) do not match the file and will be sent again",
+                        self.upload_id, len(dropped))
+        return dropped
+
+
 class RecordStore:
-    """The record of one upload id under ``folder``."""
+    """The record of one upload id in this user's record folder for ``folder``."""
 
     def __init__(self, folder: str, upload_id: str) -> None:
         self.upload_id = check_upload_id(upload_id)
-        self.directory = os.path.join(os.path.expanduser(folder), upload_id)
+        self.folder = folder
+        self.directory = os.path.join(record_folder(folder), upload_id)
         self.path = os.path.join(self.directory, RECORD_NAME)
 
     def exists(self) -> bool:
@@ -176,16 +222,21 @@ class RecordStore:
         """The record, or None when there is none.
 
         Raises:
-            ResumeError: the file cannot be read or is not a valid record (never evaluated as code).
+            ResumeError: the file cannot be read, is not a regular file of a sane size, is not a valid
+                record (never evaluated as code), or lies in a folder others can write.
         """
         try:
-            with open(self.path, encoding="utf-8") as fp:
-                data = json.load(fp)
-        except FileNotFoundError:
-            return None
+            raw = read_regular(self.path, MAX_RECORD_BYTES)
         except OSError as exc:
             raise ResumeError("cannot read resume record %s: %s" % (self.path, exc.strerror or exc)) from None
         except ValueError as exc:
+            raise ResumeError("resume record refused: %s" % exc) from None
+        if raw is None:
+            return None
+        check_record_folder(os.path.dirname(self.directory))
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise ResumeError("resume record %s is not valid JSON (%s)" % (self.path, exc)) from None
         record = ResumeRecord.from_json(data)
         if record.upload_id != self.upload_id:
@@ -193,8 +244,13 @@ class RecordStore:
         return record
 
     def save(self, record: ResumeRecord) -> None:
-        """Write ``record`` atomically and durably: temp file, fsync, ``os.replace``, fsync the folder."""
-        os.makedirs(self.directory, exist_ok=True)
+        """Write ``record`` atomically and durably: temp file, fsync, ``os.replace``, fsync the folder.
+
+        Raises:
+            ResumeError: this user's record folder cannot be made private (see :mod:`.recordfolder`).
+        """
+        ensure_record_folder(self.folder)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
         text = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
         with atomic_write(self.path) as fp:
             fp.write(text)
@@ -238,11 +294,11 @@ class RecordSummary:
 
 
 def list_records(folder: str) -> List[RecordSummary]:
-    """Every resume record under ``folder``, oldest first (an unreadable one with its ``error``).
+    """Every resume record of this user for ``folder``, oldest first (an unreadable one with its ``error``).
 
     Only ``<upload id>/record.json`` entries are records: anything else in the folder is left out.
     """
-    root = os.path.expanduser(folder)
+    root = record_folder(folder)
     try:
         names = os.listdir(root)
     except FileNotFoundError:

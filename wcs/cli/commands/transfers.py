@@ -21,6 +21,7 @@ from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
 from wcs.cli.status import ExitStatus
 from wcs.commons.config import POLICY_KEYS, TRANSFER_KEYS
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
+from wcs.commons.util import check_object_key
 
 # -- get -------------------------------------------------------------------------------------------
 
@@ -113,6 +114,7 @@ def _to_stdout(source: str, ctx: Context) -> int:
     if out is None:
         raise LocalFileError("stdout cannot take binary data")
     ctx.stdout.flush()
+    ctx.emitted = True  # stdout holds the object: no JSON document, failures get their one stderr line
     from wcs.cli.progress import open_progress
 
     with open_progress(None, "stdout", quiet=ctx.quiet, stream=ctx.stderr) as bar:
@@ -125,7 +127,6 @@ def _to_stdout(source: str, ctx: Context) -> int:
             _check_http(source)
             result = ctx.client().download_stream(source, out, subscribers=bar.subscribers())
     out.flush()
-    ctx.emitted = True  # stdout holds the object; failures still get their one stderr line
     result.raise_for_status()
     return ExitStatus.SUCCESS
 
@@ -197,7 +198,9 @@ def _key_for_upload(target: str, local: str) -> Tuple[str, str]:
     bucket, key = uri.parse_object(target, allow_empty_key=True)
     if not key and local == STDIN:
         raise InvalidArgument("give the object key (wcs://%s/KEY) to upload from stdin" % bucket)
-    return bucket, key or os.path.basename(local)
+    # Refused here, before an upload id is printed; existing objects under such keys stay reachable
+    # by stat, delete and the other commands.
+    return bucket, check_object_key(key or os.path.basename(local))
 
 
 @contextlib.contextmanager

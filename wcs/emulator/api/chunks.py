@@ -1,5 +1,8 @@
 """Receiving multipart chunks: ctx values, one lock per block, and piece hashes kept between chunks.
 
+Each block has a lock of its own, taken while a chunk of it is read and written, and nothing shared
+is held during a network read: one slow client never delays another upload.
+
 A ctx is ``<block id>-<offset>-<HMAC>`` ([0-9a-f-] only, so it is path-safe), keyed by the data dir's
 secret, so ctx values survive restarts and cannot be forged.
 
@@ -18,7 +21,8 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
-from typing import Any, NamedTuple, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, NamedTuple, Tuple
 
 from werkzeug.wrappers import Request
 
@@ -55,7 +59,9 @@ class ChunkReceiver:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._block_locks = [threading.Lock() for _ in range(64)]
+        # block id -> [its lock, how many hold or wait for it]; an entry goes when nobody does
+        self._block_locks: Dict[str, List[Any]] = {}
+        self._locks_lock = threading.Lock()
         # block id -> (block offset, piece hashes) after the last chunk received; guarded by the block's
         # lock for a given id, and by _partials_lock for the dict itself.
         self._partials: OrderedDict[str, Tuple[int, EtagHasher]] = OrderedDict()
@@ -77,9 +83,27 @@ class ChunkReceiver:
 
     # -- chunks -------------------------------------------------------------------------------------
 
-    def lock_for(self, block_id: str) -> Any:
-        """The lock a block's chunks are written under (one of 64, by id)."""
-        return self._block_locks[int(block_id[:4], 16) % len(self._block_locks)]
+    @contextmanager
+    def lock_for(self, block_id: str) -> Iterator[None]:
+        """Hold the lock of this one block: chunks of the same block are written one at a time.
+
+        The lock is the block's own, never shared with another block: it is held while the chunk is read
+        from the network, so a slow or stalled client only ever delays its own block (a retried chunk
+        waits for the earlier copy, at most the server's io timeout).
+        """
+        with self._locks_lock:
+            entry = self._block_locks.get(block_id)
+            if entry is None:
+                entry = self._block_locks[block_id] = [threading.Lock(), 0]
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._locks_lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._block_locks[block_id]
 
     def _buffer(self) -> memoryview:
         view = getattr(self._buffers, "view", None)

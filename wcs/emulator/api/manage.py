@@ -20,7 +20,7 @@ from wcs.emulator.api.context import Context
 from wcs.emulator.api.wire import b64_text, bounded_int, decode_entry, int_arg, json_response
 from wcs.emulator.errors import BadRequest, FileNotFound, MirrorNotBound, MissingParameter
 from wcs.emulator.jobs import m3u8_segments
-from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, ObjectInfo, now_ms
+from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, ObjectInfo, now_ms, validate_key
 
 _OK = {"code": 200, "message": "OK"}
 
@@ -65,6 +65,7 @@ class ManageApi:
         self.ctx.mgr_body(request)
         src_bucket, src_key = decode_entry(src)
         dst_bucket, dst_key = decode_entry(dst)
+        validate_key(dst_key)
         self.store.copy(src_bucket, src_key, dst_bucket, dst_key, overwrite=True, move=move)
         return json_response(_OK)
 

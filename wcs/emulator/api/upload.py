@@ -1,8 +1,8 @@
 """Form upload, ``POST /file/upload``.
 
-The multipart body is parsed by werkzeug's parser straight into a spool file under ``tmp/`` that is
-hashed as it is written, so memory does not grow with the object's size; the spool is then renamed into
-place.
+The multipart body is parsed as it arrives (:mod:`wcs.emulator.api.form`: the token is checked before
+the file part is spooled) straight into a spool file under ``tmp/`` that is hashed as it is written,
+so memory does not grow with the object's size; the spool is then renamed into place.
 
 [INFERRED] behaviour:
 
@@ -16,24 +16,20 @@ place.
 """
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import List
 from urllib.parse import quote, unquote
 
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Request, Response
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import EtagHasher, urlsafe_base64_encode
 from wcs.emulator.api import policy as put_policy
 from wcs.emulator.api.context import Context
+from wcs.emulator.api.form import Form, read_form
 from wcs.emulator.api.wire import retention
-from wcs.emulator.errors import ApiError, BadRequest, BodyTooLarge, status_line
+from wcs.emulator.errors import ApiError, BadRequest, status_line
 from wcs.emulator.state import guess_mime, validate_key
 from wcs.emulator.verify import split_scope
-
-MAX_FORM_FIELD = 16 * 1024 * 1024
-"""Bound on the in-memory (non-file) parts of a form upload."""
 
 
 class _Spool:
@@ -90,27 +86,17 @@ class UploadApi:
             raise BadRequest("Content-Type must be multipart/form-data")
         spools: List[_Spool] = []
 
-        def factory(total_content_length: Optional[int] = None, content_type: Optional[str] = None,
-                    filename: Optional[str] = None, content_length: Optional[int] = None) -> _Spool:
+        def new_spool() -> _Spool:
             spool = _Spool(self.ctx.store.new_temp_path())
             spools.append(spool)
             return spool
 
         try:
+            form = read_form(request.stream, request.mimetype_params.get("boundary", ""),
+                             self.ctx.upload_policy, new_spool)
+            return_url = form.policy.get("returnUrl")
             try:
-                # A _Spool is file-like enough for the parser, not an IO[bytes] to mypy.
-                parser = FormDataParser(stream_factory=factory,  # type: ignore[arg-type]
-                                        max_form_memory_size=MAX_FORM_FIELD, silent=False)
-                _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
-                                              request.mimetype_params)
-            except RequestEntityTooLarge:
-                raise BodyTooLarge("a non-file form field is too large") from None
-            except ValueError as exc:
-                raise BadRequest("malformed multipart body: %s" % exc) from None
-            policy = self.ctx.upload_policy(form.get("token"))
-            return_url = policy.get("returnUrl")
-            try:
-                return self._store(request, form, files, policy, started)
+                return self._store(request, form, started)
             except ApiError as exc:
                 if not return_url:
                     raise
@@ -120,13 +106,13 @@ class UploadApi:
             for spool in spools:
                 spool.discard()
 
-    def _store(self, request: Request, form: Any, files: Any, policy: Dict[str, Any], started: float) -> Response:
+    def _store(self, request: Request, parsed: Form, started: float) -> Response:
+        policy, form, upload = parsed.policy, parsed.fields, parsed.file
         bucket = self.ctx.upload_bucket(policy)
         _, scope_key = split_scope(policy)
-        upload = files.get("file")
         temp_text = None
         if upload is not None:
-            spool = upload.stream
+            spool = upload.spool
             fname = upload.filename or ""
             part_type = upload.content_type
         elif "file" in form:

@@ -17,7 +17,7 @@ import hashlib
 import os
 import sqlite3
 import uuid
-from typing import TYPE_CHECKING, Any, ContextManager, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, List, Optional
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
@@ -27,7 +27,7 @@ from wcs.emulator.state.model import Block, ObjectInfo, now_ms
 if TYPE_CHECKING:  # the object store owns this one
     from wcs.emulator.state.store import Store
 
-_COLUMNS = "id, batch, size, ord, received, digests, file, base"
+_COLUMNS = "id, batch, size, ord, received, digests, file, base, scope"
 _COPY_BUFFER = 1024 * 1024
 MAX_IN_PLACE_END = 1 << 40
 """Blocks are placed in a batch file only below this offset (a huge block order stays sane)."""
@@ -45,12 +45,13 @@ class BlockStore:
         self._objects = objects
 
     def _block(self, row: tuple) -> Block:
-        block_id, batch, size, order, received, digests, file, base = row
+        block_id, batch, size, order, received, digests, file, base, scope = row
         return Block(block_id, batch, size, order, received, os.path.join(self.blocks_dir, file or block_id),
-                     digests, base, file is not None)
+                     digests, base, file is not None, scope)
 
-    def new(self, batch: Optional[str], size: int, order: int) -> Block:
-        """A new, empty block: at its place in the batch file when it can be, else in a file of its own."""
+    def new(self, batch: Optional[str], size: int, order: int, scope: Optional[str] = None) -> Block:
+        """A new, empty block: at its place in the batch file when it can be, else in a file of its own;
+        bound to the upload token ``scope`` it was made under."""
         block_id = uuid.uuid4().hex
         file, base = None, 0
         with self._lock, self._db as conn:
@@ -65,9 +66,10 @@ class BlockStore:
             # Created under the lock: mkfile renames a batch file away under the same lock.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | (0 if file else os.O_TRUNC), 0o644)
             os.close(fd)
-            conn.execute("INSERT INTO blocks VALUES (?, ?, ?, ?, 0, ?, '', ?, ?)",
-                         (block_id, batch, size, order, now_ms(), file, base))
-        return Block(block_id, batch, size, order, 0, path, "", base, file is not None)
+            conn.execute("INSERT INTO blocks (id, batch, size, ord, received, created, digests, file, base, scope) "
+                         "VALUES (?, ?, ?, ?, 0, ?, '', ?, ?, ?)",
+                         (block_id, batch, size, order, now_ms(), file, base, scope))
+        return Block(block_id, batch, size, order, 0, path, "", base, file is not None, scope)
 
     def get(self, block_id: str) -> Optional[Block]:
         with self._lock:
@@ -82,26 +84,37 @@ class BlockStore:
     def drop(self, block_ids: List[str]) -> None:
         """Forget blocks; a file goes with the last block that lives in it."""
         with self._lock:
-            files = set()
-            for block_id in block_ids:
-                row = self._db.execute("SELECT COALESCE(file, id) FROM blocks WHERE id=?", (block_id,)).fetchone()
-                if row is not None:
-                    files.add(row[0])
+            files = self._files_of(block_ids)
             with self._db:
                 self._db.executemany("DELETE FROM blocks WHERE id=?", [(b,) for b in block_ids])
-            for name in files:
-                if self._db.execute("SELECT 1 FROM blocks WHERE id=? OR file=? LIMIT 1",
-                                (name, name)).fetchone() is None:
-                    discard(os.path.join(self.blocks_dir, name))
+            self._discard_unused(files)
+
+    def _files_of(self, block_ids: List[str]) -> List[str]:
+        files = set()
+        for block_id in block_ids:
+            row = self._db.execute("SELECT COALESCE(file, id) FROM blocks WHERE id=?", (block_id,)).fetchone()
+            if row is not None:
+                files.add(row[0])
+        return sorted(files)
+
+    def _discard_unused(self, files: List[str]) -> None:
+        for name in files:
+            if self._db.execute("SELECT 1 FROM blocks WHERE id=? OR file=? LIMIT 1", (name, name)).fetchone() is None:
+                discard(os.path.join(self.blocks_dir, name))
 
     def recover(self, created_before: int) -> None:
-        """At start: drop blocks created before ``created_before`` (ms) and files no block lives in."""
+        """At start: drop blocks created before ``created_before`` (ms), blocks whose file is gone, and
+        files no block lives in."""
         with self._lock:
             stale = [row[0] for row in self._db.execute("SELECT id FROM blocks WHERE created < ?",
                                                         (created_before,))]
             self.drop(stale)
+            present = set(os.listdir(self.blocks_dir))
+            gone = [row[0] for row in self._db.execute("SELECT id, COALESCE(file, id) FROM blocks")
+                    if row[1] not in present]
+            self.drop(gone)
             live = {row[0] for row in self._db.execute("SELECT COALESCE(file, id) FROM blocks")}
-        for name in os.listdir(self.blocks_dir):
+        for name in present:
             if name not in live:
                 discard(os.path.join(self.blocks_dir, name))
 
@@ -119,23 +132,35 @@ class BlockStore:
             FileExists: as :meth:`Store.put_file` (406).
         """
         etag = stored_etag(blocks)
+        ids = [block.id for block in blocks]
+
+        def forget(conn: sqlite3.Connection) -> None:  # in the commit: blocks and object never both live
+            conn.executemany("DELETE FROM blocks WHERE id=?", [(block_id,) for block_id in ids])
+
         with self._lock:
+            for block in blocks:
+                if not os.path.exists(block.path):
+                    raise InvalidCtx("block %d data is missing" % block.order)
             if etag is not None:
-                info = self._merge_in_place(blocks, bucket, key, fsize, etag, mime_type, expires_at, overwrite)
+                info = self._merge_in_place(blocks, bucket, key, fsize, etag, mime_type, expires_at, overwrite,
+                                            forget)
                 if info is not None:
                     return info
         temp = self._objects.new_temp_path()
         try:
             etag = assemble(blocks, temp, 0, etag)
-            info = self._objects.put_file(bucket, key, temp, fsize, etag, mime_type, expires_at,
-                                          overwrite=overwrite)
+            with self._lock:
+                files = self._files_of(ids)
+                info = self._objects.put_file(bucket, key, temp, fsize, etag, mime_type, expires_at,
+                                              overwrite=overwrite, also=forget)
+                self._discard_unused(files)
         finally:
             discard(temp)
-        self.drop([block.id for block in blocks])
         return info
 
     def _merge_in_place(self, blocks: List[Block], bucket: str, key: str, fsize: int, etag: str, mime_type: str,
-                        expires_at: Optional[int], overwrite: bool) -> Optional[ObjectInfo]:
+                        expires_at: Optional[int], overwrite: bool,
+                        forget: Callable[[sqlite3.Connection], None]) -> Optional[ObjectInfo]:
         # Called with the lock held: no block can be added to the batch file or merged meanwhile.
         first = blocks[0]
         if not first.shared:
@@ -156,9 +181,10 @@ class BlockStore:
             return None  # the file holds other blocks (or these were merged meanwhile): copy instead
         assemble(blocks[placed:], first.path, end, etag)
         os.truncate(first.path, fsize)
+        files = self._files_of([block.id for block in blocks[placed:]])
         info = self._objects.put_file(bucket, key, first.path, fsize, etag, mime_type, expires_at,
-                                      overwrite=overwrite)
-        self.drop([block.id for block in blocks])
+                                      overwrite=overwrite, also=forget, undo_to=name)
+        self._discard_unused(files)
         return info
 
 

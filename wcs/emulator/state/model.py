@@ -29,7 +29,8 @@ def format_expiration(expires_at: Optional[int]) -> str:
 
 
 def validate_key(key: str) -> None:
-    """Object key rules of the reference (1.3); raises :class:`~wcs.emulator.errors.InvalidKey` (400)."""
+    """Object key rules of the reference (1.3), and no control characters; raises
+    :class:`~wcs.emulator.errors.InvalidKey` (400)."""
     if not key:
         raise InvalidKey("key is empty")
     if len(key.encode("utf-8")) > 1000:
@@ -38,6 +39,10 @@ def validate_key(key: str) -> None:
         raise InvalidKey("key must not start or end with '/'")
     if "/../" in key or "/./" in key or key.startswith(("../", "./")) or key in ("..", "."):
         raise InvalidKey("key must not contain '/../' or '/./'")
+    if any(ch < " " or ch == "\x7f" for ch in key):
+        # [INFERRED] the reference is silent; such a key could not be downloaded by URL or listed
+        # sanely, so it is refused where it would be created (the SDK refuses it before sending).
+        raise InvalidKey("key must not contain control characters (U+0000-U+001F, U+007F)")
 
 
 def guess_mime(key: str, explicit: Optional[str] = None, part_type: Optional[str] = None) -> str:
@@ -89,3 +94,5 @@ class Block:
     """Where the block starts in the file at ``path`` (0 unless it is in its upload's batch file)."""
     shared: bool = False
     """The file at ``path`` is its upload's batch file (never truncated, removed with its last block)."""
+    scope: Optional[str] = None
+    """The scope of the upload token that made it (None: a block of an older data dir, bound to none)."""

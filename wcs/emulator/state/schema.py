@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE TABLE IF NOT EXISTS blocks (
     id TEXT PRIMARY KEY, batch TEXT, size INTEGER NOT NULL, ord INTEGER NOT NULL,
     received INTEGER NOT NULL, created INTEGER NOT NULL, digests TEXT NOT NULL DEFAULT '',
-    file TEXT, base INTEGER NOT NULL DEFAULT 0);
+    file TEXT, base INTEGER NOT NULL DEFAULT 0, scope TEXT);
+CREATE TABLE IF NOT EXISTS moves (file_id TEXT PRIMARY KEY, source TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_expiring ON objects (expires_at) WHERE expires_at IS NOT NULL;
@@ -56,4 +57,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
     if "file" not in columns:
         conn.execute("ALTER TABLE blocks ADD COLUMN file TEXT")
         conn.execute("ALTER TABLE blocks ADD COLUMN base INTEGER NOT NULL DEFAULT 0")
+    if "scope" not in columns:  # blocks of an older emulator are bound to no upload token
+        conn.execute("ALTER TABLE blocks ADD COLUMN scope TEXT")
     conn.execute("CREATE INDEX IF NOT EXISTS blocks_file ON blocks (file) WHERE file IS NOT NULL")

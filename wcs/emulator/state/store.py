@@ -4,17 +4,21 @@ Consistency rules: bytes are written to ``tmp/`` first, ``os.replace``d into ``o
 file system, so the rename is atomic) and only then is the metadata row committed, so a reader never
 sees a row without its complete file. Files are never modified in place, so a download that opened
 an old version keeps reading it while the key is overwritten. At start the store removes spools,
-object files that no row points to (a crash between rename and commit) and blocks older than
-:data:`~wcs.emulator.state.model.BLOCK_TTL_MS`.
+object files that no row points to (a crash between rename and commit), blocks older than
+:data:`~wcs.emulator.state.model.BLOCK_TTL_MS` and blocks whose data is gone. An upload's batch file
+that ``mkfile`` moved into ``objects/`` is written down before the move, so a crash before the commit
+moves it back: after any crash either the object or its blocks are there, never neither.
 """
 
 import os
 import shutil
+import sqlite3
 import threading
 import uuid
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from wcs.commons.fsutil import discard
+from wcs.emulator.crashpoints import crash_point
 from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
 from wcs.emulator.state.blocks import BlockStore
 from wcs.emulator.state.listing import Page, list_page
@@ -51,6 +55,12 @@ class Store:
         for name in os.listdir(self.tmp_dir):
             discard(os.path.join(self.tmp_dir, name))
         known = {row[0] for row in self._db.execute("SELECT file_id FROM objects")}
+        for file_id, source in self._db.execute("SELECT file_id, source FROM moves").fetchall():
+            if file_id in known:  # committed after all
+                with self._db as conn:
+                    conn.execute("DELETE FROM moves WHERE file_id=?", (file_id,))
+            else:  # a crash between the rename and the commit: the blocks get their file back
+                self._undo_move(file_id, source)
         for sub in os.listdir(self.objects_dir):
             subdir = os.path.join(self.objects_dir, sub)
             if not os.path.isdir(subdir):
@@ -139,8 +149,14 @@ class Store:
 
     def put_file(self, bucket: str, key: str, temp_path: str, fsize: int, etag: str, mime_type: str,
                  expires_at: Optional[int] = None, overwrite: bool = True,
-                 put_time: Optional[int] = None) -> ObjectInfo:
+                 put_time: Optional[int] = None, also: Optional[Callable[[sqlite3.Connection], None]] = None,
+                 undo_to: Optional[str] = None) -> ObjectInfo:
         """Move the complete file ``temp_path`` into place as ``bucket``/``key`` and commit its row.
+
+        ``also(conn)`` runs in the transaction that commits the row (mkfile forgets its blocks there).
+        ``undo_to``: the name under ``blocks/`` that ``temp_path`` is (an upload's batch file): the move
+        is written down first, so that a crash before the commit moves the file back at the next start
+        and the blocks stay usable; without it a crash leaves an orphan that the next start removes.
 
         Raises:
             FileExists: the key holds a live object and ``overwrite`` is false (406; ``temp_path`` is
@@ -154,18 +170,37 @@ class Store:
             old = self._row(bucket, key)
             if not overwrite and self._is_live(old, now):
                 raise FileExists()
+            if undo_to is not None:
+                with self._db as conn:
+                    conn.execute("INSERT INTO moves VALUES (?, ?)", (file_id, undo_to))
             # The rename is what makes the object whole; the row follows, so no row lacks its file.
             os.replace(temp_path, final)
+            crash_point("after-rename")
             try:
                 with self._db as conn:
                     conn.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                  (bucket, key, fsize, etag, mime_type, put_time or now, expires_at, file_id))
+                    if also is not None:
+                        also(conn)
+                    if undo_to is not None:
+                        conn.execute("DELETE FROM moves WHERE file_id=?", (file_id,))
             except BaseException:
-                discard(final)
+                if undo_to is None:
+                    discard(final)
+                else:
+                    self._undo_move(file_id, undo_to)
                 raise
         if old is not None:
             discard(self._object_path(old[7]))
         return ObjectInfo(bucket, key, fsize, etag, mime_type, put_time or now, expires_at, final)
+
+    def _undo_move(self, file_id: str, source: str) -> None:
+        """Put a batch file moved by an uncommitted :meth:`put_file` back under ``blocks/``."""
+        path = self._object_path(file_id)
+        if os.path.exists(path):
+            os.replace(path, os.path.join(self.blocks_dir, os.path.basename(source)))
+        with self._db as conn:
+            conn.execute("DELETE FROM moves WHERE file_id=?", (file_id,))
 
     def delete(self, bucket: str, key: str) -> bool:
         """Delete one object; False when there was none."""
