@@ -190,8 +190,16 @@ class RecordStore:
 
     def save(self, record: ResumeRecord) -> None:
         """Write ``record`` atomically and durably: temp file, fsync, ``os.replace``, fsync the folder."""
+        self.write(self.dumps(record))
+
+    @staticmethod
+    def dumps(record: ResumeRecord) -> str:
+        """The text :meth:`write` stores for ``record`` (a snapshot: the record may change afterwards)."""
+        return json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
+
+    def write(self, text: str) -> None:
+        """Store the text of a record (from :meth:`dumps`) atomically and durably."""
         os.makedirs(self.directory, exist_ok=True)
-        text = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
         with atomic_write(self.path) as fp:
             fp.write(text)
 
