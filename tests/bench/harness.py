@@ -70,7 +70,7 @@ class Sizes:
     tree_files: int = 1000
     resync_files: int = 10000
     list_objects: int = 100000
-    concurrency: int = 16
+    concurrency: int = 32
     part_size: int = 8 * MiB
 
 
@@ -392,8 +392,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     shaped.add_argument("--tree-files", type=int, help="files of shaped_put_tree (default 1000, quick 100)")
     shaped.add_argument("--resync-files", type=int, help="files of shaped_resync (default 10000, quick 1000)")
     shaped.add_argument("--list-objects", type=int, help="objects of shaped_listall (default 100000, quick 5000)")
-    shaped.add_argument("--concurrency", type=int, default=16,
-                        help="concurrency in both SDKs' configs (blocks, ranges, files at once; default 16)")
+    shaped.add_argument("--concurrency", type=int, default=32,
+                        help="concurrency in both SDKs' configs (blocks, ranges, files at once; default 32)")
     shaped.add_argument("--part-mib", type=int, default=8, help="our download range size (default 8)")
     add_link_arguments(shaped)
     parser.add_argument("--output", help="markdown file to update (default: tests/bench/RESULTS.md for a full "
