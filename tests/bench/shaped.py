@@ -45,6 +45,7 @@ class ShapedCases:
     say: Callable[[str], None]
     workdir: str
     resync_tree: Optional[Tree]
+    results: List[CaseResult]
     _ours_commands: Optional[Dict[str, List[str]]] = None
 
     def _child(self, env: Dict[str, str], argv: List[str]) -> Run:
@@ -246,5 +247,3 @@ class ShapedCases:
             return run
 
         self._pairs(plan, (OURS,), self.sizes.pairs, plan_one)
-
-    results: List[CaseResult]
