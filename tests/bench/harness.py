@@ -11,16 +11,18 @@ How it measures:
   sees ours.
 * Where the official SDK has a command-line tool both sides use their CLI (``wcscmd put|multiput|get|
   listall|--help``, ``wcs_etag_cal etag``, ``wcs_crc64_cal crc64``), so both pay the same start-up.
-* One ``wcs-emulator`` process on ``127.0.0.1`` serves every case. The bucket for ``listall`` is seeded
-  through the emulator's state layer (:class:`wcs.emulator.state.Store`) before it starts serving: it
-  is the same code path an upload ends in, without 20,000 HTTP round trips.
-* Each case runs the sides alternately, A B A B ... (``--pairs``, default 3). Wall time is taken around
-  the child from fork to exit; peak RSS is the ``ru_maxrss`` of that child from ``os.wait4``, taken by a
-  tiny launcher that forks it (Linux carries the peak RSS across exec, so forking from this harness
-  would count the harness's own memory). The
-  interpreter baseline of each side is the peak RSS of a child that only imports that SDK's
-  ``wcs.services.client``; RSS is reported over it. Reported values are medians over the runs; the
-  ratio ours/official is computed per pair and its median is compared with the target.
+  Where it has none (a tree of files, a content check) it runs as one process of its SDK, looping
+  (``tests/bench/drivers``).
+* One ``wcs-emulator`` process on ``127.0.0.1`` serves every case. Big buckets are seeded through the
+  emulator's state layer before it starts serving (:mod:`tests.bench.emulation`).
+* The loopback cases talk to the emulator directly; the shaped cases (:mod:`tests.bench.shaped`) go
+  through a link shaper (:mod:`tests.bench.shaper`: RTT, per-connection and total bandwidth) running
+  in this process, which both sides' configs name as the emulator.
+* Each case runs the sides alternately, A B A B ... (``--pairs``, default 3), measured by
+  :mod:`tests.bench.children` (wall time, the child's own peak RSS, CPU, bytes read). The interpreter
+  baseline of each side is the peak RSS of a child that only imports that SDK's
+  ``wcs.services.client``; RSS is reported over it. Reported values are medians over the runs; a
+  ratio is computed per pair and its median is compared with the target.
 * Uploads and downloads are checked (size and etag) after every run: the official ``wcscmd`` exits 0
   even when a call failed, and a failed run must not look fast.
 
@@ -31,49 +33,31 @@ child is killed by its own pid.
 import argparse
 import datetime
 import os
-import platform
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
-from tests.helpers.official_sdk import (
-    OFFICIAL_VERSION,
-    VenvUnavailable,
-    clean_env,
-    official_python,
-    official_script,
-    ours_python,
-)
+from tests.bench.children import BenchError, CaseResult, Run, kill_all, run_child
+from tests.bench.emulation import EmulatorProcess, Tree, make_file, process_cpu, seed_bucket, seed_tree
+from tests.bench.report import load_average, render, write_results
+from tests.bench.shaped import SHAPED_CASES, ShapedCases
+from tests.bench.shaper import Link, Shaper, add_link_arguments, link_from_args
+from tests.helpers.official_sdk import VenvUnavailable, clean_env, official_python, official_script, ours_python
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS = os.path.join(REPO, "tests", "bench", "RESULTS.md")
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 MiB = 1024 * 1024
-CASES = ("multiput", "put", "get", "etag", "crc64", "help", "listall")
+LOOPBACK_CASES = ("multiput", "put", "get", "etag", "crc64", "help", "listall")
+CASES = LOOPBACK_CASES + SHAPED_CASES
+GROUPS = {"loopback": LOOPBACK_CASES, "shaped": SHAPED_CASES, "all": CASES}
+NEEDS_EMULATOR = ("multiput", "put", "get", "listall") + SHAPED_CASES
 OURS, OFFICIAL, SHA1SUM = "ours", "official", "sha1sum"
-
-_children: Dict[int, subprocess.Popen] = {}
-_children_lock = threading.Lock()
-
-
-class BenchError(RuntimeError):
-    """A run failed or produced a wrong result."""
-
-
-@dataclass
-class Run:
-    wall: float  # seconds
-    rss: int  # peak RSS in bytes
-    stdout: str
-    cpu: float = 0.0  # user + system seconds of the child
-    emulator_cpu: float = 0.0  # user + system seconds the emulator spent during the run
 
 
 @dataclass
@@ -83,6 +67,11 @@ class Sizes:
     objects: int
     pairs: int
     help_pairs: int
+    tree_files: int = 1000
+    resync_files: int = 10000
+    list_objects: int = 100000
+    concurrency: int = 32
+    part_size: int = 8 * MiB
 
 
 @dataclass
@@ -95,208 +84,34 @@ class Side:
     wcscmd: List[str]
     etag_cal: List[str]
     crc64_cal: List[str]
-    config: str
+    config: str  # straight at the emulator
+    shaped_config: str = ""  # through the link shaper
     baseline: int = 0
 
 
-@dataclass
-class CaseResult:
-    name: str
-    title: str
-    runs: Dict[str, List[Run]] = field(default_factory=dict)
-    nbytes: int = 0
-
-
-# -- children -------------------------------------------------------------------------------------
-
-
-def _exit_code(status: int) -> int:
-    if os.WIFSIGNALED(status):
-        return -os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
-
-
-# The launcher forks the measured command itself. Linux keeps a process's peak RSS across exec, and a child
-# forked from this harness would start with the harness's RSS as its peak; forked from a 10 MiB
-# ``python -S`` it starts below any interpreter it will become. It writes "wall status maxrss_kib cpu".
-_LAUNCHER = """
-import os, sys, time
-result, argv = sys.argv[1], sys.argv[2:]
-started = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execv(argv[0], argv)
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-wall = time.perf_counter() - started
-with open(result, "w") as fp:
-    fp.write("%r %d %d %r" % (wall, status, usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
-"""
-
-
-def run_child(argv: Sequence[str], cwd: str, env: Dict[str, str], logdir: str, timeout: float = 1800) -> Run:
-    """Run one child to completion; wall time from fork to exit and its own peak RSS.
-
-    ``argv[0]`` must be an absolute path.
-
-    Raises:
-        BenchError: non-zero exit status or timeout (stderr tail included).
-    """
-    out_path = os.path.join(logdir, "stdout")
-    err_path = os.path.join(logdir, "stderr")
-    result_path = os.path.join(logdir, "result")
-    if os.path.exists(result_path):
-        os.unlink(result_path)
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        # A session of its own: the launcher and the command form one process group, killed together.
-        proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, result_path] + list(argv), cwd=cwd,
-                                env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
-        with _children_lock:
-            _children[proc.pid] = proc
-        timer = threading.Timer(timeout, _kill, (proc,))
-        timer.start()
-        try:
-            proc.wait()
-        finally:
-            timer.cancel()
-            with _children_lock:
-                _children.pop(proc.pid, None)
-    try:
-        with open(result_path, encoding="ascii") as fp:
-            wall_text, status_text, maxrss_text, cpu_text = fp.read().split()
-        code = _exit_code(int(status_text))
-    except (OSError, ValueError):
-        wall_text, maxrss_text, cpu_text, code = "0", "0", "0", proc.returncode or -1
-    with open(out_path, encoding="utf-8", errors="replace") as fp:
-        stdout = fp.read()
-    if code != 0:
-        with open(err_path, encoding="utf-8", errors="replace") as fp:
-            tail = fp.read()[-2000:]
-        raise BenchError("%s exited with %d:\n%s" % (" ".join(argv), code, tail))
-    return Run(float(wall_text), int(maxrss_text) * 1024, stdout, float(cpu_text))  # ru_maxrss: KiB on Linux
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group this launcher leads: it and its one command
-    except OSError:
-        pass
-
-
-def _kill_all() -> None:
-    with _children_lock:
-        procs = list(_children.values())
-    for proc in procs:
-        _kill(proc)
-
-
-# -- the emulator ---------------------------------------------------------------------------------
-
-
-def seed_bucket(data_dir: str, bucket: str, count: int) -> None:
-    """Put ``count`` small objects into ``bucket`` through the emulator's state layer (before it serves)."""
-    from wcs.commons.util import EtagHasher
-    from wcs.emulator.state import Store
-
-    store = Store(data_dir)
-    try:
-        store.create_bucket(bucket)
-        for i in range(count):
-            key = "objects/%06d.txt" % i
-            data = ("object %d\n" % i).encode()
-            hasher = EtagHasher()
-            hasher.update(data)
-            temp = store.new_temp_path()
-            with open(temp, "wb") as fp:
-                fp.write(data)
-            store.put_file(bucket, key, temp, len(data), hasher.etag(), "text/plain")
-    finally:
-        store.close()
-
-
-class EmulatorProcess:
-    """``python -m wcs.emulator`` on 127.0.0.1, a free port, a given data dir."""
-
-    def __init__(self, data_dir: str, buckets: Sequence[str], config: str) -> None:
-        self.data_dir = data_dir
-        self.buckets = list(buckets)
-        self.config = config
-        self.proc: Optional[subprocess.Popen] = None
-        self.url = ""
-
-    def start(self) -> "EmulatorProcess":
-        argv = [sys.executable, "-m", "wcs.emulator", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", self.data_dir, "--write-config", self.config]
-        for name in self.buckets:
-            argv += ["--bucket", name]
-        env = dict(os.environ, PYTHONPATH=REPO)
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                     text=True)
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
-        if "listening on" not in line:
-            self.stop()
-            raise BenchError("wcs-emulator did not start: %r" % line)
-        self.url = line.strip().rsplit(" ", 1)[-1]
-        return self
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the emulator process so far (0 when unknown)."""
-        if self.proc is None:
-            return 0.0
-        try:
-            with open("/proc/%d/stat" % self.proc.pid, encoding="ascii") as fp:
-                fields = fp.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return 0.0
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.proc = None
-
-
-# -- the bench ------------------------------------------------------------------------------------
-
-
-def make_file(path: str, size: int) -> None:
-    """``size`` bytes of incompressible data, written in 4 MiB chunks."""
-    with open(path, "wb") as fp:
-        left = size
-        chunk = os.urandom(4 * MiB)
-        while left > 0:
-            take = min(left, len(chunk))
-            fp.write(chunk[:take])
-            left -= take
-            chunk = chunk[1:] + chunk[:1]  # different blocks, cheaply
-
-
-class Bench:
-    def __init__(self, root: str, sizes: Sizes, cases: Sequence[str], progress: Callable[[str], None]) -> None:
+class Bench(ShapedCases):
+    def __init__(self, root: str, sizes: Sizes, cases: Sequence[str], progress: Callable[[str], None],
+                 link: Optional[Link] = None) -> None:
         self.root = root
         self.sizes = sizes
         self.cases = list(cases)
         self.say = progress
+        self.link = link or Link()
         self.workdir = os.path.join(root, "work")  # cwd of every child: outside the repository
         self.logdir = os.path.join(root, "logs")
         for path in (self.workdir, self.logdir):
             os.makedirs(path)
         self.emulator: Optional[EmulatorProcess] = None
+        self.shaper: Optional[Shaper] = None
         self.sides: Dict[str, Side] = {}
         self.client = None
         self.emulator_used = False
         self.results: List[CaseResult] = []
+        self.resync_tree: Optional[Tree] = None
+        self.load_start = load_average()
+        self.load_end = ""
+        self.shaped_settings = "concurrency %d, 4 MiB blocks, %d MiB download ranges" % (
+            sizes.concurrency, sizes.part_size // MiB)
 
     # setup
 
@@ -313,55 +128,100 @@ class Bench:
         shutil.copytree(os.path.join(REPO, "bin"), os.path.join(src, "bin"))
         subprocess.run([py_ours, "-m", "compileall", "-q", os.path.join(src, "wcs")], check=True,
                        env=clean_env(), stdout=subprocess.DEVNULL)
-        env_ours = dict(clean_env(), PYTHONPATH=src)
-        env_off = clean_env()
+        # Caches a tool keeps (sync's etag cache) go into this run's directory, not the user's.
+        cache = {"XDG_CACHE_HOME": os.path.join(self.root, "cache")}
+        env_ours = dict(clean_env(), PYTHONPATH=src, **cache)
+        env_off = dict(clean_env(), **cache)
         base_cfg = os.path.join(self.root, "emulator.wcscfg")
         self.sides[OURS] = Side(OURS, py_ours, env_ours, [py_ours, os.path.join(src, "bin", "wcscmd")],
                                 [py_ours, os.path.join(src, "bin", "wcs_etag_cal")],
                                 [py_ours, os.path.join(src, "bin", "wcs_crc64_cal")],
-                                os.path.join(self.root, "ours.wcscfg"))
+                                os.path.join(self.root, "ours.wcscfg"), os.path.join(self.root, "ours-shaped.wcscfg"))
         self.sides[OFFICIAL] = Side(OFFICIAL, py_off, env_off, [py_off, official_script("wcscmd")],
                                     [py_off, official_script("wcs_etag_cal")],
                                     [py_off, official_script("wcs_crc64_cal")],
-                                    os.path.join(self.root, "official.wcscfg"))
+                                    os.path.join(self.root, "official.wcscfg"),
+                                    os.path.join(self.root, "official-shaped.wcscfg"))
         for side in self.sides.values():
             runs = [self._child(side.env, [side.python, "-c", "import wcs.services.client"]) for _ in range(3)]
             side.baseline = int(statistics.median(r.rss for r in runs))
-        if not any(case in self.cases for case in ("multiput", "put", "get", "listall")):
+        if not any(case in self.cases for case in NEEDS_EMULATOR):
             return
         data_dir = os.path.join(self.root, "emulator-data")
         os.makedirs(data_dir)
-        if "listall" in self.cases:
-            self.say("seeding %d objects into bucket 'many' (state layer, before serving)" % self.sizes.objects)
-            started = time.perf_counter()
-            seed_bucket(data_dir, "many", self.sizes.objects)
-            self.say("  seeded in %.1f s" % (time.perf_counter() - started))
-        self.emulator = EmulatorProcess(data_dir, ["bench", "many"], base_cfg).start()
+        self._seed(data_dir)
+        self.emulator = EmulatorProcess(data_dir, ["bench", "many", "tree", "sync", "huge"], base_cfg).start()
         self.emulator_used = True
         self.say("wcs-emulator at %s (pid %d)" % (self.emulator.url, self.emulator.proc.pid))
         with open(base_cfg, encoding="utf-8") as fp:
             text = fp.read()
+        if any(case in self.cases for case in SHAPED_CASES):
+            self.shaper = Shaper(self.emulator.address, self.link).start()
+            self.say("link shaper at %s (%s)" % (self.shaper.url, self.link.describe()))
         for side in self.sides.values():
             records = os.path.join(self.root, "records-" + side.name) + "/"
-            with open(side.config, "w", encoding="utf-8") as fp:
-                fp.write(text + "block_size = %d\nbput_size = %d\nconcurrency = 4\nconnection_timeout = 300\n"
-                         "tmp_record_folder = %s\n" % (4 * MiB, 4 * MiB, records))
-            os.chmod(side.config, 0o600)
+            self._write_config(side.config, text + "block_size = %d\nbput_size = %d\nconcurrency = 4\n"
+                               "connection_timeout = 300\ntmp_record_folder = %s\n" % (4 * MiB, 4 * MiB, records))
+            if self.shaper is not None:
+                # Every endpoint through the shaper; both SDKs get the same settings, the official one its
+                # keep-alive switch too (it sends "Connection: close" unless told otherwise). Ours fetches
+                # anything bigger than one range as parallel ranges.
+                shaped = text.replace(self.emulator.url, self.shaper.url)
+                self._write_config(side.shaped_config, shaped + (
+                    "block_size = %d\nbput_size = %d\nconcurrency = %d\nconnection_timeout = 300\n"
+                    "tmp_record_folder = %s\nkeepalive = true\ndownload_threshold = %d\ndownload_part_size = %d\n"
+                    % (4 * MiB, 4 * MiB, self.sizes.concurrency, records, self.sizes.part_size + 1,
+                       self.sizes.part_size)))
         from wcs.commons.config import Config
         from wcs.services.client import Client
 
         self.client = Client(Config(self.sides[OURS].config))
 
+    def _seed(self, data_dir: str) -> None:
+        started = time.perf_counter()
+        if "listall" in self.cases:
+            self.say("seeding %d objects into bucket 'many' (state layer, before serving)" % self.sizes.objects)
+            seed_bucket(data_dir, "many", self.sizes.objects)
+        if "shaped_listall" in self.cases:
+            self.say("seeding %d objects into bucket 'huge'" % self.sizes.list_objects)
+            seed_bucket(data_dir, "huge", self.sizes.list_objects)
+        if "shaped_resync" in self.cases:
+            count = self.sizes.resync_files
+            self.say("making %d files and seeding them into sync/tree/ (as if uploaded)" % count)
+            self.resync_tree = Tree(os.path.join(self.root, "resync-tree"), count, seed=23)
+            seed_tree(data_dir, "sync", "tree/", self.resync_tree)
+        self.say("  seeded in %.1f s" % (time.perf_counter() - started))
+
+    @staticmethod
+    def _write_config(path: str, text: str) -> None:
+        with open(path, "w", encoding="utf-8") as fp:
+            fp.write(text)
+        os.chmod(path, 0o600)
+
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
             self.client = None
+        if self.shaper is not None:
+            self.shaper.stop()
+            self.shaper = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
 
     def _child(self, env: Dict[str, str], argv: Sequence[str]) -> Run:
-        return run_child(argv, self.workdir, env, self.logdir)
+        """One measured child, with what the emulator and the link did meanwhile."""
+        emulator_before = self.emulator.cpu_seconds() if self.emulator else 0.0
+        shaper = self.shaper
+        if shaper is not None:
+            shaper.reset_stats()
+            shaper_before = process_cpu(shaper.thread_stat_path)
+        run = run_child(argv, self.workdir, env, self.logdir)
+        run.emulator_cpu = (self.emulator.cpu_seconds() - emulator_before) if self.emulator else 0.0
+        if shaper is not None:
+            run.extra.update(shaper.stats())
+            run.extra["shaper_cpu"] = process_cpu(shaper.thread_stat_path) - shaper_before
+        return run
 
     def _pairs(self, result: CaseResult, sides: Sequence[str], pairs: int,
                one: Callable[[str, int], Run]) -> CaseResult:
@@ -369,12 +229,15 @@ class Bench:
             result.runs[side] = []
         for i in range(pairs):
             for side in sides:
-                before = self.emulator.cpu_seconds() if self.emulator else 0.0
                 run = one(side, i)
-                run.emulator_cpu = (self.emulator.cpu_seconds() - before) if self.emulator else 0.0
                 result.runs[side].append(run)
-                self.say("  %-8s %-8s run %d: %7.3f s  peak RSS %7.1f MiB  CPU %6.2f s  emulator CPU %6.2f s"
-                         % (result.name, side, i + 1, run.wall, run.rss / MiB, run.cpu, run.emulator_cpu))
+                link = ""
+                if "connections" in run.extra:
+                    link = "  link: %d conn, %.1f MB up, %.1f MB down, shaper CPU %.2f s" % (
+                        run.extra["connections"], run.extra["bytes_up"] / 1e6, run.extra["bytes_down"] / 1e6,
+                        run.extra["shaper_cpu"])
+                self.say("  %-8s %-8s run %d: %7.3f s  peak RSS %7.1f MiB  CPU %6.2f s  emulator CPU %6.2f s%s"
+                         % (result.name, side, i + 1, run.wall, run.rss / MiB, run.cpu, run.emulator_cpu, link))
         self.results.append(result)
         return result
 
@@ -508,134 +371,6 @@ class Bench:
                     one)
 
 
-# -- report ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    case: str
-    metric: str
-    kind: str  # "throughput" | "rss" | "time"
-    ratio_vs: str  # side the ratio is taken against
-    limit: float
-    absolute: bool = False  # limit on ours' value (MiB over baseline) rather than on the ratio
-    higher_is_better: bool = False
-
-
-TARGETS = [
-    Target("multiput", "throughput (MiB/s)", "throughput", OFFICIAL, 1.5, higher_is_better=True),
-    Target("put", "peak RSS over baseline (MiB)", "rss", OFFICIAL, 64, absolute=True),
-    Target("get", "peak RSS over baseline (MiB)", "rss", OFFICIAL, 64, absolute=True),
-    Target("get", "throughput (MiB/s)", "throughput", OFFICIAL, 0, higher_is_better=True),
-    Target("etag", "wall time (s)", "time", SHA1SUM, 1.05),
-    Target("crc64", "wall time (s)", "time", OFFICIAL, 1.0),
-    Target("help", "wall time (ms)", "time", OFFICIAL, 0.5),
-    Target("listall", "wall time (s)", "time", OFFICIAL, 0.5),
-]
-
-
-def _value(run: Run, kind: str, result: CaseResult, baseline: int) -> float:
-    if kind == "throughput":
-        return result.nbytes / MiB / run.wall
-    if kind == "rss":
-        return max(0, run.rss - baseline) / MiB
-    return run.wall * 1000 if result.name == "help" else run.wall
-
-
-def _fmt(value: float) -> str:
-    if value >= 100:
-        return "%.0f" % value
-    if value >= 10:
-        return "%.1f" % value
-    return "%.2f" % value
-
-
-def render(bench: Bench, started: datetime.datetime, elapsed: float, argv: Sequence[str]) -> str:
-    by_name = {r.name: r for r in bench.results}
-    baselines = {name: side.baseline for name, side in bench.sides.items()}
-    lines = ["Generated by `python -m tests.bench%s` on %s (%.0f s)." % (
-        "".join(" " + a for a in argv), started.strftime("%Y-%m-%d %H:%M"), elapsed), ""]
-    lines += ["Machine: %s, %d CPUs, %s; Python %s (%s); official SDK wcs-python3-sdk %s; %s." % (
-        _cpu_model(), os.cpu_count() or 0, platform.platform(), platform.python_version(),
-        platform.python_implementation(), OFFICIAL_VERSION, _sha1sum_version()), ""]
-    lines += ["Interpreter baseline (peak RSS of a child that only imports `wcs.services.client`): ours %.1f MiB, "
-              "official %.1f MiB." % (baselines.get(OURS, 0) / MiB, baselines.get(OFFICIAL, 0) / MiB), ""]
-    lines += ["| case | metric | ours | reference | ratio ours/reference (median of pairs) | per pair | target | met |",
-              "|---|---|---|---|---|---|---|---|"]
-    for target in TARGETS:
-        result = by_name.get(target.case)
-        if result is None:
-            continue
-        ours = [_value(r, target.kind, result, baselines[OURS]) for r in result.runs[OURS]]
-        ref_base = baselines.get(target.ratio_vs, 0)
-        ref = [_value(r, target.kind, result, ref_base) for r in result.runs[target.ratio_vs]]
-        ratios = [(a / b) if b else float("inf") for a, b in zip(ours, ref)]
-        ratio = statistics.median(ratios)
-        med = statistics.median(ours)
-        if target.absolute:
-            goal, met = "ours <= %g MiB" % target.limit, med <= target.limit
-        elif target.limit == 0:
-            goal, met = "(reported)", None
-        elif target.higher_is_better:
-            goal, met = ">= %gx" % target.limit, ratio >= target.limit
-        else:
-            goal, met = "<= %gx" % target.limit, ratio <= target.limit
-        lines.append("| %s | %s | %s | %s %s | %s | %s | %s | %s |" % (
-            result.title, target.metric, _fmt(med), _fmt(statistics.median(ref)), target.ratio_vs,
-            "%.3f" % ratio, ", ".join("%.3f" % r for r in ratios), goal,
-            "-" if met is None else ("yes" if met else "**no**")))
-    lines += ["", "Every run (medians; RSS over the side's baseline; sha1sum has no baseline):", "",
-              "| case | side | runs | wall (s) | MiB/s | peak RSS (MiB) | over baseline (MiB) | CPU (s) "
-              "| emulator CPU (s) |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for result in bench.results:
-        for side, runs in result.runs.items():
-            wall = statistics.median(r.wall for r in runs)
-            rss = statistics.median(r.rss for r in runs)
-            throughput = _fmt(result.nbytes / MiB / wall) if result.nbytes else "-"
-            over = _fmt(max(0, rss - baselines[side]) / MiB) if side in baselines else "-"
-            cpu = statistics.median(r.cpu for r in runs)
-            emu = statistics.median(r.emulator_cpu for r in runs)
-            lines.append("| %s | %s | %d | %.3f | %s | %.1f | %s | %.2f | %s |" % (
-                result.name, side, len(runs), wall, throughput, rss / MiB, over, cpu,
-                "%.2f" % emu if bench.emulator_used else "-"))
-    return "\n".join(lines) + "\n"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fp:
-            for line in fp:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def _sha1sum_version() -> str:
-    try:
-        out = subprocess.run(["sha1sum", "--version"], capture_output=True, text=True, timeout=10).stdout
-        return out.splitlines()[0].strip()
-    except (OSError, IndexError, subprocess.SubprocessError):
-        return "sha1sum unknown"
-
-
-def write_results(path: str, table: str) -> None:
-    """Replace the generated block of ``path`` (between the markers), keeping the hand-written analysis."""
-    block = "%s\n%s%s" % (BEGIN, table, END)
-    text = ""
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as fp:
-            text = fp.read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = "# Benchmark results\n\n%s\n\n%s" % (block, text)
-    with open(path, "w", encoding="utf-8") as fp:
-        fp.write(text)
-
 
 # -- command line ---------------------------------------------------------------------------------
 
@@ -643,22 +378,44 @@ def write_results(path: str, table: str) -> None:
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes (16 MiB transfers, 64 MiB etag, 2,000 objects); prints only")
-    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
+                        help="small sizes (16 MiB transfers, 64 MiB etag, 2,000 objects; shaped: 100 files, "
+                             "1,000 to re-sync, 5,000 to list); prints only")
+    parser.add_argument("--cases", default="all",
+                        help="comma-separated cases or groups (all [default], loopback, shaped): "
+                             + ", ".join(CASES))
     parser.add_argument("--pairs", type=int, default=3, help="A/B pairs per case (default 3, at least 1)")
-    parser.add_argument("--size-mib", type=int, help="put/multiput/get size in MiB (default 256, quick 16)")
+    parser.add_argument("--size-mib", type=int, help="put/multiput/get size in MiB, loopback and shaped "
+                                                     "(default 256, quick 16)")
     parser.add_argument("--etag-mib", type=int, help="etag and crc64 file size in MiB (default 1024, quick 64)")
     parser.add_argument("--objects", type=int, help="objects for listall (default 20000, quick 2000)")
+    shaped = parser.add_argument_group("shaped cases (through the link shaper)")
+    shaped.add_argument("--tree-files", type=int, help="files of shaped_put_tree (default 1000, quick 100)")
+    shaped.add_argument("--resync-files", type=int, help="files of shaped_resync (default 10000, quick 1000)")
+    shaped.add_argument("--list-objects", type=int, help="objects of shaped_listall (default 100000, quick 5000)")
+    shaped.add_argument("--concurrency", type=int, default=32,
+                        help="concurrency in both SDKs' configs (blocks, ranges, files at once; default 32)")
+    shaped.add_argument("--part-mib", type=int, default=8, help="our download range size (default 8)")
+    add_link_arguments(shaped)
     parser.add_argument("--output", help="markdown file to update (default: tests/bench/RESULTS.md for a full "
                                          "run, none with --quick); '-' to only print")
     parser.add_argument("--keep-going", action="store_true", help="report the cases that worked if one fails")
     args = parser.parse_args(argv)
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
-    if unknown or not args.cases:
-        parser.error("unknown case(s) %s; choose from %s" % (", ".join(unknown) or "(none)", ", ".join(CASES)))
+    chosen: List[str] = []
+    unknown = []
+    for name in (c.strip() for c in args.cases.split(",") if c.strip()):
+        for case in GROUPS.get(name, (name,)):
+            if case not in CASES:
+                unknown.append(case)
+            elif case not in chosen:
+                chosen.append(case)
+    if unknown or not chosen:
+        parser.error("unknown case(s) %s; choose from %s" % (", ".join(unknown) or "(none)",
+                                                              ", ".join(tuple(GROUPS) + CASES)))
+    args.cases = chosen
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
+    if args.concurrency < 1 or args.part_mib < 4 or args.part_mib % 4:
+        parser.error("--concurrency must be at least 1, --part-mib a multiple of 4")
     return args
 
 
@@ -668,7 +425,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sizes = Sizes(transfer=(args.size_mib or (16 if quick else 256)) * MiB,
                   etag=(args.etag_mib or (64 if quick else 1024)) * MiB,
                   objects=args.objects or (2000 if quick else 20000),
-                  pairs=args.pairs, help_pairs=max(args.pairs, 10))
+                  pairs=args.pairs, help_pairs=max(args.pairs, 10),
+                  tree_files=args.tree_files or (100 if quick else 1000),
+                  resync_files=args.resync_files or (1000 if quick else 10000),
+                  list_objects=args.list_objects or (5000 if quick else 100000),
+                  concurrency=args.concurrency, part_size=args.part_mib * MiB)
     output = args.output if args.output is not None else (None if quick else RESULTS)
     if output == "-":
         output = None
@@ -683,7 +444,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     root = tempfile.mkdtemp(prefix="wcs-bench-")
     started = datetime.datetime.now()
     clock = time.perf_counter()
-    bench = Bench(root, sizes, args.cases, say)
+    bench = Bench(root, sizes, args.cases, say, link_from_args(args))
+    say("load average: %s" % bench.load_start)
     failed = []
     try:
         try:
@@ -707,15 +469,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         say("interrupted; cleaning up")
         return 130
     finally:
-        _kill_all()
+        kill_all()
         bench.close()
         shutil.rmtree(root, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous)
+    bench.load_end = load_average()
+    say("load average: %s" % bench.load_end)
     shown = list(sys.argv[1:] if argv is None else argv)
-    table = render(bench, started, time.perf_counter() - clock, shown)
-    print(table)
+    blocks = render(bench, started, time.perf_counter() - clock, shown)
+    print("\n".join(blocks.values()))
     if output:
-        write_results(output, table)
+        write_results(output, blocks)
         say("results written to %s" % output)
     return 1 if failed else 0
-

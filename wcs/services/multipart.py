@@ -20,7 +20,6 @@ upload is done. A 406 to a first mkfile of this call stays a 406, even for ident
 
 import logging
 import os
-import threading
 from typing import Any, BinaryIO, Iterable, List, Optional
 
 from wcs.commons.auth import Auth
@@ -32,6 +31,7 @@ from wcs.services.blockapi import BlockApi, BlockFailed, Buffers, Tokens, as_int
 from wcs.services.blocks import Block, check_block_size, check_bput_size, file_etag, new_upload_id, plan_blocks
 from wcs.services.bucket import BucketManager
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
+from wcs.services.groupcommit import GroupCommit
 from wcs.services.resume import BlockRecord, RecordStore, ResumeRecord, check_upload_id
 from wcs.services.scheduler import Scheduler
 from wcs.services.upload import PathLike, answer_may_be_lost, open_for_upload, verify_hash
@@ -178,7 +178,8 @@ class MultipartUploader(UploadService):
         notifier.progress(sum(record.blocks[b.index].size for b in plan if b.index in record.blocks))
         todo = [block for block in plan if block.index not in record.blocks]
         buffers = Buffers(bput_size)
-        lock = threading.Lock()
+        # Workers finishing together share one record write (see GroupCommit).
+        recorder: GroupCommit[str] = GroupCommit(lambda: store.dumps(record), store.write)
         failure: Optional[Result] = None
         error: Optional[BaseException] = None
         report = notifier.progress if notifier else None
@@ -188,9 +189,11 @@ class MultipartUploader(UploadService):
 
             def send(block: Block) -> BlockRecord:
                 done = api.send_block(abspath, block, bput_size, report, buffers.get())
-                with lock:  # recorded by the worker at once: durable before it takes the next block
+
+                def remember() -> None:
                     record.blocks[done.index] = done
-                    store.save(record)
+
+                recorder.commit(remember)  # recorded by the worker at once: durable before it takes the next block
                 log.debug("upload %s: block %d done (%d/%d)", upload_id, done.index, len(record.blocks), len(plan))
                 return done
 

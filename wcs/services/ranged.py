@@ -18,7 +18,6 @@ removed on success.
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -28,6 +27,7 @@ from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import TransferConfig
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.services.events import Notifier
+from wcs.services.groupcommit import GroupCommit
 from wcs.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,16 @@ class CheckpointStore:
             return None
 
     def save(self, checkpoint: Checkpoint) -> None:
+        self.write(self.dumps(checkpoint))
+
+    @staticmethod
+    def dumps(checkpoint: Checkpoint) -> str:
+        """The text :meth:`write` stores (a snapshot: the checkpoint may change afterwards)."""
+        return json.dumps(checkpoint.to_json(), separators=(",", ":"))
+
+    def write(self, text: str) -> None:
         with fsutil.atomic_write(self.path) as fp:
-            json.dump(checkpoint.to_json(), fp, separators=(",", ":"))
+            fp.write(text)
 
     def remove(self) -> None:
         fsutil.discard(self.path)
@@ -185,7 +193,8 @@ class RangedDownloader:
     def _fetch(self, url: str, part_path: str, parts: List[Tuple[int, int, int]], checkpoint: Checkpoint,
                store: CheckpointStore, notifier: Notifier, expected_hash: str,
                etag_header: Optional[str]) -> Optional[Result]:
-        lock = threading.Lock()
+        # Workers finishing parts together share one checkpoint write (see GroupCommit).
+        recorder: GroupCommit[str] = GroupCommit(lambda: store.dumps(checkpoint), store.write)
         failure: Optional[Result] = None
         error: Optional[BaseException] = None
         size = checkpoint.size
@@ -232,9 +241,12 @@ class RangedDownloader:
                         return result
                     out.flush()
                     os.fsync(out.fileno())
-                with lock:  # recorded at once: a re-run after a kill does not fetch this part again
-                    checkpoint.parts[index] = [d.hex() for d in hashers[0].block_digests()]
-                    store.save(checkpoint)
+                digests = [d.hex() for d in hashers[0].block_digests()]
+
+                def remember() -> None:
+                    checkpoint.parts[index] = digests
+
+                recorder.commit(remember)  # recorded at once: a re-run after a kill does not fetch this part again
                 return result
 
             for index, start, end in parts:

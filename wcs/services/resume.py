@@ -249,9 +249,21 @@ class RecordStore:
         Raises:
             ResumeError: this user's record folder cannot be made private (see :mod:`.recordfolder`).
         """
+        self.write(self.dumps(record))
+
+    @staticmethod
+    def dumps(record: ResumeRecord) -> str:
+        """The text :meth:`write` stores for ``record`` (a snapshot: the record may change afterwards)."""
+        return json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
+
+    def write(self, text: str) -> None:
+        """Store the text of a record (from :meth:`dumps`) atomically and durably.
+
+        Raises:
+            ResumeError: this user's record folder cannot be made private (see :mod:`.recordfolder`).
+        """
         ensure_record_folder(self.folder)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        text = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True)
         with atomic_write(self.path) as fp:
             fp.write(text)
 

@@ -1,0 +1,182 @@
+"""The benchmarks' link shaper delivers the link it claims: per-connection rate, shared total, added RTT.
+
+Each test moves about a second of data between threads on 127.0.0.1 through a :class:`Shaper`;
+rates are measured at the receiving end, from its first byte to its last (so the fixed delays do
+not count), and must be within 15 % of the configured caps.
+"""
+
+import socket
+import threading
+import time
+from typing import Callable, List, Tuple
+
+import pytest
+
+from tests.bench.shaper import Link, Shaper
+
+TOLERANCE = 0.15
+
+
+class Server:
+    """A TCP server on 127.0.0.1 running ``handler(conn)`` in a thread per connection."""
+
+    def __init__(self, handler: Callable[[socket.socket], None]) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = self.sock.getsockname()
+        self.handler = handler
+        self.threads: List[threading.Thread] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            self.handler(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for thread in self.threads:
+            thread.join(10)
+
+
+def receive_all(conn: socket.socket) -> Tuple[int, float, float, int]:
+    """Read until EOF: (total bytes, time of the first byte, time of the last byte, size of the first read)."""
+    total, first, last, first_size = 0, 0.0, 0.0, 0
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return total, first, last, first_size
+        last = time.perf_counter()
+        if not total:
+            first, first_size = last, len(data)
+        total += len(data)
+
+
+def rate(received: Tuple[int, float, float, int]) -> float:
+    total, first, last, first_size = received
+    return (total - first_size) / (last - first)
+
+
+@pytest.fixture
+def sink():
+    results: List[Tuple[int, float, float, int]] = []
+    server = Server(lambda conn: results.append(receive_all(conn)))
+    server.results = results
+    yield server
+    server.close()
+
+
+def send(address: Tuple[str, int], nbytes: int) -> None:
+    with socket.create_connection(address) as conn:
+        conn.sendall(b"\0" * nbytes)
+        conn.shutdown(socket.SHUT_WR)
+        conn.recv(1)  # until the proxy closes: everything was delivered
+
+
+def test_a_single_stream_gets_its_per_connection_rate_upstream(sink):
+    link = Link(rtt=0.02, conn_rate=2e6, total_rate=20e6)
+    with Shaper(sink.address, link) as shaper:
+        send(("127.0.0.1", shaper.port), 1_600_000)
+        sink.close()
+        stats = shaper.stats()
+    assert rate(sink.results[0]) == pytest.approx(2e6, rel=TOLERANCE)
+    assert sink.results[0][0] == 1_600_000
+    assert stats["connections"] == 1 and stats["bytes_up"] == 1_600_000
+
+
+def test_a_single_stream_gets_its_per_connection_rate_downstream():
+    def source(conn: socket.socket) -> None:
+        conn.sendall(b"\1" * 1_600_000)
+
+    server = Server(source)
+    try:
+        with Shaper(server.address, Link(rtt=0.02, conn_rate=2e6, total_rate=0)) as shaper:
+            with socket.create_connection(("127.0.0.1", shaper.port)) as conn:
+                received = receive_all(conn)
+    finally:
+        server.close()
+    assert received[0] == 1_600_000
+    assert rate(received) == pytest.approx(2e6, rel=TOLERANCE)
+
+
+def test_many_streams_share_the_total(sink):
+    link = Link(rtt=0.02, conn_rate=4e6, total_rate=6e6)
+    with Shaper(sink.address, link) as shaper:
+        senders = [threading.Thread(target=send, args=(("127.0.0.1", shaper.port), 1_200_000)) for _ in range(4)]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(30)
+        sink.close()
+        stats = shaper.stats()
+    assert stats["connections"] == 4 and stats["peak_active"] == 4
+    rates = [rate(result) for result in sink.results]
+    first = min(result[1] for result in sink.results)
+    last = max(result[2] for result in sink.results)
+    assert 4_800_000 / (last - first) == pytest.approx(6e6, rel=TOLERANCE)
+    for value in rates:  # each gets its share, not its own cap
+        assert value == pytest.approx(1.5e6, rel=0.25)
+
+
+def test_the_round_trip_time_is_added_to_every_exchange():
+    def echo(conn: socket.socket) -> None:
+        while True:
+            data = conn.recv(100)
+            if not data:
+                return
+            conn.sendall(data)
+
+    server = Server(echo)
+    rtt = 0.1
+    try:
+        with Shaper(server.address, Link(rtt=rtt, conn_rate=4e6, total_rate=40e6)) as shaper:
+            started = time.perf_counter()
+            with socket.create_connection(("127.0.0.1", shaper.port)) as conn:
+                conn.sendall(b"x")
+                assert conn.recv(10) == b"x"
+                fresh = time.perf_counter() - started  # SYN + SYN-ACK, then the request and its answer
+                again = []
+                for _ in range(2):
+                    started = time.perf_counter()
+                    conn.sendall(b"y")
+                    assert conn.recv(10) == b"y"
+                    again.append(time.perf_counter() - started)
+    finally:
+        server.close()
+    assert 2 * rtt <= fresh <= 2 * rtt + 0.03
+    for value in again:
+        assert rtt <= value <= rtt + 0.03
+
+
+def test_without_handshake_a_fresh_connection_costs_one_rtt_and_the_server_closing_ends_it():
+    def answer_and_close(conn: socket.socket) -> None:
+        conn.recv(100)
+        conn.sendall(b"answer")
+
+    server = Server(answer_and_close)
+    try:
+        with Shaper(server.address, Link(rtt=0.06, handshake=False)) as shaper:
+            started = time.perf_counter()
+            with socket.create_connection(("127.0.0.1", shaper.port)) as conn:
+                conn.sendall(b"question")
+                assert receive_all(conn)[0] == len(b"answer")  # EOF follows the answer
+                elapsed = time.perf_counter() - started
+            for _ in range(50):
+                if shaper.stats()["active"] == 0:
+                    break
+                time.sleep(0.01)
+            assert shaper.stats()["active"] == 0
+    finally:
+        server.close()
+    assert 0.06 <= elapsed <= 0.06 + 0.03
