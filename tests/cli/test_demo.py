@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
+
 from wcs.cli import demo
 
 
+@pytest.mark.slow  # about 3 s: the whole demo in subprocesses
 def test_demo_round_trip_and_its_listing_preview_shows_whole_lines(capsys):
     assert demo.main() == 0
     out = capsys.readouterr().out

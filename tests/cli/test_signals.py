@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MiB = 1024 * 1024
 BLOCKS = 8
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+# Real processes on a slowed emulator: about 10 s in all, so with the slow tests.
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals"), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -169,6 +169,7 @@ def test_symlinks_are_noted(wcscmd, cfgfile, emulator, bucket, tmp_path):
     assert run.json["skipped"] == {"symlink": 1}
 
 
+@pytest.mark.slow  # about 3 s of waiting for status lines
 def test_status_lines_off_a_terminal_and_quiet(wcscmd, cfgfile, emulator, bucket, tmp_path):
     src = make_tree(tmp_path / "src", {"f%d" % i: b"x" * 100 for i in range(6)})
     emulator.set_faults("upload:slow:1.0", seed=1)

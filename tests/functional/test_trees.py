@@ -338,6 +338,7 @@ def test_symlinks_and_fifos_are_skipped_with_a_note(client, emulator, bucket, tm
     assert followed.transferred_files == 1 and sorted(remote_state(emulator, bucket)) == ["link", "real"]
 
 
+@pytest.mark.slow  # about 4 s: a 20 MiB file interrupted and resumed
 def test_big_file_resumes_from_its_derived_record_and_stale_records_go(client, emulator, bucket, tmp_path, cache,
                                                                        config):
     src = make_tree(tmp_path / "src", {"big.bin": 3 * 4 * MiB + 10, "small": b"s"})

@@ -89,6 +89,7 @@ def local_etags(root):
     return found
 
 
+@pytest.mark.slow  # about 3 s under 20 % faults
 def test_sync_under_faults_every_file_right_or_reported(flaky_client, emulator, bucket, tmp_path):
     src, rels = build_tree(tmp_path / "src")
     want = local_etags(src)
