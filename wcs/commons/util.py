@@ -130,7 +130,9 @@ def etag_stream(input_stream: BinaryIO, block_size: int = BLOCK_SIZE) -> str:
     function computes for it, which the service never reports.
     """
     hasher = EtagHasher(block_size=block_size)
-    buf = bytearray(BLOCK_SIZE)
+    # 1 MiB reads: the hasher takes any slicing, and many files hashed in parallel (a sync) then cost
+    # 1 MiB each rather than a whole 4 MiB block.
+    buf = bytearray(_READ_SIZE)
     view = memoryview(buf)
     readinto = getattr(input_stream, "readinto", None)
     while True:
@@ -140,7 +142,7 @@ def etag_stream(input_stream: BinaryIO, block_size: int = BLOCK_SIZE) -> str:
                 break
             hasher.update(view[:n])
         else:
-            chunk = input_stream.read(BLOCK_SIZE)
+            chunk = input_stream.read(_READ_SIZE)
             if not chunk:
                 break
             hasher.update(chunk)

@@ -23,10 +23,12 @@ import time
 from typing import Dict, Mapping, Optional, Tuple
 
 from wcs.commons.errors import Cancelled, LocalFileError
-from wcs.commons.util import BLOCK_SIZE, EtagHasher
+from wcs.commons.util import EtagHasher
 from wcs.services.tree.localtree import LocalFile
 
 log = logging.getLogger(__name__)
+
+READ_SIZE = 1024 * 1024
 
 KEEP_DAYS = 180
 _COMMIT_EVERY = 256
@@ -170,7 +172,8 @@ class EtagCache:
             if cached is not None:
                 return cached
             hasher = EtagHasher()
-            buf = bytearray(BLOCK_SIZE)
+            # At most 1 MiB per file being hashed (many are, in parallel), and no more than the file.
+            buf = bytearray(max(1, min(READ_SIZE, before.size)))
             view = memoryview(buf)
             while True:
                 if cancel is not None and cancel.is_set():
