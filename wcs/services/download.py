@@ -24,11 +24,11 @@ from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import Endpoints, TransferConfig
-from wcs.commons.util import EtagHasher
 from wcs.services.base import Service
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.ranged import RangedDownloader
 from wcs.services.scheduler import Scheduler
+from wcs.services.sinks import HashingSink
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ def header_etag(value: Optional[str]) -> Optional[str]:
         value = value[2:]
     value = value.strip('"')
     return value if _WCS_ETAG_RE.match(value) else None
+
+
+def verify(url: str, local: str, expected_hash: Optional[str], etag_header: Optional[str]) -> None:
+    """Raise ``IntegrityError`` unless the etag of the bytes received matches every hash known for them."""
+    for source, wanted in (("expected hash", expected_hash), ("ETag header", etag_header)):
+        if wanted and wanted != local:
+            raise IntegrityError("download of %s: received bytes hash to %s, %s is %s" % (url, local, source, wanted))
 
 
 class Downloader(Service):
@@ -124,28 +131,15 @@ class Downloader(Service):
         caller to report (a pipe cannot be taken back).
         """
         notifier = Notifier.of(TransferInfo.new("download", "", url, None, None), progress, subscribers)
-        hasher = EtagHasher()
+        sink = HashingSink(lambda _, data: fileobj.write(data), "the output", notifier)
         notifier.queued()
-
-        def sink(data: bytes) -> None:
-            try:
-                fileobj.write(data)
-            except OSError as exc:
-                raise LocalFileError("cannot write the output: %s" % (exc.strerror or exc)) from exc
-            hasher.update(data)
-            notifier.progress(len(data))
-
         try:
             result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(),
                                         retries=self.transfer.connection_retries)
             if result.ok:
-                local = hasher.etag()
-                for source, wanted in (("expected hash", expected_hash),
-                                       ("ETag header", header_etag(result.headers.get("ETag")))):
-                    if wanted and wanted != local:
-                        raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
-                                             % (url, local, source, wanted))
-                result = Result(result.code, {"hash": local, "fsize": hasher.size}, result.headers)
+                local = sink.hasher.etag()
+                verify(url, local, expected_hash, header_etag(result.headers.get("ETag")))
+                result = Result(result.code, {"hash": local, "fsize": sink.count}, result.headers)
         except BaseException as exc:
             notifier.done(exc)
             raise
@@ -184,42 +178,30 @@ class Downloader(Service):
         except OSError as exc:
             raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
         notifier.queued()
-        hashers = [EtagHasher()]
-        received = [0]
+        sink: Optional[HashingSink] = None
         try:
             with os.fdopen(fd, "wb") as out:
-                def sink(data: bytes) -> None:
-                    try:
-                        out.write(data)
-                    except OSError as exc:
-                        raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from exc
-                    hashers[0].update(data)
-                    received[0] += len(data)
-                    notifier.progress(len(data))
+                sink = HashingSink(lambda _, data: out.write(data), path, notifier)
 
                 def restart() -> None:
                     if special:
                         raise LocalFileError("cannot restart a download into %s (not a regular file)" % path)
-                    notifier.progress(-received[0])
-                    received[0] = 0
+                    assert sink is not None
+                    sink.restart()
                     out.seek(0)
                     out.truncate()
-                    hashers[0] = EtagHasher()
 
                 result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(), restart=restart,
                                             retries=self.transfer.connection_retries)
                 if not result.ok:
-                    notifier.progress(-received[0])
+                    sink.take_back()
                     fsutil.discard(tmp)
                     notifier.done(None)
                     return result
-                local = hashers[0].etag()
+                local = sink.hasher.etag()
                 etag_header = header_etag(result.headers.get("ETag"))
-                for source, wanted in (("expected hash", expected_hash), ("ETag header", etag_header)):
-                    if wanted and wanted != local:
-                        raise IntegrityError("download of %s: received bytes hash to %s, %s is %s"
-                                             % (url, local, source, wanted))
-                if tmp is not None and not received[0] and not (expected_hash or etag_header) \
+                verify(url, local, expected_hash, etag_header)
+                if tmp is not None and not sink.count and not (expected_hash or etag_header) \
                         and _has_content(target):
                     # Nothing vouches for an empty answer (a proxy or a cut response looks the same):
                     # it must not wipe out a file.
@@ -231,10 +213,11 @@ class Downloader(Service):
                     except OSError as exc:
                         raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from exc
         except BaseException as exc:
-            notifier.progress(-received[0])
+            if sink is not None:
+                sink.take_back()
             fsutil.discard(tmp)
             notifier.done(exc)
             raise
         notifier.done(None)
-        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, received[0], local)
-        return Result(result.code, {"hash": local, "fsize": received[0], "path": target}, result.headers)
+        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, sink.count, local)
+        return Result(result.code, {"hash": local, "fsize": sink.count, "path": target}, result.headers)

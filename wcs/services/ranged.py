@@ -25,10 +25,11 @@ from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError, WcsError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import TransferConfig
-from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
+from wcs.commons.util import BLOCK_SIZE, etag_from_block_digests
 from wcs.services.events import Notifier
 from wcs.services.groupcommit import GroupCommit
 from wcs.services.scheduler import Scheduler
+from wcs.services.sinks import HashingSink
 
 log = logging.getLogger(__name__)
 
@@ -211,37 +212,25 @@ class RangedDownloader:
 
         with self.scheduler.group() as group:
             def fetch(index: int, start: int, end: int) -> Result:
-                hashers = [EtagHasher()]
-                written = [0]
                 with open(part_path, "rb+") as out:
-                    def sink(data: bytes) -> None:
-                        try:
-                            out.seek(start + written[0])
-                            out.write(data)
-                        except OSError as exc:
-                            raise LocalFileError("cannot write %s: %s" % (part_path, exc.strerror or exc)) from exc
-                        hashers[0].update(data)
-                        written[0] += len(data)
-                        notifier.progress(len(data))
+                    def write_at(position: int, data: bytes) -> None:
+                        out.seek(start + position)
+                        out.write(data)
 
-                    def restart() -> None:
-                        notifier.progress(-written[0])
-                        written[0] = 0
-                        hashers[0] = EtagHasher()
-
+                    sink = HashingSink(write_at, part_path, notifier)
                     try:
                         result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(), start=start,
-                                                    end=end, restart=restart, cancel=group.cancel_event, check=check,
-                                                    retries=self.transfer.connection_retries)
+                                                    end=end, restart=sink.restart, cancel=group.cancel_event,
+                                                    check=check, retries=self.transfer.connection_retries)
                     except BaseException:
-                        notifier.progress(-written[0])
+                        sink.take_back()
                         raise
                     if not result.ok:
-                        notifier.progress(-written[0])
+                        sink.take_back()
                         return result
                     out.flush()
                     os.fsync(out.fileno())
-                digests = [d.hex() for d in hashers[0].block_digests()]
+                digests = [d.hex() for d in sink.hasher.block_digests()]
 
                 def remember() -> None:
                     checkpoint.parts[index] = digests
