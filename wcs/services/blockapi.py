@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from wcs.commons.auth import Auth
-from wcs.commons.errors import IntegrityError, LocalFileError
+from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError
 from wcs.commons.http import HttpClient, Result, is_transient_failure
 from wcs.commons.settings import Endpoints, PolicyDefaults, TransferConfig
 from wcs.commons.util import EtagHasher, crc32
@@ -224,6 +224,27 @@ class _ChunkProgress:
     def __call__(self, delta: int) -> None:
         self.sent += delta
         self.counted(delta)
+
+
+class Outcome:
+    """The first failure among the block tasks of one upload: a Result to report, or an exception to raise."""
+
+    def __init__(self) -> None:
+        self.failure: Optional[Result] = None
+        self.error: Optional[BaseException] = None
+
+    def settle(self, group: Any, future: Any) -> None:
+        """Take in a finished block task; after a failure no new block starts (those in flight finish)."""
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is None:
+            return
+        group.stop_new()
+        if isinstance(exc, BlockFailed):
+            self.failure = self.failure or exc.result
+        elif not isinstance(exc, Cancelled) or self.error is None:
+            self.error = self.error or exc
 
 
 class Buffers:

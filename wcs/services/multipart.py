@@ -23,11 +23,11 @@ import os
 from typing import Any, BinaryIO, Iterable, List, Optional
 
 from wcs.commons.auth import Auth
-from wcs.commons.errors import Cancelled, ConfigError, InvalidArgument, LocalFileError, ResumeError, WcsError
+from wcs.commons.errors import ConfigError, InvalidArgument, LocalFileError, ResumeError, WcsError
 from wcs.commons.http import HttpClient, Result, is_transient_failure
 from wcs.commons.settings import Endpoints, PolicyDefaults, TransferConfig
 from wcs.services.base import UploadService
-from wcs.services.blockapi import BlockApi, BlockFailed, Buffers, Tokens, as_int
+from wcs.services.blockapi import BlockApi, Buffers, Outcome, Tokens, as_int
 from wcs.services.blocks import Block, check_block_size, check_bput_size, file_etag, new_upload_id, plan_blocks
 from wcs.services.bucket import BucketManager
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
@@ -180,8 +180,7 @@ class MultipartUploader(UploadService):
         buffers = Buffers(bput_size)
         # Workers finishing together share one record write (see GroupCommit).
         recorder: GroupCommit[str] = GroupCommit(lambda: store.dumps(record), store.write)
-        failure: Optional[Result] = None
-        error: Optional[BaseException] = None
+        outcome = Outcome()
         report = notifier.progress if notifier else None
         with self.scheduler.group() as group:
             api = BlockApi(self.http, self.auth, self.endpoints, self.transfer, self.policy, tokens, upload_id,
@@ -200,16 +199,8 @@ class MultipartUploader(UploadService):
             for block in todo:
                 group.submit(send, block)
             for future in group.as_completed():
-                if future.cancelled():
-                    continue
-                exc = future.exception()
-                if exc is None:
-                    continue
-                group.stop_new()  # after a failure no new block starts; those in flight finish
-                if isinstance(exc, BlockFailed):
-                    failure = failure or exc.result
-                elif not isinstance(exc, Cancelled) or error is None:
-                    error = error or exc
+                outcome.settle(group, future)
+        error, failure = outcome.error, outcome.failure
         if error is not None:
             log.info("multipart upload %s stopped (%s); %d of %d blocks uploaded, resume with this upload id",
                      upload_id, type(error).__name__, len(record.blocks), len(plan))

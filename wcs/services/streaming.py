@@ -19,9 +19,9 @@ import logging
 import threading
 from typing import Any, BinaryIO, Dict, Iterable, List, Optional
 
-from wcs.commons.errors import Cancelled, InvalidArgument, LocalFileError
+from wcs.commons.errors import InvalidArgument, LocalFileError
 from wcs.commons.http import Result, is_transient_failure
-from wcs.services.blockapi import BlockApi, BlockFailed, Tokens
+from wcs.services.blockapi import BlockApi, Outcome, Tokens
 from wcs.services.blocks import Block, check_block_size, check_bput_size, file_etag, new_upload_id
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.multipart import _failure, _optional_int
@@ -111,17 +111,16 @@ class _StreamBlocks:
         self.lock = threading.Lock()
         self.free: List[memoryview] = []
         self.records: Dict[int, BlockRecord] = {}
-        self.failure: Optional[Result] = None
-        self.error: Optional[BaseException] = None
+        self.outcome = Outcome()
 
     def upload(self, fp: Any, first: memoryview, bucket: str, key: str, mime_type: Optional[str],
                deadline: Optional[int]) -> Result:
         blocks = self._send_all(fp, first)
-        if self.error is not None:
-            raise self.error
-        if self.failure is not None:
-            log.info("stream upload to %s:%s stopped: %d (not resumable)", bucket, key, self.failure.code)
-            return self.failure
+        if self.outcome.error is not None:
+            raise self.outcome.error
+        if self.outcome.failure is not None:
+            log.info("stream upload to %s:%s stopped: %d (not resumable)", bucket, key, self.outcome.failure.code)
+            return self.outcome.failure
         size = sum(block.size for block in blocks)
         up = self.uploader
         api = BlockApi(up.http, up.auth, up.endpoints, up.transfer, up.policy, self.tokens, self.upload_id)
@@ -188,15 +187,6 @@ class _StreamBlocks:
             return
 
     def _settle(self, group: Any, future: Any) -> None:
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is None:
-            return
-        group.stop_new()  # after a failure no new block starts; those in flight finish
-        if isinstance(exc, BlockFailed):
-            self.failure = self.failure or exc.result
-        elif not isinstance(exc, Cancelled) or self.error is None:
-            self.error = self.error or exc
+        self.outcome.settle(group, future)
 
 
