@@ -21,7 +21,7 @@ from wcs.commons.errors import IntegrityError
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import EtagHasher
 from wcs.fs.errors import answer_body, answer_hash, check
-from wcs.services.blockapi import BlockApi, BlockFailed, Restart, Tokens, check_chunk
+from wcs.services.blockapi import BlockApi, BlockFailed, Tokens
 from wcs.services.blocks import Block, check_block_size, check_bput_size, new_upload_id
 from wcs.services.client import Client
 
@@ -67,7 +67,6 @@ class BlockWriter:
         self._api = BlockApi(uploader.http, uploader.auth, uploader.endpoints, transfer, uploader.policy, tokens,
                              self.upload_id, self._group.cancel_event)
         self._in_flight = max(transfer.concurrency, 1)
-        self._retries = transfer.mkblk_retries
         self._futures: List[Future] = []
         self._pending = 0
         self._hasher = EtagHasher()
@@ -105,28 +104,9 @@ class BlockWriter:
             raise exc
 
     def _send_block(self, index: int, data: memoryview) -> str:
-        """Send block ``index`` chunk by chunk; the ``ctx`` of its last chunk."""
+        """Send block ``index`` chunk by chunk (restarted from mkblk when the service lost it); its last ``ctx``."""
         block = Block(index, index * self.block_size, len(data))
-        for attempt in range(self._retries + 1):
-            try:
-                ctx = ""
-                for start, length in block.chunks(self.bput_size):
-                    chunk = data[start:start + length]
-                    if start == 0:
-                        result = self._api.mkblk(block.size, index, chunk)
-                    else:
-                        result = self._api.bput(ctx, start, chunk)
-                    ctx = check_chunk(result, chunk, start + length, index)
-                return ctx
-            except Restart as why:
-                if attempt == self._retries:
-                    if why.mismatch:
-                        raise IntegrityError("upload %s of %s: %s, %d times in a row"
-                                             % (self.upload_id, self.name, why, attempt + 1), why.answer) from None
-                    raise BlockFailed(why.result) from None
-                log.info("block %d of %s: %s; sending it again", index, self.name, why)
-                self._api.http.backoff.wait(attempt, self._group.cancel_event)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._api.send_buffer(data, block, self.bput_size, None).ctx
 
     def abort(self) -> None:
         """Stop sending: blocks not started are dropped, those in flight stop within a slice."""
