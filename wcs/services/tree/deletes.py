@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from concurrent.futures import Future
-from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import urlsafe_base64_encode
@@ -150,15 +150,7 @@ class RemoteDeleter:
                 error = None if item.get("code") == _ITEM_DONE else str(item.get("error") or item.get("desc")
                                                                        or "failed")
                 outcome[ops[item["cmd"]]] = error
-        ok = bad = 0
-        for rel in rels:
-            error = outcome.get(rel, "not in the delete job's answer")
-            self.on_done(Action(DELETE, rel, "extra"), error)
-            if error is None:
-                ok += 1
-            else:
-                bad += 1
-        return ok, bad
+        return self._report((rel, outcome.get(rel, "not in the delete job's answer")) for rel in rels)
 
     def _submit(self, fops: str) -> Result:
         attempt = 0
@@ -185,10 +177,17 @@ class RemoteDeleter:
             delay = min(delay * 2, 2.0)
 
     def _delete_each(self, rels: List[str]) -> Tuple[int, int]:
+        def each() -> Iterator[Tuple[str, Optional[str]]]:
+            for rel in rels:
+                result = self.client.delete(self.bucket, self.prefix + rel)
+                yield rel, None if result.ok or result.code == 404 else _failure_text(result)
+
+        return self._report(each())
+
+    def _report(self, outcomes: Iterable[Tuple[str, Optional[str]]]) -> Tuple[int, int]:
+        """Tell each ``(path, error or None)`` to ``on_done``; ``(deleted, failed)``."""
         ok = bad = 0
-        for rel in rels:
-            result = self.client.delete(self.bucket, self.prefix + rel)
-            error = None if result.ok or result.code == 404 else _failure_text(result)
+        for rel, error in outcomes:
             self.on_done(Action(DELETE, rel, "extra"), error)
             if error is None:
                 ok += 1
