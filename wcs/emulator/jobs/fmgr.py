@@ -24,7 +24,7 @@ from wcs.emulator import outbound
 from wcs.emulator.errors import ApiError, FileExists, FileNotFound, InvalidKey
 from wcs.emulator.jobs.outputs import COPY_CHUNK, Outputs
 from wcs.emulator.jobs.params import OpFailed, b64_optional, b64_param, days_to_expiry, join_key, pairs, split_entry
-from wcs.emulator.state import ObjectInfo, validate_key
+from wcs.emulator.state import ObjectInfo, Store, validate_key
 
 _METHODS = {"fetch": "fetch", "copy": "copy", "move": "move", "delete": "delete", "deletePrefix": "delete_prefix",
             "deletem3u8": "delete_m3u8", "setdeadline": "set_deadline", "compress": "compress"}
@@ -140,12 +140,11 @@ class FmgrOps:
     def delete_m3u8(self, params: Dict[str, str], force: bool) -> Result:
         bucket, key = b64_param(params, "bucket"), b64_param(params, "key")
         self.out.need_bucket(bucket)
-        info = self.store.get(bucket, key)
-        if info is None:
+        if self.store.get(bucket, key) is None:
             raise FileNotFound(key)
         deleted_ts = 0
         if params.get("deletets", "1") != "0":
-            for ts_key in m3u8_segments(info):
+            for ts_key in m3u8_segments(self.store, bucket, key):
                 if self.store.delete(bucket, ts_key):
                     deleted_ts += 1
         self.store.delete(bucket, key)
@@ -177,7 +176,10 @@ class FmgrOps:
         try:
             with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 for info in members:
-                    with open(info.path, "rb") as src, archive.open(info.key, "w", force_zip64=True) as dst:
+                    opened = self.store.open(bucket, info.key)  # the version current now, whole
+                    if opened is None:
+                        raise FileNotFound(info.key)
+                    with opened[1] as src, archive.open(info.key, "w", force_zip64=True) as dst:
                         shutil.copyfileobj(src, dst, COPY_CHUNK)
             return self.out.result(self.out.store_temp(temp, save_bucket, save_key, "application/zip", force))
         finally:
@@ -195,10 +197,10 @@ class FmgrOps:
                         raise OpFailed("keys: %r is not URL-safe Base64" % part) from None
         index_key = b64_optional(params, "keyList", "keylist")
         if index_key:
-            index = self.store.get(bucket, index_key)
+            index = self.store.open(bucket, index_key)
             if index is None:
                 raise FileNotFound(index_key)
-            with open(index.path, "rb") as fp:
+            with index[1] as fp:
                 names += [line.strip() for line in fp.read(16 * 1024 * 1024).decode("utf-8").splitlines()
                           if line.strip()]
         if not names:
@@ -213,11 +215,15 @@ class FmgrOps:
         return list(members.values())
 
 
-def m3u8_segments(info: ObjectInfo) -> List[str]:
-    """Keys of the segments a stored playlist references by relative path (absolute URLs skipped)."""
-    base = posixpath.dirname(info.key)
-    keys = []
-    with open(info.path, "rb") as fp:
+def m3u8_segments(store: Store, bucket: str, key: str) -> List[str]:
+    """Keys of the segments a stored playlist references by relative path (absolute URLs skipped);
+    none when the playlist is gone."""
+    base = posixpath.dirname(key)
+    keys: List[str] = []
+    opened = store.open(bucket, key)
+    if opened is None:
+        return keys
+    with opened[1] as fp:
         text = fp.read(16 * 1024 * 1024).decode("utf-8", "replace")
     for line in text.splitlines():
         line = line.strip()

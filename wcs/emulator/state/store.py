@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from wcs.commons.fsutil import discard
 from wcs.emulator.crashpoints import crash_point
@@ -130,6 +130,19 @@ class Store:
                 self._delete_row(bucket, key, row[7])
                 return None
             return self._info(row)
+
+    def open(self, bucket: str, key: str) -> Optional[Tuple[ObjectInfo, BinaryIO]]:
+        """The live object at ``bucket``/``key`` and its file opened for reading, or None.
+
+        Looked up and opened under the lock every replacement commits under, so the file cannot be
+        removed in between: a reader gets the old or the new version whole while the key is
+        overwritten, never a missing file (an open file outlives its unlinking).
+        """
+        with self._lock:
+            info = self.get(bucket, key)
+            if info is None:
+                return None
+            return info, open(info.path, "rb")
 
     def require(self, bucket: str, key: str) -> ObjectInfo:
         """Like :meth:`get` but raises the management API's 404 errors."""
@@ -248,17 +261,25 @@ class Store:
             return self._move(src_bucket, src_key, dst_bucket, dst_key, overwrite)
         temp = self.new_temp_path()
         try:
-            # Stored files are immutable, so a hard link is a safe and free copy.
-            os.link(src.path, temp)
-        except FileNotFoundError:
-            raise FileNotFound() from None
-        except OSError:
-            shutil.copyfile(src.path, temp)
-        try:
+            src = self._copy_file(src_bucket, src_key, temp)
             return self.put_file(dst_bucket, dst_key, temp, src.fsize, src.hash, src.mime_type,
                                  src.expires_at, overwrite=overwrite)
         finally:
             discard(temp)
+
+    def _copy_file(self, bucket: str, key: str, temp: str) -> ObjectInfo:
+        """Copy the current version of an object to ``temp``; returns that version (404 when gone)."""
+        with self._lock:  # as in open(): the version looked up is the one copied
+            src = self.require(bucket, key)
+            try:
+                # Stored files are immutable, so a hard link is a safe and free copy.
+                os.link(src.path, temp)
+                return src
+            except OSError:
+                source = open(src.path, "rb")
+        with source, open(temp, "wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        return src
 
     def _move(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, overwrite: bool) -> ObjectInfo:
         with self._lock:
