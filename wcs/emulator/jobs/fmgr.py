@@ -11,7 +11,6 @@ compress. Each takes one ``fops`` item of the request and returns the fields of 
   path; absolute URLs are left alone.
 """
 
-import hashlib
 import posixpath
 import shutil
 import zipfile
@@ -20,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import urlsafe_base64_decode
-from wcs.emulator import outbound
 from wcs.emulator.errors import ApiError, FileExists, FileNotFound, InvalidKey
+from wcs.emulator.jobs.fetch import Fetcher
 from wcs.emulator.jobs.outputs import COPY_CHUNK, Outputs
 from wcs.emulator.jobs.params import OpFailed, b64_optional, b64_param, days_to_expiry, join_key, pairs, split_entry
 from wcs.emulator.state import ObjectInfo, Store, validate_key
@@ -37,9 +36,10 @@ Result = Dict[str, Any]
 class FmgrOps:
     """The fmgr operations, writing through ``outputs``."""
 
-    def __init__(self, outputs: Outputs) -> None:
+    def __init__(self, outputs: Outputs, fetcher: Fetcher) -> None:
         self.out = outputs
         self.store = outputs.store
+        self.fetcher = fetcher
 
     def run(self, op: str, cmd: str, force: bool) -> Result:
         """Do one item ``cmd`` of operation ``op`` (one of :data:`FMGR_OPS`)."""
@@ -58,22 +58,9 @@ class FmgrOps:
             raise OpFailed("cannot name the fetched object: %s" % exc.message) from None
         if not force and self.store.exists(bucket, key):
             raise FileExists(key)
-        try:
-            resp, conn = outbound.get_stream(url)
-        except outbound.OutboundError as exc:
-            raise OpFailed("fetch of %s failed: %s" % (url, exc)) from None
         temp = self.out.temp_path()
-        md5 = hashlib.md5()
         try:
-            try:
-                with open(temp, "wb") as out:
-                    for chunk in iter(lambda: resp.read(COPY_CHUNK), b""):
-                        md5.update(chunk)
-                        out.write(chunk)
-            except OSError as exc:
-                raise OpFailed("fetch of %s failed while reading: %s" % (url, exc)) from None
-            finally:
-                conn.close()
+            fetched = self.fetcher.fetch(url, temp)
             expected = params.get("md5")
             if expected:
                 if len(expected) != 32:  # java sends it Base64-encoded
@@ -81,10 +68,9 @@ class FmgrOps:
                         expected = urlsafe_base64_decode(expected).decode("ascii")
                     except (ValueError, UnicodeDecodeError):
                         pass
-                if expected.lower() != md5.hexdigest():
-                    raise OpFailed("md5 mismatch: expected %s, fetched %s" % (expected, md5.hexdigest()))
-            mime = (resp.getheader("Content-Type") or "application/octet-stream").split(";")[0].strip()
-            return self.out.result(self.out.store_temp(temp, bucket, key, mime, force))
+                if expected.lower() != fetched.md5:
+                    raise OpFailed("md5 mismatch: expected %s, fetched %s" % (expected, fetched.md5))
+            return self.out.result(self.out.store_temp(temp, bucket, key, fetched.mime, force))
         finally:
             discard(temp)
 
