@@ -21,7 +21,7 @@ from wcs.commons.fsutil import discard
 from wcs.emulator.crashpoints import crash_point
 from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
 from wcs.emulator.state.blocks import BlockStore
-from wcs.emulator.state.listing import Page, list_page
+from wcs.emulator.state.listing import Page, list_page, prefix_end
 from wcs.emulator.state.model import BLOCK_TTL_MS, ObjectInfo, now_ms
 from wcs.emulator.state.schema import load_secret, open_database
 
@@ -315,6 +315,20 @@ class Store:
 
     # -- listing ------------------------------------------------------------------------------------
 
+    def scan(self, bucket: str, lower: str, inclusive: bool, upper: Optional[str], count: int) -> List[ObjectInfo]:
+        """At most ``count`` live objects of ``bucket`` whose key lies above ``lower`` (or at it) and below
+        ``upper`` (None: no bound), in key order: one range of the primary key index."""
+        sql = "SELECT %s FROM objects WHERE bucket=? AND key %s ?" % (_COLUMNS, ">=" if inclusive else ">")
+        args: list = [bucket, lower]
+        if upper is not None:
+            sql += " AND key < ?"
+            args.append(upper)
+        sql += " AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?"
+        args += [now_ms(), count]
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [self._info(row) for row in rows]
+
     def under(self, bucket: str, prefix: str, after: Optional[str] = None, page: int = 1000
               ) -> Iterator[ObjectInfo]:
         """Live objects whose key starts with ``prefix`` (and sorts after ``after``), in key order.
@@ -322,23 +336,14 @@ class Store:
         Read ``page`` rows at a time so the lock is never held while the caller works and memory stays
         flat; a caller that needs exactly N rows asks for pages of N.
         """
+        lower, inclusive = (after, False) if after is not None and after >= prefix else (prefix, True)
+        upper = prefix_end(prefix)
         while True:
-            sql = "SELECT %s FROM objects WHERE bucket=? AND (expires_at IS NULL OR expires_at > ?)" % _COLUMNS
-            args: list = [bucket, now_ms()]
-            if prefix:
-                sql += " AND key >= ? AND substr(key, 1, ?) = ?"
-                args += [prefix, len(prefix), prefix]
-            if after is not None:
-                sql += " AND key > ?"
-                args.append(after)
-            sql += " ORDER BY key LIMIT %d" % page
-            with self._lock:
-                rows = self._db.execute(sql, args).fetchall()
-            for row in rows:
-                yield self._info(row)
+            rows = self.scan(bucket, lower, inclusive, upper, page)
+            yield from rows
             if len(rows) < page:
                 return
-            after = rows[-1][1]
+            lower, inclusive = rows[-1].key, False
 
     def keys_under(self, bucket: str, prefix: str) -> List[ObjectInfo]:
         """Snapshot of the live objects whose key starts with ``prefix``, in key order."""
@@ -351,10 +356,10 @@ class Store:
         :func:`~wcs.emulator.state.listing.list_page`)."""
         self.purge_expired()
 
-        def under(prefix: str, after: Optional[str] = None, page: int = 1000) -> Iterator[ObjectInfo]:
-            return self.under(bucket, prefix, after, page)
+        def scan(lower: str, inclusive: bool, upper: Optional[str], count: int) -> List[ObjectInfo]:
+            return self.scan(bucket, lower, inclusive, upper, count)
 
-        return list_page(under, prefix, marker, limit, mode, start_time, end_time)
+        return list_page(scan, prefix, marker, limit, mode, start_time, end_time)
 
     # -- job rows -----------------------------------------------------------------------------------
 
