@@ -58,6 +58,9 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
         Option(("--download-url",), "download_url", "download_url", {"metavar": "URL"},
                "Download origin of buckets, with {bucket} (overrides download_url)"),
+        Option(("--encryption-type",), "encryption_type", "encryption_type", {"metavar": "SHA-1|SM3"},
+               "Signing algorithm of the tokens: SHA-1 (HMAC-SHA1, the default) or SM3 (HMAC-SM3, "
+               "announced by an encryption-type header) (overrides encryption_type)"),
     ]),
     ("Upload policy", [
         Option(("--overwrite",), "overwrite", "overwrite", {"type": argtypes.flag01},
