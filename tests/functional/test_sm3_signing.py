@@ -12,6 +12,7 @@ import pytest
 from tests.functional.test_jobs import wait_for
 from tests.helpers.cli_runner import run_wcscmd
 from wcs.commons.auth import Auth
+from wcs.commons.http import HttpClient
 from wcs.commons.util import BLOCK_SIZE, entry, etag
 from wcs.commons.util import urlsafe_base64_encode as b64
 from wcs.services.client import Client
@@ -44,6 +45,42 @@ def test_upload_stat_list_and_a_job_signed_with_sm3(sm3_client, bucket, make_fil
     assert status.body["code"] == 3 and [item["code"] for item in status.body["items"]] == [3]
     assert sm3_client.stat(bucket, "copied.bin").body["hash"] == etag(small)
     assert sm3_client.delete(bucket, "copied.bin").code == 200
+
+
+class RecordingHttp(HttpClient):
+    """The real HTTP client, noting the method, path and headers of every request it is asked to send."""
+
+    def __init__(self):
+        super().__init__(timeout=30, pool_size=4)
+        self.sent = []
+
+    def request(self, method, url, **kwargs):
+        self.sent.append((method, url.split("/", 3)[3].split("?")[0], dict(kwargs.get("headers") or {})))
+        return super().request(method, url, **kwargs)
+
+
+@pytest.mark.parametrize("encryption_type,announced", [("SM3", {"encryption-type": "SM3"}), ("SHA-1", {})])
+def test_every_signed_request_announces_the_algorithm(config, bucket, make_file, encryption_type, announced):
+    http = RecordingHttp()
+    cfg = config.replace(encryption_type=encryption_type, bput_size=1024 * 1024, concurrency=2)
+    try:
+        with Client(cfg, http=http) as client:
+            assert client.simple_upload(make_file(10), bucket, "f").code == 200
+            assert client.multipart_upload(make_file(BLOCK_SIZE + 1), bucket, "m").code == 200
+            assert client.stat(bucket, "m").code == 200 and client.bucket_list(bucket).code == 200
+            assert client.setdeadline(bucket, "f", 2).code == 200
+            job = client.fmgr_delete("bucket/%s/key/%s" % (b64(bucket), b64("f")))
+            assert wait_for(client.fmgr_status, job.body["persistentId"]).body["code"] == 3
+    finally:
+        http.close()
+    # The form upload carries its token in the body; every other signed request in Authorization.
+    signed = [(method, path, headers) for method, path, headers in http.sent
+              if "Authorization" in headers or path == "file/upload"]
+    assert sorted({path.split("/")[0] for _method, path, _headers in signed}) == [
+        "bput", "file", "fmgr", "list", "mkblk", "mkfile", "setdeadline", "stat"]
+    assert {sent[1] for sent in http.sent if sent not in signed} == {"fmgr/status"}  # the one unsigned call
+    for method, path, headers in signed:
+        assert {k: v for k, v in headers.items() if k.lower() == "encryption-type"} == announced, (method, path)
 
 
 def test_a_signer_that_does_not_announce_sm3_is_refused(config, bucket, make_file):
