@@ -62,7 +62,7 @@ def _copy_of_the_checkout(target):
     return target
 
 
-@pytest.mark.slow  # about a minute: a virtualenv, four installs, the demo, test collections, mypy
+@pytest.mark.slow  # 1.5-3 min: a virtualenv, six installs, the demo, four test collections, mypy
 def test_venv_blocks_work_as_written_in_a_fresh_virtualenv(tmp_path):
     checkout = _copy_of_the_checkout(tmp_path / "checkout")
     venv = tmp_path / "venv"
