@@ -21,6 +21,10 @@ FSSPEC = ["fsspec>=2023.1"]
 # The data-stack round trips of tests/fsspec (pandas and pyarrow need Python >= 3.9/3.10 in current releases;
 # on older Pythons pip resolves older ones, or those tests are skipped).
 DATA_STACK = FSSPEC + ["pandas>=1.5", "pyarrow>=10", "dask[dataframe]>=2023.1"]
+# HMAC-SM3 signing (encryption_type = SM3) where the interpreter's OpenSSL has no SM3 (builds without it,
+# FIPS mode): gmssl's SM3 is pure Python (a universal wheel; it pulls pycryptodomex, wheels everywhere, for
+# its SM4); with OpenSSL's SM3 it is never imported.
+SM3 = ["gmssl>=3.2"]
 
 setup(
     name="wcs-storage-sdk",
@@ -31,15 +35,17 @@ setup(
     license="MIT",
     python_requires=">=3.8",
     packages=find_packages(include=["wcs", "wcs.*"]),
-    package_data={"wcs": ["py.typed"], "wcs.emulator": ["README.md"]},
+    package_data={"wcs": ["py.typed"]},
     # fastcrc >= 0.4: SIMD CRC-64 that reads any bytes-like object in place; wheels for CPython 3.8+ on
     # Linux (glibc and musl), macOS and Windows, so crc64 needs no compiler and no pure-Python fallback.
     install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.50", "fastcrc>=0.4"],
     extras_require={
         "emulator": EMULATOR,
         "fsspec": FSSPEC,
+        "sm3": SM3,
+        # gmssl (sm3): the unit tests check the fallback SM3 against the same vectors as OpenSSL's.
         # pytest-xdist: the suite runs in parallel processes (tox.ini addopts), for a default run under a minute.
-        "test": EMULATOR + DATA_STACK + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3"],
+        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3"],
     },
     entry_points={
         "console_scripts": [

@@ -1,5 +1,6 @@
 """Every wcscmd command against the emulator, in-process: JSON on stdout, one error line, exit codes."""
 
+import errno
 import http.server
 import json
 import os
@@ -455,10 +456,13 @@ def test_unreachable_host_is_a_network_error(wcscmd, emulator, tmp_path):
     path = tmp_path / "c"
     path.write_text(emulator.config_text() + "connection_retries = 0\nconnection_timeout = 5\n")
     path.chmod(0o600)  # a config others can read gets a warning line of its own
-    url = "http://127.0.0.1:%d" % _closed_port()
+    port = _closed_port()
+    url = "http://127.0.0.1:%d" % port
     run = wcscmd("-c", str(path), "stat", "wcs://b/k", "--mgr-url", url)
-    assert_one_error_line(run, 6)
-    assert run.json["code"] == -1
+    line = assert_one_error_line(run, 6)
+    assert line == "wcscmd: error: cannot reach 127.0.0.1:%d: [Errno %d] Connection refused" \
+        % (port, errno.ECONNREFUSED)
+    assert run.json["code"] == -1 and "Max retries exceeded" in run.json["body"]["message"]  # the details
     assert_one_error_line(wcscmd("-c", str(path), "get", url + "/x", "out"), 6)
     assert not (tmp_path / "out").exists()
 

@@ -172,20 +172,36 @@ def test_bad_arguments_exit_2_before_any_network(wcscmd, tmp_path, argv, needle)
     assert needle in line
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: /x (Caused by "
-     "NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=1): Failed to establish a new connection: "
-     "[Errno 111] Connection refused\"))", "cannot reach 127.0.0.1:1: [Errno 111] Connection refused"),
-    ("ConnectionError: HTTPConnectionPool(host='nowhere.invalid', port=80): Max retries exceeded with url: /x "
-     "(Caused by NameResolutionError(\"HTTPConnection(host='nowhere.invalid', port=80): Failed to resolve "
-     "'nowhere.invalid' ([Errno -2] Name or service not known)\"))",
-     "cannot reach nowhere.invalid:80: Failed to resolve 'nowhere.invalid'"),
-    ("something else entirely", "something else entirely"),
+@pytest.mark.parametrize("kind, host, port, reason, expected", [
+    ("refused", "127.0.0.1", 1, "[Errno 111] Connection refused",
+     "cannot reach 127.0.0.1:1: [Errno 111] Connection refused"),
+    ("dns", "nowhere.invalid", 80, "[Errno -2] Name or service not known",
+     "cannot reach nowhere.invalid:80: Failed to resolve 'nowhere.invalid' ([Errno -2] Name or service not known)"),
+    ("unreachable", "10.0.0.1", 80, "[Errno 101] Network is unreachable",
+     "cannot reach 10.0.0.1:80: [Errno 101] Network is unreachable"),
+    ("connect timeout", "::1", 8930, "connection timed out after 40 s",
+     "cannot reach [::1]:8930: connection timed out after 40 s"),
+    ("read timeout", "h", 80, "nothing received for 40 s",
+     "no answer from h:80: nothing received for 40 s (connection_timeout)"),
+    ("reset", "h", 443, "[Errno 104] Connection reset by peer",
+     "the connection to h:443 broke off: [Errno 104] Connection reset by peer"),
 ])
-def test_network_message_is_short(text, expected):
+def test_network_message_is_short_and_made_of_the_fields(kind, host, port, reason, expected):
     from wcs.cli.wcscmd import network_message
+    from wcs.commons.errors import NetworkError
 
-    assert network_message(text) == expected
+    error = NetworkError("ConnectionError: HTTPConnectionPool(host=...): Max retries exceeded ...", kind=kind,
+                         host=host, port=port, reason=reason)
+    assert network_message(error) == expected
+
+
+def test_network_message_without_a_host_or_a_known_kind_is_the_text():
+    from wcs.cli.wcscmd import network_message
+    from wcs.commons.errors import NetworkError
+
+    assert network_message(NetworkError("something else entirely", kind="refused")) == "something else entirely"
+    assert network_message(NetworkError("the server does not resume ranged transfers", host="h", port=80)) \
+        == "the server does not resume ranged transfers"
 
 
 def test_help_does_not_load_the_sdk():

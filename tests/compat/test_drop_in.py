@@ -6,8 +6,8 @@ files: with the official SDK (its cached virtualenv, run outside this repository
 checkout on ``PYTHONPATH``). Both read the same ``.wcscfg``, which is also ``~/.wcscfg`` of their HOME,
 so ``Config()`` means the same file on both sides. Every call must give the same code, the same body
 type and the same body (ids, times, reqids and the emulator's address normalised), or raise an exception
-of the official class; the exceptions are :data:`DIFFERENCES`, each a line of the README's
-"Differences from the official SDK".
+of the official class; the exceptions are :data:`DIFFERENCES`, each a line of "Differences from the
+official SDK" in ``docs/switching.md``.
 """
 
 import json
@@ -29,7 +29,7 @@ BUCKETS = ("compat", "compat2")
 NO_RECORD_ID = "dropInNoRecord"  # the upload id drop_in_script.py gives without a record
 OFFICIAL_RECORDS = "/tmp/multipart"  # the official SDK's record folder: fixed when it is imported
 
-# call name -> the README line (under "Differences from the official SDK") that says why ours differs.
+# call name -> the line of docs/switching.md (under "Differences from the official SDK") that says why ours differs.
 DIFFERENCES = {
     "simple_upload_no_answer": "A call that gets no answer returns `(-1, {\"message\": ...}, {\"x-reqid\": None})`",
     "stat_no_answer": "A call that gets no answer returns `(-1, {\"message\": ...}, {\"x-reqid\": None})`",
@@ -160,14 +160,14 @@ def test_every_call_gives_the_official_code_body_type_and_body(runs):
 
 def test_the_allowed_differences_are_real_and_documented(runs):
     official, ours = dict(_outcomes(runs, "official")), dict(_outcomes(runs, "ours"))
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fp:
-        readme = fp.read()
-    differences = readme.split("## Differences from the official SDK", 1)[1].split("\n## ", 1)[0]
+    with open(os.path.join(ROOT, "docs", "switching.md"), encoding="utf-8") as fp:
+        page = fp.read()
+    differences = page.split("## Differences from the official SDK", 1)[1].split("\n## ", 1)[0]
     for name, line in DIFFERENCES.items():
         if "raises" not in official[name]:
             assert official[name].get("code") == ours[name].get("code"), name  # the same status, another body
         assert official[name] != ours[name], "%s no longer differs: drop it from DIFFERENCES" % name
-        assert line in differences, "README does not document %s" % name
+        assert line in differences, "docs/switching.md does not document %s" % name
 
 
 def test_form_uploads_answer_the_raw_text_and_keep_the_decoded_form(runs):

@@ -2,7 +2,7 @@
 
 One table of malformed inputs (URIs, local files, option values, config files, unreachable host,
 wrong keys, keys the service refuses), each run through ``wcscmd``'s ``main``. Every row must give:
-the documented exit status (wcs/cli/status.py, README "Exit codes"), exactly one error line on
+the documented exit status (wcs/cli/status.py, docs/wcscmd.md "Exit status"), exactly one error line on
 stderr (``wcscmd: error: ...``; the only other lines allowed are multiput's ``upload id`` note and
 its resume hint), no traceback, and afterwards the same objects in the bucket and the same files in
 the working directory as before (resume records live in ``tmp_record_folder``, outside it).

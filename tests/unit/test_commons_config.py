@@ -22,7 +22,8 @@ def test_defaults_are_the_official_ones():
     assert cfg.tmp_record_folder == "/tmp/multipart/" and cfg.concurrency == 4
     assert cfg.ishttps is False and cfg.isverify is True and cfg.keepalive is False
     assert cfg.limit == 1000 and cfg.mode == 3 and cfg.deadline == 7200 and cfg.traffic_limit == 0
-    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 42
+    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 43
+    assert cfg.encryption_type == "SHA-1"
 
 
 def test_reads_typed_values_comments_quotes_and_sections(tmp_path):
@@ -187,3 +188,44 @@ def test_byte_order_mark_is_accepted(tmp_path):
 def test_official_configfile_keyword(tmp_path):
     path = write(tmp_path, "[default]\naccess_key = ak\n")
     assert Config(configfile=path).access_key == "ak"
+
+
+@pytest.mark.parametrize("text,expected", [("SM3", "SM3"), ("sm3", "SM3"), ("SHA-1", "SHA-1"), ("sha1", "SHA-1"),
+                                           ('"SM3"', "SM3"), ("", "SHA-1")])
+def test_encryption_type_from_the_file(tmp_path, text, expected):
+    cfg = Config(write(tmp_path, "[default]\nencryption_type = %s\n" % text))
+    assert cfg.encryption_type == expected
+    again = io.StringIO()
+    cfg.dump_config(again)
+    assert "encryption_type = %s\n" % expected in again.getvalue()
+
+
+def test_bad_encryption_type_in_the_file_fails_its_use(tmp_path, caplog):
+    path = write(tmp_path, "[default]\naccess_key = a\nsecret_key = b\nencryption_type = MD5\n")
+    cfg = Config(path)
+    assert any("encryption_type" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    with pytest.raises(ConfigError, match="SHA-1 or SM3") as info:
+        _ = cfg.encryption_type
+    assert info.value.line == 4 and info.value.key == "encryption_type"
+    from wcs.services.client import Client
+
+    with Client(cfg) as client, pytest.raises(ConfigError):
+        _ = client.auth
+
+
+def test_encryption_type_as_a_keyword_and_attribute():
+    assert Config(None, encryption_type="sm3").encryption_type == "SM3"
+    cfg = Config(None)
+    cfg.encryption_type = "SHA1"
+    assert cfg.encryption_type == "SHA-1"
+    with pytest.raises(InvalidArgument, match="encryption_type must be SHA-1 or SM3"):
+        Config(None, encryption_type="HMAC-SHA256")
+
+
+def test_client_signs_with_the_configured_encryption_type():
+    from wcs.services.client import Client
+
+    with Client(Config(None, access_key="1234", secret_key="qwer", encryption_type="SM3")) as client:
+        assert client.auth.encryption_type == "SM3" and client.auth.headers() == {"encryption-type": "SM3"}
+    with Client(Config(None, access_key="1234", secret_key="qwer")) as client:
+        assert client.auth.encryption_type == "SHA-1" and client.auth.headers() == {}

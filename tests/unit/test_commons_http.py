@@ -70,6 +70,22 @@ def test_decode_body(text, expected):
     assert decode_body(text) == expected
 
 
+@pytest.mark.parametrize("result, expected", [
+    (Result(200, {"hash": "FqA", "key": "k"}, {}), "FqA"),  # a JSON answer (mkfile, a plain form upload)
+    (Result(200, {"hash": "FqB"}, {}, text="aGFzaD1GcUI=").with_raw_body(), "FqB"),  # a form's Base64 pairs
+    (Result(303, "http://www.abc.com/done?bucket=b&key=k%2F1&hash=FqC", {}), "FqC"),  # returnUrl
+    (Result(303, "http://www.abc.com/done?code=406&message=exists", {}), None),  # returnUrl, failed
+    (Result(200, {"key": "k"}, {}), None),  # returnBody without $(etag)
+    (Result(200, {"hash": ""}, {}), None),
+    (Result(200, {"hash": 12}, {}), None),
+    (Result(200, "callback text", {}), None),
+    (Result(302, "http://r/?hash=FqD", {}), None),  # only a 303 is an upload's answer
+    (Result(-1, {"message": "refused"}, {}), None),
+])
+def test_answered_hash_is_read_from_json_form_pairs_or_a_303(result, expected):
+    assert result.answered_hash == expected
+
+
 def test_transport_errors_become_network_errors_that_say_if_retrying_helps():
     assert network_error(requests.ConnectionError()).retryable
     assert network_error(requests.Timeout()).retryable
@@ -77,6 +93,16 @@ def test_transport_errors_become_network_errors_that_say_if_retrying_helps():
     assert not network_error(requests.exceptions.InvalidURL()).retryable
     assert not network_error(requests.exceptions.ConnectTimeout()).connected
     assert network_error(requests.exceptions.ReadTimeout()).connected
+
+
+def test_network_errors_name_the_url_of_the_request():
+    error = network_error(requests.exceptions.ReadTimeout(), "https://up.example/file/upload?x=1", timeout=7)
+    assert (error.kind, error.url, error.host, error.port) == ("read timeout", "https://up.example/file/upload?x=1",
+                                                              "up.example", 443)
+    assert error.reason == "nothing received for 7 s" and error.address == "up.example:443"
+    bare = network_error(requests.exceptions.InvalidURL("no host"))
+    assert (bare.kind, bare.url, bare.host, bare.port, bare.address) == ("other", None, None, None, None)
+    assert pickle.loads(pickle.dumps(error)).kind == "read timeout"
 
 
 def test_backoff_is_exponential_jittered_and_capped():

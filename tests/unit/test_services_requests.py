@@ -12,7 +12,7 @@ from wcs.services.client import Client
 from wcs.services.download import header_etag
 from wcs.services.fmgr import fmgr_body
 from wcs.services.fops import build_op, fops_body
-from wcs.services.upload import answered_hash, verify_hash
+from wcs.services.upload import verify_hash
 
 
 def test_encode_query_keeps_base64_markers_and_dates_byte_for_byte():
@@ -85,14 +85,14 @@ def test_header_etag(value, expected):
 def test_form_upload_answer_decodes_to_pairs():
     body = decode_body("aGFzaD1GcXIweGgzY3hlaWkycjdlRHp0SUxObXVxVU5O")
     assert body == {"hash": "Fqr0xh3cxeii2r7eDztILNmuqUNN"}
-    assert answered_hash(Result(200, body, {})) == "Fqr0xh3cxeii2r7eDztILNmuqUNN"
+    assert Result(200, body, {}).answered_hash == "Fqr0xh3cxeii2r7eDztILNmuqUNN"
 
 
-def test_answered_hash_of_a_303():
-    result = Result(303, "http://www.abc.com/done?bucket=b&key=k&hash=FqHASH", {})
-    assert answered_hash(result) == "FqHASH"
-    assert answered_hash(Result(200, {"key": "k"}, {})) is None
-    assert answered_hash(Result(200, "text", {})) is None
+def test_verify_hash_reads_a_303s_location():
+    moved = Result(303, "http://www.abc.com/done?bucket=b&key=k&hash=FqHASH", {})
+    assert verify_hash(moved, "FqHASH", "upload") is moved
+    with pytest.raises(IntegrityError):
+        verify_hash(moved, "FqOTHER", "upload")
 
 
 def test_verify_hash():

@@ -172,7 +172,7 @@ def _test_access(cfg: Config, dialog: _Dialog) -> int:
             result = client.list_buckets().raise_for_status()
     except Exception as exc:  # any failure of the test is reported, the saved file stays
         status = status_for(exc)
-        text = network_message(str(exc)) if status == ExitStatus.NETWORK else str(exc) or type(exc).__name__
+        text = network_message(exc) if status == ExitStatus.NETWORK else str(exc) or type(exc).__name__
         dialog.say("Test failed: %s" % " ".join(text.splitlines()))
         dialog.say("The settings were saved; run --configure again to change them.")
         return status

@@ -10,7 +10,6 @@ embedded, without swapping process-wide state.
 import contextlib
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -222,7 +221,8 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
 
 # Failures of a call (not of the command line, the config or a resume record) that still print a JSON
 # document, so a script reading stdout always gets one.
-_DOCUMENTED = (ExitStatus.LOCAL_FILE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.SERVICE, ExitStatus.ERROR)
+_DOCUMENTED = (ExitStatus.LOCAL_FILE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.SERVICE,
+               ExitStatus.CHANGED, ExitStatus.ERROR)
 
 
 def _emit_failure(ctx: Context, exc: BaseException, status: ExitStatus, message: str) -> None:
@@ -243,41 +243,37 @@ def _emit_failure(ctx: Context, exc: BaseException, status: ExitStatus, message:
 # Failures after which running the same multiput again with --upload-id can succeed.
 _RESUMABLE = (ExitStatus.SERVICE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.ERROR)
 
-_CONNECT_HOST_RE = re.compile(r"host='([^']*)', port=(\d+)")
-_CONNECT_REASON_RE = re.compile(r"(\[Errno -?\d+\] [^'\")]*|Failed to resolve '[^']*'|timed out|Read timed out)")
 
+def network_message(error: BaseException) -> str:
+    """The one line for a failure on the wire: where (``host:port``) and what, from the error's fields.
 
-_SSL_REASON_RE = re.compile(r"\[SSL: ([A-Z0-9_]+)\] ([^(')\]]*)")
-# OpenSSL's words for "what came back is not TLS": a plain-http server answering a handshake.
-_NOT_TLS = ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE",
-            "UNKNOWN_PROTOCOL")
-
-
-def _tls_message(host: str, code: str, reason: str) -> str:
-    if code in _NOT_TLS:
-        return ("TLS handshake with %s failed: the server does not speak https (%s); use an http:// host "
-                "without -s/--ssl and ishttps" % (host, code))
-    if code == "CERTIFICATE_VERIFY_FAILED":
-        return ("TLS certificate of %s is not trusted (%s): trust it with REQUESTS_CA_BUNDLE, or set "
-                "isverify = False to skip the check" % (host, reason.strip() or code))
-    return "TLS error with %s: %s (%s)" % (host, reason.strip() or code, code)
-
-
-def network_message(text: str) -> str:
-    """``cannot reach HOST:PORT: REASON`` out of a urllib3/requests error text, else the text.
-
-    The full chain (``HTTPConnectionPool(...): Max retries exceeded ... NewConnectionError(...)``) is
-    kept for ``--debug`` and in the JSON body; a person needs the host and the reason. A TLS failure
-    says what it means (a plain-http server, an untrusted certificate) and what to change.
+    The library's full text (``HTTPConnectionPool(...): Max retries exceeded ...``) stays for
+    ``--debug`` and the JSON body; a person needs the host and the reason. A TLS failure says what
+    it means (a plain-http server, an untrusted certificate) and what to change.
     """
-    host = _CONNECT_HOST_RE.search(text)
-    tls = _SSL_REASON_RE.search(text)
-    if host and tls:
-        return _tls_message("%s:%s" % (host.group(1), host.group(2)), tls.group(1), tls.group(2))
-    reason = _CONNECT_REASON_RE.search(text)
-    if not (host and reason):
+    from wcs.commons.errors import NetworkError, NetworkKind
+
+    text = str(error) or type(error).__name__
+    if not isinstance(error, NetworkError) or not error.address:
         return text
-    return "cannot reach %s:%s: %s" % (host.group(1), host.group(2), reason.group(1).strip())
+    where, kind, reason = error.address, error.kind, error.reason
+    if kind in (NetworkKind.REFUSED, NetworkKind.UNREACHABLE, NetworkKind.CONNECT_TIMEOUT):
+        return "cannot reach %s: %s" % (where, reason)
+    if kind == NetworkKind.DNS:
+        return "cannot reach %s: Failed to resolve '%s' (%s)" % (where, error.host, reason)
+    if kind == NetworkKind.READ_TIMEOUT:
+        return "no answer from %s: %s (connection_timeout)" % (where, reason)
+    if kind == NetworkKind.RESET:
+        return "the connection to %s broke off: %s" % (where, reason)
+    if kind == NetworkKind.NOT_TLS:
+        return ("TLS handshake with %s failed: the server does not speak https (%s); use an http:// host "
+                "without -s/--ssl and ishttps" % (where, reason))
+    if kind == NetworkKind.TLS_UNTRUSTED:
+        return ("TLS certificate of %s is not trusted (%s): trust it with REQUESTS_CA_BUNDLE, or set "
+                "isverify = False to skip the check" % (where, reason))
+    if kind == NetworkKind.TLS:
+        return "TLS error with %s: %s" % (where, reason)
+    return text
 
 
 def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) -> str:
@@ -287,7 +283,9 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
     if status == ExitStatus.CONFIG:
         return "%s; %s" % (text, ctx.configure_hint())
     if status == ExitStatus.NETWORK and not debug:
-        return network_message(text)
+        return network_message(exc)
+    if status == ExitStatus.CHANGED:
+        return "%s; nothing was kept: run the command again to get the new version" % text
     if status == ExitStatus.LOCAL_FILE and isinstance(exc, OSError) and exc.filename \
             and not isinstance(exc, LocalFileError):
         return "%s: %s" % (exc.filename, exc.strerror or text)

@@ -15,22 +15,13 @@ from wcs.cli import argtypes
 from wcs.cli.argtypes import Parser, UsageError, Version
 from wcs.cli.commands import jobs, listing, objects, records, transfers, trees
 from wcs.cli.context import Context, Override
+from wcs.cli.outputs import OUTPUT_HELP
 from wcs.cli.status import EXIT_STATUS_HELP
 from wcs.cli.tree_options import add_tree_options
 
 PROG = "wcscmd"
 DESCRIPTION = ("Wcscmd is a tool for managing objects in WCS Object Storage. It allows for uploading, "
                "downloading and removing objects from buckets.")
-
-OUTPUT_HELP = """\
-Output:
-  stdout  one JSON document per command: {"code": HTTP status (-1: no answer), "reqid": ...,
-          "body": service answer} plus "upload_id" (multiput), "file"/"size" (get);
-          list/listall write the listing to RESFILE as JSON and print
-          {"code", "reqid", "file", "count", "marker"} (listall RESFILE: a JSON array of items);
-          RESFILE - : the listing itself goes to stdout, without that summary
-          sync, put -r, get -r: one summary {"transferred", "skipped", "deleted", "failed", ...}
-  stderr  notes, progress bars (terminal only; --quiet silences) and one line per error"""
 
 
 class Option(NamedTuple):
@@ -58,6 +49,9 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
         Option(("--download-url",), "download_url", "download_url", {"metavar": "URL"},
                "Download origin of buckets, with {bucket} (overrides download_url)"),
+        Option(("--encryption-type",), "encryption_type", "encryption_type", {"metavar": "SHA-1|SM3"},
+               "Signing algorithm of the tokens: SHA-1 (HMAC-SHA1, the default) or SM3 (HMAC-SM3, "
+               "announced by an encryption-type header) (overrides encryption_type)"),
     ]),
     ("Upload policy", [
         Option(("--overwrite",), "overwrite", "overwrite", {"type": argtypes.flag01},

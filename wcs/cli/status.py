@@ -33,6 +33,7 @@ class ExitStatus(IntEnum):
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
     JOB_FAILED = 9, "job failed: fopsStatus/fmgrStatus report a failed operation (the JSON is printed)"
     PARTIAL = 10, "partial failure: sync, put -r or get -r ran, but some files failed or --delete was not carried out"
+    CHANGED = 11, "object changed: it was replaced while it was downloaded; nothing was kept, run again for the new one"
     HANGUP = 129, "hung up (SIGHUP: the terminal went away); a multiput prints how to resume it"
     INTERRUPTED = 130, "interrupted (Ctrl-C, SIGINT); a multiput prints how to resume it"
     TERMINATED = 143, "terminated (SIGTERM); a multiput prints how to resume it"
@@ -81,6 +82,7 @@ def status_for(exc: BaseException) -> ExitStatus:
     if isinstance(exc, CommandFailed):
         return exc.status
     ordered = (
+        (errors.ObjectChanged, ExitStatus.CHANGED),
         (errors.ConfigError, ExitStatus.CONFIG),
         (errors.InvalidArgument, ExitStatus.USAGE),
         (errors.LocalFileError, ExitStatus.LOCAL_FILE),
@@ -93,14 +95,8 @@ def status_for(exc: BaseException) -> ExitStatus:
     for kind, status in ordered:
         if isinstance(exc, kind):
             return status
-    if _is_transport_error(exc):
-        return ExitStatus.NETWORK
+    # Transport failures leave the SDK as NetworkError (wcs.commons.http translates every one), so
+    # any other OSError is the program's own: a local file, a closed pipe, a full disk.
     if isinstance(exc, OSError):
         return ExitStatus.LOCAL_FILE
     return ExitStatus.ERROR
-
-
-def _is_transport_error(exc: BaseException) -> bool:
-    # The SDK turns transport failures into NetworkError/Result(-1); this catches any that leak.
-    module = type(exc).__module__ or ""
-    return module.split(".")[0] in ("requests", "urllib3") or isinstance(exc, ConnectionError)

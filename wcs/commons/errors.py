@@ -5,6 +5,7 @@ service answers is a :class:`~wcs.commons.http.Result`, turned into ``ServiceErr
 (``Result.raise_for_status()``).
 """
 
+from enum import Enum
 from typing import Any, Optional
 
 
@@ -47,19 +48,77 @@ class ResumeError(WcsError, ValueError):
     """A resume record is missing, corrupt, or does not match the file being uploaded."""
 
 
+class NetworkKind(str, Enum):
+    """What went wrong on the wire, as :attr:`NetworkError.kind` tells it (the values are plain strings).
+
+    ``REFUSED``, ``DNS``, ``UNREACHABLE`` and ``CONNECT_TIMEOUT`` mean no connection was opened, so the
+    request certainly never reached the service; after the others it may have been carried out.
+    """
+
+    REFUSED = "refused"  # nothing listens on the port (ECONNREFUSED)
+    DNS = "dns"  # the host name does not resolve
+    UNREACHABLE = "unreachable"  # no connection for another reason of the system (no route to host, ...)
+    CONNECT_TIMEOUT = "connect timeout"  # no connection within the timeout
+    READ_TIMEOUT = "read timeout"  # connected, then nothing arrived within the timeout
+    RESET = "reset"  # the connection broke off: reset, closed early, a body shorter than announced
+    TLS_UNTRUSTED = "tls untrusted"  # the server's certificate does not verify
+    NOT_TLS = "not tls"  # https was spoken to something that is not a TLS server (plain http)
+    TLS = "tls"  # another TLS failure (alert, protocol version, ...)
+    OTHER = "other"  # anything else: a malformed URL, a server that does not honour a Range
+
+
+#: The kinds after which the request certainly never reached the service.
+NEVER_CONNECTED = frozenset({NetworkKind.REFUSED, NetworkKind.DNS, NetworkKind.UNREACHABLE,
+                             NetworkKind.CONNECT_TIMEOUT})
+
+
 class NetworkError(WcsError, ConnectionError):
     """No (complete) response came from the service after every retry.
 
     Raised by :mod:`wcs.commons.http`, the one module that knows the HTTP library: its exception is
-    the ``__cause__``. ``retryable`` tells whether trying again later may help (a reset, a timeout;
-    not a certificate error); ``connected`` is False when no connection could be opened at all
-    (refused, unresolvable host, connect timeout), so the request certainly never reached the service.
+    the ``__cause__``, and the message is that library's full text. What a program (or the CLI's one
+    line) needs is in the attributes, filled in where the failure is translated:
+
+    Attributes:
+        kind: a :class:`NetworkKind` (a ``str``: ``error.kind == "refused"`` works).
+        url: the URL of the request that failed (None when unknown).
+        host, port: where it went (``port`` is the scheme's default when the URL has none).
+        reason: the cause in a few words: the system's error (``[Errno 111] Connection refused``), the
+            TLS verification message, the TLS alert code for ``NOT_TLS``, the timeout.
+        retryable: trying again later may help (a reset, a timeout; not a certificate error).
+        connected: False when no connection could be opened at all (see :data:`NEVER_CONNECTED`).
     """
 
-    def __init__(self, message: str, *, retryable: bool = True, connected: bool = True) -> None:
+    def __init__(self, message: str, *, retryable: bool = True, kind: NetworkKind = NetworkKind.OTHER,
+                 url: Optional[str] = None, host: Optional[str] = None, port: Optional[int] = None,
+                 reason: str = "") -> None:
         super().__init__(message)
         self.retryable = retryable
-        self.connected = connected
+        self.kind = NetworkKind(kind)
+        self.url = url
+        self.host = host
+        self.port = port
+        self.reason = reason
+
+    @property
+    def connected(self) -> bool:
+        return self.kind not in NEVER_CONNECTED
+
+    @property
+    def address(self) -> Optional[str]:
+        """``host:port`` (``[v6]:port``), or None when the host is unknown."""
+        if not self.host:
+            return None
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return host if self.port is None else "%s:%d" % (host, self.port)
+
+
+class ObjectChanged(WcsError):
+    """The object was replaced while it was being downloaded (another ETag or size in a response).
+
+    Nothing of the download is kept (its parts would mix two versions); running it again fetches
+    the new version.
+    """
 
 
 class Cancelled(WcsError):

@@ -7,17 +7,25 @@ other than 579 (579 means the upload is stored and only its callback failed: nev
 Upload bodies are produced by a factory per attempt, so a retried request resends from the start.
 
 No other module imports ``requests``: transport failures leave this module as
-:class:`~wcs.commons.errors.NetworkError` (the library's exception as ``__cause__``), answers as
+:class:`~wcs.commons.errors.NetworkError`, typed once by :func:`network_error` (its ``kind``:
+refused, dns, connect or read timeout, reset, tls untrusted, not tls...; the ``url``, ``host`` and
+``port`` of the request; the library's exception as ``__cause__``), answers as
 :class:`~wcs.commons.result.Result`, and streamed bodies through :meth:`HttpClient.get_body`,
-which also resumes a body cut off in the middle with a ``Range`` request.
+which also resumes a body cut off in the middle with a ``Range`` request. What a body's sink
+raises (a full disk, a closed pipe) is the program's own failure and is never taken for the
+connection's.
 """
 
+import http.client
 import logging
 import platform
 import random
+import socket
+import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -25,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 
 from wcs import __version__
-from wcs.commons.errors import Cancelled, NetworkError
+from wcs.commons.errors import Cancelled, NetworkError, NetworkKind
 from wcs.commons.result import NO_RESPONSE, Result, decode_body, no_response
 
 log = logging.getLogger(__name__)
@@ -49,8 +57,13 @@ def multipart_form(fields: Any) -> Tuple[Any, Dict[str, str]]:
     return encoder, {"Content-Type": encoder.content_type}
 
 
-def network_error(exc: BaseException) -> NetworkError:
-    """The :class:`NetworkError` for an exception of the HTTP library (kept as ``__cause__``)."""
+def network_error(exc: BaseException, url: Optional[str] = None, timeout: Optional[float] = None) -> NetworkError:
+    """The :class:`NetworkError` for an exception of the HTTP library (kept as ``__cause__``).
+
+    The one place where requests' and urllib3's exceptions are read: what failed becomes ``kind``
+    and ``reason``, where it went ``url``, ``host`` and ``port`` (of the request that failed: after
+    a redirect that is not ``url``). ``timeout`` is the client's, named in a timeout's reason.
+    """
     if isinstance(exc, NetworkError):
         return exc
     # A certificate problem or a malformed URL will not fix itself; every other transport failure may.
@@ -58,18 +71,108 @@ def network_error(exc: BaseException) -> NetworkError:
                                  requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
                                  ConnectionError, TimeoutError)) \
         and not isinstance(exc, requests.exceptions.SSLError)
-    error = NetworkError("%s: %s" % (type(exc).__name__, exc), retryable=retryable,
-                         connected=not _never_connected(exc))
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or url
+    kind, reason = _classify(_causes(exc), timeout)
+    host, port = _host_port(url)
+    error = NetworkError("%s: %s" % (type(exc).__name__, exc), retryable=retryable, kind=kind, url=url, host=host,
+                         port=port, reason=reason)
     error.__cause__ = exc
     return error
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """True when no connection could be opened at all (refused, unresolvable, connect timeout)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+def _causes(exc: BaseException) -> List[BaseException]:
+    """``exc`` and what it wraps, outermost first: requests keeps urllib3's error in ``args[0]``,
+    ``MaxRetryError`` its cause in ``reason``, urllib3 the socket's in ``__cause__``/``__context__``
+    (``ProtocolError`` also in ``args[1]``)."""
+    chain: List[BaseException] = []
+    todo: List[Any] = [exc]
+    while todo and len(chain) < 16:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in chain):
+            continue
+        chain.append(item)
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+        todo.extend(arg for arg in item.args if isinstance(arg, BaseException))
+    return chain
+
+
+def _first(chain: List[BaseException], kinds: Any) -> Optional[BaseException]:
+    return next((item for item in chain if isinstance(item, kinds)), None)
+
+
+# OpenSSL's reasons for "what came back is not TLS": a plain-http server answering a handshake.
+_NOT_TLS_REASONS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
+                              "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
+_CONNECT_FAILURES = (urllib3.exceptions.NewConnectionError, socket.gaierror)
+_BROKEN = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.RemoteDisconnected,
+           http.client.IncompleteRead, urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)
+
+
+def _classify(chain: List[BaseException], timeout: Optional[float]) -> Tuple[NetworkKind, str]:
+    """``(kind, reason)`` of a transport failure, from the exceptions of its chain (never from their text)."""
+    after = "" if timeout is None else " after %g s" % timeout
+    tls = next((item for item in chain if isinstance(item, ssl.SSLError)), None)
+    code = getattr(tls, "reason", None) or ""  # OpenSSL's code, e.g. WRONG_VERSION_NUMBER
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        why = getattr(tls, "verify_message", None)
+        return NetworkKind.TLS_UNTRUSTED, "certificate verify failed: %s" % why if why else _ssl_words(tls, code)
+    if tls is not None and code in _NOT_TLS_REASONS:
+        return NetworkKind.NOT_TLS, code
+    if tls is not None or _first(chain, (urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
+        return NetworkKind.TLS, _ssl_words(tls, code) if tls is not None else "TLS failure"
+    if _first(chain, (urllib3.exceptions.NameResolutionError, socket.gaierror)) is not None:
+        resolver = _first(chain, socket.gaierror)
+        return NetworkKind.DNS, str(resolver) if resolver is not None else "the name does not resolve"
+    refused = _first(chain, ConnectionRefusedError)
+    if refused is not None:
+        return NetworkKind.REFUSED, str(refused)
+    if _first(chain, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)) is not None \
+            and _first(chain, _CONNECT_FAILURES) is None:
+        return NetworkKind.CONNECT_TIMEOUT, "connection timed out" + after
+    if _first(chain, urllib3.exceptions.NewConnectionError) is not None:
+        return NetworkKind.UNREACHABLE, _words(_system_error(chain) or chain[0])
+    if _first(chain, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError,
+                      socket.timeout)) is not None:
+        return NetworkKind.READ_TIMEOUT, "nothing received" + ("" if timeout is None else " for %g s" % timeout)
+    broken = _first(chain, _BROKEN)
+    if broken is not None:
+        return NetworkKind.RESET, _words(_system_error(chain) or broken)
+    return NetworkKind.OTHER, _words(chain[0]) if chain else ""
+
+
+def _system_error(chain: List[BaseException]) -> Optional[BaseException]:
+    """The error of the socket or of ``http.client`` in the chain (requests' own are ``OSError`` too)."""
+    return next((item for item in chain if isinstance(item, (OSError, http.client.HTTPException))
+                 and not isinstance(item, requests.RequestException)), None)
+
+
+def _words(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _ssl_words(exc: ssl.SSLError, code: str) -> str:
+    """``tlsv1 alert internal error (TLSV1_ALERT_INTERNAL_ERROR)``: OpenSSL's words and code, without the
+    ``[SSL: CODE]`` prefix and the ``(_ssl.c:1006)`` source position the ssl module adds to them."""
+    text = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], str) else str(exc)
+    if text.startswith("[") and "] " in text:
+        text = text.split("] ", 1)[1]
+    if text.endswith(")") and " (_ssl.c:" in text:
+        text = text.rsplit(" (_ssl.c:", 1)[0]
+    return "%s (%s)" % (text, code) if code and code not in text else text
+
+
+def _host_port(url: Optional[str]) -> Tuple[Optional[str], Optional[int]]:
+    if not url:
+        return None, None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a malformed port: the URL is the news
+        return None, None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.hostname, port
 
 
 def is_transient_failure(result: Result) -> bool:
@@ -172,7 +275,7 @@ class HttpClient:
                                             timeout=self.timeout, verify=self.verify,
                                             allow_redirects=allow_redirects, stream=stream)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                error = network_error(exc)
+                error = network_error(exc, url, self.timeout)
                 if attempt >= retries or not error.retryable:
                     log.debug("%s %s failed: %s", method, url, exc)
                     raise error from exc
@@ -204,7 +307,7 @@ class HttpClient:
             try:
                 text = resp.text if resp.content else ""
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                return no_response(network_error(exc), attempts=sent[0])
+                return no_response(network_error(exc, url, self.timeout), attempts=sent[0])
         if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
             answer: Any = resp.headers["Location"]
         else:
@@ -268,49 +371,66 @@ class HttpClient:
 
     def _receive(self, resp: "requests.Response", sink: Sink, position: int, start: int, end: Optional[int],
                  restart: Optional[Callable[[], None]], cancel: Optional[threading.Event], read_size: int) -> int:
-        """Feed ``resp``'s body to ``sink`` from byte ``position`` on; the position after the last byte."""
+        """Feed ``resp``'s body to ``sink`` from byte ``position`` on; the position after the last byte.
+
+        Only a failure of the response becomes :class:`_Resumable`; what ``sink`` or ``restart``
+        raise (a full disk, a closed pipe: ``OSError`` too) is the program's own and passes unchanged.
+        """
         offset, length = _body_span(resp)
         if offset != position:
             if offset == 0 and resp.status_code == 200 and position > start:
                 # The server sent the whole object again (it ignored or refused our Range): start over.
                 if restart is None:
-                    raise _Resumable(NetworkError("the server does not resume ranged transfers",
-                                                  retryable=False), position)
+                    raise _Resumable(self._broken(resp, "the server does not resume ranged transfers",
+                                                  NetworkKind.OTHER, retryable=False), position)
                 restart()
                 position = start
             if offset > position or (offset < position and resp.status_code == 206):
-                raise _Resumable(NetworkError("the server answered bytes from %d, expected %d"
-                                              % (offset, position), retryable=False), position)
+                raise _Resumable(self._broken(resp, "the server answered bytes from %d, expected %d"
+                                              % (offset, position), NetworkKind.OTHER, retryable=False), position)
         skip = initial_skip = position - offset  # a 200 for a request that wanted a range: drop what precedes it
         wanted = None if end is None else end + 1 - position
         got = 0
         framed = length is not None or "chunked" in resp.headers.get("Transfer-Encoding", "").lower()
-        try:
-            for data in resp.iter_content(read_size):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("stopped while receiving")
-                if skip:
-                    drop = min(skip, len(data))
-                    data, skip = data[drop:], skip - drop
-                if wanted is not None and got + len(data) > wanted:
-                    data = data[:wanted - got]
-                if data:
-                    sink(data)
-                    got += len(data)
-                if wanted is not None and got >= wanted:
-                    return position + got
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _Resumable(network_error(exc), position + got) from exc
+        pieces = resp.iter_content(read_size)
+        while True:
+            try:
+                data = next(pieces, None)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _Resumable(network_error(exc, resp.url, self.timeout), position + got) from exc
+            if data is None:
+                break
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("stopped while receiving")
+            if skip:
+                drop = min(skip, len(data))
+                data, skip = data[drop:], skip - drop
+            if wanted is not None and got + len(data) > wanted:
+                data = data[:wanted - got]
+            if data:
+                sink(data)
+                got += len(data)
+            if wanted is not None and got >= wanted:
+                return position + got
         expected = None if length is None else length - initial_skip
         if wanted is not None and expected is not None:
             expected = min(expected, wanted)
         if expected is not None and got < expected and not resp.headers.get("Content-Encoding"):
-            raise _Resumable(NetworkError("the body ended after %d of %d bytes" % (got, expected)), position + got)
+            raise _Resumable(self._broken(resp, "the body ended after %d of %d bytes" % (got, expected)),
+                             position + got)
         if not framed and got == 0 and resp.status_code != 204:
             # No length, not chunked, nothing received: a connection that died inside the headers
             # looks exactly like this. Never take it for an empty object.
-            raise _Resumable(NetworkError("the response ended before its body (no Content-Length)"), position)
+            raise _Resumable(self._broken(resp, "the response ended before its body (no Content-Length)"), position)
         return position + got
+
+    @staticmethod
+    def _broken(resp: "requests.Response", message: str, kind: NetworkKind = NetworkKind.RESET,
+                retryable: bool = True) -> NetworkError:
+        """A body that came wrong or short, as a :class:`NetworkError` of the response's URL."""
+        host, port = _host_port(resp.url)
+        return NetworkError(message, retryable=retryable, kind=kind, url=resp.url, host=host, port=port,
+                            reason=message)
 
 
 def _range_headers(headers: Optional[Mapping[str, str]], position: int, end: Optional[int],

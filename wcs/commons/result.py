@@ -10,7 +10,7 @@ other call). The extras are declared attributes; ``data`` is the decoded answer 
 import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from wcs.commons.errors import NetworkError, ServiceError
 from wcs.commons.util import urlsafe_base64_decode
@@ -110,6 +110,21 @@ class Result(Tuple[int, Any, Dict[str, str]]):
             return str(self.error)
         return self.text or str(self.data)
 
+    @property
+    def answered_hash(self) -> Optional[str]:
+        """The etag an upload's answer reports, or None when it carries none.
+
+        Read from the decoded answer (``hash`` of the JSON, or of the ``k=v`` pairs of a form
+        upload), or for a ``returnUrl`` upload from the 303's ``Location`` (its ``hash`` query
+        parameter). Whether it can be trusted (a ``returnBody`` or a callback writes the answer) is
+        the caller's to judge.
+        """
+        if isinstance(self.data, dict):
+            return _nonempty(self.data.get("hash"))
+        if self.code == 303 and isinstance(self.body, str):
+            return _nonempty(dict(parse_qsl(urlsplit(self.body).query)).get("hash"))
+        return None
+
     def raise_for_status(self) -> "Result":
         """Return self when ``ok``; else raise ``NetworkError`` (-1) or ``ServiceError``."""
         if self.ok:
@@ -168,6 +183,10 @@ def decode_body(text: str) -> Any:
     if "=" in decoded and decoded.isprintable():
         return dict(parse_qsl(decoded, keep_blank_values=True))
     return text
+
+
+def _nonempty(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
 
 
 def _int(value: Any) -> Optional[int]:

@@ -12,7 +12,8 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from wcs.commons import settings
-from wcs.commons.errors import ConfigError
+from wcs.commons.auth import encryption_type_of
+from wcs.commons.errors import ConfigError, InvalidArgument
 from wcs.commons.util import BLOCK_SIZE
 
 log = logging.getLogger("wcs.commons.config")  # one logger name for everything about config files
@@ -68,6 +69,8 @@ DEFAULTS: Dict[str, Any] = {
     "download_domains": "",
     "download_threshold": 32 * 1024 * 1024,
     "download_part_size": 8 * 1024 * 1024,
+    # The signing algorithm, SHA-1 or SM3 (the Java SDK's ENCRYPTION_TYPE; see wcs.commons.auth).
+    "encryption_type": "SHA-1",
 }
 
 SECRET_KEYS = frozenset({"secret_key"})
@@ -165,7 +168,16 @@ def coerce(key: str, value: Any) -> Any:
             raise ValueError("must be a single line")
         if key == "download_domains":
             settings.parse_domains(result)
+        if key == "encryption_type":
+            result = _encryption_type(result)
     return result
+
+
+def _encryption_type(text: str) -> str:
+    try:
+        return encryption_type_of(text)
+    except InvalidArgument:
+        raise ValueError("must be SHA-1 or SM3 (the signing algorithm), got %r" % text) from None
 
 
 def _unquote(value: str) -> str:

@@ -4,7 +4,7 @@ Upload (``/file/upload``, ``/mkblk``, ``/bput``, ``/mkfile``), management (``/st
 ``/copy``, ``/setdeadline``, ``/list``, ``/bucket/*``, ``/fmgr/*``, ``/fops``, status queries,
 ``/wslive/list``) and downloads (``GET|HEAD /<bucket>/<key>``) share one origin, with tokens checked exactly
 as the service checks them (protocol reference ``wcs-api-v1.md``). Install with the ``[emulator]`` extra
-(werkzeug). The SDK never imports this package. ``README.md`` beside this file has the full list of choices.
+(werkzeug). The SDK never imports this package. ``docs/emulator.md`` in the repository has the full list of choices.
 
 Defaults:
 
@@ -41,7 +41,7 @@ Behaviour the reference marks [INFERRED] or leaves open, as the emulator impleme
   the object is stored, fetch -> failed item, notification -> status 5). Retries are shortened to 3
   attempts within about a second (the service: 3 + 5 a minute apart).
 * More choices are listed in the modules of :mod:`wcs.emulator.api` (one per endpoint family),
-  :mod:`wcs.emulator.jobs`, :mod:`wcs.emulator.faults` and ``README.md`` beside this file.
+  :mod:`wcs.emulator.jobs`, :mod:`wcs.emulator.faults` and ``docs/emulator.md``.
 """
 
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, Limits

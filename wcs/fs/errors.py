@@ -7,7 +7,7 @@ request id in the text and the :class:`~wcs.commons.errors.ServiceError` as ``__
 """
 
 import errno
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from wcs.commons.errors import NetworkError, ServiceError
 from wcs.commons.result import NO_RESPONSE, Result
@@ -62,8 +62,3 @@ def answer_body(result: Result) -> Dict[str, Any]:
     data = getattr(result, "data", None)
     body = data if isinstance(data, dict) else result.body
     return body if isinstance(body, dict) else {}
-
-
-def answer_hash(result: Result) -> Optional[str]:
-    value = answer_body(result).get("hash")
-    return value if isinstance(value, str) and value else None

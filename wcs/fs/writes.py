@@ -20,7 +20,7 @@ from typing import List, Optional, Union
 from wcs.commons.errors import IntegrityError
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import EtagHasher
-from wcs.fs.errors import answer_body, answer_hash, check
+from wcs.fs.errors import answer_body, check
 from wcs.services.blockapi import BlockApi, BlockFailed, Tokens
 from wcs.services.blocks import Block, check_block_size, check_bput_size, new_upload_id
 from wcs.services.client import Client
@@ -132,7 +132,7 @@ class BlockWriter:
         if result.code in (406, 701) or is_transient_failure(result):
             result = self._stored_anyway(result, local)
         check(result, self.name, "mkfile")
-        remote = answer_hash(result)
+        remote = result.answered_hash
         if remote is not None and remote != local and not self.client.cfg.policy.callbackUrl:
             raise IntegrityError("upload of %s: the service stored hash %s but the bytes written hash to %s "
                                  "(reqid %s)" % (self.name, remote, local, result.reqid), result)

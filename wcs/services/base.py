@@ -55,7 +55,9 @@ class Service:
     def _signed_headers(self, url: str, body: Optional[str]) -> Dict[str, str]:
         if self.auth is None:
             raise ConfigError("access_key and secret_key are needed for this call; " + CONFIGURE_HINT)
-        return {"Authorization": self.auth.managertoken(url, body)}
+        headers = {"Authorization": self.auth.managertoken(url, body)}
+        headers.update(self.auth.headers())  # encryption-type, when the token is not HMAC-SHA1
+        return headers
 
     def mgr_get(self, path: str, query: Optional[Pairs] = None, *, signed: bool = True) -> Result:
         """GET ``<mgr_url><path>?<query>``, signed over path and query unless ``signed`` is False."""
@@ -87,7 +89,12 @@ class UploadService(Service):
         self.policy = policy
 
     def traffic_headers(self) -> Dict[str, str]:
-        return self.transfer.traffic_headers()
+        """Headers of every upload request: the traffic limit, and ``encryption-type`` when the signer's
+        tokens are not HMAC-SHA1 (the service verifies the token with the algorithm it names)."""
+        headers = self.transfer.traffic_headers()
+        if self.auth is not None:
+            headers.update(self.auth.headers())
+        return headers
 
     def upload_token(self, bucket: str, key: str, overwrite: Optional[int] = None) -> str:
         """Upload token for ``bucket:key`` with the policy defaults (``overwrite`` overrides theirs).

@@ -90,12 +90,13 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         """The signer: the one assigned to ``client.auth``, else one for the configured keys.
 
         Raises:
-            ConfigError: no signer was assigned and ``access_key`` or ``secret_key`` is not set.
+            ConfigError: no signer was assigned and ``access_key`` or ``secret_key`` is not set, or
+                ``encryption_type`` is SM3 and this Python cannot compute it.
         """
         if self._auth is not None:
             return self._auth
         creds = self.cfg.credentials.require()
-        return Auth(creds.access_key, creds.secret_key)
+        return Auth(creds.access_key, creds.secret_key, encryption_type=self.cfg.encryption_type)
 
     @auth.setter
     def auth(self, value: Auth) -> None:

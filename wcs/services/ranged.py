@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from wcs.commons import fsutil
-from wcs.commons.errors import IntegrityError, LocalFileError, WcsError
+from wcs.commons.errors import IntegrityError, LocalFileError, ObjectChanged
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import TransferConfig
 from wcs.commons.util import BLOCK_SIZE, etag_from_block_digests
@@ -37,10 +37,6 @@ FORMAT_VERSION = 1
 PART_SUFFIX = ".wcs-download"
 CHECKPOINT_SUFFIX = PART_SUFFIX + ".json"
 MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024  # a checkpoint of a 10 TB object is ~8 MB; anything bigger is not ours
-
-
-class ObjectChanged(WcsError):
-    """A part's response is not from the object being assembled (another etag or size)."""
 
 
 def part_size_for(transfer: TransferConfig) -> int:

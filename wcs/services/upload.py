@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 from typing import Any, BinaryIO, Dict, Optional, Union
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote
 
 from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, MissingFile
 from wcs.commons.http import NO_RESPONSE, Result, is_transient_failure, multipart_form
@@ -62,17 +62,6 @@ def open_for_upload(path: PathLike) -> BinaryIO:
         raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
 
 
-def answered_hash(result: Result) -> Optional[str]:
-    """The etag the service reports for an upload: ``hash`` of the answer, or of a 303's ``Location`` query."""
-    if isinstance(result.data, dict):
-        value = result.data.get("hash")
-        return value if isinstance(value, str) and value else None
-    if result.code == 303 and isinstance(result.body, str):
-        value = dict(parse_qsl(urlsplit(result.body).query)).get("hash")
-        return value or None
-    return None
-
-
 def answer_may_be_lost(result: Result) -> bool:
     """Whether an answer to the request may have gone missing: it was sent more than once (an earlier
     attempt may have been carried out), or no answer came after it reached the service."""
@@ -87,7 +76,7 @@ def verify_hash(result: Result, local: str, what: str) -> Result:
     Raises:
         IntegrityError: the hashes differ (``.result`` holds the service's answer).
     """
-    remote = answered_hash(result)
+    remote = result.answered_hash
     if result.ok and remote is not None and remote != local:
         raise IntegrityError("%s: the service stored hash %s but the bytes sent hash to %s (reqid %s)"
                              % (what, remote, local, result.reqid), result)

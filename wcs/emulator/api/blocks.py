@@ -62,7 +62,7 @@ class BlocksApi:
         self.on_mkblk = on_mkblk or (lambda batch, order, size: None)
 
     def _check_token(self, request: Request) -> Dict[str, Any]:
-        policy = self.ctx.upload_policy(request.headers.get("Authorization"))
+        policy = self.ctx.upload_checker(request)(request.headers.get("Authorization"))
         self.ctx.upload_bucket(policy)
         return policy
 

@@ -1,11 +1,12 @@
 """What every endpoint family is bound to: the store, the job queue, the key pair, the base URL, the
 :class:`~wcs.emulator.settings.Settings`, and the two token checks (upload token, management signature
-over the raw target and body)."""
+over the raw target and body), each with the algorithm the request's ``encryption-type`` header names."""
 
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from werkzeug.wrappers import Request
 
+from wcs.commons.auth import ENCRYPTION_TYPE_HEADER
 from wcs.emulator.api.wire import parse_kv, raw_target
 from wcs.emulator.errors import BodyTooLarge, BucketNotExist
 from wcs.emulator.jobs import JobManager
@@ -33,9 +34,14 @@ class Context:
     def url_of(self, bucket: str, key: str) -> str:
         return download_url(self.base_url(), bucket, key)
 
-    def upload_policy(self, token: Any) -> Dict[str, Any]:
-        """The put policy of a valid upload token (401 otherwise)."""
-        return verify_upload_token(token, self.access_key, self.secret_key)
+    def upload_policy(self, token: Any, encryption_type: Optional[str] = None) -> Dict[str, Any]:
+        """The put policy of a valid upload token (401 otherwise); ``encryption_type``: the header's value."""
+        return verify_upload_token(token, self.access_key, self.secret_key, encryption_type=encryption_type)
+
+    def upload_checker(self, request: Request) -> Callable[[Any], Dict[str, Any]]:
+        """:meth:`upload_policy` with the algorithm ``request``'s ``encryption-type`` header names."""
+        encryption_type = request.headers.get(ENCRYPTION_TYPE_HEADER)
+        return lambda token: self.upload_policy(token, encryption_type)
 
     def upload_bucket(self, policy: Dict[str, Any]) -> str:
         """The bucket of an upload policy's scope; 631 when it does not exist (upload paths)."""
@@ -51,5 +57,5 @@ class Context:
             raise BodyTooLarge("request body too large")
         path, query = raw_target(request.environ)
         verify_manager_token(request.headers.get("Authorization"), self.access_key, self.secret_key,
-                             path, query, body)
+                             path, query, body, request.headers.get(ENCRYPTION_TYPE_HEADER))
         return body, parse_kv(body) if body else {}

@@ -80,7 +80,7 @@ class UploadApi:
 
         try:
             form = read_form(request.stream, request.mimetype_params.get("boundary", ""),
-                             self.ctx.upload_policy, new_spool, self.ctx.settings.spool_before_token)
+                             self.ctx.upload_checker(request), new_spool, self.ctx.settings.spool_before_token)
             return_url = form.policy.get("returnUrl")
             try:
                 return self._store(request, form, started)

@@ -38,14 +38,6 @@ class FileFailed(WcsError):
         self.transient = transient
 
 
-def answered_hash(result: Result) -> Optional[str]:
-    """The etag an upload's answer carries, if it looks like one (``Result.data`` first, else ``body``)."""
-    data = getattr(result, "data", None)
-    body = data if isinstance(data, dict) else result.body
-    value = body.get("hash") if isinstance(body, dict) else None
-    return header_etag(value) if isinstance(value, str) else None
-
-
 class FileMover:
     """Moves single files of one run between ``root`` and ``bucket``/``prefix``."""
 
@@ -102,7 +94,7 @@ class FileMover:
             raise FileFailed("upload failed: HTTP %d: %s" % (result.code, result.message),
                              is_transient_failure(result))
         # With returnBody or a callback the answer is not the service's own: its "hash" proves nothing.
-        etag = answered_hash(result) if self.uploads.policy.answer_is_plain else None
+        etag = header_etag(result.answered_hash) if self.uploads.policy.answer_is_plain else None
         try:
             after: Optional[LocalFile] = LocalFile.from_stat(action.rel, path, os.stat(path))
         except OSError:
