@@ -5,6 +5,7 @@ import os
 import threading
 import time
 
+import pytest
 import requests
 
 from tests.helpers.emulator_api import Api
@@ -178,3 +179,66 @@ def test_restart_keeps_the_blocks_of_a_batch_file(tmp_path):
         assert resp.json()["hash"] == etag(path)
         assert requests.get(emu.url + "/keep/batch").content == data
         assert os.listdir(os.path.join(data_dir, "blocks")) == []
+
+
+def _read_while_overwritten(api, bucket, reads_per_reader):
+    """Two writers replace one key with distinct versions while two readers GET it and two /copy it;
+    returns what went wrong (every read must be 200 and one whole version)."""
+    versions = [bytes([65 + n]) * (1000 + 700 * n) for n in range(4)]
+    api.put(bucket, "hot", versions[0])
+    stop = threading.Event()
+    wrong = []
+
+    def writer(first):
+        session = requests.Session()
+        token = api.token(bucket + ":hot", overwrite=1)
+        n = first
+        while not stop.is_set():
+            files = {"token": (None, token), "file": ("hot", versions[n % 4])}
+            resp = session.post(api.url + "/file/upload", files=files)
+            if resp.status_code != 200:
+                wrong.append(("upload", resp.status_code, resp.text))
+            n += 2
+
+    def getter():
+        session = requests.Session()
+        for _ in range(reads_per_reader):
+            resp = session.get("%s/%s/hot" % (api.url, bucket))
+            if resp.status_code != 200 or resp.content not in versions:
+                wrong.append(("GET", resp.status_code, resp.content[:60]))
+
+    def copier(number):
+        session = Api(api.emu)
+        target = "copy-%d" % number
+        for _ in range(reads_per_reader):
+            resp = session.mgr("POST", "/copy/%s/%s" % (entry(bucket, "hot"), entry(bucket, target)))
+            if resp.status_code != 200:
+                wrong.append(("copy", resp.status_code, resp.text))
+                continue
+            copied = session.session.get("%s/%s/%s" % (api.url, bucket, target)).content
+            if copied not in versions:
+                wrong.append(("copy", "content", copied[:60]))
+        session.session.close()
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    readers = [threading.Thread(target=getter) for _ in range(2)] + \
+        [threading.Thread(target=copier, args=(n,)) for n in range(2)]
+    for thread in writers + readers:
+        thread.start()
+    for thread in readers:
+        thread.join()
+    stop.set()
+    for thread in writers:
+        thread.join()
+    return wrong
+
+
+def test_a_key_being_overwritten_reads_as_one_version_never_404(api, bucket):
+    wrong = _read_while_overwritten(api, bucket, 80)
+    assert wrong == [], "%d wrong reads, e.g. %s" % (len(wrong), wrong[:3])
+
+
+@pytest.mark.slow
+def test_a_key_being_overwritten_reads_as_one_version_never_404_long(api, bucket):
+    wrong = _read_while_overwritten(api, bucket, 2000)
+    assert wrong == [], "%d wrong reads, e.g. %s" % (len(wrong), wrong[:3])

@@ -111,3 +111,46 @@ def test_corrupt_download_inverts_the_first_byte_and_keeps_the_etag(api, bucket)
     resp = requests.get("%s/%s/d" % (api.url, bucket))
     assert resp.content == bytes([ord("a") ^ 0xFF]) + b"bcdef"
     assert resp.headers["ETag"] == '"%s"' % etag_stream(io.BytesIO(b"abcdef"))
+
+
+class _Endpoints:
+    """A WSGI app standing for the endpoints: it notes each call and answers 200 ``abcdef``."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return [b"abc", b"def"]
+
+
+def _through_middleware(spec, category, method="POST"):
+    from werkzeug.test import create_environ, run_wsgi_app
+
+    from wcs.emulator.faults import CATEGORY_KEY, FaultMiddleware
+
+    endpoints, counted = _Endpoints(), []
+    middleware = FaultMiddleware(endpoints, FaultInjector(spec, 1), counted.append)
+    environ = create_environ("/x", method=method, data=b"body" if method == "POST" else None)
+    if category:
+        environ[CATEGORY_KEY] = category
+    body, status, headers = run_wsgi_app(middleware, environ, buffered=True)
+    return endpoints.calls, counted, status, b"".join(body)
+
+
+def test_fault_middleware_answers_before_the_app_behind_it_runs():
+    # 500 / 503: the endpoints never see the request, so nothing can have changed
+    assert _through_middleware("upload:503:1", "upload")[:3] == (0, ["faults_injected"], "503 Service Unavailable")
+    calls, counted, status, body = _through_middleware("mgr:500:1", "mgr")
+    assert (calls, counted, status) == (0, ["faults_injected"], "500 Internal Server Error")
+    assert b"injected fault" in body
+    # no rule for the category, no category (a refused route) or a kind that cannot apply: passed on
+    assert _through_middleware("upload:500:1", "mgr") == (1, [], "200 OK", b"abcdef")
+    assert _through_middleware("*:500:1", None) == (1, [], "200 OK", b"abcdef")
+    assert _through_middleware("mgr:corrupt:1", "mgr") == (1, [], "200 OK", b"abcdef")
+    assert _through_middleware("upload:cut:1", "upload") == (1, [], "200 OK", b"abcdef")
+    # corrupt on a download: served, first byte of the body inverted
+    calls, counted, status, body = _through_middleware("download:corrupt:1", "download", "GET")
+    assert (calls, counted, status, body) == (1, ["faults_injected"], "200 OK", bytes([ord("a") ^ 0xFF]) + b"bcdef")

@@ -1,14 +1,16 @@
 """Form upload (``/file/upload``) over HTTP: bodies, return modes, key resolution and every refusal."""
 
+import io
 import json
+import os
 import socket
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
 from wcs.commons.auth import upload_token_from_encoded
-from wcs.commons.util import entry, etag_from_block_digests, urlsafe_base64_decode, urlsafe_base64_encode
+from wcs.commons.util import entry, etag_from_block_digests, etag_stream, urlsafe_base64_decode, urlsafe_base64_encode
 
 
 def _stat(api, bucket, key):
@@ -186,3 +188,84 @@ def test_keys_with_control_characters_are_refused(api, bucket):
     api.put(bucket, "plain")
     path = "/copy/%s/%s" % (entry(bucket, "plain"), entry(bucket, "new\nline"))
     assert api.mgr("POST", path).status_code == 400
+
+
+def _official_style_form(token, key, data):
+    """The body the official SDK sends: ``token`` then ``file`` (filename = quoted key, text/plain)."""
+    from requests_toolbelt import MultipartEncoder
+
+    return MultipartEncoder({"token": token, "file": (quote(key), io.BytesIO(data), "text/plain")},
+                            boundary="2b7c4f0e7a1d4c4e9c1f3a5b6d7e8f90")
+
+
+def test_forms_whose_reads_end_inside_the_closing_delimiter_store_the_bytes_sent(api, bucket):
+    # The emulator reads bodies 64 KiB at a time: at 64 KiB x k + 3 bytes the last read but one ended
+    # between the two closing dashes, and 65,110 bytes were stored as 65,111.
+    cases = []
+    for k in (1, 2, 3):
+        for tail in (2, 3, 4):
+            cases.append((k, tail))
+    for number, (k, tail) in enumerate(cases):
+        key = "split-%d.bin" % number
+        token = api.token("%s:%s" % (bucket, key))
+        overhead = _official_style_form(token, key, b"").len
+        if (k, tail) == (1, 3):  # the size first seen: a longer key makes the file 65,110 bytes
+            key = "x" * (65536 + 3 - 65110 - overhead) + key
+            token = api.token("%s:%s" % (bucket, key))
+            overhead = _official_style_form(token, key, b"").len
+        size = 65536 * k + tail - overhead
+        data = bytes((i * 7 + number) % 251 for i in range(size))
+        form = _official_style_form(token, key, data)
+        assert form.len == 65536 * k + tail
+        resp = requests.post(api.url + "/file/upload", data=form, headers={"Content-Type": form.content_type})
+        assert resp.status_code == 200, resp.text
+        if (k, tail) == (1, 3):
+            assert size == 65110
+        stat = _stat(api, bucket, key).json()
+        assert (stat["fsize"], stat["hash"]) == (size, etag_stream(io.BytesIO(data))), (k, tail)
+        assert requests.get("%s/%s/%s" % (api.url, bucket, quote(key))).content == data
+
+
+class _FileBeforeToken:
+    """A form with a file part of ``size`` bytes before the token, made as it is sent; it notes how much
+    the emulator holds in its spool folder as the body goes out."""
+
+    def __init__(self, size, token, spool_dir):
+        from tests.emulator.test_form_reads import LazyForm
+
+        self.boundary = "0fa1b2c3d4e5"
+        self._form = LazyForm(size, token, self.boundary)
+        self._spool_dir = spool_dir
+        self._next_look = 0
+        self.most_spooled = 0
+
+    def __len__(self):
+        return len(self._form)
+
+    def read(self, size=-1):
+        if self._form.consumed >= self._next_look:
+            self._next_look += 256 * 1024
+            spooled = 0
+            for name in os.listdir(self._spool_dir):
+                try:
+                    spooled += os.path.getsize(os.path.join(self._spool_dir, name))
+                except OSError:
+                    pass
+            self.most_spooled = max(self.most_spooled, spooled)
+        return self._form.read(size)
+
+
+def test_an_unauthenticated_file_before_the_token_is_refused_at_the_spool_cap(api, bucket):
+    spool_dir = os.path.join(api.emu.data_dir, "tmp")
+    headers = {"Content-Type": "multipart/form-data; boundary=0fa1b2c3d4e5"}
+    # The vendor's browser SDK sends forms of up to 4 MiB file first: they go through.
+    small = _FileBeforeToken(5 * 1024 * 1024, api.token(bucket + ":small"), spool_dir)
+    resp = requests.post(api.url + "/file/upload", data=small, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert _stat(api, bucket, "small").json()["fsize"] == 5 * 1024 * 1024
+    # 64 MiB before a forged token: refused once 8 MiB are spooled, and the spool is gone.
+    big = _FileBeforeToken(64 * 1024 * 1024, "AK:forged:token", spool_dir)
+    resp = requests.post(api.url + "/file/upload", data=big, headers=headers)
+    assert resp.status_code == 413 and "before a valid token" in resp.json()["message"]
+    assert big.most_spooled <= 8 * 1024 * 1024
+    assert os.listdir(spool_dir) == []

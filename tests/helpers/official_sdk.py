@@ -1,16 +1,21 @@
 """Cached virtualenvs for running another SDK beside ours: the official ``wcs-python3-sdk`` and a clean one for us.
 
 Both live under ``~/.cache/wcs-tests/`` and are built once from the running interpreter, then reused while a
-check import still works. The official package imports as ``wcs`` too, so whoever runs it must use
+check import still works. Test processes run side by side (xdist, several checkouts): a venv is built
+under an exclusive ``flock`` of ``<venv>.lock`` next to it, and whoever waited on the lock checks again
+before building, so it is built once and never cleared under a process that is installing into it.
+
+The official package imports as ``wcs`` too, so whoever runs it must use
 :func:`official_python` from a directory outside this repository and without ``PYTHONPATH``
 (see :func:`clean_env`). Used by ``tests/emulator/test_official_sdk.py`` and the benchmarks
 (``python -m tests.bench``).
 """
 
+import fcntl
 import os
 import subprocess
 import sys
-from typing import Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "wcs-tests")
 VENV = os.path.join(CACHE, "official-venv")
@@ -30,28 +35,48 @@ def clean_env() -> Dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
 
-def cached_venv(path: str, packages: Sequence[str], check: str) -> str:
-    """The python of a venv at ``path`` holding ``packages``; built (or rebuilt) unless ``check`` imports.
+def build_venv(path: str, packages: Sequence[str]) -> None:
+    """Create (or clear and recreate) a venv at ``path`` and ``pip install`` ``packages`` into it.
 
     Raises:
-        VenvUnavailable: venv creation or ``pip install`` failed, or ``check`` still fails afterwards.
+        VenvUnavailable: venv creation or ``pip install`` failed.
     """
     python = os.path.join(path, "bin", "python")
-    probe = [python, "-c", check]
-    env = clean_env()
-    if os.path.exists(python) and subprocess.run(probe, capture_output=True, cwd="/", env=env).returncode == 0:
-        return python
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True, capture_output=True,
                        timeout=300)
         subprocess.run([python, "-m", "pip", "install", "-q"] + list(packages), check=True, capture_output=True,
-                       timeout=600, env=env)
+                       timeout=600, env=clean_env())
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = (getattr(exc, "stderr", b"") or b"").decode(errors="replace")[-300:]
         raise VenvUnavailable("cannot install %s into %s (no network?): %s %s"
                               % (" ".join(packages), path, exc, detail)) from None
-    if subprocess.run(probe, capture_output=True, cwd="/", env=env).returncode != 0:
-        raise VenvUnavailable("%s installed into %s but `%s` fails" % (" ".join(packages), path, check))
+
+
+def cached_venv(path: str, packages: Sequence[str], check: str,
+                build: Optional[Callable[[str, Sequence[str]], None]] = None) -> str:
+    """The python of a venv at ``path`` holding ``packages``; built (or rebuilt) by ``build`` (default
+    :func:`build_venv`) unless ``check`` imports, once however many processes ask at the same time.
+
+    Raises:
+        VenvUnavailable: the build failed, or ``check`` still fails afterwards.
+    """
+    python = os.path.join(path, "bin", "python")
+    probe = [python, "-c", check]
+
+    def works() -> bool:
+        return os.path.exists(python) and \
+            subprocess.run(probe, capture_output=True, cwd="/", env=clean_env()).returncode == 0
+
+    if works():
+        return python
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        if not works():  # whoever held the lock may have built it meanwhile
+            (build or build_venv)(path, packages)
+            if not works():
+                raise VenvUnavailable("%s installed into %s but `%s` fails" % (" ".join(packages), path, check))
     return python
 
 

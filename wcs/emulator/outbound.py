@@ -7,15 +7,23 @@ used directly so no proxy setting from the environment can reroute a request.
 
 Retry schedule [shortened on purpose]: the service retries 3 times at once, then once a minute 5 times,
 with 20 s connect and 60 s request timeouts. The emulator makes :data:`ATTEMPTS` attempts spaced by
-:data:`BACKOFF_S`, with :data:`TIMEOUT_S` per attempt, so tests and tools get a verdict within seconds.
+:data:`BACKOFF_S`, with :data:`TIMEOUT_S` per read, so tests and tools get a verdict within seconds.
+
+A peer that trickles (a byte now and then, each within the read timeout) would hold a thread for as
+long as it likes: a :class:`Watch` cuts its connection (shuts the socket down, which wakes the
+blocked read) at a deadline, and :meth:`Watches.stop` cuts every connection in flight when the
+emulator stops, so no stop waits on a peer.
 """
 
+import contextlib
 import http.client
 import ipaddress
 import logging
+import socket
 import ssl
+import threading
 import time
-from typing import Dict, Tuple
+from typing import Callable, Dict, Iterator, Optional, Set, Tuple
 from urllib.parse import urljoin, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -61,8 +69,87 @@ def loopback_target(url: str) -> Tuple[str, str, int, str]:
     return parts.scheme, connect, port or (443 if parts.scheme == "https" else 80), path
 
 
-def open_connection(url: str, timeout: float = TIMEOUT_S) -> Tuple[http.client.HTTPConnection, str, str]:
-    """A connection to a loopback URL plus its request target and Host header value."""
+OnConnect = Callable[[http.client.HTTPConnection], None]
+
+
+class Watch:
+    """Cuts the connection it follows when :meth:`cut` is called or ``deadline`` seconds have passed;
+    :attr:`reason` says why (None while uncut)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.reason: Optional[str] = None
+        self._sock: Optional[socket.socket] = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(deadline, self.cut, ("it took longer than %g s" % deadline,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def follow(self, conn: http.client.HTTPConnection) -> None:
+        """Watch ``conn`` (connected) from now on; cut at once if the watch already fired."""
+        with self._lock:
+            # The socket itself: a response to be read until the peer closes takes it from conn.
+            self._sock = conn.sock
+            cut = self.reason is not None
+        if cut:
+            _shut(self._sock)
+
+    def cut(self, reason: str) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+            sock = self._sock
+        _shut(sock)
+
+    def close(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: Optional[socket.socket]) -> None:
+    if sock is not None:
+        try:
+            # The plain socket's shutdown, also under TLS: the reading thread owns the TLS state.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class Watches:
+    """The :class:`Watch` of every outbound call in flight, so that a stop can cut them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watches: Set[Watch] = set()
+        self._stopping = False
+
+    @contextlib.contextmanager
+    def watch(self, deadline: float) -> Iterator[Watch]:
+        """A :class:`Watch` for the calls made in the block (cut at once after :meth:`stop`)."""
+        watch = Watch(deadline)
+        with self._lock:
+            self._watches.add(watch)
+            stopping = self._stopping
+        if stopping:
+            watch.cut("the emulator is stopping")
+        try:
+            yield watch
+        finally:
+            watch.close()
+            with self._lock:
+                self._watches.discard(watch)
+
+    def stop(self) -> None:
+        """Cut every connection in flight, and every later one as soon as it is made."""
+        with self._lock:
+            self._stopping = True
+            watches = list(self._watches)
+        for watch in watches:
+            watch.cut("the emulator is stopping")
+
+
+def open_connection(url: str, timeout: float = TIMEOUT_S, on_connect: Optional[OnConnect] = None
+                    ) -> Tuple[http.client.HTTPConnection, str, str]:
+    """A connection to a loopback URL (connected, then passed to ``on_connect``) plus its request target
+    and Host header value."""
     scheme, host, port, target = loopback_target(url)
     netloc = urlsplit(url).netloc
     if scheme == "https":
@@ -74,12 +161,20 @@ def open_connection(url: str, timeout: float = TIMEOUT_S) -> Tuple[http.client.H
                                                                        context=context)
     else:
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.connect()
+    except BaseException:
+        conn.close()
+        raise
+    if on_connect is not None:
+        on_connect(conn)
     return conn, target, netloc
 
 
-def post(url: str, body: bytes, headers: Dict[str, str], attempts: int = ATTEMPTS
-         ) -> Tuple[int, bytes, str]:
+def post(url: str, body: bytes, headers: Dict[str, str], attempts: int = ATTEMPTS,
+         watch: Optional[Watch] = None) -> Tuple[int, bytes, str]:
     """POST ``body`` to a loopback ``url`` until it answers 200; ``(status, body, content_type)``.
+    With a ``watch``, its cut ends the call (no further attempt).
 
     Raises:
         OutboundError: refused URL, or no 200 after every attempt (the last reason is in the message).
@@ -89,8 +184,10 @@ def post(url: str, body: bytes, headers: Dict[str, str], attempts: int = ATTEMPT
     for attempt in range(attempts):
         if attempt:
             time.sleep(BACKOFF_S[min(attempt - 1, len(BACKOFF_S) - 1)])
+        if watch is not None and watch.reason is not None:
+            raise OutboundError("%s (%s)" % (watch.reason, reason))
         try:
-            conn, target, netloc = open_connection(url)
+            conn, target, netloc = open_connection(url, on_connect=watch.follow if watch is not None else None)
             try:
                 all_headers = {"Host": netloc, "Content-Length": str(len(body)),
                                "User-Agent": "wcs-emulator"}
@@ -109,17 +206,21 @@ def post(url: str, body: bytes, headers: Dict[str, str], attempts: int = ATTEMPT
     raise OutboundError(reason)
 
 
-def get_stream(url: str, redirects: int = 3) -> Tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
+def get_stream(url: str, redirects: int = 3, on_connect: Optional[OnConnect] = None
+               ) -> Tuple[http.client.HTTPResponse, http.client.HTTPConnection]:
     """Start a GET of a loopback ``url`` and return the 200 response to read from (caller closes conn).
 
-    Redirects are followed only while they stay on loopback.
+    Redirects are followed only while they stay on loopback; ``on_connect`` gets each connection made.
 
     Raises:
         OutboundError: refused URL, connection failure or a non-200 answer.
     """
     current = url
     for _ in range(redirects + 1):
-        conn, target, netloc = open_connection(current)
+        try:
+            conn, target, netloc = open_connection(current, on_connect=on_connect)
+        except OSError as exc:
+            raise OutboundError("%s: %s" % (type(exc).__name__, exc)) from None
         try:
             conn.request("GET", target, headers={"Host": netloc, "User-Agent": "wcs-emulator"})
             resp = conn.getresponse()

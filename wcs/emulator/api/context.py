@@ -1,6 +1,6 @@
-"""What every endpoint family is bound to: the store, the job queue, the key pair, the base URL, and the
-two token checks (upload token, management signature over the raw target and body), each with the
-algorithm the request's ``encryption-type`` header names."""
+"""What every endpoint family is bound to: the store, the job queue, the key pair, the base URL, the
+:class:`~wcs.emulator.settings.Settings`, and the two token checks (upload token, management signature
+over the raw target and body), each with the algorithm the request's ``encryption-type`` header names."""
 
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -11,6 +11,7 @@ from wcs.emulator.api.wire import parse_kv, raw_target
 from wcs.emulator.errors import BodyTooLarge, BucketNotExist
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import download_url
+from wcs.emulator.settings import Settings
 from wcs.emulator.state import Store
 from wcs.emulator.verify import split_scope, verify_manager_token, verify_upload_token
 
@@ -22,12 +23,13 @@ class Context:
     """One emulator as its endpoints see it."""
 
     def __init__(self, store: Store, jobs: JobManager, access_key: str, secret_key: str,
-                 base_url: Callable[[], str]) -> None:
+                 base_url: Callable[[], str], settings: Optional[Settings] = None) -> None:
         self.store = store
         self.jobs = jobs
         self.access_key = access_key
         self.secret_key = secret_key
         self.base_url = base_url
+        self.settings = settings or Settings.from_env()
 
     def url_of(self, bucket: str, key: str) -> str:
         return download_url(self.base_url(), bucket, key)

@@ -1,8 +1,8 @@
 """Downloads: ``GET|HEAD /<bucket>/<key>``, with ``Range``, ``If-Range`` and ``If-None-Match``.
 
 No auth; ``op=...`` queries (avinfo ...) answer 400 "not supported", other query parameters are ignored.
-The object is served from its file, which is never modified in place, so a download keeps reading the
-version it opened while the key is overwritten.
+The object is looked up and its file opened in one step of the store (:meth:`Store.open`), and files are
+never modified in place, so a download reads one whole version while the key is overwritten.
 """
 
 import re
@@ -33,13 +33,10 @@ class DownloadApi:
         if op:
             raise BadRequest("op=%s is not supported by the emulator" % op)
         self.store.require_bucket(bucket)
-        info = self.store.get(bucket, key)
-        if info is None:
+        opened = self.store.open(bucket, key)
+        if opened is None:
             raise FileNotFound()
-        try:
-            fp = open(info.path, "rb")
-        except FileNotFoundError:  # deleted between lookup and open
-            raise FileNotFound() from None
+        info, fp = opened
         etag = '"%s"' % info.hash
         headers = {"ETag": etag, "Accept-Ranges": "bytes", "Last-Modified": _http_date(info.put_time)}
         if request.headers.get("If-None-Match") == etag:

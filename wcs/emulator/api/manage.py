@@ -84,12 +84,12 @@ class ManageApi:
             raise MissingParameter("deadline")
         days = bounded_int(days_text, "deadline", -1, MAX_RETENTION_DAYS,
                            "a whole number of days (-1 keeps forever)")
-        info = self.store.require(bucket, key)
+        self.store.require(bucket, key)
+        segments = m3u8_segments(self.store, bucket, key) \
+            if key.endswith(".m3u8") and form.get("relevance", "1") != "0" else []
         expires_at = None if days == -1 else now_ms() + days * DAY_MS
-        self.store.set_expiry(bucket, key, expires_at)
-        if key.endswith(".m3u8") and form.get("relevance", "1") != "0":
-            for ts_key in m3u8_segments(info):
-                self.store.set_expiry(bucket, ts_key, expires_at)
+        for each in [key] + segments:  # the playlist is read before a deadline of 0 expires it
+            self.store.set_expiry(bucket, each, expires_at)
         return json_response(_OK)
 
     def list(self, request: Request) -> Response:

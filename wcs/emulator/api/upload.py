@@ -33,35 +33,22 @@ from wcs.emulator.verify import split_scope
 
 
 class _Spool:
-    """File-like target for werkzeug's multipart parser: writes to disk and hashes on the way."""
+    """Where the file part of a form goes: written to disk and hashed on the way."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fp = open(path, "w+b")
+        self._fp = open(path, "wb")
         self.hasher = EtagHasher()
 
     def write(self, data: bytes) -> int:
         self.hasher.update(data)
         return self._fp.write(data)
 
-    def seek(self, *args: int) -> int:
-        return self._fp.seek(*args)
-
-    def tell(self) -> int:
-        return self._fp.tell()
-
-    def read(self, *args: int) -> bytes:
-        return self._fp.read(*args)
-
     def flush(self) -> None:
         self._fp.flush()
 
     def close(self) -> None:
         self._fp.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._fp.closed
 
     def discard(self) -> None:
         self._fp.close()
@@ -93,7 +80,7 @@ class UploadApi:
 
         try:
             form = read_form(request.stream, request.mimetype_params.get("boundary", ""),
-                             self.ctx.upload_checker(request), new_spool)
+                             self.ctx.upload_checker(request), new_spool, self.ctx.settings.spool_before_token)
             return_url = form.policy.get("returnUrl")
             try:
                 return self._store(request, form, started)

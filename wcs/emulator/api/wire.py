@@ -1,4 +1,4 @@
-"""The wire encodings every endpoint family reads and answers in.
+"""The wire encodings every endpoint family reads and answers in, and the draining of refused bodies.
 
 ``k=v&`` management bodies, URL-safe Base64 parameters and ``EncodedEntryURI`` values, bounded numbers,
 the raw request target management tokens sign, and JSON answers. Every malformed value is a 400
@@ -6,15 +6,21 @@ the raw request target management tokens sign, and JSON answers. Every malformed
 """
 
 import json
+import logging
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 from wcs.commons.util import urlsafe_base64_decode
 from wcs.emulator.errors import BadRequest, MissingParameter, status_line
 from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, now_ms
 
+logger = logging.getLogger(__name__)
+
+DRAIN_LIMIT = 64 * 1024 * 1024
+"""Most of a refused request's body that is read (and dropped) so that its client sees the answer."""
 INT64_MAX = (1 << 63) - 1
 """Bound of numbers that are only compared (list times, wslive paging): a Java ``long``."""
 _MAX_DIGITS = 32
@@ -24,6 +30,22 @@ _MAX_DIGITS = 32
 def json_response(obj: Any, code: int = 200) -> Response:
     body = json.dumps(obj).encode("utf-8")
     return Response(body, status=status_line(code), content_type="application/json")
+
+
+def drain(request: Request) -> None:
+    """Read what is left of a request body (up to :data:`DRAIN_LIMIT`) so the client sees the answer,
+    not a reset."""
+    if request.method in ("GET", "HEAD"):
+        return
+    try:
+        left = DRAIN_LIMIT
+        while left > 0:
+            data = request.stream.read(min(left, 1024 * 1024))
+            if not data:
+                break
+            left -= len(data)
+    except (OSError, ValueError, HTTPException) as exc:  # HTTPException: ClientDisconnected
+        logger.debug("%s %s: body not drained: %r", request.method, request.path, exc)
 
 
 def parse_kv(body: bytes) -> Dict[str, str]:

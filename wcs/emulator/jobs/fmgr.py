@@ -11,7 +11,6 @@ compress. Each takes one ``fops`` item of the request and returns the fields of 
   path; absolute URLs are left alone.
 """
 
-import hashlib
 import posixpath
 import shutil
 import zipfile
@@ -20,11 +19,11 @@ from urllib.parse import unquote, urlsplit
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import urlsafe_base64_decode
-from wcs.emulator import outbound
 from wcs.emulator.errors import ApiError, FileExists, FileNotFound, InvalidKey
+from wcs.emulator.jobs.fetch import Fetcher
 from wcs.emulator.jobs.outputs import COPY_CHUNK, Outputs
 from wcs.emulator.jobs.params import OpFailed, b64_optional, b64_param, days_to_expiry, join_key, pairs, split_entry
-from wcs.emulator.state import ObjectInfo, validate_key
+from wcs.emulator.state import ObjectInfo, Store, validate_key
 
 _METHODS = {"fetch": "fetch", "copy": "copy", "move": "move", "delete": "delete", "deletePrefix": "delete_prefix",
             "deletem3u8": "delete_m3u8", "setdeadline": "set_deadline", "compress": "compress"}
@@ -37,9 +36,10 @@ Result = Dict[str, Any]
 class FmgrOps:
     """The fmgr operations, writing through ``outputs``."""
 
-    def __init__(self, outputs: Outputs) -> None:
+    def __init__(self, outputs: Outputs, fetcher: Fetcher) -> None:
         self.out = outputs
         self.store = outputs.store
+        self.fetcher = fetcher
 
     def run(self, op: str, cmd: str, force: bool) -> Result:
         """Do one item ``cmd`` of operation ``op`` (one of :data:`FMGR_OPS`)."""
@@ -58,22 +58,9 @@ class FmgrOps:
             raise OpFailed("cannot name the fetched object: %s" % exc.message) from None
         if not force and self.store.exists(bucket, key):
             raise FileExists(key)
-        try:
-            resp, conn = outbound.get_stream(url)
-        except outbound.OutboundError as exc:
-            raise OpFailed("fetch of %s failed: %s" % (url, exc)) from None
         temp = self.out.temp_path()
-        md5 = hashlib.md5()
         try:
-            try:
-                with open(temp, "wb") as out:
-                    for chunk in iter(lambda: resp.read(COPY_CHUNK), b""):
-                        md5.update(chunk)
-                        out.write(chunk)
-            except OSError as exc:
-                raise OpFailed("fetch of %s failed while reading: %s" % (url, exc)) from None
-            finally:
-                conn.close()
+            fetched = self.fetcher.fetch(url, temp)
             expected = params.get("md5")
             if expected:
                 if len(expected) != 32:  # java sends it Base64-encoded
@@ -81,10 +68,9 @@ class FmgrOps:
                         expected = urlsafe_base64_decode(expected).decode("ascii")
                     except (ValueError, UnicodeDecodeError):
                         pass
-                if expected.lower() != md5.hexdigest():
-                    raise OpFailed("md5 mismatch: expected %s, fetched %s" % (expected, md5.hexdigest()))
-            mime = (resp.getheader("Content-Type") or "application/octet-stream").split(";")[0].strip()
-            return self.out.result(self.out.store_temp(temp, bucket, key, mime, force))
+                if expected.lower() != fetched.md5:
+                    raise OpFailed("md5 mismatch: expected %s, fetched %s" % (expected, fetched.md5))
+            return self.out.result(self.out.store_temp(temp, bucket, key, fetched.mime, force))
         finally:
             discard(temp)
 
@@ -140,12 +126,11 @@ class FmgrOps:
     def delete_m3u8(self, params: Dict[str, str], force: bool) -> Result:
         bucket, key = b64_param(params, "bucket"), b64_param(params, "key")
         self.out.need_bucket(bucket)
-        info = self.store.get(bucket, key)
-        if info is None:
+        if self.store.get(bucket, key) is None:
             raise FileNotFound(key)
         deleted_ts = 0
         if params.get("deletets", "1") != "0":
-            for ts_key in m3u8_segments(info):
+            for ts_key in m3u8_segments(self.store, bucket, key):
                 if self.store.delete(bucket, ts_key):
                     deleted_ts += 1
         self.store.delete(bucket, key)
@@ -177,7 +162,10 @@ class FmgrOps:
         try:
             with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 for info in members:
-                    with open(info.path, "rb") as src, archive.open(info.key, "w", force_zip64=True) as dst:
+                    opened = self.store.open(bucket, info.key)  # the version current now, whole
+                    if opened is None:
+                        raise FileNotFound(info.key)
+                    with opened[1] as src, archive.open(info.key, "w", force_zip64=True) as dst:
                         shutil.copyfileobj(src, dst, COPY_CHUNK)
             return self.out.result(self.out.store_temp(temp, save_bucket, save_key, "application/zip", force))
         finally:
@@ -195,10 +183,10 @@ class FmgrOps:
                         raise OpFailed("keys: %r is not URL-safe Base64" % part) from None
         index_key = b64_optional(params, "keyList", "keylist")
         if index_key:
-            index = self.store.get(bucket, index_key)
+            index = self.store.open(bucket, index_key)
             if index is None:
                 raise FileNotFound(index_key)
-            with open(index.path, "rb") as fp:
+            with index[1] as fp:
                 names += [line.strip() for line in fp.read(16 * 1024 * 1024).decode("utf-8").splitlines()
                           if line.strip()]
         if not names:
@@ -213,11 +201,15 @@ class FmgrOps:
         return list(members.values())
 
 
-def m3u8_segments(info: ObjectInfo) -> List[str]:
-    """Keys of the segments a stored playlist references by relative path (absolute URLs skipped)."""
-    base = posixpath.dirname(info.key)
-    keys = []
-    with open(info.path, "rb") as fp:
+def m3u8_segments(store: Store, bucket: str, key: str) -> List[str]:
+    """Keys of the segments a stored playlist references by relative path (absolute URLs skipped);
+    none when the playlist is gone."""
+    base = posixpath.dirname(key)
+    keys: List[str] = []
+    opened = store.open(bucket, key)
+    if opened is None:
+        return keys
+    with opened[1] as fp:
         text = fp.read(16 * 1024 * 1024).decode("utf-8", "replace")
     for line in text.splitlines():
         line = line.strip()

@@ -1,8 +1,11 @@
 """The job queue: accepts fmgr / fops jobs, runs their items on a small pool, keeps and sends their status.
 
-A job is accepted with a ``persistentId`` at once and run on a small thread pool; its status document
-(reference 7.3 / 7.6) lives in sqlite, so ``/fmgr/status`` and ``/status/get/prefop`` keep answering after a
-restart. A job interrupted by a stop is marked failed at the next start rather than silently re-run.
+A job is accepted with a ``persistentId`` at once and run on a small thread pool; fetch jobs, which wait
+on their origins, run on threads of their own (``Settings.fetch_workers``), so that no other job ever
+waits behind them. Its status document (reference 7.3 / 7.6) lives in sqlite, so ``/fmgr/status`` and
+``/status/get/prefop`` keep answering after a restart. A stop cuts every fetch and notification in flight
+and ends running jobs after their current item (the items left fail); a job that had not started yet
+is marked failed at the next start rather than silently re-run.
 
 Codes: top-level 0 pending, 1 processing, 3 done, then with a ``notifyURL`` 4 notifying, 5 notify failed,
 6 notify succeeded (a poller should wait while the code is 0, 1 or 4). Item codes: 0 pending,
@@ -19,26 +22,34 @@ import functools
 import json
 import logging
 import os
+import queue
+import sqlite3
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from wcs.commons.auth import callback_signature
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.emulator import outbound
 from wcs.emulator.errors import ApiError, ServiceUnavailable
+from wcs.emulator.jobs.fetch import Fetcher
 from wcs.emulator.jobs.fmgr import FmgrOps
 from wcs.emulator.jobs.fops import Fops
 from wcs.emulator.jobs.outputs import Outputs
 from wcs.emulator.jobs.params import OpFailed
+from wcs.emulator.settings import Settings
 from wcs.emulator.state import ObjectInfo, Store
 
 logger = logging.getLogger(__name__)
 
 Run = Callable[[], Dict[str, Any]]
 """Does one item of a job; returns the fields of its succeeded status item."""
+NOTIFY_DEADLINE_S = 30.0
+"""The whole of one notification, attempts and backoff included."""
+_STOPPED = "interrupted by an emulator stop"
+_JOIN_FETCHES_S = 2.0
 
 
 def new_persistent_id() -> str:
@@ -55,25 +66,75 @@ def _new_item(cmd: str) -> Dict[str, Any]:
     return {"cmd": cmd, "code": 0, "desc": "waiting", "error": None, "hash": "", "fsize": 0, "key": "", "url": ""}
 
 
+class _DaemonLane:
+    """Runs submitted calls on ``workers`` daemon threads: the interpreter's exit never waits on them
+    (a ThreadPoolExecutor's threads are joined at exit)."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._queue: queue.Queue[Optional[Tuple[Callable[..., None], tuple]]] = queue.Queue()
+        self._threads = [threading.Thread(target=self._work, name="%s-%d" % (name, n), daemon=True)
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, call: Callable[..., None], *args: Any) -> None:
+        self._queue.put((call, args))
+
+    def _work(self) -> None:
+        while True:
+            task = self._queue.get()
+            if task is None:
+                return
+            call, args = task
+            try:
+                call(*args)
+            except Exception:  # a job's own failures are in its status; this is a bug, keep it visible
+                logger.exception("job thread: %r failed", call)
+
+    def shutdown(self, timeout: float) -> None:
+        """Drop the calls not started, let the running ones end within ``timeout`` seconds."""
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 class JobManager:
-    """Runs fmgr / fops jobs on a thread pool and keeps their status in the store."""
+    """Runs fmgr / fops jobs on a thread pool (fetches on their own) and keeps their status in the store.
+
+    ``settings`` (default: :meth:`Settings.from_env`) bounds fetches: deadline, size, threads.
+    """
 
     def __init__(self, store: Store, access_key: str, secret_key: str, base_url: Callable[[], str],
-                 workers: int = 2) -> None:
+                 workers: int = 2, settings: Optional[Settings] = None) -> None:
         self.store = store
         self.access_key = access_key
         self.secret_key = secret_key
+        self.settings = settings or Settings.from_env()
         outputs = Outputs(store, base_url)
-        self._fmgr = FmgrOps(outputs)
+        self._fetcher = Fetcher(self.settings)
+        self._notifications = outbound.Watches()
+        self._fmgr = FmgrOps(outputs, self._fetcher)
         self._fops = Fops(outputs)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wcs-emulator-job")
+        self._fetches = _DaemonLane(self.settings.fetch_workers, "wcs-emulator-fetch")
         self._closed = False
         self._lock = threading.Lock()
         self._fail_interrupted()
 
     def shutdown(self) -> None:
+        """Cut fetches and notifications in flight, end running jobs after their current item."""
         with self._lock:
             self._closed = True
+        self._fetcher.stop()
+        self._notifications.stop()
+        self._fetches.shutdown(_JOIN_FETCHES_S)
         try:
             self._executor.shutdown(wait=True, cancel_futures=True)
         except TypeError:  # Python 3.8: no cancel_futures; queued jobs then fail at the next start
@@ -99,7 +160,12 @@ class JobManager:
         return json.loads(row[1]) if row else None
 
     def _save(self, kind: str, status: Dict[str, Any]) -> None:
-        self.store.save_job(status["id"], kind, json.dumps(status))
+        try:
+            self.store.save_job(status["id"], kind, json.dumps(status))
+        except sqlite3.ProgrammingError:  # the store closed under a fetch that outlived the stop
+            if not self._closed:
+                raise
+            logger.info("job %s: status not saved, the emulator stopped", status["id"])
 
     # -- submission ---------------------------------------------------------------------------------
 
@@ -111,7 +177,7 @@ class JobManager:
                   "items": [_new_item(cmd) for cmd in ops]}
         self._save("fmgr", status)
         runs: List[Run] = [functools.partial(self._fmgr.run, op, cmd, force) for cmd in ops]
-        self._start("fmgr", status, runs, notify_url, separate)
+        self._start("fmgr", status, runs, notify_url, separate, on_own_threads=op == "fetch")
         return job_id
 
     def submit_fops(self, source: ObjectInfo, ops: List[str], notify_url: Optional[str], force: bool,
@@ -127,11 +193,12 @@ class JobManager:
         return job_id
 
     def _start(self, kind: str, status: Dict[str, Any], runs: List[Run], notify_url: Optional[str],
-               separate: bool) -> None:
+               separate: bool, on_own_threads: bool = False) -> None:
         with self._lock:
             if self._closed:
                 raise ServiceUnavailable("emulator is stopping")
-            self._executor.submit(self._run, kind, status, runs, notify_url, separate)
+            submit = self._fetches.submit if on_own_threads else self._executor.submit
+            submit(self._run, kind, status, runs, notify_url, separate)
 
     # -- running ------------------------------------------------------------------------------------
 
@@ -141,6 +208,9 @@ class JobManager:
         status["desc"] = "processing"
         self._save(kind, status)
         for item, run in zip(status["items"], runs):
+            if self._closed:
+                item.update(code=2, desc=_STOPPED, error=_STOPPED)
+                continue
             item.update(code=1, desc="processing")
             self._save(kind, status)
             started = time.monotonic()
@@ -177,7 +247,8 @@ class JobManager:
         headers = {"Content-Type": "text/plain; charset=UTF-8",
                    "Authorization": callback_signature(self.access_key, self.secret_key, url, body)}
         try:
-            outbound.post(url, body, headers)
+            with self._notifications.watch(NOTIFY_DEADLINE_S) as watch:
+                outbound.post(url, body, headers, watch=watch)
             return True
         except outbound.OutboundError as exc:
             logger.warning("notification to %s failed: %s", url, exc)

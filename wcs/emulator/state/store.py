@@ -15,13 +15,13 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from wcs.commons.fsutil import discard
 from wcs.emulator.crashpoints import crash_point
 from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
 from wcs.emulator.state.blocks import BlockStore
-from wcs.emulator.state.listing import Page, list_page
+from wcs.emulator.state.listing import Page, list_page, prefix_end
 from wcs.emulator.state.model import BLOCK_TTL_MS, ObjectInfo, now_ms
 from wcs.emulator.state.schema import load_secret, open_database
 
@@ -130,6 +130,19 @@ class Store:
                 self._delete_row(bucket, key, row[7])
                 return None
             return self._info(row)
+
+    def open(self, bucket: str, key: str) -> Optional[Tuple[ObjectInfo, BinaryIO]]:
+        """The live object at ``bucket``/``key`` and its file opened for reading, or None.
+
+        Looked up and opened under the lock every replacement commits under, so the file cannot be
+        removed in between: a reader gets the old or the new version whole while the key is
+        overwritten, never a missing file (an open file outlives its unlinking).
+        """
+        with self._lock:
+            info = self.get(bucket, key)
+            if info is None:
+                return None
+            return info, open(info.path, "rb")
 
     def require(self, bucket: str, key: str) -> ObjectInfo:
         """Like :meth:`get` but raises the management API's 404 errors."""
@@ -248,17 +261,25 @@ class Store:
             return self._move(src_bucket, src_key, dst_bucket, dst_key, overwrite)
         temp = self.new_temp_path()
         try:
-            # Stored files are immutable, so a hard link is a safe and free copy.
-            os.link(src.path, temp)
-        except FileNotFoundError:
-            raise FileNotFound() from None
-        except OSError:
-            shutil.copyfile(src.path, temp)
-        try:
+            src = self._copy_file(src_bucket, src_key, temp)
             return self.put_file(dst_bucket, dst_key, temp, src.fsize, src.hash, src.mime_type,
                                  src.expires_at, overwrite=overwrite)
         finally:
             discard(temp)
+
+    def _copy_file(self, bucket: str, key: str, temp: str) -> ObjectInfo:
+        """Copy the current version of an object to ``temp``; returns that version (404 when gone)."""
+        with self._lock:  # as in open(): the version looked up is the one copied
+            src = self.require(bucket, key)
+            try:
+                # Stored files are immutable, so a hard link is a safe and free copy.
+                os.link(src.path, temp)
+                return src
+            except OSError:
+                source = open(src.path, "rb")
+        with source, open(temp, "wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        return src
 
     def _move(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, overwrite: bool) -> ObjectInfo:
         with self._lock:
@@ -294,6 +315,20 @@ class Store:
 
     # -- listing ------------------------------------------------------------------------------------
 
+    def scan(self, bucket: str, lower: str, inclusive: bool, upper: Optional[str], count: int) -> List[ObjectInfo]:
+        """At most ``count`` live objects of ``bucket`` whose key lies above ``lower`` (or at it) and below
+        ``upper`` (None: no bound), in key order: one range of the primary key index."""
+        sql = "SELECT %s FROM objects WHERE bucket=? AND key %s ?" % (_COLUMNS, ">=" if inclusive else ">")
+        args: list = [bucket, lower]
+        if upper is not None:
+            sql += " AND key < ?"
+            args.append(upper)
+        sql += " AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?"
+        args += [now_ms(), count]
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [self._info(row) for row in rows]
+
     def under(self, bucket: str, prefix: str, after: Optional[str] = None, page: int = 1000
               ) -> Iterator[ObjectInfo]:
         """Live objects whose key starts with ``prefix`` (and sorts after ``after``), in key order.
@@ -301,23 +336,14 @@ class Store:
         Read ``page`` rows at a time so the lock is never held while the caller works and memory stays
         flat; a caller that needs exactly N rows asks for pages of N.
         """
+        lower, inclusive = (after, False) if after is not None and after >= prefix else (prefix, True)
+        upper = prefix_end(prefix)
         while True:
-            sql = "SELECT %s FROM objects WHERE bucket=? AND (expires_at IS NULL OR expires_at > ?)" % _COLUMNS
-            args: list = [bucket, now_ms()]
-            if prefix:
-                sql += " AND key >= ? AND substr(key, 1, ?) = ?"
-                args += [prefix, len(prefix), prefix]
-            if after is not None:
-                sql += " AND key > ?"
-                args.append(after)
-            sql += " ORDER BY key LIMIT %d" % page
-            with self._lock:
-                rows = self._db.execute(sql, args).fetchall()
-            for row in rows:
-                yield self._info(row)
+            rows = self.scan(bucket, lower, inclusive, upper, page)
+            yield from rows
             if len(rows) < page:
                 return
-            after = rows[-1][1]
+            lower, inclusive = rows[-1].key, False
 
     def keys_under(self, bucket: str, prefix: str) -> List[ObjectInfo]:
         """Snapshot of the live objects whose key starts with ``prefix``, in key order."""
@@ -330,10 +356,10 @@ class Store:
         :func:`~wcs.emulator.state.listing.list_page`)."""
         self.purge_expired()
 
-        def under(prefix: str, after: Optional[str] = None, page: int = 1000) -> Iterator[ObjectInfo]:
-            return self.under(bucket, prefix, after, page)
+        def scan(lower: str, inclusive: bool, upper: Optional[str], count: int) -> List[ObjectInfo]:
+            return self.scan(bucket, lower, inclusive, upper, count)
 
-        return list_page(under, prefix, marker, limit, mode, start_time, end_time)
+        return list_page(scan, prefix, marker, limit, mode, start_time, end_time)
 
     # -- job rows -----------------------------------------------------------------------------------
 
