@@ -8,6 +8,7 @@ import pytest
 from tests.helpers.files import MiB, write_file
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
+from wcs.commons.staging import Staging
 from wcs.commons.util import etag
 from wcs.services.resume import RecordStore
 from wcs.services.tree import FilterRules, Remote, TreeObserver
@@ -58,6 +59,11 @@ def make_tree(root, files):
 
 def remote_state(emulator, bucket, prefix=""):
     return {info.key: (info.fsize, info.hash) for info in emulator.store.keys_under(bucket, prefix)}
+
+
+def files_under(root):
+    return sorted(os.path.relpath(os.path.join(folder, name), str(root)).replace(os.sep, "/")
+                  for folder, _, names in os.walk(str(root)) for name in names)
 
 
 def local_state(root):
@@ -395,14 +401,24 @@ def test_sync_arguments(client, tmp_path):
         client.sync(str(tmp_path), Remote("b"), no_such_option=1)
 
 
-def test_temporary_files_of_killed_downloads_are_removed_by_the_next_sync(client, bucket, tmp_path, cache):
+def test_staging_folders_of_killed_downloads_are_removed_by_the_next_sync(client, bucket, tmp_path, cache):
     src = make_tree(tmp_path / "src", {"a": b"a"})
     client.upload_tree(src, bucket, "", hash_cache=cache)
-    dst = make_tree(tmp_path / "dst", {".a.0123456789ab.part": b"half", ".big.wcs-download": b"resumable",
-                                       "sub/.x.abcdef012345.part": b"half"})
-    summary = client.sync(Remote(bucket), dst, hash_cache=cache, delete=True)
-    assert summary.ok and summary.deleted == 0
-    assert sorted(local_state(dst)) == [".big.wcs-download", "a"]
+    dst = tmp_path / "dst"
+    make_tree(dst, {".a.0123456789ab.part": b"user data", "sub/x": b"x"})
+    killed = Staging.create(str(dst / "sub"))  # what a killed download leaves: a marked folder
+    resumable = Staging.for_target(str(dst / "big"))
+    for staged in (killed, resumable):
+        os.close(staged.new_file("data"))
+    summary = client.sync(Remote(bucket), str(dst), hash_cache=cache)
+    assert summary.ok and summary.transferred_files == 1
+    assert not os.path.exists(killed.path) and os.path.exists(resumable.path)  # kept: it resumes
+    staged = os.path.basename(resumable.path)
+    assert files_under(dst) == sorted([".a.0123456789ab.part", "a", staged + "/.wcs-staging", staged + "/data",
+                                       "sub/x"])
+    summary = client.sync(Remote(bucket), str(dst), hash_cache=cache, delete=True)
+    assert summary.ok and summary.deleted == 2  # a name like a temporary file's is the user's: an extra
+    assert files_under(dst) == sorted(["a", staged + "/.wcs-staging", staged + "/data"])
 
 
 def test_a_listing_that_breaks_off_means_no_deletes(client, emulator, bucket, tmp_path, cache, monkeypatch):

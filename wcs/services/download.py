@@ -1,15 +1,19 @@
-"""Verified download: stream a GET into a temporary file next to the target, then rename it in place.
+"""Verified download: stream a GET into a temporary file beside the target, then rename it in place.
 
 The body comes through :meth:`~wcs.commons.http.HttpClient.get_body`, which continues a body cut
 off in the middle with a ``Range`` request (the object unchanged, by ``If-Range``). The bytes are
 hashed (WCS etag) while they are written. The download is accepted only when that etag equals the
 expected one (given by the caller) and the ``ETag`` response header when it looks like a WCS etag;
-then the temporary file is renamed onto the target (:mod:`wcs.commons.fsutil`). On any failure the
-temporary file is removed, so nothing partial is ever left under the target name. A response that
+then the temporary file is renamed onto the target. The temporary file lives in a private staging
+folder of its own beside the target (:mod:`wcs.commons.staging`): created exclusively, never through
+a symlink, under a short name whatever the target's length. On any failure the folder is removed,
+so nothing partial is ever left under the target name. A response that
 is not complete (cut inside its headers, shorter than announced) is never accepted, and an empty body
 that nothing vouches for (no expected hash, no ``ETag``) never replaces a file that has content.
 
-A symlink target is written through (the link stays); a FIFO or device target is streamed into.
+A symlink target is written through (the link stays); a FIFO or device target is streamed into,
+and a path naming a descriptor (``/dev/stdout``, ``/dev/fd/N``) is written through that descriptor
+(:func:`wcs.commons.fsutil.descriptor_of`).
 The file gets the permissions ``open(path, "wb")`` would give it: a new file ``0o666`` less the
 umask, an existing target keeps its permission bits; an existing file that this user may not write
 (by its permission bits, root included) or that belongs to another user is refused, not replaced.
@@ -24,6 +28,7 @@ from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import Endpoints, TransferConfig
+from wcs.commons.staging import Staging
 from wcs.services.base import Service
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.ranged import RangedDownloader
@@ -40,6 +45,11 @@ def _check_replaceable(target: str, path: str) -> None:
     why = fsutil.replace_refusal(target)
     if why:
         raise LocalFileError("cannot write %s: %s" % (path, why))
+
+
+def _remove(staging: Optional[Staging]) -> None:
+    if staging is not None:
+        staging.remove()
 
 
 def _has_content(path: str) -> bool:
@@ -170,12 +180,17 @@ class Downloader(Service):
         notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
         tmp: Optional[str] = None
+        staging: Optional[Staging] = None
         try:
             if special:
-                fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+                fd = fsutil.open_special(target)
             else:
-                fd, tmp = fsutil.create_temp_sibling(target, suffix=".part")
+                staging = Staging.create(directory)
+                tmp = staging.file("data")
+                fd = staging.new_file("data")
         except OSError as exc:
+            if staging is not None:
+                staging.remove()
             raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
         notifier.queued()
         sink: Optional[HashingSink] = None
@@ -195,7 +210,7 @@ class Downloader(Service):
                                             retries=self.transfer.connection_retries)
                 if not result.ok:
                     sink.take_back()
-                    fsutil.discard(tmp)
+                    _remove(staging)
                     notifier.done(None)
                     return result
                 local = sink.hasher.etag()
@@ -215,9 +230,10 @@ class Downloader(Service):
         except BaseException as exc:
             if sink is not None:
                 sink.take_back()
-            fsutil.discard(tmp)
+            _remove(staging)
             notifier.done(exc)
             raise
+        _remove(staging)
         notifier.done(None)
         log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, sink.count, local)
         return Result(result.code, {"hash": local, "fsize": sink.count, "path": target}, result.headers)

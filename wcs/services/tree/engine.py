@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence
 
-from wcs.commons import fsutil
+from wcs.commons import staging
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
 from wcs.services.events import Subscriber
 from wcs.services.scheduler import TaskGroup
@@ -212,11 +212,11 @@ class TreeRun:
             for future in group.as_completed():
                 self._collect(future)
         if self.tree is not None and self.direction == DOWNLOAD and not opts.dry_run:
-            # Temporary files of downloads killed in earlier runs: whatever they were, they are not
-            # the user's and nothing can resume them (ranged partial files are kept: they resume).
+            # Staging folders of downloads killed in earlier runs: marked as this program's, and
+            # nothing can resume them (those of ranged downloads are kept: they resume).
             for path in self.tree.abandoned:
                 log.info("removing %s, left by an interrupted download", path)
-                fsutil.discard(path)
+                staging.remove(path)
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1
