@@ -246,8 +246,9 @@ def read_regular(path: str, limit: int) -> Optional[bytes]:
     return data
 
 
-def open_regular(path: str) -> BinaryIO:
-    """``path`` opened for reading if it is a regular file (symlinks followed), without ever blocking.
+def open_regular(path: str, buffering: int = -1) -> BinaryIO:
+    """``path`` opened for reading (``buffering`` as for ``open``) if it is a regular file (symlinks
+    followed), without ever blocking.
 
     Opened with ``O_NONBLOCK`` and checked on the open file: a FIFO swapped in for the file after it
     was listed (which a plain open would wait on until something writes to it) or a device is refused
@@ -265,7 +266,7 @@ def open_regular(path: str) -> BinaryIO:
             raise LocalFileError("cannot read %s: not a regular file (a FIFO, device or socket)" % path)
         if flags & getattr(os, "O_NONBLOCK", 0) and hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # no meaning for a regular file; do not leave it set
-        return os.fdopen(fd, "rb", buffering=0)
+        return os.fdopen(fd, "rb", buffering=buffering)
     except BaseException:
         os.close(fd)
         raise

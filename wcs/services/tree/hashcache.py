@@ -20,9 +20,10 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from wcs.commons.errors import Cancelled, LocalFileError
+from wcs.commons.fsutil import open_regular
 from wcs.commons.util import EtagHasher
 from wcs.services.tree.localtree import LocalFile
 
@@ -163,7 +164,9 @@ class EtagCache:
         if cached is not None:
             return cached
         try:
-            fp = open(f.path, "rb", buffering=0)
+            fp: Any = open_regular(f.path, buffering=0)  # a FIFO swapped in is refused, not waited on
+        except LocalFileError:
+            raise
         except OSError as exc:
             raise LocalFileError("cannot read %s: %s" % (f.path, exc.strerror or exc)) from None
         with fp:
