@@ -22,6 +22,7 @@ from wcs.commons import staging
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
 from wcs.services.events import Subscriber
 from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
@@ -165,8 +166,11 @@ class TreeRun:
             destination = local_entries(self.tree) if self.tree is not None else None
             if destination is None and need_destination:
                 destination = iter(())
+        # Probed once: two keys differing only in case would be one file in a case-insensitive folder.
+        claims = CaseClaims() if self.direction == DOWNLOAD and is_case_insensitive(self.root, probe=not opts.dry_run) \
+            else None
         return Planner(self.direction, source, destination, sync=opts.sync, skip_existing=opts.skip_existing,
-                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters)
+                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters, case_claims=claims)
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
