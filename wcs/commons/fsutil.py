@@ -44,10 +44,14 @@ def descriptor_of(path: str) -> Optional[int]:
     itself a link to whatever descriptor 1 refers to (a regular file when stdout is redirected),
     which is exactly what must not be taken for the target.
     """
-    folders = {os.path.realpath(folder) for folder in _DESCRIPTOR_FOLDERS if os.path.isdir(folder)}
-    if not folders:
-        return None
     path = os.path.abspath(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if not (stat.S_ISLNK(mode) or stat.S_ISCHR(mode)):
+        return None  # /proc/self/fd/N are links, /dev/fd/N character devices (BSD, macOS): not this
+    folders = {os.path.realpath(folder) for folder in _DESCRIPTOR_FOLDERS if os.path.isdir(folder)}
     for _ in range(_MAX_LINKS):
         directory, name = os.path.split(path)
         directory = os.path.realpath(directory)

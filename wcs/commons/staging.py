@@ -7,7 +7,9 @@ two would overwrite each other). It makes a folder of its own beside the target 
 short fixed name, renames that file onto the target (same file system, atomic) and removes the
 folder. The folder's name is short whatever the target's (a 255-byte name can be restored):
 
-* ``.wcs-tmp-<24 hex>``: random, for a download that cannot be resumed;
+* ``.wcs-tmp-<24 hex>``: random, for downloads that cannot be resumed; the downloads under way into
+  one folder share one (:class:`StagingPool`: made by the first, removed by the last), each with a
+  file of its own in it, so a tree of small files makes one per folder rather than one per file;
 * ``.wcs-dl-<24 hex>``: a digest of the target's name, for a ranged download, so that the next
   run finds the partial file and its checkpoint. If that name is taken by anything that is not
   such a folder of ours, the download takes a random one (it then cannot be resumed).
@@ -27,7 +29,8 @@ import os
 import re
 import secrets
 import stat
-from typing import Optional
+import threading
+from typing import Dict, Iterator, List, Optional, Tuple
 
 MARK = ".wcs-staging"
 TEMPORARY = "tmp"
@@ -155,8 +158,50 @@ class Staging:
             os.set_blocking(fd, True)
         return fd
 
+    def new_temporary_file(self, mode: int = 0o666) -> Tuple[int, str]:
+        """A new, uniquely named file in the folder (:meth:`new_file`): its descriptor and path."""
+        for _ in range(100):
+            name = "part-" + secrets.token_hex(8)
+            try:
+                return self.new_file(name, mode), self.file(name)
+            except FileExistsError:
+                continue
+        raise FileExistsError("no free temporary name in %s" % self.path)
+
     def remove(self) -> None:
         remove(self.path)
+
+
+class StagingPool:
+    """The temporary staging folders of the downloads under way, one per target folder, shared."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._in_use: Dict[str, List] = {}  # folder -> [Staging, users]
+
+    @contextlib.contextmanager
+    def folder(self, directory: str) -> Iterator[Staging]:
+        """The staging folder for a download into ``directory`` while the ``with`` block runs.
+
+        Raises:
+            OSError: it cannot be made.
+        """
+        with self._lock:
+            entry = self._in_use.get(directory)
+            if entry is None:
+                entry = [Staging.create(directory), 0]
+                self._in_use[directory] = entry
+            entry[1] += 1
+        try:
+            yield entry[0]
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                last = entry[1] == 0
+                if last:
+                    del self._in_use[directory]
+            if last:
+                entry[0].remove()
 
 
 def _make_mark(path: str) -> None:

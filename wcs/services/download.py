@@ -5,9 +5,10 @@ off in the middle with a ``Range`` request (the object unchanged, by ``If-Range`
 hashed (WCS etag) while they are written. The download is accepted only when that etag equals the
 expected one (given by the caller) and the ``ETag`` response header when it looks like a WCS etag;
 then the temporary file is renamed onto the target. The temporary file lives in a private staging
-folder of its own beside the target (:mod:`wcs.commons.staging`): created exclusively, never through
-a symlink, under a short name whatever the target's length. On any failure the folder is removed,
-so nothing partial is ever left under the target name. A response that
+folder beside the target (:mod:`wcs.commons.staging`, shared by this downloader's downloads into
+the same folder while they run): created exclusively, never through a symlink, under a short name
+whatever the target's length. On any failure it is removed, so nothing partial is ever left under
+the target name. A response that
 is not complete (cut inside its headers, shorter than announced) is never accepted, and an empty body
 that nothing vouches for (no expected hash, no ``ETag``) never replaces a file that has content.
 
@@ -19,16 +20,17 @@ umask, an existing target keeps its permission bits; an existing file that this 
 (by its permission bits, root included) or that belongs to another user is refused, not replaced.
 """
 
+import contextlib
 import logging
 import os
 import re
-from typing import BinaryIO, Iterable, Optional
+from typing import BinaryIO, Iterable, Optional, Tuple
 
 from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import Endpoints, TransferConfig
-from wcs.commons.staging import Staging
+from wcs.commons.staging import StagingPool
 from wcs.services.base import Service
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.ranged import RangedDownloader
@@ -45,11 +47,6 @@ def _check_replaceable(target: str, path: str) -> None:
     why = fsutil.replace_refusal(target)
     if why:
         raise LocalFileError("cannot write %s: %s" % (path, why))
-
-
-def _remove(staging: Optional[Staging]) -> None:
-    if staging is not None:
-        staging.remove()
 
 
 def _has_content(path: str) -> bool:
@@ -85,6 +82,7 @@ class Downloader(Service):
         super().__init__(http, None, endpoints)
         self.transfer = transfer
         self.scheduler = scheduler
+        self.staging = StagingPool()
 
     def download_url(self, bucket: str, key: str) -> str:
         """The URL of ``bucket``/``key`` on the bucket's download domain (``download_url`` / ``download_domains``).
@@ -179,19 +177,27 @@ class Downloader(Service):
         _check_replaceable(target, path)
         notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
-        tmp: Optional[str] = None
-        staging: Optional[Staging] = None
-        try:
-            if special:
-                fd = fsutil.open_special(target)
-            else:
-                staging = Staging.create(directory)
-                tmp = staging.file("data")
-                fd = staging.new_file("data")
-        except OSError as exc:
-            if staging is not None:
-                staging.remove()
-            raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        with contextlib.ExitStack() as stack:
+            tmp: Optional[str] = None
+            try:
+                if special:
+                    fd = fsutil.open_special(target)
+                else:
+                    fd, tmp = stack.enter_context(self.staging.folder(directory)).new_temporary_file()
+                    stack.callback(fsutil.discard, tmp)  # gone once renamed onto the target
+            except OSError as exc:
+                raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+            result, local, count = self._receive(url, path, target, fd, tmp, notifier, expected_hash)
+            if not result.ok:
+                return result
+        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, count, local)
+        return Result(result.code, {"hash": local, "fsize": count, "path": target}, result.headers)
+
+    def _receive(self, url: str, path: str, target: str, fd: int, tmp: Optional[str], notifier: Notifier,
+                 expected_hash: Optional[str]) -> Tuple[Result, str, int]:
+        """Stream the body into ``fd`` (the temporary file ``tmp``, or a special target when None),
+        verify it and rename ``tmp`` onto ``target``: ``(result, etag, bytes)``; the failing
+        Result (nothing written under ``target``) when the service answered an error."""
         notifier.queued()
         sink: Optional[HashingSink] = None
         try:
@@ -199,7 +205,7 @@ class Downloader(Service):
                 sink = HashingSink(lambda _, data: out.write(data), path, notifier)
 
                 def restart() -> None:
-                    if special:
+                    if tmp is None:
                         raise LocalFileError("cannot restart a download into %s (not a regular file)" % path)
                     assert sink is not None
                     sink.restart()
@@ -210,9 +216,8 @@ class Downloader(Service):
                                             retries=self.transfer.connection_retries)
                 if not result.ok:
                     sink.take_back()
-                    _remove(staging)
                     notifier.done(None)
-                    return result
+                    return result, "", 0
                 local = sink.hasher.etag()
                 etag_header = header_etag(result.headers.get("ETag"))
                 verify(url, local, expected_hash, etag_header)
@@ -230,10 +235,7 @@ class Downloader(Service):
         except BaseException as exc:
             if sink is not None:
                 sink.take_back()
-            _remove(staging)
             notifier.done(exc)
             raise
-        _remove(staging)
         notifier.done(None)
-        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, sink.count, local)
-        return Result(result.code, {"hash": local, "fsize": sink.count, "path": target}, result.headers)
+        return result, local, sink.count
