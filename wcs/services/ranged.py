@@ -29,7 +29,7 @@ from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError, WcsError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import TransferConfig
-from wcs.commons.staging import Staging, resumable_name
+from wcs.commons.staging import TEMPORARY, Staging, resumable_name
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.services.events import Notifier
 from wcs.services.groupcommit import GroupCommit
@@ -233,6 +233,7 @@ class RangedDownloader:
             parts = plan_parts(size, part_size)
             if resumed:
                 self._check_reused(fd, parts, checkpoint, target)
+                log.info("%s: resuming, %d of %d parts already on disk", target, len(checkpoint.parts), len(parts))
         except OSError as exc:
             if fd >= 0:
                 os.close(fd)
@@ -243,8 +244,15 @@ class RangedDownloader:
 
         notifier.progress(sum(end - start + 1 for i, start, end in parts if i in checkpoint.parts))
         part_path = staging.file(PARTIAL_NAME)
-        failure = self._fetch(url, part_path, identity, parts, checkpoint, store, notifier, etag_header, staging)
+        try:
+            failure = self._fetch(url, part_path, identity, parts, checkpoint, store, notifier, etag_header, staging)
+        except BaseException:
+            if staging.kind == TEMPORARY:
+                staging.remove()  # no run can find it again
+            raise
         if failure is not None:
+            if staging.kind == TEMPORARY:
+                staging.remove()
             return failure
         digests = [bytes.fromhex(d) for index, _, _ in parts for d in checkpoint.parts[index]]
         local = etag_from_block_digests(digests)
