@@ -41,6 +41,13 @@ def test_only_the_mark_of_the_folder_itself_counts(tmp_path):
     link = tmp_path / ".wcs-tmp-fedcba9876543210fedcba98"
     os.symlink(other.path, str(link))
     assert kind_of(str(link)) is None  # a symlink to a staging folder is not one
+    assert kind_of(other.path) == TEMPORARY
+    os.chmod(other.path, 0o770)
+    assert kind_of(other.path) is None  # others may write in it: not trusted
+    os.chmod(other.path, 0o700)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(other.path, 12345, -1)
+        assert kind_of(other.path) is None  # another user's folder, whatever its mark
 
 
 def test_the_resumable_folder_is_found_again_or_replaced_by_a_temporary_one(tmp_path):

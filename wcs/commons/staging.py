@@ -17,9 +17,10 @@ folder. The folder's name is short whatever the target's (a 255-byte name can be
 **What is ours.** A name proves nothing: a key can be called anything. Each folder holds a symlink
 :data:`MARK` whose text names the folder's own device and inode. A download never creates a
 symlink, so no key can produce one; a copy of the folder (``cp -a``, ``tar``, ``rsync``) has another
-inode and is not recognised. Only a folder that carries this mark (:func:`kind_of`) is treated as
-this program's: left out of uploads, never deleted as a local extra, removed when abandoned;
-everything else, whatever its name, is the user's. (Where symlinks cannot be made, on Windows
+inode and is not recognised; nor is a folder of another user or one that others may write. Only
+a folder that carries this mark (:func:`kind_of`) is treated as this program's: left out of
+uploads, never deleted as a local extra, removed when abandoned; everything else, whatever its
+name, is the user's. (Where symlinks cannot be made, on Windows
 without the privilege, the mark is a small file with the same text.)
 """
 
@@ -40,6 +41,12 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _FLAGS = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
 
 
+def _private(st: os.stat_result) -> bool:
+    """Made by this user and open to nobody else (as :meth:`Staging.create` makes them)."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o077)
+
+
 def _mark_text(st: os.stat_result) -> str:
     return "wcs-staging %d:%d" % (st.st_dev, st.st_ino)
 
@@ -58,7 +65,7 @@ def kind_of(path: str) -> Optional[str]:
         return None
     try:
         st = os.lstat(path)
-        if not stat.S_ISDIR(st.st_mode):
+        if not stat.S_ISDIR(st.st_mode) or not _private(st):
             return None
         mark = os.path.join(path, MARK)
         if os.path.islink(mark):
