@@ -8,16 +8,10 @@ import requests
 
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import Result, network_error, no_response
+from wcs.commons.settings import TransferConfig, check_block_size, check_bput_size
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
 from wcs.services import blockapi
-from wcs.services.multipart import (
-    Block,
-    check_block_size,
-    check_bput_size,
-    file_etag,
-    new_upload_id,
-    plan_blocks,
-)
+from wcs.services.multipart import Block, file_etag, new_upload_id, plan_blocks
 from wcs.services.resume import BlockRecord
 
 MiB = 1024 * 1024
@@ -42,6 +36,8 @@ def test_block_size_must_be_positive_multiple_of_4mib(bad):
         check_block_size(bad)
     with pytest.raises(ValueError):  # InvalidArgument is also a ValueError
         plan_blocks(10, bad)
+    with pytest.raises(InvalidArgument, match="block_size"):  # checked once, when the settings are built
+        TransferConfig(block_size=bad)
 
 
 def test_block_size_accepts_numeric_strings():
@@ -52,6 +48,8 @@ def test_block_size_accepts_numeric_strings():
 def test_bput_size_must_be_positive(bad):
     with pytest.raises(InvalidArgument):
         check_bput_size(bad)
+    with pytest.raises(InvalidArgument, match="bput_size"):
+        TransferConfig(bput_size=bad)
 
 
 def test_negative_size_rejected():

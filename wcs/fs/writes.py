@@ -22,7 +22,7 @@ from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import EtagHasher
 from wcs.fs.errors import answer_body, answer_hash, check
 from wcs.services.blockapi import BlockApi, BlockFailed, Tokens
-from wcs.services.blocks import Block, check_block_size, check_bput_size, new_upload_id
+from wcs.services.blocks import Block, new_upload_id
 from wcs.services.client import Client
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ class BlockWriter:
     def __init__(self, client: Client, bucket: str, key: str, *, overwrite: int,
                  mime_type: Optional[str] = None, name: str = "") -> None:
         transfer = client.cfg.transfer
-        self.block_size = check_block_size(transfer.block_size)
-        self.bput_size = min(check_bput_size(transfer.bput_size), self.block_size)
+        self.block_size, self.bput_size = transfer.block_size, transfer.chunk_size
         self.bucket, self.key, self.mime_type = bucket, key, mime_type
         self.name = name or "%s/%s" % (bucket, key)
         self.upload_id = new_upload_id()

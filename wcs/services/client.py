@@ -5,9 +5,11 @@ timeout, TLS verification, retries, pool) is built from the :class:`~wcs.commons
 construction and never changed afterwards, so threads calling different methods of one client
 share it without racing. Each call builds its services from frozen snapshots of the config
 (:mod:`wcs.commons.settings`): changing ``cfg.overwrite`` or ``cfg.block_size`` affects the next
-call, as in the official SDK. Parallel work of every call runs on one
-:class:`~wcs.services.scheduler.Scheduler`, whose size (the global budget) is the ``concurrency``
-of the first parallel transfer.
+call, as in the official SDK. Parallel work of every call runs on the client's one
+:class:`~wcs.services.scheduler.Scheduler`, sized when the client is built (``concurrency``, or
+``workers`` when more are wanted from the start) and grown, never shrunk, when a call asks for
+more (a larger ``concurrency`` set later, a tree's ``transfers``); a call with ``concurrency = 0``
+runs its tasks in the calling thread.
 
 Only the official methods read per-call options from the config (``upload_id``, ``prefix``,
 ``marker``, ``limit``, ``mode``), as the official SDK does; the extras (``iter_objects``,
@@ -16,7 +18,6 @@ Only the official methods read per-call options from the config (``upload_id``, 
 
 import logging
 import os
-import threading
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Union
 
 from wcs.commons.auth import Auth
@@ -40,7 +41,6 @@ from wcs.services.upload import FormUploader, PathLike, open_for_upload
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-_SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
 class Client(DownloadMethods, JobCalls, TreeMethods):
@@ -50,29 +50,32 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         cfg: the settings (HTTP settings are read once, here; the rest at every call).
         http: an HTTP client to share (default: one built from ``cfg`` and closed by :meth:`close`).
         scheduler: a pool to share with other clients (default: one of this client's own).
+        workers: the threads this client's pool may use from the start when that is more than
+            ``cfg.concurrency`` (e.g. the files a tree command sends at once); its connection pool is
+            sized for them too.
     """
 
     def __init__(self, cfg: Config, http: Optional[HttpClient] = None, *,
-                 scheduler: Optional[Scheduler] = None) -> None:
+                 scheduler: Optional[Scheduler] = None, workers: int = 0) -> None:
         self.cfg = cfg
         self._owns_http = http is None
         if http is None:
             cfg.require(*HTTP_KEYS)  # a bad value in the file fails here, not as a wrong timeout later
         transfer = cfg.transfer
+        size = max(transfer.concurrency, int(workers))
         self.http = http if http is not None else HttpClient(
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(transfer.concurrency, 8))
-        self._scheduler = scheduler
+            pool_size=max(size, 8))
         self._owns_scheduler = scheduler is None
-        self._scheduler_lock = threading.Lock()
+        self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
         self._auth: Optional[Auth] = None
 
     def close(self) -> None:
         """Close the connections and the worker threads (only those this object created)."""
         if self._owns_http:
             self.http.close()
-        if self._owns_scheduler and self._scheduler is not None:
-            self._scheduler.close()
+        if self._owns_scheduler:
+            self.scheduler.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -108,17 +111,15 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         return None
 
     def scheduler_for(self, transfer: TransferConfig) -> Scheduler:
-        """The pool a transfer with these settings runs on (``concurrency = 0``: the calling thread)."""
+        """The client's pool as a transfer with these settings uses it: grown to its ``concurrency``
+        when that is larger, or (``concurrency = 0``) running its tasks in the calling thread."""
         if transfer.concurrency <= 0:
-            return _SEQUENTIAL
-        with self._scheduler_lock:
-            if self._scheduler is None:
-                self._scheduler = Scheduler(transfer.concurrency)
-            return self._scheduler
+            return self.scheduler.calling_thread()
+        return self.scheduler.grow(transfer.concurrency)
 
     def transfers_in_flight(self) -> int:
         """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
-        return self._scheduler.running if self._scheduler is not None else 0
+        return self.scheduler.running
 
     def bucket_manager(self) -> BucketManager:
         return BucketManager(self.http, self.auth, self.cfg.endpoints)

@@ -28,7 +28,7 @@ from wcs.commons.http import HttpClient, Result, is_transient_failure
 from wcs.commons.settings import Endpoints, PolicyDefaults, TransferConfig
 from wcs.services.base import UploadService
 from wcs.services.blockapi import BlockApi, Buffers, Outcome, Tokens, as_int
-from wcs.services.blocks import Block, check_block_size, check_bput_size, file_etag, new_upload_id, plan_blocks
+from wcs.services.blocks import Block, file_etag, new_upload_id, plan_blocks
 from wcs.services.bucket import BucketManager
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.groupcommit import GroupCommit
@@ -38,7 +38,7 @@ from wcs.services.upload import PathLike, answer_may_be_lost, open_for_upload, v
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Block", "MultipartUploader", "check_block_size", "check_bput_size", "file_etag", "new_upload_id",
+__all__ = ["Block", "MultipartUploader", "file_etag", "new_upload_id",
            "plan_blocks"]
 
 
@@ -90,8 +90,7 @@ class MultipartUploader(UploadService):
         # Everything that can be refused is checked before a record exists, so a call that fails
         # here leaves nothing behind in tmp_record_folder.
         transfer = self.transfer
-        block_size = check_block_size(transfer.block_size)
-        bput_size = min(check_bput_size(transfer.bput_size), block_size)
+        block_size, bput_size = transfer.block_size, transfer.chunk_size
         upload_id = check_upload_id(upload_id or new_upload_id())
         overwrite = _optional_int("overwrite", overwrite)
         deadline = _optional_int("deadline", deadline)

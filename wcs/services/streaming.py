@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Dict, Iterable, List, Optional
 from wcs.commons.errors import InvalidArgument, LocalFileError
 from wcs.commons.http import Result, is_transient_failure
 from wcs.services.blockapi import BlockApi, Outcome, Tokens
-from wcs.services.blocks import Block, check_block_size, check_bput_size, file_etag, new_upload_id
+from wcs.services.blocks import Block, file_etag, new_upload_id
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.multipart import _failure, _optional_int
 from wcs.services.resume import BlockRecord
@@ -72,8 +72,7 @@ def upload_stream(uploader: Any, fp: BinaryIO, bucket: str, key: str, *, progres
     See :meth:`wcs.services.multipart.MultipartUploader.upload_stream`.
     """
     transfer = uploader.transfer
-    block_size = check_block_size(transfer.block_size)
-    bput_size = min(check_bput_size(transfer.bput_size), block_size)
+    block_size, bput_size = transfer.block_size, transfer.chunk_size
     overwrite = _optional_int("overwrite", overwrite)
     deadline = _optional_int("deadline", deadline)
     uploader.put_base()  # ConfigError when put_url is missing
