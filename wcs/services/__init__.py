@@ -1,8 +1,11 @@
-"""WCS services, one module per product area; :class:`wcs.services.client.Client` is the facade.
+"""WCS services: the engine below the :class:`wcs.services.client.Client` facade, and the official modules.
 
-``upload`` (form and stream upload), ``multipart`` (block upload) with ``resume`` (JSON resume records)
-and ``streams`` (request-body views), ``bucket`` (object and bucket management), ``fmgr`` (asynchronous
-resource jobs), ``fops`` (persistent processing), ``wslive`` (live-recording lists), ``download``
-(verified downloads). Each service class gets the ``HttpClient``, ``Auth`` and ``Config`` injected
-(:mod:`wcs.services.base`). Nothing is imported here, so ``import wcs.services`` stays cheap.
+Three layers, one way: the engine modules (one per product area: ``bucket``, ``jobs``, ``upload``,
+``multipart``, ``download``, ``tree/``...) get what they need as arguments (an ``HttpClient``, an
+``Auth``, the frozen settings, a :class:`~wcs.services.scheduler.Scheduler`, other services) and
+never import the facade; the facade (``client`` and its ``client_*`` method groups) builds them
+from a Config; the official module paths (``filemanager``, ``fmgr``, ``wslive``, ``mgrbase``,
+``simpleupload``, ...) are adapters at the edge over the facade, imported by nothing here
+(``tests/unit/test_services_structure.py`` keeps it so). Nothing is imported here, so ``import
+wcs.services`` stays cheap.
 """

@@ -20,30 +20,26 @@ import logging
 import os
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Union
 
-from wcs.commons.auth import Auth
-from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
+from wcs.commons.config import Config
 from wcs.commons.errors import InvalidArgument, WcsSeriveError
-from wcs.commons.http import HttpClient, Result
+from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
-from wcs.commons.settings import TransferConfig
-from wcs.services.bucket import BucketManager
 from wcs.services.client_downloads import DownloadMethods
-from wcs.services.client_jobs import JobCalls
+from wcs.services.client_jobs import JobMethods
 from wcs.services.client_trees import TreeMethods
-from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
 from wcs.services.listing import ObjectListing
-from wcs.services.multipart import MultipartUploader, new_upload_id
+from wcs.services.multipart import new_upload_id
 from wcs.services.resume import RecordStore, RecordSummary, ResumeRecord, check_upload_id, list_records, remove_record
-from wcs.services.scheduler import Scheduler
-from wcs.services.upload import FormUploader, PathLike, open_for_upload
+from wcs.services.streaming import upload_stream
+from wcs.services.upload import PathLike, open_for_upload
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 
 
-class Client(DownloadMethods, JobCalls, TreeMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
@@ -55,90 +51,8 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
             sized for them too.
     """
 
-    def __init__(self, cfg: Config, http: Optional[HttpClient] = None, *,
-                 scheduler: Optional[Scheduler] = None, workers: int = 0) -> None:
-        self.cfg = cfg
-        self._owns_http = http is None
-        if http is None:
-            cfg.require(*HTTP_KEYS)  # a bad value in the file fails here, not as a wrong timeout later
-        transfer = cfg.transfer
-        size = max(transfer.concurrency, int(workers))
-        self.http = http if http is not None else HttpClient(
-            timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(size, 8))
-        self._owns_scheduler = scheduler is None
-        self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
-        self._auth: Optional[Auth] = None
-
-    def close(self) -> None:
-        """Close the connections and the worker threads (only those this object created)."""
-        if self._owns_http:
-            self.http.close()
-        if self._owns_scheduler:
-            self.scheduler.close()
-
     def __enter__(self) -> "Client":
         return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return "Client(put_url=%r, mgr_url=%r)" % (self.cfg.put_url, self.cfg.mgr_url)
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    @property
-    def auth(self) -> Auth:
-        """The signer: the one assigned to ``client.auth``, else one for the configured keys.
-
-        Raises:
-            ConfigError: no signer was assigned and ``access_key`` or ``secret_key`` is not set.
-        """
-        if self._auth is not None:
-            return self._auth
-        creds = self.cfg.credentials.require()
-        return Auth(creds.access_key, creds.secret_key)
-
-    @auth.setter
-    def auth(self, value: Auth) -> None:
-        self._auth = value
-
-    def _signer(self) -> Optional[Auth]:
-        """The signer if keys are known, else None (the service raises when a call needs one)."""
-        if self._auth is not None or self.cfg.credentials.complete:
-            return self.auth
-        return None
-
-    def scheduler_for(self, transfer: TransferConfig) -> Scheduler:
-        """The client's pool as a transfer with these settings uses it: grown to its ``concurrency``
-        when that is larger, or (``concurrency = 0``) running its tasks in the calling thread."""
-        if transfer.concurrency <= 0:
-            return self.scheduler.calling_thread()
-        return self.scheduler.grow(transfer.concurrency)
-
-    def transfers_in_flight(self) -> int:
-        """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
-        return self.scheduler.running
-
-    def bucket_manager(self) -> BucketManager:
-        return BucketManager(self.http, self.auth, self.cfg.endpoints)
-
-    def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
-        self.cfg.require(*POLICY_KEYS, "traffic_limit")
-        return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
-                            self.cfg.policy)
-
-    def multipart_uploader(self, transfer: Optional[TransferConfig] = None) -> MultipartUploader:
-        self.cfg.require(*POLICY_KEYS, *TRANSFER_KEYS)
-        transfer = transfer or self.cfg.transfer
-        return MultipartUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
-                                 self.scheduler_for(transfer))
-
-    def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
-        self.cfg.require("traffic_limit")
-        transfer = transfer or self.cfg.transfer
-        return Downloader(self.http, self.cfg.endpoints, transfer, self.scheduler_for(transfer))
 
     @staticmethod
     def new_upload_id() -> str:
@@ -244,7 +158,7 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
         if size is None:
-            return self.multipart_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
+            return upload_stream(self.multipart_uploader(), fileobj, bucket, key, subscribers=subscribers, **options)
         if not getattr(fileobj, "seekable", lambda: False)():
             raise InvalidArgument("upload_fileobj with a size needs a seekable file; pass size=None to stream it")
         return self.form_uploader().upload_fileobj(fileobj, int(size), bucket, key, **options)

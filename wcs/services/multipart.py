@@ -20,7 +20,7 @@ upload is done. A 406 to a first mkfile of this call stays a 406, even for ident
 
 import logging
 import os
-from typing import Any, BinaryIO, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional
 
 from wcs.commons.auth import Auth
 from wcs.commons.errors import ConfigError, InvalidArgument, LocalFileError, ResumeError, WcsError
@@ -147,29 +147,6 @@ class MultipartUploader(UploadService):
             raise
         notifier.done(None if result.ok else _failure(result))
         return result
-
-    def upload_stream(self, fp: BinaryIO, bucket: str, key: str, *, progress: Optional[Progress] = None,
-                      subscribers: Iterable[Subscriber] = (), overwrite: Optional[int] = None,
-                      mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
-        """Upload everything the binary stream ``fp`` yields (length unknown: a pipe, stdin), in blocks
-        sent as they fill; a stream shorter than one block goes as one form upload.
-
-        Memory stays near ``(concurrency + 1) * block_size``. Not resumable: nothing is recorded, and a
-        failed upload must be sent again from a new stream (see :mod:`wcs.services.streaming`).
-
-        Returns:
-            The mkfile (or form upload) Result; on failure the failing step's Result (``upload_id`` None).
-
-        Raises:
-            ConfigError, InvalidArgument: as :meth:`upload` (checked before anything is read).
-            LocalFileError: the stream cannot be read.
-            IntegrityError: the service's hash differs from the etag of the bytes sent.
-            KeyboardInterrupt, Cancelled: interrupted; the upload is abandoned.
-        """
-        from wcs.services.streaming import upload_stream  # it builds on this module
-
-        return upload_stream(self, fp, bucket, key, progress=progress, subscribers=subscribers,
-                             overwrite=overwrite, mime_type=mime_type, deadline=deadline)
 
     def _upload_blocks(self, notifier: Notifier, tokens: Tokens, upload_id: str, abspath: str, plan: List[Block],
                        bput_size: int, record: ResumeRecord, store: RecordStore) -> Optional[Result]:

@@ -69,7 +69,7 @@ def upload_stream(uploader: Any, fp: BinaryIO, bucket: str, key: str, *, progres
                   mime_type: Optional[str] = None, deadline: Optional[int] = None) -> Result:
     """Upload everything ``fp`` yields as ``bucket:key`` through ``uploader`` (a ``MultipartUploader``).
 
-    See :meth:`wcs.services.multipart.MultipartUploader.upload_stream`.
+    See :meth:`wcs.services.client.Client.upload_fileobj`.
     """
     transfer = uploader.transfer
     block_size, bput_size = transfer.block_size, transfer.chunk_size
