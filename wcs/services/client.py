@@ -24,15 +24,15 @@ from wcs.commons.config import Config
 from wcs.commons.errors import InvalidArgument, WcsSeriveError
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
+from wcs.services.blockplan import new_upload_id
 from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobMethods
 from wcs.services.client_trees import TreeMethods
 from wcs.services.events import Progress, Subscriber
+from wcs.services.formupload import PathLike, open_for_upload
 from wcs.services.listing import ObjectListing
-from wcs.services.multipart import new_upload_id
 from wcs.services.resume import RecordStore, RecordSummary, ResumeRecord, check_upload_id, list_records, remove_record
-from wcs.services.streaming import upload_stream
-from wcs.services.upload import PathLike, open_for_upload
+from wcs.services.uploads import sends_blocks
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +131,12 @@ class Client(DownloadMethods, JobMethods, TreeMethods):
 
         Raises:
             LocalFileError, InvalidArgument, ResumeError, IntegrityError: see
-            :meth:`wcs.services.multipart.MultipartUploader.upload`.
+            :meth:`wcs.services.uploads.BlockUploader.upload`.
         """
         if tmp_upload_id and upload_id and tmp_upload_id != upload_id:
             raise InvalidArgument("tmp_upload_id %r and upload_id %r differ: give one" % (tmp_upload_id, upload_id))
         upload_id = tmp_upload_id or upload_id or self.cfg.upload_id or None
-        return self.multipart_uploader().upload(path, bucket, key, upload_id, progress=progress,
+        return self.block_uploader().upload(path, bucket, key, upload_id, progress=progress,
                                                 subscribers=subscribers, overwrite=overwrite,
                                                 mime_type=mime_type, deadline=deadline)
 
@@ -158,7 +158,7 @@ class Client(DownloadMethods, JobMethods, TreeMethods):
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
         if size is None:
-            return upload_stream(self.multipart_uploader(), fileobj, bucket, key, subscribers=subscribers, **options)
+            return self.block_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
         if not getattr(fileobj, "seekable", lambda: False)():
             raise InvalidArgument("upload_fileobj with a size needs a seekable file; pass size=None to stream it")
         return self.form_uploader().upload_fileobj(fileobj, int(size), bucket, key, **options)
@@ -177,14 +177,14 @@ class Client(DownloadMethods, JobMethods, TreeMethods):
             LocalFileError, InvalidArgument: as :meth:`simple_upload` and :meth:`multipart_upload`.
         """
         try:
-            threshold = int(multi_size) * MiB
+            threshold = int(multi_size) * MiB + 1  # blocks when larger than multi_size MiB, as the official SDK
         except (TypeError, ValueError):
             raise InvalidArgument("invalid multi_size %r: a number of MiB" % (multi_size,)) from None
         with open_for_upload(path) as fp:
             size = os.fstat(fp.fileno()).st_size
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
-        if size > threshold:
+        if sends_blocks(size, threshold):
             result = self.multipart_upload(path, bucket, key, upload_id=upload_id, **options)
             what = "multipart upload"
         else:

@@ -15,10 +15,10 @@ from wcs.commons.http import HttpClient
 from wcs.commons.settings import TransferConfig
 from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
+from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService, FopsService
-from wcs.services.multipart import MultipartUploader
 from wcs.services.scheduler import Scheduler
-from wcs.services.upload import FormUploader
+from wcs.services.uploads import BlockUploader
 
 
 class ClientBase:
@@ -102,11 +102,11 @@ class ClientBase:
         return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
                             self.cfg.policy)
 
-    def multipart_uploader(self, transfer: Optional[TransferConfig] = None) -> MultipartUploader:
+    def block_uploader(self, transfer: Optional[TransferConfig] = None) -> BlockUploader:
         self.cfg.require(*POLICY_KEYS, *TRANSFER_KEYS)
         transfer = transfer or self.cfg.transfer
-        return MultipartUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
-                                 self.scheduler_for(transfer))
+        return BlockUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
+                             self.scheduler_for(transfer))
 
     def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
         self.cfg.require("traffic_limit")

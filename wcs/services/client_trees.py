@@ -42,7 +42,7 @@ class TreeMethods(ClientBase):
                   observer: Optional[TreeObserver], subscribers: Iterable[Subscriber]) -> TreeSummary:
         transfer = tree_transfer(self.cfg.transfer, options)
         run = TreeRun(direction, os.fspath(local_dir), remote, options, uploads=self.form_uploader(transfer),
-                      multipart=self.multipart_uploader(transfer), downloads=self.downloader(transfer),
+                      multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
                       objects=self.bucket_manager(), jobs=self.fmgr_service(), scheduler=self.scheduler_for(transfer),
                       transfer=transfer, observer=observer, subscribers=subscribers)
         return run.run()

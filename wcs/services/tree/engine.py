@@ -28,8 +28,8 @@ from wcs.commons.settings import TransferConfig
 from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
 from wcs.services.events import Subscriber
+from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
-from wcs.services.multipart import MultipartUploader
 from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
@@ -49,7 +49,7 @@ from wcs.services.tree.plan import (
     local_entries,
     remote_entries,
 )
-from wcs.services.upload import FormUploader
+from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class TreeRun:
     """
 
     def __init__(self, direction: str, local_dir: str, remote: Remote, options: TreeOptions, *,
-                 uploads: FormUploader, multipart: MultipartUploader, downloads: Downloader,
+                 uploads: FormUploader, multipart: BlockUploader, downloads: Downloader,
                  objects: BucketManager, jobs: FmgrService, scheduler: Scheduler, transfer: TransferConfig,
                  observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = ()) -> None:
         self.uploads = uploads

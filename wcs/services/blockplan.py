@@ -1,7 +1,7 @@
-"""The plan of a multipart upload: blocks of a file, chunks of a block, and the sizes allowed.
+"""The plan of a block upload: the blocks of an object, the chunks of a block, its etag, its upload id.
 
-Pure functions, no I/O: a file of ``size`` bytes becomes blocks of ``block_size`` (a multiple of the
-4 MiB etag block, so the etag can be computed per block), each sent as chunks of ``bput_size``
+Pure functions, no I/O: an object of ``size`` bytes becomes blocks of ``block_size`` (a multiple of
+the 4 MiB etag block, so the etag can be computed per block), each sent as chunks of ``bput_size``
 (the sizes are checked once, in :class:`~wcs.commons.settings.TransferConfig`).
 """
 
