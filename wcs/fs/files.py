@@ -11,11 +11,16 @@ the rest and runs ``mkfile``; an object that never filled one block goes by one 
 instead. ``xb`` refuses an existing key, both at open and (atomically) on the service. In a
 transaction (``autocommit=False``) the blocks are sent as usual but the object appears only on
 :meth:`commit`.
-An exception that leaves a ``with`` block of a binary file being written discards it: no
-truncated object replaces the old one.
+
+Only a clean close commits. A writer closed while an exception is on its way out (a ``with`` block
+of ``fs.open`` or of ``fsspec.open`` in binary or text mode, with or without compression: fsspec's
+``OpenFile`` closes its files without telling why, so the exception being handled is what tells),
+or never closed at all (garbage-collected, also under a text wrapper) discards what it sent: the
+old object stays, never a partial one over it.
 """
 
 import io
+import sys
 from typing import Any, Optional
 
 from fsspec.spec import AbstractBufferedFile  # type: ignore[import-untyped, import-not-found]
@@ -51,6 +56,9 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
         self.mime_type = mime_type
         self._writer: Optional[ObjectWriter] = None
         self._rest: Optional[bytes] = None  # after the final flush: what did not make a whole block
+        self._abandoned = False  # a text wrapper is being garbage-collected with this file in it
+        # An exception already being handled where the file is opened is not this file's failure.
+        self._error_at_open = sys.exc_info()[1]
         self._upload_block = fs.config.block_size
         if mode != "rb":
             block_size = max(self._upload_block, 0 if block_size in ("default", None) else int(block_size))
@@ -127,17 +135,40 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
         if writer is not None:
             writer.abort()
 
+    def _failing(self) -> bool:
+        """An exception raised since the file was opened is on its way out (or the file is being collected)."""
+        error = sys.exc_info()[1]
+        return self._abandoned or (error is not None and error is not self._error_at_open)
+
     def close(self) -> None:
+        self._close(clean=not (self.writable() and self._failing()))
+
+    def _close(self, clean: bool) -> None:
+        self._error_at_open = None
+        if self.closed:
+            return
+        if not clean:
+            # Store nothing rather than a truncated object over the old one.
+            self.discard()
+            self.closed = True
+            return
         try:
             super().close()
         except BaseException:
             self.discard()
             raise
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None and self.writable():
-            # The writer failed half-way: store nothing rather than a truncated object over the old one.
-            self.discard()
-            self.closed = True
+    def _dealloc_warn(self, source: Any) -> None:
+        # Called by a text wrapper (io.TextIOWrapper) that is garbage-collected before it was closed,
+        # just before it closes this file: that close must not commit.
+        self._abandoned = True
+
+    def __del__(self) -> None:
+        if not self.closed and self.writable():
+            self._close(clean=False)  # a writer nobody closed commits nothing
             return
-        self.close()
+        super().__del__()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # This with block says why it ends: an exception inside it discards, whatever else is handled.
+        self._close(clean=exc_type is None or not self.writable())
