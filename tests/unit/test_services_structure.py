@@ -130,10 +130,12 @@ def test_no_import_cycle_in_the_services():
     assert cycles(GRAPH) == []
 
 
-def test_importing_the_client_does_not_load_the_official_compatibility_layer():
+def test_importing_the_client_loads_neither_the_official_layer_nor_the_tree_engine():
     code = "import sys, wcs.services.client; print('\\n'.join(sorted(sys.modules)))"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(ROOT), os.environ.get("PYTHONPATH", "")]))
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                 env=env).stdout.split())
     assert SERVICES + ".client" in loaded
     assert sorted(loaded & OFFICIAL) == []
+    # The tree engine (its etag cache needs sqlite3) comes with the first tree call.
+    assert SERVICES + ".tree.engine" not in loaded and "sqlite3" not in loaded

@@ -15,7 +15,6 @@ from typing import Any, Iterable, Optional, Tuple, Union, cast
 from wcs.commons.errors import InvalidArgument
 from wcs.services.client_base import ClientBase
 from wcs.services.events import Subscriber
-from wcs.services.tree.engine import TreeRun, tree_transfer
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.plan import DOWNLOAD, UPLOAD
@@ -40,6 +39,10 @@ class TreeMethods(ClientBase):
 
     def _run_tree(self, direction: str, local_dir: PathLike, remote: Remote, options: TreeOptions,
                   observer: Optional[TreeObserver], subscribers: Iterable[Subscriber]) -> TreeSummary:
+        # The engine (the walker, the etag cache and sqlite3, the mover) is loaded by the first tree
+        # call, not by ``import wcs.services.client``: most programs never transfer a tree.
+        from wcs.services.tree.engine import TreeRun, tree_transfer
+
         transfer = tree_transfer(self.cfg.transfer, options)
         run = TreeRun(direction, os.fspath(local_dir), remote, options, uploads=self.form_uploader(transfer),
                       multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
