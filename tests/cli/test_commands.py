@@ -305,17 +305,17 @@ def test_resume_hint_keeps_every_option_and_resumes(c, cfgfile, emulator, bucket
     import shlex
 
     from wcs.cli.wcscmd import main
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
     path = local("big 8m.bin", os.urandom(8 * 1024 * 1024 + 5))
-    original = blockapi.BlockApi.send_block
+    original = blocksteps.BlockSteps.send_block
 
     def interrupt_second_block(self, file_path, block, *args):
         if block.index > 0:
             raise KeyboardInterrupt
         return original(self, file_path, block, *args)
 
-    monkeypatch.setattr(blockapi.BlockApi, "send_block", interrupt_second_block)
+    monkeypatch.setattr(blocksteps.BlockSteps, "send_block", interrupt_second_block)
     uri = "wcs://%s/resume 8m.bin" % bucket
     run = c("multiput", uri, path, "--block-size", "8M", "--concurrency", "0", "-q", "--put-url", emulator.url)
     monkeypatch.undo()

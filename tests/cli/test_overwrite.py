@@ -52,14 +52,14 @@ def test_multiput_whose_object_appears_meanwhile_tells_how_to_replace_it(c, cfgf
 
     from wcs.cli.wcscmd import main
     from wcs.commons.config import Config
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
     from wcs.services.client import Client
 
     other = tmp_path / "other.txt"
     other.write_bytes(b"stored by someone else\n")
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(5 * 1024 * 1024))
-    mkfile = blockapi.BlockApi.mkfile
+    mkfile = blocksteps.BlockSteps.mkfile
     intruders = []
 
     def someone_else_first(self, *args, **kwargs):
@@ -68,7 +68,7 @@ def test_multiput_whose_object_appears_meanwhile_tells_how_to_replace_it(c, cfgf
                 intruders.append(client.simple_upload(str(other), bucket, "race.bin").raise_for_status())
         return mkfile(self, *args, **kwargs)
 
-    monkeypatch.setattr(blockapi.BlockApi, "mkfile", someone_else_first)
+    monkeypatch.setattr(blocksteps.BlockSteps, "mkfile", someone_else_first)
     run = c("multiput", "wcs://%s/race.bin" % bucket, str(big), "--overwrite", "0")
     assert run.status == 5, run.err
     assert run.err_lines[1].startswith("wcscmd: error: wcs://%s/race.bin: HTTP 406" % bucket)
@@ -78,8 +78,8 @@ def test_multiput_whose_object_appears_meanwhile_tells_how_to_replace_it(c, cfgf
     assert argv[-4:] == ["--overwrite", "1", "--upload-id", run.json["upload_id"]]
     assert argv.count("--overwrite") == 1
     sent = []
-    send_block = blockapi.BlockApi.send_block
-    monkeypatch.setattr(blockapi.BlockApi, "send_block", lambda self, *a: sent.append(1) or send_block(self, *a))
+    send_block = blocksteps.BlockSteps.send_block
+    monkeypatch.setattr(blocksteps.BlockSteps, "send_block", lambda self, *a: sent.append(1) or send_block(self, *a))
     assert main(argv) == 0
     assert sent == []  # every block was kept: the replace only ran mkfile
     with Client(Config(cfgfile)) as client:

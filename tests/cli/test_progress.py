@@ -4,7 +4,7 @@ import io
 import os
 
 from wcs.cli.wcscmd import main
-from wcs.services.streams import SLICE
+from wcs.services.bodies import SLICE
 
 MiB = 1024 * 1024
 

@@ -17,9 +17,9 @@ def c(wcscmd, cfgfile):
 @pytest.fixture
 def records(c, bucket, tmp_path, monkeypatch):
     """Two interrupted multiputs (1 of 2 blocks stored each), a corrupt record and a stray file."""
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
-    original = blockapi.BlockApi.send_block
+    original = blocksteps.BlockSteps.send_block
 
     def stop_at_the_second_block(self, file_path, block, *args):
         if block.index > 0:
@@ -30,9 +30,9 @@ def records(c, bucket, tmp_path, monkeypatch):
     for name in ("one.bin", "two.bin"):
         path = tmp_path / name
         path.write_bytes(os.urandom(5 * 1024 * 1024))
-        monkeypatch.setattr(blockapi.BlockApi, "send_block", stop_at_the_second_block)
+        monkeypatch.setattr(blocksteps.BlockSteps, "send_block", stop_at_the_second_block)
         run = c("multiput", "wcs://%s/%s" % (bucket, name), str(path), "--concurrency", "0")
-        monkeypatch.setattr(blockapi.BlockApi, "send_block", original)
+        monkeypatch.setattr(blocksteps.BlockSteps, "send_block", original)
         assert run.status == 130, run.err
         ids.append(run.err_lines[0].split()[-1])
     folder = tmp_path / "records"

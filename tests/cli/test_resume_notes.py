@@ -24,16 +24,16 @@ def test_upload_id_without_a_record_says_it_starts_a_new_upload(c, bucket, tmp_p
 
 
 def _interrupted_after_first_block(c, bucket, path, monkeypatch):
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
-    original = blockapi.BlockApi.send_block
+    original = blocksteps.BlockSteps.send_block
 
     def stop_at_the_second_block(self, file_path, block, *args):
         if block.index > 0:
             raise KeyboardInterrupt
         return original(self, file_path, block, *args)
 
-    monkeypatch.setattr(blockapi.BlockApi, "send_block", stop_at_the_second_block)
+    monkeypatch.setattr(blocksteps.BlockSteps, "send_block", stop_at_the_second_block)
     run = c("multiput", "wcs://%s/r.bin" % bucket, path, "--concurrency", "0")
     monkeypatch.undo()
     assert run.status == 130, run.err
@@ -52,12 +52,12 @@ def test_resume_says_how_many_blocks_are_already_uploaded(wcscmd, cfgfile, bucke
 
 
 def test_subscribers_hear_on_resumed(client, bucket, tmp_path):
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
     path = tmp_path / "s.bin"
     path.write_bytes(os.urandom(9 * 1024 * 1024))
     client.cfg.concurrency = 0
-    original = blockapi.BlockApi.send_block
+    original = blocksteps.BlockSteps.send_block
     calls = []
 
     class Listener:  # only the hook it needs
@@ -69,12 +69,12 @@ def test_subscribers_hear_on_resumed(client, bucket, tmp_path):
             raise KeyboardInterrupt
         return original(self, file_path, block, *args)
 
-    blockapi.BlockApi.send_block = failing_second
+    blocksteps.BlockSteps.send_block = failing_second
     try:
         with pytest.raises(KeyboardInterrupt):
             client.multipart_upload(str(path), bucket, "s.bin", upload_id="sub1", subscribers=[Listener()])
     finally:
-        blockapi.BlockApi.send_block = original
+        blocksteps.BlockSteps.send_block = original
     assert calls == []  # a fresh upload is not a resume
     res = client.multipart_upload(str(path), bucket, "s.bin", upload_id="sub1", subscribers=[Listener()])
     assert res.ok and calls == [("s.bin", 1, 3)]

@@ -230,6 +230,20 @@ def test_xb_refuses_an_existing_key_at_open_and_on_the_service(wcsfs, bucket, st
         assert other.cat_file("%s/%s" % (bucket, name)) == b"someone else was first"
 
 
+def test_xb_refuses_a_key_written_meanwhile_even_with_the_same_bytes(wcsfs, bucket, storage_options):
+    """The one pipeline's rule: a 406 to a first mkfile stays a 406, even for identical content (the
+    writer took it for a lost answer of its own and reported success)."""
+    import fsspec
+
+    other = fsspec.filesystem("wcs", skip_instance_cache=True, **storage_options)
+    data = payload(BLOCK_SIZE + 5)
+    fp = wcsfs.open("%s/same" % bucket, "xb")
+    fp.write(data)
+    other.pipe_file("%s/same" % bucket, data)
+    with pytest.raises(FileExistsError):
+        fp.close()
+
+
 def test_an_exception_inside_a_with_block_stores_nothing(wcsfs, bucket):
     wcsfs.pipe_file("%s/old" % bucket, b"old content")
     for size in (10, BLOCK_SIZE + 10):

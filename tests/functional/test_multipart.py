@@ -9,7 +9,7 @@ from tests.helpers.emulator_api import batch_log
 from tests.helpers.files import MiB
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
 from wcs.commons.util import EtagHasher, etag
-from wcs.services.blockapi import BlockApi
+from wcs.services.blocksteps import BlockSteps
 from wcs.services.resume import RecordStore
 
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "3"))
@@ -127,7 +127,7 @@ def test_wrong_secret_is_401(bad_client, bucket, make_file):
 def test_bput_with_bogus_ctx_is_701(client, config, bucket):
     auth = client.auth
     upload_id = client.new_upload_id()
-    api = BlockApi(client.http, auth, config.endpoints, config.transfer, config.policy,
+    api = BlockSteps(client.http, auth, config.endpoints, config.transfer, config.policy,
                    lambda: api.upload_token(bucket, "k"), upload_id)
     first = api.mkblk(8, 0, b"1234")
     assert first.code == 200 and first.body["offset"] == 4

@@ -78,7 +78,7 @@ def test_short_stream_is_one_form_upload_long_one_multipart(client, bucket, pipe
 
 @pytest.mark.parametrize("concurrency", [0, 1, 3])
 def test_stream_holds_at_most_concurrency_plus_one_blocks(client, bucket, monkeypatch, concurrency):
-    from wcs.services import streaming
+    from wcs.services import sources
 
     client.cfg.concurrency = concurrency
     block = client.cfg.block_size
@@ -88,7 +88,7 @@ def test_stream_holds_at_most_concurrency_plus_one_blocks(client, bucket, monkey
         allocated.append(size)
         return bytearray(size)
 
-    monkeypatch.setattr(streaming, "bytearray", counted, raising=False)
+    monkeypatch.setattr(sources, "bytearray", counted, raising=False)
     data = os.urandom(10 * block + 7)
     res = client.upload_fileobj(io.BufferedReader(io.BytesIO(data)), bucket, "bounded-%d" % concurrency)
     assert res.ok and res.data["hash"] == _etag(data)
@@ -114,7 +114,7 @@ def test_stream_upload_with_every_option_and_subscribers(client, bucket, pipe):
     stat = client.stat(bucket, "opts.txt").body
     assert stat["mimeType"] == "text/plain" and stat["expirationDate"]
     again = client.upload_fileobj(pipe(os.urandom(5 * MiB)), bucket, "opts.txt")
-    assert again.code == 406  # overwrite 0, as for files (the same bytes again would count as done)
+    assert again.code == 406  # overwrite 0, as for files (also the same bytes: a first mkfile's 406 stands)
     assert client.upload_fileobj(pipe(b"new"), bucket, "opts.txt", overwrite=1).ok
 
 
@@ -126,16 +126,16 @@ def test_stream_block_failure_is_a_result_not_resumable(fast_client, bucket, pip
 
 
 def test_stream_hash_mismatch_is_an_integrity_error(client, bucket, pipe, monkeypatch):
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
-    mkfile = blockapi.BlockApi.mkfile
+    mkfile = blocksteps.BlockSteps.mkfile
 
     def lying(self, *args, **kwargs):
         result = mkfile(self, *args, **kwargs)
         result.body["hash"] = "Fqr0xh3cxeii2r7eDztILNmuqUNN"
         return result
 
-    monkeypatch.setattr(blockapi.BlockApi, "mkfile", lying)
+    monkeypatch.setattr(blocksteps.BlockSteps, "mkfile", lying)
     with pytest.raises(IntegrityError):
         client.upload_fileobj(pipe(os.urandom(5 * MiB)), bucket, "lied")
 

@@ -64,6 +64,19 @@ def make_tree(root, files):
     return str(root)
 
 
+def on_service(client, factory, method, replace):
+    """Every ``client.<factory>()`` built from now on (the services a tree run is given) has its
+    ``method`` replaced by ``replace(real_method)``."""
+    real_factory = getattr(client, factory)
+
+    def build(*args, **kwargs):
+        service = real_factory(*args, **kwargs)
+        setattr(service, method, replace(getattr(service, method)))
+        return service
+
+    setattr(client, factory, build)
+
+
 def remote_state(emulator, bucket, prefix=""):
     return {info.key: (info.fsize, info.hash) for info in emulator.store.keys_under(bucket, prefix)}
 
@@ -249,8 +262,11 @@ def test_per_object_deletes_when_the_batch_job_is_refused(client, emulator, buck
     src = make_tree(tmp_path / "src", {"keep": b"k"})
     for i in range(3):
         client.simple_upload(os.path.join(src, "keep"), bucket, "old%d" % i)
-    client.fmgr_delete = lambda *args, **kwargs: Result(400, {"message": "not here"}, {})
+    refused = []
+    on_service(client, "fmgr_service", "submit",
+               lambda real: lambda *args, **kwargs: refused.append(1) or Result(400, {"message": "not here"}, {}))
     summary = client.sync(src, Remote(bucket), hash_cache=cache, delete=True)
+    assert refused == [1]
     assert summary.ok and summary.deleted == 3
     assert sorted(remote_state(emulator, bucket)) == ["keep"]
 
@@ -258,8 +274,9 @@ def test_per_object_deletes_when_the_batch_job_is_refused(client, emulator, buck
 def test_a_delete_the_listing_still_shows_is_a_failure(client, emulator, bucket, tmp_path, cache):
     src = make_tree(tmp_path / "src", {"keep": b"k"})
     client.simple_upload(os.path.join(src, "keep"), bucket, "stays")
-    client.fmgr_delete = lambda *args, **kwargs: Result(400, {"message": "not here"}, {})
-    client.delete = lambda bucket, key: Result(200, {}, {})  # claims success, deletes nothing
+    on_service(client, "fmgr_service", "submit", lambda real: lambda *args, **kwargs: Result(400, {}, {}))
+    on_service(client, "bucket_manager", "delete",  # claims success, deletes nothing
+               lambda real: lambda bucket, key: Result(200, {}, {}))
     rec = Recorder()
     summary = client.sync(src, Remote(bucket), hash_cache=cache, delete=True, observer=rec)
     assert summary.deleted == 0 and summary.failed == 1 and not summary.ok
@@ -304,18 +321,19 @@ def test_download_delete_removes_local_extras(client, bucket, tmp_path, cache):
     assert local_state(dst) == {"a": etag(os.path.join(src, "a"))}
 
 
-def test_unsafe_keys_are_refused_and_nothing_is_written_outside(client, bucket, tmp_path, cache, monkeypatch):
+def test_unsafe_keys_are_refused_and_nothing_is_written_outside(client, bucket, tmp_path, cache):
     src = make_tree(tmp_path / "src", {"ok": b"ok"})
     client.upload_tree(src, bucket, "", hash_cache=cache)
-    real_list = client.list_objects
     evil = ["../escape", "/etc/wcs-test", "a/../../b", "a//b", "nul\0byte", "x" * 300]
 
-    def listing(bucket_name, prefix=None, **kwargs):
-        items = list(real_list(bucket_name, prefix, **kwargs))
-        items += [ObjectInfo(key=k, size=1, hash="Fevil") for k in evil]
-        return iter(sorted(items, key=lambda i: i.key))
+    def listing(real_list):
+        def iter_objects(bucket_name, prefix=None, **kwargs):
+            items = list(real_list(bucket_name, prefix, **kwargs))
+            items += [ObjectInfo(key=k, size=1, hash="Fevil") for k in evil]
+            return iter(sorted(items, key=lambda i: i.key))
+        return iter_objects
 
-    monkeypatch.setattr(client, "list_objects", listing)
+    on_service(client, "bucket_manager", "iter_objects", listing)
     dst = tmp_path / "dst"
     rec = Recorder()
     summary = client.download_tree(bucket, "", str(dst), hash_cache=cache, observer=rec)
@@ -434,21 +452,21 @@ def test_staging_folders_of_killed_downloads_are_removed_by_the_next_sync(client
     assert files_under(dst) == sorted(["a", staged + "/.wcs-staging", staged + "/data"])
 
 
-def test_a_listing_that_breaks_off_means_no_deletes(client, emulator, bucket, tmp_path, cache, monkeypatch):
+def test_a_listing_that_breaks_off_means_no_deletes(client, emulator, bucket, tmp_path, cache):
     from wcs.commons.errors import NetworkError
 
     src = make_tree(tmp_path / "src", {"a": b"a", "z": b"z"})
     for key in ("b-extra", "c-extra"):
         client.simple_upload(os.path.join(src, "a"), bucket, key)
-    real_list = client.list_objects
+    def broken(real_list):
+        def iter_objects(bucket_name, prefix=None, **kwargs):
+            for number, item in enumerate(real_list(bucket_name, prefix, **kwargs)):
+                if number == 1:
+                    raise NetworkError("connection reset while listing")
+                yield item
+        return iter_objects
 
-    def broken(bucket_name, prefix=None, **kwargs):
-        for number, item in enumerate(real_list(bucket_name, prefix, **kwargs)):
-            if number == 1:
-                raise NetworkError("connection reset while listing")
-            yield item
-
-    monkeypatch.setattr(client, "list_objects", broken)
+    on_service(client, "bucket_manager", "iter_objects", broken)
     rec = Recorder()
     summary = client.sync(src, Remote(bucket), hash_cache=cache, delete=True, observer=rec)
     assert not summary.ok and summary.deleted == 0 and summary.delete_status.startswith("not done")

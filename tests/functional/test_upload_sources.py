@@ -1,84 +1,69 @@
-"""A file of an upload sync replaced by a FIFO between the walk and its transfer (issue 21, item 11):
-refused and reported, never waited on, never stored as an empty object."""
+"""One block pipeline fed by different sources answers the same: a file, a stream, a buffer."""
 
+import io
 import os
-import threading
 
 import pytest
 
-from wcs.services.tree import Remote, TreeObserver
-
-WAIT = 20  # seconds; the fixed code answers at once, the old one waits for a writer forever
-
-
-class SwapOnFirstAction(TreeObserver):
-    """When the first file is handed out, replaces ``victim`` (already walked) with a FIFO."""
-
-    def __init__(self, victim):
-        self.victim = victim
-        self.swapped = False
-        self.errors = []
-
-    def on_action(self, action):
-        if not self.swapped:
-            self.swapped = True
-            os.unlink(self.victim)
-            os.mkfifo(self.victim)
-
-    def on_error(self, where, message):
-        self.errors.append((where, message))
+from tests.helpers.files import MiB
+from wcs.commons.util import etag
 
 
-def _run_unwedged(call, fifo):
-    """``call()`` in a thread; if it is still running after WAIT seconds, release it by writing to
-    ``fifo`` (an open for writing and a close: the reader sees an empty file) and fail."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # reported below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(WAIT)
-    if thread.is_alive():
-        os.close(os.open(fifo, os.O_WRONLY))
-        thread.join(WAIT)
-        pytest.fail("the sync waited on the FIFO until something wrote to it")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+@pytest.fixture
+def existing(client, bucket, make_file):
+    """A key holding 4 MiB + 5 bytes, and the file with exactly those bytes."""
+    path = make_file(4 * MiB + 5, seed=7)
+    assert client.multipart_upload(path, bucket, "exists").ok
+    return path
 
 
-@pytest.mark.parametrize("remote_copy", [False, True], ids=["new file", "compared by hash"])
-def test_a_file_swapped_for_a_fifo_is_refused_not_waited_on(client, emulator, bucket, tmp_path, remote_copy):
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_bytes(b"first")
-    (src / "b.bin").write_bytes(b"the real content")
-    if remote_copy:  # same size remotely: the sync must read the file to compare etags
-        other = tmp_path / "other"
-        other.write_bytes(b"an older content")
-        assert client.simple_upload(str(other), bucket, "b.bin").ok
-    before = {info.key: info.hash for info in emulator.store.keys_under(bucket, "")}
-    observer = SwapOnFirstAction(str(src / "b.bin"))
-    summary = _run_unwedged(lambda: client.sync(str(src), Remote(bucket), hash_cache=None, observer=observer),
-                            str(src / "b.bin"))
-    assert observer.swapped
-    assert summary.failed == 1 and summary.transferred_files == 1
-    assert [where for where, _ in observer.errors] == ["b.bin"]
-    assert "not a regular file" in observer.errors[0][1]
-    stored = {info.key: info.hash for info in emulator.store.keys_under(bucket, "")}
-    assert stored.get("b.bin") == before.get("b.bin")  # nothing stored for it, no empty object
+def _stream(path):
+    read_fd, write_fd = os.pipe()
+    with open(path, "rb") as fp:
+        data = fp.read()
+    import threading
+
+    def feed():
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(data)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return os.fdopen(read_fd, "rb")
 
 
-def test_put_of_a_fifo_path_given_as_a_file_is_refused(client, bucket, tmp_path):
-    from wcs.commons.errors import LocalFileError
+@pytest.mark.parametrize("source", ["file", "stream", "buffered stream", "buffer"])
+def test_the_same_bytes_again_without_overwrite_are_refused_from_every_source(client, bucket, existing, source):
+    """406 from a file; a stream answered 200 (a first mkfile's 406 was taken for a lost answer)."""
+    if source == "file":
+        result = client.multipart_upload(existing, bucket, "exists", overwrite=0)
+    elif source == "buffer":
+        with open(existing, "rb") as fp:
+            result = client.block_uploader().upload_buffer(fp.read(), bucket, "exists", overwrite=0)
+    else:
+        fp = _stream(existing) if source == "stream" else io.BufferedReader(io.BytesIO(open(existing, "rb").read()))
+        with fp:
+            result = client.upload_fileobj(fp, bucket, "exists", overwrite=0)
+    assert result.code == 406, result
+    assert client.stat(bucket, "exists").body["hash"] == etag(existing)
 
-    fifo = str(tmp_path / "fifo")
-    os.mkfifo(fifo)
-    for upload in (client.simple_upload, client.multipart_upload):
-        with pytest.raises(LocalFileError, match="not a regular file"):
-            _run_unwedged(lambda upload=upload: upload(fifo, bucket, "k"), fifo)
+
+@pytest.mark.parametrize("size", [0, 5, 4 * MiB - 1, 4 * MiB, 8 * MiB + 3])
+def test_a_stream_and_a_buffer_choose_form_or_blocks_by_the_same_rule(client, bucket, emulator, make_file, size):
+    """Below one block: one form upload; from one block on: blocks (the fsspec writer: tests/fsspec)."""
+    path = make_file(size, seed=size % 7)
+    with open(path, "rb") as fp:
+        data = fp.read()
+    expected = {"upload": 0 if size >= 4 * MiB else 1, "mkfile": 1 if size >= 4 * MiB else 0}
+    def from_stream(key):
+        with _stream(path) as fp:
+            return client.upload_fileobj(fp, bucket, key)
+
+    uploads = {"stream": from_stream, "buffer": lambda key: client.block_uploader().upload_buffer(data, bucket, key)}
+    for name, upload in uploads.items():
+        before = emulator.counters
+        result = upload("%s-%d" % (name, size))
+        after = emulator.counters
+        assert result.ok, (name, result)
+        assert client.stat(bucket, "%s-%d" % (name, size)).body["hash"] == etag(path)
+        kinds = {kind: after.get(kind, 0) - before.get(kind, 0) for kind in expected}
+        assert kinds == expected, (name, kinds)

@@ -154,16 +154,16 @@ def interrupted(emulator, bucket, cfgfile, tmp_path, wcscmd, monkeypatch):
 
     emulator.set_faults(None)
     emulator.reset_counters()
-    from wcs.services import blockapi
+    from wcs.services import blocksteps
 
-    original = blockapi.BlockApi.send_block
+    original = blocksteps.BlockSteps.send_block
 
     def send_block(self, file_path, block, *args):
         if block.index > 0:
             fail_after_first_block()
         return original(self, file_path, block, *args)
 
-    monkeypatch.setattr(blockapi.BlockApi, "send_block", send_block)
+    monkeypatch.setattr(blocksteps.BlockSteps, "send_block", send_block)
     try:
         run = wcscmd("-c", cfg, "multiput", uri, path)
     finally:

@@ -26,7 +26,7 @@ from tests.helpers.files import MiB, write_file
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import IntegrityError
 from wcs.commons.util import etag
-from wcs.services import blockapi, multipart, upload
+from wcs.services import blocksteps, formupload, sources, uploads
 from wcs.services.resume import RecordStore
 
 from .conftest import tree
@@ -75,17 +75,17 @@ def read_counter(monkeypatch):
         return counting_open
 
     counting_open = counting(open)
-    for module in (upload, blockapi):  # sources are opened as regular files only (never a FIFO)
+    for module in (formupload, blocksteps):  # sources are opened as regular files only (never a FIFO)
         monkeypatch.setattr(module, "open_regular", counting(module.open_regular))
 
     def no_second_pass(*args, **kwargs):
         raise AssertionError("the file was hashed in a second pass")
 
-    for module in (upload, multipart, blockapi):
+    for module in (formupload, sources, uploads, blocksteps):
         monkeypatch.setattr(module, "open", counting_open, raising=False)
     for name in ("etag", "etag_stream"):
         monkeypatch.setattr(wcs.commons.util, name, no_second_pass)
-        for module in (upload, multipart, blockapi):
+        for module in (formupload, sources, uploads, blocksteps):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, no_second_pass)
     return counts

@@ -229,3 +229,40 @@ def test_client_signs_with_the_configured_encryption_type():
         assert client.auth.encryption_type == "SM3" and client.auth.headers() == {"encryption-type": "SM3"}
     with Client(Config(None, access_key="1234", secret_key="qwer")) as client:
         assert client.auth.encryption_type == "SHA-1" and client.auth.headers() == {}
+
+
+def test_each_default_is_written_once_in_the_settings():
+    import ast
+    import dataclasses
+    import inspect
+
+    from wcs.commons import auth, settings, wcscfg
+
+    owned = {}
+    for cls in (settings.Credentials, settings.Endpoints, settings.TransferConfig, settings.PolicyDefaults,
+                settings.JobDefaults):
+        for item in dataclasses.fields(cls):
+            owned[{"https": "ishttps", "verify": "isverify"}.get(item.name, item.name)] = item.default
+    for key, default in owned.items():
+        if key in DEFAULTS and key != "download_domains":
+            assert DEFAULTS[key] == default, key
+    assert not set(wcscfg._OWN_DEFAULTS) & (set(owned) - {"download_domains"})
+    assert auth.DEFAULT_TOKEN_LIFETIME_S == settings.PolicyDefaults().deadline == settings.TOKEN_LIFETIME_S
+    # No second copy of a settings default as a literal where the config file and the signer are read.
+    literals = {default for default in owned.values() if isinstance(default, int) and default > 1}
+    literals = (literals | {"/tmp/multipart/"}) - set(wcscfg._OWN_DEFAULTS.values())  # e.g. mode = 3
+    for module in (wcscfg, auth):
+        found = [node.value for node in ast.walk(ast.parse(inspect.getsource(module)))
+                 if isinstance(node, ast.Constant) and not isinstance(node.value, bool) and node.value in literals]
+        assert found == [], (module.__name__, found)
+
+
+@pytest.mark.parametrize("field, bad", [("block_size", 3 * 1024 * 1024), ("bput_size", 0), ("concurrency", -1),
+                                        ("connection_timeout", 0), ("download_part_size", 5),
+                                        ("mkblk_retries", "3"), ("concurrency", True)])
+def test_transfer_settings_are_checked_when_built(field, bad):
+    from wcs.commons.settings import TransferConfig
+
+    with pytest.raises(InvalidArgument, match=field):
+        TransferConfig(**{field: bad})
+    assert TransferConfig(bput_size=8 * 1024 * 1024).chunk_size == 4 * 1024 * 1024  # a chunk is at most a block

@@ -8,16 +8,10 @@ import requests
 
 from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import Result, network_error, no_response
+from wcs.commons.settings import TransferConfig, check_block_size, check_bput_size
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, crc32, etag_from_block_digests
-from wcs.services import blockapi
-from wcs.services.multipart import (
-    Block,
-    check_block_size,
-    check_bput_size,
-    file_etag,
-    new_upload_id,
-    plan_blocks,
-)
+from wcs.services import blocksteps
+from wcs.services.blockplan import Block, file_etag, new_upload_id, plan_blocks
 from wcs.services.resume import BlockRecord
 
 MiB = 1024 * 1024
@@ -42,6 +36,8 @@ def test_block_size_must_be_positive_multiple_of_4mib(bad):
         check_block_size(bad)
     with pytest.raises(ValueError):  # InvalidArgument is also a ValueError
         plan_blocks(10, bad)
+    with pytest.raises(InvalidArgument, match="block_size"):  # checked once, when the settings are built
+        TransferConfig(block_size=bad)
 
 
 def test_block_size_accepts_numeric_strings():
@@ -52,6 +48,8 @@ def test_block_size_accepts_numeric_strings():
 def test_bput_size_must_be_positive(bad):
     with pytest.raises(InvalidArgument):
         check_bput_size(bad)
+    with pytest.raises(InvalidArgument, match="bput_size"):
+        TransferConfig(bput_size=bad)
 
 
 def test_negative_size_rejected():
@@ -96,11 +94,11 @@ def _answer(code=200, **body):
 
 def test_check_chunk_accepts_matching_answer():
     data = b"hello"
-    assert blockapi.check_chunk(_answer(ctx="c1", crc32=crc32(data), offset=5), data, 5, 0) == "c1"
+    assert blocksteps.check_chunk(_answer(ctx="c1", crc32=crc32(data), offset=5), data, 5, 0) == "c1"
 
 
 def test_check_chunk_tolerates_missing_optional_fields():
-    assert blockapi.check_chunk(_answer(ctx="c1"), b"hello", 5, 0) == "c1"
+    assert blocksteps.check_chunk(_answer(ctx="c1"), b"hello", 5, 0) == "c1"
 
 
 @pytest.mark.parametrize("answer", [
@@ -112,29 +110,29 @@ def test_check_chunk_tolerates_missing_optional_fields():
     _answer(412, message="block incomplete"),
 ])
 def test_check_chunk_restarts_block_on_inconsistent_answers(answer):
-    with pytest.raises(blockapi.Restart) as info:
-        blockapi.check_chunk(answer, b"hello", 5, 0)
+    with pytest.raises(blocksteps.Restart) as info:
+        blocksteps.check_chunk(answer, b"hello", 5, 0)
     assert not info.value.result.ok  # what the caller would see if retries run out
 
 
 @pytest.mark.parametrize("code", [401, 404, 406, 631, -1, 579])
 def test_check_chunk_fails_block_on_other_errors(code):
-    with pytest.raises(blockapi.BlockFailed) as info:
-        blockapi.check_chunk(_answer(code, message="no"), b"hello", 5, 0)
+    with pytest.raises(blocksteps.BlockFailed) as info:
+        blocksteps.check_chunk(_answer(code, message="no"), b"hello", 5, 0)
     assert info.value.result.code == code
 
 
 @pytest.mark.parametrize("code", [500, 503, 408, 429])
 def test_check_chunk_restarts_block_when_transient_failures_outlive_the_retries(code):
-    with pytest.raises(blockapi.Restart) as info:
-        blockapi.check_chunk(_answer(code, message="busy"), b"hello", 5, 0)
+    with pytest.raises(blocksteps.Restart) as info:
+        blocksteps.check_chunk(_answer(code, message="busy"), b"hello", 5, 0)
     assert info.value.result.code == code
 
 
 def test_check_chunk_restarts_after_a_reset_but_not_for_an_unreachable_host():
     reset = no_response(network_error(requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))))
-    with pytest.raises(blockapi.Restart):
-        blockapi.check_chunk(reset, b"hello", 5, 0)
+    with pytest.raises(blocksteps.Restart):
+        blocksteps.check_chunk(reset, b"hello", 5, 0)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -142,5 +140,5 @@ def test_check_chunk_restarts_after_a_reset_but_not_for_an_unreachable_host():
         requests.get("http://127.0.0.1:%d/" % port, timeout=5)
     except requests.ConnectionError as exc:
         refused = no_response(network_error(exc))
-    with pytest.raises(blockapi.BlockFailed):
-        blockapi.check_chunk(refused, b"hello", 5, 0)
+    with pytest.raises(blocksteps.BlockFailed):
+        blocksteps.check_chunk(refused, b"hello", 5, 0)

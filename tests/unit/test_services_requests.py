@@ -10,9 +10,8 @@ from wcs.services.base import encode_query, form_body
 from wcs.services.bucket import check_limit, check_mode
 from wcs.services.client import Client
 from wcs.services.download import header_etag
-from wcs.services.fmgr import fmgr_body
-from wcs.services.fops import build_op, fops_body
-from wcs.services.upload import verify_hash
+from wcs.services.formupload import verify_hash
+from wcs.services.jobs import build_op, fmgr_body, fops_body
 
 
 def test_encode_query_keeps_base64_markers_and_dates_byte_for_byte():

@@ -8,8 +8,8 @@ from requests_toolbelt import MultipartEncoder
 
 from wcs.commons.errors import Cancelled, LocalFileError
 from wcs.commons.util import EtagHasher
+from wcs.services.bodies import BufferReader, ChunkReader, SourceReadError
 from wcs.services.events import Notifier, Subscriber, TransferInfo
-from wcs.services.streams import BufferReader, ChunkReader, SourceReadError
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
 

@@ -13,13 +13,16 @@ def test_planning_against_many_objects_keeps_memory_flat(tmp_path):
                  download_url="http://127.0.0.1:9/{bucket}")
     count = 30000
 
-    def listing(bucket, prefix=None, **kwargs):
-        for i in range(count):
-            key = "p/%07d/object.bin" % i
-            yield ObjectInfo(key=key, size=i, hash="Fx", raw={"key": key, "fsize": str(i), "hash": "Fx"})
+    class Listing:
+        """The listing service the tree engine is given: ``count`` objects, produced one at a time."""
+
+        def iter_objects(self, bucket, prefix=None, **kwargs):
+            for i in range(count):
+                key = "p/%07d/object.bin" % i
+                yield ObjectInfo(key=key, size=i, hash="Fx", raw={"key": key, "fsize": str(i), "hash": "Fx"})
 
     with Client(cfg) as client:
-        client.list_objects = listing
+        client.bucket_manager = Listing
         (tmp_path / "dst").mkdir()
         tracemalloc.start()
         try:

@@ -104,13 +104,17 @@ class Context:
                                                    " nor in the environment (%s)" % env if env else ""))
         return cfg
 
-    def client(self, *needs: str) -> Any:
-        """The one Client of this invocation (created on first use, closed by ``main``)."""
+    def client(self, *needs: str, workers: int = 0) -> Any:
+        """The one Client of this invocation (created on first use, closed by ``main``).
+
+        ``workers``: the transfers the command runs at once when that is more than ``concurrency``
+        (a tree's ``--transfers``): the client's pool and connections are sized for them when it is built.
+        """
         cfg = self.require(*needs)
         if self._client is None:
             from wcs.services.client import Client  # loaded only by commands that talk to WCS
 
-            self._client = Client(cfg)
+            self._client = Client(cfg, workers=workers)
         return self._client
 
     def in_flight(self) -> int:

@@ -23,9 +23,10 @@ from typing import Any, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 from wcs.commons.errors import ConfigError, InvalidArgument
+from wcs.commons.settings import TOKEN_LIFETIME_S
 from wcs.commons.util import urlsafe_base64_decode, urlsafe_base64_encode
 
-DEFAULT_TOKEN_LIFETIME_S = 7200
+DEFAULT_TOKEN_LIFETIME_S = TOKEN_LIFETIME_S
 
 SHA1 = "SHA-1"
 SM3 = "SM3"
@@ -191,7 +192,8 @@ class Auth:
         """Upload token for a put policy.
 
         As in the official SDK, the policy's ``deadline`` is a lifetime in seconds from now (default
-        7200) and is sent as an absolute epoch in milliseconds. The caller's mapping is not modified.
+        :data:`~wcs.commons.settings.TOKEN_LIFETIME_S`) and is sent as an absolute epoch in
+        milliseconds. The caller's mapping is not modified.
         """
         policy = dict(putPolicy)
         # Whole seconds, as the official SDK: the same policy at the same second signs identically.

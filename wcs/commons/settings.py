@@ -3,7 +3,10 @@
 :class:`~wcs.commons.config.Config` is the ``.wcscfg`` view (every official key, mutable, as the
 official SDK has it); the services never read it. They get these immutable pieces instead, built
 from a Config (``cfg.credentials``, ``cfg.endpoints``, ``cfg.transfer``, ``cfg.policy``,
-``cfg.jobs``) or directly, validated once:
+``cfg.jobs``) or directly, validated once, when they are built (a ``block_size`` that is not a
+multiple of 4 MiB never reaches an upload). Their field defaults are the defaults of the
+``.wcscfg`` keys of the same names (:mod:`wcs.commons.wcscfg` reads them from here), and
+:func:`value_problem` holds the range of every key:
 
 * :class:`Credentials` - the key pair (the secret never shown in a repr);
 * :class:`Endpoints` - upload and management hosts, https, TLS verification;
@@ -21,10 +24,87 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote
 
-from wcs.commons.errors import ConfigError
+from wcs.commons.errors import ConfigError, InvalidArgument
+from wcs.commons.util import BLOCK_SIZE
 
 CONFIGURE_HINT = "set it in the config file (run `wcscmd --configure`) or on the Config object"
 MiB = 1024 * 1024
+TOKEN_LIFETIME_S = 7200
+"""Lifetime of an upload token when its policy gives none (the official default ``deadline``)."""
+
+_RETRY_KEYS = ("connection_retries", "mkblk_retries", "bput_retries", "mkfile_retries")
+
+
+def value_problem(key: str, value: Any) -> Optional[str]:
+    """Why ``value`` (of the key's type) is out of range for the setting ``key``, or None: every range
+    rule of the settings and of the ``.wcscfg`` keys, written once."""
+    if key in ("block_size", "download_part_size") and (value <= 0 or value % BLOCK_SIZE):
+        return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
+    if key == "bput_size" and value <= 0:
+        return "must be positive, got %d" % value
+    if key in _RETRY_KEYS + ("concurrency", "traffic_limit", "download_threshold") and value < 0:
+        return "must not be negative, got %d" % value
+    if key in ("connection_timeout", "deadline") and value <= 0:
+        return "must be positive, got %s" % value
+    if key == "limit" and not 1 <= value <= 1000:
+        return "must be between 1 and 1000, got %d" % value
+    if key == "mode" and value not in (0, 1, 3):
+        return "must be 0, 1 or 3 (3 = flat listing), got %d" % value
+    if key in ("overwrite", "separate", "force") and value not in (0, 1):
+        return "must be 0 or 1, got %d" % value
+    return None
+
+
+def _checked_int(key: str, value: Any, what: str, expected: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or value_problem(key, number):
+        raise InvalidArgument("invalid %s %r: %s" % (what, value, expected))
+    return number
+
+
+def check_block_size(block_size: Any) -> int:
+    """``block_size`` as an int.
+
+    Raises:
+        InvalidArgument: not a positive multiple of 4 MiB (the etag is defined on 4 MiB blocks).
+    """
+    return _checked_int("block_size", block_size, "block size",
+                        "must be a positive multiple of 4 MiB (%d bytes)" % BLOCK_SIZE)
+
+
+def check_bput_size(bput_size: Any) -> int:
+    """``bput_size`` as a positive int.
+
+    Raises:
+        InvalidArgument: not a positive integer.
+    """
+    return _checked_int("bput_size", bput_size, "bput size", "must be a positive number of bytes")
+
+
+def _validate(settings: Any) -> None:
+    """Check every field of a settings dataclass against its type and :func:`value_problem`, once, when it is built.
+
+    Raises:
+        InvalidArgument: naming the first bad field.
+    """
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        default = item.default
+        if isinstance(default, bool):
+            good = isinstance(value, bool)
+        elif isinstance(default, (int, float)):
+            good = isinstance(value, (int, float) if item.name == "connection_timeout" else int) \
+                and not isinstance(value, bool)
+        else:
+            good = isinstance(value, type(default))
+        problem = None if good else "must be %s" % type(default).__name__
+        if problem is None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            problem = value_problem(item.name, value)
+        if problem:
+            raise InvalidArgument("invalid %s %r: %s" % (item.name, value, problem))
 
 
 def base_url(host: str, https: bool) -> str:
@@ -41,6 +121,9 @@ class Credentials:
 
     access_key: str = ""
     secret_key: str = ""
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
     def __repr__(self) -> str:
         return "Credentials(access_key=%r, secret_key=%s)" % (self.access_key,
@@ -94,6 +177,9 @@ class Endpoints:
     download_url: str = ""
     download_domains: Tuple[Tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        _validate(self)
+
     def download_base(self, bucket: str) -> str:
         """The origin that serves ``bucket``'s objects.
 
@@ -142,10 +228,15 @@ class Endpoints:
 
 @dataclass(frozen=True)
 class TransferConfig:
-    """How transfers are carried out (the ``s3transfer.TransferConfig`` of this SDK)."""
+    """How transfers are carried out (the ``s3transfer.TransferConfig`` of this SDK); checked when built.
 
-    block_size: int = 4 * MiB
-    bput_size: int = 4 * MiB
+    Raises:
+        InvalidArgument: a field of the wrong type or out of range (e.g. a ``block_size`` that is not a
+            multiple of 4 MiB), naming it.
+    """
+
+    block_size: int = BLOCK_SIZE
+    bput_size: int = BLOCK_SIZE
     concurrency: int = 4
     connection_timeout: float = 40
     connection_retries: int = 3
@@ -158,6 +249,14 @@ class TransferConfig:
     # download_part_size (a multiple of the 4 MiB etag block, so each part hashes whole blocks).
     download_threshold: int = 32 * MiB
     download_part_size: int = 8 * MiB
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def chunk_size(self) -> int:
+        """The bytes of one ``mkblk``/``bput`` request: ``bput_size``, at most a whole block."""
+        return min(self.bput_size, self.block_size)
 
     def traffic_headers(self) -> Dict[str, str]:
         """``x-wos-traffic-limit`` when ``traffic_limit`` is set."""
@@ -190,7 +289,10 @@ class PolicyDefaults:
     detectNotifyURL: str = ""
     detectNotifyRule: str = ""
     hashAlgorithm: str = ""
-    deadline: int = 7200
+    deadline: int = TOKEN_LIFETIME_S
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
     def fields(self) -> Dict[str, Any]:
         """The set (non-empty, non-zero) fields, in the official order, as the policy carries them."""
@@ -219,6 +321,9 @@ class JobDefaults:
     separate: int = 0
     force: int = 0
     output: str = ""
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
 
 def from_values(cls: Any, values: Dict[str, Any], **renamed: str) -> Any:

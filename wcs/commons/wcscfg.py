@@ -9,12 +9,12 @@ is built on these pieces.
 import logging
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from dataclasses import fields
+from typing import Any, Dict, List, Tuple
 
 from wcs.commons import settings
-from wcs.commons.auth import encryption_type_of
+from wcs.commons.auth import SHA1, encryption_type_of
 from wcs.commons.errors import ConfigError, InvalidArgument
-from wcs.commons.util import BLOCK_SIZE
 
 log = logging.getLogger("wcs.commons.config")  # one logger name for everything about config files
 
@@ -24,54 +24,32 @@ SECTION = "default"
 HOME_FILE = object()
 """The default ``path`` of :class:`Config`: ``~/.wcscfg`` when that file exists."""
 
-# Every key of the official SDK with its default; the default's type is the key's type.
-DEFAULTS: Dict[str, Any] = {
-    "access_key": "",
-    "secret_key": "",
-    "put_url": "",
-    "mgr_url": "",
-    "block_size": BLOCK_SIZE,
-    "bput_size": BLOCK_SIZE,
-    "connection_retries": 3,
-    "connection_timeout": 40,
-    "mkblk_retries": 3,
-    "bput_retries": 3,
-    "mkfile_retries": 3,
-    "tmp_record_folder": "/tmp/multipart/",
-    "concurrency": 4,
-    "ishttps": False,
-    "isverify": True,
-    "keepalive": False,
-    "upload_id": "",
-    "output": "",
-    "notifyurl": "",
-    "separate": 0,
-    "force": 0,
-    "limit": 1000,
-    "prefix": "",
-    "mode": 3,
-    "marker": "",
-    "overwrite": 0,
-    "returnUrl": "",
-    "returnBody": "",
-    "callbackUrl": "",
-    "callbackBody": "",
-    "persistentNotifyUrl": "",
-    "persistentOps": "",
-    "contentDetect": "",
-    "detectNotifyURL": "",
-    "detectNotifyRule": "",
-    "hashAlgorithm": "",
-    "deadline": 7200,
-    "traffic_limit": 0,
+# Every key of the official SDK, in the order of its file, then ours; the default's type is the key's type.
+KEYS = (
+    "access_key", "secret_key", "put_url", "mgr_url", "block_size", "bput_size", "connection_retries",
+    "connection_timeout", "mkblk_retries", "bput_retries", "mkfile_retries", "tmp_record_folder", "concurrency",
+    "ishttps", "isverify", "keepalive", "upload_id", "output", "notifyurl", "separate", "force", "limit", "prefix",
+    "mode", "marker", "overwrite", "returnUrl", "returnBody", "callbackUrl", "callbackBody",
+    "persistentNotifyUrl", "persistentOps", "contentDetect", "detectNotifyURL", "detectNotifyRule",
+    "hashAlgorithm", "deadline", "traffic_limit",
     # Ours (the official SDK has no download settings): where objects are served, see settings.Endpoints.
-    "download_url": "",
-    "download_domains": "",
-    "download_threshold": 32 * 1024 * 1024,
-    "download_part_size": 8 * 1024 * 1024,
+    "download_url", "download_domains", "download_threshold", "download_part_size",
     # The signing algorithm, SHA-1 or SM3 (the Java SDK's ENCRYPTION_TYPE; see wcs.commons.auth).
-    "encryption_type": "SHA-1",
-}
+    "encryption_type",
+)
+
+# The defaults of the keys that are settings are those of the settings (written there, once).
+_SETTINGS_NAMES = {"https": "ishttps", "verify": "isverify"}
+_FROM_SETTINGS = {_SETTINGS_NAMES.get(item.name, item.name): item.default
+                  for cls in (settings.Credentials, settings.Endpoints, settings.TransferConfig,
+                              settings.PolicyDefaults, settings.JobDefaults)
+                  for item in fields(cls)}
+# The keys that are no field of the settings: the per-call keys of the official methods, the text form of
+# download_domains and the signing algorithm (read by the Auth a Client builds).
+_OWN_DEFAULTS = {"keepalive": False, "upload_id": "", "limit": 1000, "prefix": "", "mode": 3, "marker": "",
+                 "download_domains": "", "encryption_type": SHA1}
+DEFAULTS: Dict[str, Any] = {key: _OWN_DEFAULTS[key] if key in _OWN_DEFAULTS else _FROM_SETTINGS[key]
+                            for key in KEYS}
 
 SECRET_KEYS = frozenset({"secret_key"})
 
@@ -100,30 +78,6 @@ _FALSE = ("false", "no", "off", "0")
 _SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 _DATA_RE = re.compile(r"^\s*(?P<key>\w+)\s*=\s*(?P<value>.*?)\s*$")
 _SKIP_RE = re.compile(r"^\s*(#.*)?$")
-
-
-def _check_range(key: str, value: Any) -> Optional[str]:
-    """Why ``value`` is not acceptable for ``key``, or None when it is."""
-    if key == "download_part_size" and (value <= 0 or value % BLOCK_SIZE):
-        return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
-    if key == "download_threshold" and value < 0:
-        return "must not be negative, got %d" % value
-    if key == "block_size" and (value <= 0 or value % BLOCK_SIZE):
-        return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
-    if key == "bput_size" and value <= 0:
-        return "must be positive, got %d" % value
-    if key in ("connection_retries", "mkblk_retries", "bput_retries", "mkfile_retries", "concurrency",
-               "traffic_limit") and value < 0:
-        return "must not be negative, got %d" % value
-    if key in ("connection_timeout", "deadline") and value <= 0:
-        return "must be positive, got %s" % value
-    if key == "limit" and not 1 <= value <= 1000:
-        return "must be between 1 and 1000, got %d" % value
-    if key == "mode" and value not in (0, 1, 3):
-        return "must be 0, 1 or 3 (3 = flat listing), got %d" % value
-    if key in ("overwrite", "separate", "force") and value not in (0, 1):
-        return "must be 0 or 1, got %d" % value
-    return None
 
 
 def coerce(key: str, value: Any) -> Any:
@@ -158,7 +112,7 @@ def coerce(key: str, value: Any) -> Any:
         except (ValueError, OverflowError):
             raise ValueError("must be %s, got %r" % ("a number" if key in FLOAT_KEYS else "an integer", value)) \
                 from None
-        problem = _check_range(key, result)
+        problem = settings.value_problem(key, result)
         if problem:
             raise ValueError(problem)
     else:

@@ -1,8 +1,24 @@
-"""WCS services, one module per product area; :class:`wcs.services.client.Client` is the facade.
+"""WCS services: the engine below the :class:`wcs.services.client.Client` facade, and the official modules.
 
-``upload`` (form and stream upload), ``multipart`` (block upload) with ``resume`` (JSON resume records)
-and ``streams`` (request-body views), ``bucket`` (object and bucket management), ``fmgr`` (asynchronous
-resource jobs), ``fops`` (persistent processing), ``wslive`` (live-recording lists), ``download``
-(verified downloads). Each service class gets the ``HttpClient``, ``Auth`` and ``Config`` injected
-(:mod:`wcs.services.base`). Nothing is imported here, so ``import wcs.services`` stays cheap.
+Three layers, imported one way (``tests/unit/test_services_structure.py`` keeps it so, and finds no
+import cycle):
+
+* the engine: services that get what they need as arguments (an ``HttpClient``, an ``Auth``, the
+  frozen settings, the client's :class:`~wcs.services.scheduler.Scheduler`, other services) and
+  never import the facade. ``base`` (what services share), ``bucket`` and ``listing`` (objects,
+  buckets, streamed listings), ``jobs`` (fmgr and fops jobs), ``liverecordings``; uploads:
+  ``formupload`` (one form request), ``uploads`` (blocks, and the one form-or-blocks rule) over
+  ``pipeline`` (the one block pipeline) fed by ``sources`` (a file, a stream, bytes in memory),
+  with ``blocksteps`` (mkblk/bput/mkfile), ``blockplan``, ``bodies`` (request bodies), ``resume``,
+  ``recordfolder``, ``groupcommit``; downloads: ``download``, ``ranged``, ``sinks``; ``events``
+  (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r);
+* the facade: ``client`` (the official ``Client``) and its method groups ``client_base``,
+  ``client_downloads``, ``client_jobs``, ``client_trees``, which build the engine's services from a
+  Config;
+* the official module paths (``filemanager``, ``fmgr``, ``wslive``, ``mgrbase``, ``adapters``,
+  ``simpleupload``, ``streamupload``, ``multipartupload``, ``simple_multipartupload``,
+  ``persistentfop``, ``uploadprogressrecorder``): adapters at the edge over the facade and the
+  engine, imported by neither (``import wcs.services.client`` does not load them).
+
+Nothing is imported here, so ``import wcs.services`` stays cheap.
 """

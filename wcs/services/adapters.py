@@ -1,6 +1,8 @@
 """What the classes at the official module paths share (``SimpleUpload(url)``, ``BucketManager(auth, url)``...).
 
-Each official object is a thin view of this package's services: it gets a
+The official modules are adapters at the edge: they import the facade and the engine services,
+and nothing in the engine or the facade imports them (``import wcs.services.client`` does not load
+them). Each official object is a thin view of this package's services: it gets a
 :class:`~wcs.services.client.Client` of its own, built from a Config (by default ``Config()``, i.e.
 ``~/.wcscfg``, where the official SDK reads its global one) with the host the official constructor
 names, and signs with the ``Auth`` it was given. An upload token made by the caller is read for
@@ -8,20 +10,16 @@ what the uploaders must know about it: the ``bucket:key`` scope and whether the 
 service's own (no ``returnUrl``/``returnBody``/``callbackUrl``).
 """
 
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from wcs.commons.auth import Auth, upload_token_policy
 from wcs.commons.config import Config
 from wcs.commons.settings import PolicyDefaults
-
-if TYPE_CHECKING:  # pragma: no cover
-    from wcs.services.client import Client
+from wcs.services.client import Client
 
 
-def official_client(cfg: Optional[Config] = None, auth: Optional[Auth] = None, **urls: Optional[str]) -> "Client":
+def official_client(cfg: Optional[Config] = None, auth: Optional[Auth] = None, **urls: Optional[str]) -> Client:
     """A Client on ``cfg`` (default ``Config()``) with the given ``put_url``/``mgr_url`` and signer."""
-    from wcs.services.client import Client  # here: the client module imports the adapters' modules
-
     base = Config() if cfg is None else cfg
     client = Client(base.replace(**{name: url for name, url in urls.items() if url is not None}))
     if auth is not None:
@@ -32,7 +30,7 @@ def official_client(cfg: Optional[Config] = None, auth: Optional[Auth] = None, *
 class ClientView:
     """Base of the official objects: owns its ``client``, closed by :meth:`close` or by ``with``."""
 
-    client: "Client"
+    client: Client
 
     def close(self) -> None:
         self.client.close()

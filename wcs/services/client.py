@@ -5,9 +5,11 @@ timeout, TLS verification, retries, pool) is built from the :class:`~wcs.commons
 construction and never changed afterwards, so threads calling different methods of one client
 share it without racing. Each call builds its services from frozen snapshots of the config
 (:mod:`wcs.commons.settings`): changing ``cfg.overwrite`` or ``cfg.block_size`` affects the next
-call, as in the official SDK. Parallel work of every call runs on one
-:class:`~wcs.services.scheduler.Scheduler`, whose size (the global budget) is the ``concurrency``
-of the first parallel transfer.
+call, as in the official SDK. Parallel work of every call runs on the client's one
+:class:`~wcs.services.scheduler.Scheduler`, sized when the client is built (``concurrency``, or
+``workers`` when more are wanted from the start) and grown, never shrunk, when a call asks for
+more (a larger ``concurrency`` set later, a tree's ``transfers``); a call with ``concurrency = 0``
+runs its tasks in the calling thread.
 
 Only the official methods read per-call options from the config (``upload_id``, ``prefix``,
 ``marker``, ``limit``, ``mode``), as the official SDK does; the extras (``iter_objects``,
@@ -16,129 +18,41 @@ Only the official methods read per-call options from the config (``upload_id``, 
 
 import logging
 import os
-import threading
 from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Union
 
-from wcs.commons.auth import Auth
-from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
+from wcs.commons.config import Config
 from wcs.commons.errors import InvalidArgument, WcsSeriveError
-from wcs.commons.http import HttpClient, Result
+from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
-from wcs.commons.settings import TransferConfig
-from wcs.services.bucket import BucketManager
+from wcs.services.blockplan import new_upload_id
 from wcs.services.client_downloads import DownloadMethods
-from wcs.services.client_jobs import JobCalls
+from wcs.services.client_jobs import JobMethods
 from wcs.services.client_trees import TreeMethods
-from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
+from wcs.services.formupload import PathLike, open_for_upload
 from wcs.services.listing import ObjectListing
-from wcs.services.multipart import MultipartUploader, new_upload_id
 from wcs.services.resume import RecordStore, RecordSummary, ResumeRecord, check_upload_id, list_records, remove_record
-from wcs.services.scheduler import Scheduler
-from wcs.services.upload import FormUploader, PathLike, open_for_upload
+from wcs.services.uploads import sends_blocks
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-_SEQUENTIAL = Scheduler(0, name="wcs-sequential")
 
 
-class Client(DownloadMethods, JobCalls, TreeMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
         cfg: the settings (HTTP settings are read once, here; the rest at every call).
         http: an HTTP client to share (default: one built from ``cfg`` and closed by :meth:`close`).
         scheduler: a pool to share with other clients (default: one of this client's own).
+        workers: the threads this client's pool may use from the start when that is more than
+            ``cfg.concurrency`` (e.g. the files a tree command sends at once); its connection pool is
+            sized for them too.
     """
-
-    def __init__(self, cfg: Config, http: Optional[HttpClient] = None, *,
-                 scheduler: Optional[Scheduler] = None) -> None:
-        self.cfg = cfg
-        self._owns_http = http is None
-        if http is None:
-            cfg.require(*HTTP_KEYS)  # a bad value in the file fails here, not as a wrong timeout later
-        transfer = cfg.transfer
-        self.http = http if http is not None else HttpClient(
-            timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(transfer.concurrency, 8))
-        self._scheduler = scheduler
-        self._owns_scheduler = scheduler is None
-        self._scheduler_lock = threading.Lock()
-        self._auth: Optional[Auth] = None
-
-    def close(self) -> None:
-        """Close the connections and the worker threads (only those this object created)."""
-        if self._owns_http:
-            self.http.close()
-        if self._owns_scheduler and self._scheduler is not None:
-            self._scheduler.close()
 
     def __enter__(self) -> "Client":
         return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return "Client(put_url=%r, mgr_url=%r)" % (self.cfg.put_url, self.cfg.mgr_url)
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    @property
-    def auth(self) -> Auth:
-        """The signer: the one assigned to ``client.auth``, else one for the configured keys.
-
-        Raises:
-            ConfigError: no signer was assigned and ``access_key`` or ``secret_key`` is not set, or
-                ``encryption_type`` is SM3 and this Python cannot compute it.
-        """
-        if self._auth is not None:
-            return self._auth
-        creds = self.cfg.credentials.require()
-        return Auth(creds.access_key, creds.secret_key, encryption_type=self.cfg.encryption_type)
-
-    @auth.setter
-    def auth(self, value: Auth) -> None:
-        self._auth = value
-
-    def _signer(self) -> Optional[Auth]:
-        """The signer if keys are known, else None (the service raises when a call needs one)."""
-        if self._auth is not None or self.cfg.credentials.complete:
-            return self.auth
-        return None
-
-    def scheduler_for(self, transfer: TransferConfig) -> Scheduler:
-        """The pool a transfer with these settings runs on (``concurrency = 0``: the calling thread)."""
-        if transfer.concurrency <= 0:
-            return _SEQUENTIAL
-        with self._scheduler_lock:
-            if self._scheduler is None:
-                self._scheduler = Scheduler(transfer.concurrency)
-            return self._scheduler
-
-    def transfers_in_flight(self) -> int:
-        """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
-        return self._scheduler.running if self._scheduler is not None else 0
-
-    def bucket_manager(self) -> BucketManager:
-        return BucketManager(self.http, self.auth, self.cfg.endpoints)
-
-    def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
-        self.cfg.require(*POLICY_KEYS, "traffic_limit")
-        return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
-                            self.cfg.policy)
-
-    def multipart_uploader(self, transfer: Optional[TransferConfig] = None) -> MultipartUploader:
-        self.cfg.require(*POLICY_KEYS, *TRANSFER_KEYS)
-        transfer = transfer or self.cfg.transfer
-        return MultipartUploader(self.http, self._signer(), self.cfg.endpoints, transfer, self.cfg.policy,
-                                 self.scheduler_for(transfer))
-
-    def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader:
-        self.cfg.require("traffic_limit")
-        transfer = transfer or self.cfg.transfer
-        return Downloader(self.http, self.cfg.endpoints, transfer, self.scheduler_for(transfer))
 
     @staticmethod
     def new_upload_id() -> str:
@@ -217,12 +131,12 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
 
         Raises:
             LocalFileError, InvalidArgument, ResumeError, IntegrityError: see
-            :meth:`wcs.services.multipart.MultipartUploader.upload`.
+            :meth:`wcs.services.uploads.BlockUploader.upload`.
         """
         if tmp_upload_id and upload_id and tmp_upload_id != upload_id:
             raise InvalidArgument("tmp_upload_id %r and upload_id %r differ: give one" % (tmp_upload_id, upload_id))
         upload_id = tmp_upload_id or upload_id or self.cfg.upload_id or None
-        return self.multipart_uploader().upload(path, bucket, key, upload_id, progress=progress,
+        return self.block_uploader().upload(path, bucket, key, upload_id, progress=progress,
                                                 subscribers=subscribers, overwrite=overwrite,
                                                 mime_type=mime_type, deadline=deadline)
 
@@ -244,7 +158,7 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
         if size is None:
-            return self.multipart_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
+            return self.block_uploader().upload_stream(fileobj, bucket, key, subscribers=subscribers, **options)
         if not getattr(fileobj, "seekable", lambda: False)():
             raise InvalidArgument("upload_fileobj with a size needs a seekable file; pass size=None to stream it")
         return self.form_uploader().upload_fileobj(fileobj, int(size), bucket, key, **options)
@@ -263,14 +177,14 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
             LocalFileError, InvalidArgument: as :meth:`simple_upload` and :meth:`multipart_upload`.
         """
         try:
-            threshold = int(multi_size) * MiB
+            threshold = int(multi_size) * MiB + 1  # blocks when larger than multi_size MiB, as the official SDK
         except (TypeError, ValueError):
             raise InvalidArgument("invalid multi_size %r: a number of MiB" % (multi_size,)) from None
         with open_for_upload(path) as fp:
             size = os.fstat(fp.fileno()).st_size
         options: Dict[str, Any] = dict(progress=progress, overwrite=overwrite, mime_type=mime_type,
                                        deadline=deadline)
-        if size > threshold:
+        if sends_blocks(size, threshold):
             result = self.multipart_upload(path, bucket, key, upload_id=upload_id, **options)
             what = "multipart upload"
         else:

@@ -6,27 +6,19 @@ URLs on the bucket's download domain come from ``download_url`` / ``download_dom
 """
 
 import os
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Optional, Tuple, Union
+from typing import BinaryIO, Iterable, Optional, Tuple, Union
 
-from wcs.commons.config import Config
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
-from wcs.commons.settings import TransferConfig
+from wcs.services.client_base import ClientBase
 from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-class DownloadMethods:
-    """Mixed into ``Client``: needs its ``cfg``, ``downloader()`` and ``stat()``."""
-
-    cfg: Config
-
-    if TYPE_CHECKING:  # what Client provides; declared for the type checker only
-        def downloader(self, transfer: Optional[TransferConfig] = None) -> Downloader: ...
-
-        def stat(self, bucket: str, key: str) -> Result: ...
+class DownloadMethods(ClientBase):
+    """The download methods of a Client (one of the facade's method groups)."""
 
     # -- downloads (not in the official SDK) ------------------------------------------------
 
@@ -82,7 +74,7 @@ class DownloadMethods:
         and its ``stat``: the typed info, or the failed Result to return as is."""
         downloader = self.downloader()
         url = downloader.download_url(bucket, key)
-        stat = self.stat(bucket, key)
+        stat = self.bucket_manager().stat(bucket, key)
         if not stat.ok:
             return downloader, url, stat
         return downloader, url, ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=key)

@@ -1,34 +1,29 @@
 """The :class:`~wcs.services.client.Client` methods of asynchronous jobs (fmgr, fops) and live recordings.
 
-A mixin, so that the facade stays one class (``wcs.services.client.Client``) while its module stays
-small. Job options left out of a call come from the config (``notifyurl``, ``separate``,
-``force``), as in the official SDK; a bad value of one of them in the file fails these calls only.
+One of the facade's method groups (see :mod:`wcs.services.client_base`), so that the facade stays
+one class (``wcs.services.client.Client``) while its module stays small. Job options left out of a
+call come from the config (``notifyurl``, ``separate``, ``force``), as in the official SDK; a bad
+value of one of them in the file fails these calls only.
 """
 
 from typing import Any, Optional
 
-from wcs.commons.auth import Auth
-from wcs.commons.config import JOB_KEYS, Config
+from wcs.commons.config import JOB_KEYS
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.http import HttpClient, Result
+from wcs.commons.http import Result
 from wcs.commons.util import urlsafe_base64_encode
-from wcs.services.fmgr import FmgrService
-from wcs.services.fops import PersistentFop
-from wcs.services.wslive import WsLiveService
+from wcs.services.client_base import ClientBase
+from wcs.services.liverecordings import WsLiveService
 
 
-class JobCalls:
+class JobMethods(ClientBase):
     """fmgr jobs, persistent processing and live-recording listings of a Client."""
-
-    cfg: Config
-    http: HttpClient
-    auth: Auth
 
     # -- fmgr jobs ------------------------------------------------------------------------
 
     def _fmgr(self, operation: str, fops: str, notifyurl: Optional[str], separate: Any, force: Any) -> Result:
         jobs = self.cfg.require(*JOB_KEYS).jobs
-        return FmgrService(self.http, self.auth, self.cfg.endpoints).submit(
+        return self.fmgr_service().submit(
             operation, fops,
             notifyurl=jobs.notifyurl if notifyurl is None else notifyurl,
             force=jobs.force if force is None else force,
@@ -86,7 +81,7 @@ class JobCalls:
 
     def fmgr_status(self, persistentId: str) -> Result:
         """State of an fmgr job (unsigned)."""
-        return FmgrService(self.http, None, self.cfg.endpoints).status(persistentId)
+        return self.fmgr_service(signed=False).status(persistentId)
 
     # -- persistent processing ------------------------------------------------------------
 
@@ -94,7 +89,7 @@ class JobCalls:
                     separate: Any = None, force: Any = None) -> Result:
         """Run processing ops (``;``-separated) on ``bucket:key``; answers ``{"persistentId": ...}``."""
         jobs = self.cfg.require(*JOB_KEYS).jobs
-        return PersistentFop(self.http, self.auth, self.cfg.endpoints).execute(
+        return self.fops_service().execute(
             fops, bucket, key,
             force=jobs.force if force is None else force,
             separate=jobs.separate if separate is None else separate,
@@ -102,7 +97,7 @@ class JobCalls:
 
     def ops_status(self, persistentId: str) -> Result:
         """State of a processing job (unsigned)."""
-        return PersistentFop(self.http, None, self.cfg.endpoints).status(persistentId)
+        return self.fops_service(signed=False).status(persistentId)
 
     # -- live recording -------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The tree methods of :class:`~wcs.services.client.Client` (not in the official SDK): ``sync``,
 ``upload_tree`` (``wcscmd put -r``) and ``download_tree`` (``wcscmd get -r``).
 
-Each runs one :class:`~wcs.services.tree.engine.TreeRun` on the client's scheduler and returns its
+Each builds the services a :class:`~wcs.services.tree.engine.TreeRun` works with (uploaders,
+downloader, listing, jobs, the client's pool grown to ``transfers``), runs it and returns its
 :class:`~wcs.services.tree.model.TreeSummary`; per-file failures are in the summary, not raised.
 Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as keywords;
 ``filters`` may be given as ``(sign, pattern)`` pairs (``"+"``, ``"-"``, or ``"file"`` for a filter file).
@@ -9,17 +10,14 @@ Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Tuple, Union, cast
+from typing import Any, Iterable, Optional, Tuple, Union, cast
 
 from wcs.commons.errors import InvalidArgument
+from wcs.services.client_base import ClientBase
 from wcs.services.events import Subscriber
-from wcs.services.tree.engine import TreeRun
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.plan import DOWNLOAD, UPLOAD
-
-if TYPE_CHECKING:  # pragma: no cover
-    from wcs.services.client import Client
 
 PathLike = Union[str, "os.PathLike[str]"]
 Place = Union[PathLike, Remote, Tuple[str, str]]
@@ -36,8 +34,21 @@ def _options(base: TreeOptions, options: Optional[TreeOptions], settings: Any) -
         raise InvalidArgument(str(exc)) from None
 
 
-class TreeMethods:
-    """Mixed into ``Client``."""
+class TreeMethods(ClientBase):
+    """The tree methods of a Client (one of the facade's method groups)."""
+
+    def _run_tree(self, direction: str, local_dir: PathLike, remote: Remote, options: TreeOptions,
+                  observer: Optional[TreeObserver], subscribers: Iterable[Subscriber]) -> TreeSummary:
+        # The engine (the walker, the etag cache and sqlite3, the mover) is loaded by the first tree
+        # call, not by ``import wcs.services.client``: most programs never transfer a tree.
+        from wcs.services.tree.engine import TreeRun, tree_transfer
+
+        transfer = tree_transfer(self.cfg.transfer, options)
+        run = TreeRun(direction, os.fspath(local_dir), remote, options, uploads=self.form_uploader(transfer),
+                      multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
+                      objects=self.bucket_manager(), jobs=self.fmgr_service(), scheduler=self.scheduler_for(transfer),
+                      transfer=transfer, observer=observer, subscribers=subscribers)
+        return run.run()
 
     def upload_tree(self, local_dir: PathLike, bucket: str, prefix: str = "", *,
                     options: Optional[TreeOptions] = None, observer: Optional[TreeObserver] = None,
@@ -53,8 +64,7 @@ class TreeMethods:
             InvalidArgument: bad options.
         """
         opts = _options(TreeOptions(sync=False), options, settings)
-        return TreeRun(cast("Client", self), UPLOAD, os.fspath(local_dir), Remote(bucket, prefix), opts, observer,
-                       subscribers).run()
+        return self._run_tree(UPLOAD, local_dir, Remote(bucket, prefix), opts, observer, subscribers)
 
     def download_tree(self, bucket: str, prefix: str, local_dir: PathLike, *,
                       options: Optional[TreeOptions] = None, observer: Optional[TreeObserver] = None,
@@ -69,8 +79,7 @@ class TreeMethods:
             LocalFileError: ``local_dir`` is a file or cannot be created.
         """
         opts = _options(TreeOptions(sync=False), options, settings)
-        return TreeRun(cast("Client", self), DOWNLOAD, os.fspath(local_dir), Remote(bucket, prefix), opts, observer,
-                       subscribers).run()
+        return self._run_tree(DOWNLOAD, local_dir, Remote(bucket, prefix), opts, observer, subscribers)
 
     def sync(self, source: Place, destination: Place, *, options: Optional[TreeOptions] = None,
              observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
@@ -88,12 +97,10 @@ class TreeMethods:
         """
         opts = _options(TreeOptions(sync=True), options, settings)
         src, dst = _as_remote(source), _as_remote(destination)
-        client = cast("Client", self)
         if src is None and dst is not None:
-            return TreeRun(client, UPLOAD, os.fspath(cast(PathLike, source)), dst, opts, observer, subscribers).run()
+            return self._run_tree(UPLOAD, cast(PathLike, source), dst, opts, observer, subscribers)
         if src is not None and dst is None:
-            return TreeRun(client, DOWNLOAD, os.fspath(cast(PathLike, destination)), src, opts, observer,
-                           subscribers).run()
+            return self._run_tree(DOWNLOAD, cast(PathLike, destination), src, opts, observer, subscribers)
         raise InvalidArgument("sync needs one local folder and one bucket prefix (Remote(bucket, prefix))")
 
 

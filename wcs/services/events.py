@@ -7,13 +7,19 @@ are taken back because a chunk is resent) and ``on_done`` once, with the excepti
 A subscriber may define only the hooks it needs (:class:`Subscriber` has them all as no-ops). The plain
 ``progress=callable(delta)`` of the single-file methods is one such subscriber
 (:class:`CallbackSubscriber`). Calls for one transfer never overlap: :class:`Notifier` serialises
-them, since blocks report from several worker threads.
+them, since blocks report from several worker threads. :meth:`Notifier.running` is the one way a
+transfer is announced and closed: ``on_queued`` when it starts, ``on_done`` exactly once whatever
+happens.
 """
 
 import itertools
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Iterable, Iterator, List, Optional
+
+from wcs.commons.errors import WcsError
+from wcs.commons.result import Result
 
 Progress = Callable[[int], None]
 
@@ -69,6 +75,7 @@ class Notifier:
         self.transfer = transfer
         self.subscribers: List[Subscriber] = list(subscribers)
         self._lock = threading.Lock()
+        self._failure: Optional[BaseException] = None
 
     @classmethod
     def of(cls, transfer: TransferInfo, progress: Optional[Progress] = None,
@@ -100,3 +107,30 @@ class Notifier:
 
     def done(self, error: Optional[BaseException] = None) -> None:
         self._tell("on_done", error)
+
+    @contextmanager
+    def running(self) -> Iterator["Notifier"]:
+        """``on_queued`` now; ``on_done`` once at the end of the ``with`` block: with the exception that
+        ends it, else with the failure of the Result given to :meth:`settle` (None for a success)."""
+        self._failure = None
+        self.queued()
+        try:
+            yield self
+        except BaseException as exc:
+            self.done(exc)
+            raise
+        self.done(self._failure)
+
+    def settle(self, result: Result) -> Result:
+        """How the transfer ended (a failed ``result`` is the error ``on_done`` hears); ``result``."""
+        self._failure = None if result.ok else failure_of(result)
+        return result
+
+
+def failure_of(result: Result) -> BaseException:
+    """The exception a failed Result stands for (what ``raise_for_status`` raises)."""
+    try:
+        result.raise_for_status()
+    except WcsError as exc:
+        return exc
+    return WcsError("HTTP %d" % result.code)

@@ -1,6 +1,6 @@
 """The official ``wcs.services.multipartupload.MultipartUpload(url)``: a block upload with a token made by the caller.
 
-A view of :class:`~wcs.services.multipart.MultipartUploader` (parallel, resumable, verified), with
+A view of :class:`~wcs.services.uploads.BlockUploader` (parallel, resumable, verified), with
 the settings of its Config (``block_size``, ``bput_size``, ``concurrency``, ``tmp_record_folder``...).
 ``upload`` answers the mkfile triple, or the failing step's; ``smart_upload`` raises on failure.
 """
@@ -11,7 +11,7 @@ from typing import Optional
 from wcs.commons.errors import WcsSeriveError
 from wcs.commons.http import Result
 from wcs.services.adapters import UploadView, token_info
-from wcs.services.upload import PathLike
+from wcs.services.formupload import PathLike
 
 
 class MultipartUpload(UploadView):
@@ -21,7 +21,7 @@ class MultipartUpload(UploadView):
         """Upload ``path`` with ``token`` (its scope names the object); resume ``upload_id`` when it
         has a record. The Result's ``upload_id`` resumes a failed upload."""
         info = token_info(token)
-        uploader = self.client.multipart_uploader()
+        uploader = self.client.block_uploader()
         uploader.policy = info.policy  # the answer is shaped by the token, not by this config
         key = info.key or os.path.basename(os.fspath(path))
         return uploader.upload(path, info.bucket, key, upload_id or None, token=token)

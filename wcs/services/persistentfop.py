@@ -1,21 +1,24 @@
-"""The official ``wcs.services.persistentfop.PersistentFop(auth, url)``, over :mod:`wcs.services.fops`."""
+"""The official ``wcs.services.persistentfop.PersistentFop(auth, url)``, over :class:`~wcs.services.jobs.FopsService`.
+
+An adapter at the edge; nothing in the engine imports it.
+"""
 
 from typing import Any, List, Mapping, Optional
 
 from wcs.commons.http import Result
 from wcs.commons.util import entry
-from wcs.services import fops
+from wcs.services.jobs import FopsService, build_op
 from wcs.services.mgrbase import MgrBase
 
 
 class PersistentFop(MgrBase):
-    """Persistent processing jobs (the official class); see :class:`wcs.services.fops.PersistentFop`."""
+    """Persistent processing jobs (the official class); see :class:`wcs.services.jobs.FopsService`."""
 
-    def _service(self, signed: bool = True) -> fops.PersistentFop:
-        return fops.PersistentFop(self.client.http, self.auth if signed else None, self.client.cfg.endpoints)
+    def _service(self, signed: bool = True) -> FopsService:
+        return FopsService(self.client.http, self.auth if signed else None, self.client.cfg.endpoints)
 
     def _build_op(self, cmd: str, first_arg: Optional[str], **kwargs: Any) -> str:
-        return fops.build_op(cmd, first_arg, kwargs)
+        return build_op(cmd, first_arg, kwargs)
 
     def _pipe_cmd(self, *cmds: str) -> str:
         return "|".join(cmds)

@@ -1,17 +1,21 @@
-"""One bounded pool for all the parallel work of a client: blocks, files, ranges.
+"""One bounded pool per client for all its parallel work: blocks, files, ranges.
 
 A :class:`Scheduler` owns at most ``workers`` threads, whatever is asked of it: a directory of N
 files of M blocks each is N file tasks and N x M block tasks on the same few threads, never N x M
 threads. Tasks are grouped (:class:`TaskGroup`, one per transfer) so that a transfer can be waited
-for, stopped or cancelled on its own.
+for, stopped or cancelled on its own. The pool is sized when its client is built and only grows
+(:meth:`Scheduler.grow`: a tree asking for more files at once than ``concurrency``); threads start
+when there is work and leave after a while without any.
 
 Nesting without deadlock: a task may itself submit tasks and wait for them (a file task waiting
 for its blocks). A worker that waits does not sit idle: it runs queued tasks that are nested
 deeper than its own while it waits, and idle workers take the deepest queued task first, so
 started transfers finish before new ones start. Leaf tasks never wait, so progress is certain.
 
-With ``workers=0`` nothing runs in the background: the thread that waits for a group runs its
-tasks, one after the other (the official ``concurrency = 0``).
+In the calling thread (the official ``concurrency = 0``): a group of a pool without workers, or of
+the view :meth:`Scheduler.calling_thread`, keeps its tasks to itself; the thread that waits for the
+group runs them, one after the other, and never a task of another group. Two threads (or two
+clients) with ``concurrency = 0`` never run each other's tasks.
 
 Cancellation (Ctrl-C): :meth:`TaskGroup.cancel` drops the tasks not started and sets the group's
 ``cancel_event``; the tasks in flight see it between two pieces of I/O and stop with
@@ -19,12 +23,14 @@ Cancellation (Ctrl-C): :meth:`TaskGroup.cancel` drops the tasks not started and 
 it and waits only for those tasks in flight.
 """
 
+import copy
 import heapq
 import itertools
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Iterator, List, Optional, Set, Tuple
 
 _POLL_S = 0.2  # how often a waiting thread looks up from its condition (keeps Ctrl-C prompt everywhere)
 IDLE_EXIT_S = 30.0  # a worker with nothing to do for this long ends; the next task starts a new one
@@ -41,76 +47,59 @@ class _Task:
         self.level = level
 
 
-class Scheduler:
-    """A pool of at most ``workers`` threads shared by every transfer of a client.
+class _Pool:
+    """The threads, the shared queue (deepest task first) and the lock every group of a pool uses."""
 
-    Args:
-        workers: the global concurrency budget; 0 runs tasks in the waiting thread.
-        name: prefix of the worker thread names.
-    """
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers = workers
+        self.name = name
+        self.cv = threading.Condition()
+        self.heap: List[Tuple[int, int, _Task]] = []
+        self.seq = itertools.count()
+        self.threads: List[threading.Thread] = []
+        self.idle = 0
+        self.running = 0
+        self.closed = False
+        self.local = threading.local()
 
-    def __init__(self, workers: int, name: str = "wcs-transfer") -> None:
-        if workers < 0:
-            raise ValueError("workers must not be negative")
-        self.workers = int(workers)
-        self._name = name
-        self._cv = threading.Condition()
-        self._heap: List[Tuple[int, int, _Task]] = []
-        self._seq = itertools.count()
-        self._threads: List[threading.Thread] = []
-        self._idle = 0
-        self._running = 0
-        self._closed = False
-        self._local = threading.local()
+    def level(self) -> int:
+        return getattr(self.local, "level", 0)
 
-    def group(self) -> "TaskGroup":
-        """A new group of tasks (one transfer)."""
-        return TaskGroup(self)
+    def on_worker(self) -> bool:
+        return getattr(self.local, "worker", False)
 
-    @property
-    def running(self) -> int:
-        """How many tasks are running right now (in flight), over every group."""
-        with self._cv:
-            return self._running
-
-    def close(self) -> None:
-        """Stop the workers once the queue is empty (they are daemon threads; nothing waits for them).
-
-        Tasks may still be submitted afterwards: they then run in the thread that waits for them.
-        """
-        with self._cv:
-            self._closed = True
-            self.workers = 0
-            self._cv.notify_all()
-
-    # -- internals shared with TaskGroup ----------------------------------------------------
-
-    def _level(self) -> int:
-        return getattr(self._local, "level", 0)
-
-    def _push(self, task: _Task) -> None:
-        with self._cv:
-            heapq.heappush(self._heap, (-task.level, next(self._seq), task))
-            if self.workers and not self._idle and len(self._threads) < self.workers:
-                thread = threading.Thread(target=self._work, name="%s-%d" % (self._name, next(self._seq)),
-                                          daemon=True)
-                self._threads.append(thread)
+    def push(self, task: _Task) -> None:
+        with self.cv:
+            heapq.heappush(self.heap, (-task.level, next(self.seq), task))
+            # A new thread when the queue holds more than the idle threads will take (a burst, a pool
+            # that has just grown), up to the pool's size.
+            if len(self.heap) > self.idle and len(self.threads) < self.workers:
+                thread = threading.Thread(target=self.work, name="%s-%d" % (self.name, next(self.seq)), daemon=True)
+                self.threads.append(thread)
                 thread.start()
-            self._cv.notify_all()
+            self.cv.notify_all()
 
-    def _pop(self, deeper_than: int) -> Optional[_Task]:
-        """The next queued task if it is nested deeper than ``deeper_than`` (the heap's head is the deepest)."""
-        if self._heap and self._heap[0][2].level > deeper_than:
-            return heapq.heappop(self._heap)[2]
+    def pop(self, deeper_than: int, group: Optional["TaskGroup"] = None) -> Optional[_Task]:
+        """The next queued task nested deeper than ``deeper_than`` (of ``group`` only, when given)."""
+        if group is not None:
+            for index, entry in enumerate(self.heap):
+                if entry[2].group is group:
+                    self.heap[index] = self.heap[-1]
+                    self.heap.pop()
+                    heapq.heapify(self.heap)
+                    return entry[2]
+            return None
+        if self.heap and self.heap[0][2].level > deeper_than:
+            return heapq.heappop(self.heap)[2]
         return None
 
-    def _run(self, task: _Task) -> None:
+    def run(self, task: _Task) -> None:
         if not task.future.set_running_or_notify_cancel():
             return
-        outer = self._level()
-        self._local.level = task.level
-        with self._cv:
-            self._running += 1
+        outer = self.level()
+        self.local.level = task.level
+        with self.cv:
+            self.running += 1
         try:
             result = task.fn(*task.args)
         except BaseException as exc:
@@ -118,41 +107,105 @@ class Scheduler:
         else:
             task.future.set_result(result)
         finally:
-            self._local.level = outer
-            with self._cv:
-                self._running -= 1
+            self.local.level = outer
+            with self.cv:
+                self.running -= 1
             task.group._finished(task)
-            with self._cv:
-                self._cv.notify_all()
+            with self.cv:
+                self.cv.notify_all()
 
-    def _work(self) -> None:
-        self._local.level = 0
+    def work(self) -> None:
+        self.local.level = 0
+        self.local.worker = True
         while True:
-            with self._cv:
-                task = self._pop(0)
+            with self.cv:
+                task = self.pop(0)
                 idle_since = time.monotonic()
                 while task is None:
-                    if self._closed or time.monotonic() - idle_since > IDLE_EXIT_S:
+                    if self.closed or time.monotonic() - idle_since > IDLE_EXIT_S:
                         # Leave the pool (a closed client, or no work for a while): no thread outlives its use.
-                        self._threads.remove(threading.current_thread())
+                        self.threads.remove(threading.current_thread())
                         return
-                    self._idle += 1
-                    self._cv.wait(IDLE_EXIT_S)
-                    self._idle -= 1
-                    task = self._pop(0)
-            self._run(task)
+                    self.idle += 1
+                    self.cv.wait(IDLE_EXIT_S)
+                    self.idle -= 1
+                    task = self.pop(0)
+            self.run(task)
+
+
+class Scheduler:
+    """A pool of at most ``workers`` threads shared by every transfer of a client.
+
+    Args:
+        workers: the global concurrency budget; 0 runs tasks in the thread that waits for them.
+        name: prefix of the worker thread names.
+    """
+
+    def __init__(self, workers: int, name: str = "wcs-transfer") -> None:
+        if int(workers) < 0:
+            raise ValueError("workers must not be negative")
+        self._pool = _Pool(int(workers), name)
+        self._inline = False
+
+    @property
+    def workers(self) -> int:
+        """The threads this scheduler's groups may use (0 for the calling-thread view)."""
+        return 0 if self._inline else self._pool.workers
+
+    @property
+    def _threads(self) -> List[threading.Thread]:
+        return self._pool.threads
+
+    def grow(self, workers: int) -> "Scheduler":
+        """Allow at least ``workers`` threads from now on (never fewer than before); self."""
+        pool = self._pool
+        with pool.cv:
+            if not pool.closed and int(workers) > pool.workers:
+                pool.workers = int(workers)
+        return self
+
+    def calling_thread(self) -> "Scheduler":
+        """This pool as a transfer of ``concurrency = 0`` uses it: its groups' tasks run in the thread
+        that waits for them (the official sequential upload), counted in :attr:`running` like the others."""
+        view = copy.copy(self)
+        view._inline = True
+        return view
+
+    def group(self) -> "TaskGroup":
+        """A new group of tasks (one transfer)."""
+        return TaskGroup(self._pool, inline=self._inline or self._pool.workers == 0)
+
+    @property
+    def running(self) -> int:
+        """How many tasks are running right now (in flight), over every group."""
+        with self._pool.cv:
+            return self._pool.running
+
+    def close(self) -> None:
+        """Stop the workers once the queue is empty (they are daemon threads; nothing waits for them).
+
+        Tasks may still be submitted afterwards: they then run in the thread that waits for them.
+        """
+        pool = self._pool
+        with pool.cv:
+            pool.closed = True
+            pool.workers = 0
+            pool.cv.notify_all()
 
 
 class TaskGroup:
     """The tasks of one transfer on a :class:`Scheduler`; use as a context manager.
 
     ``cancel_event`` is set by :meth:`cancel`; long tasks pass it to their I/O so they stop early.
+    An ``inline`` group's tasks are run only by the thread that waits for the group.
     """
 
-    def __init__(self, scheduler: Scheduler) -> None:
-        self._scheduler = scheduler
+    def __init__(self, pool: _Pool, inline: bool = False) -> None:
+        self._pool = pool
+        self.inline = inline
         self.cancel_event = threading.Event()
         self._pending: Set[_Task] = set()  # queued or running
+        self._queue: Deque[_Task] = deque()  # an inline group's tasks not started yet
         self._done: List[Future] = []
         self._stopped = False
 
@@ -171,25 +224,29 @@ class TaskGroup:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Queue ``fn(*args)``; a stopped group returns an already cancelled future."""
-        task = _Task(fn, args, self, self._scheduler._level() + 1)
+        pool = self._pool
+        task = _Task(fn, args, self, pool.level() + 1)
         if self._stopped:
             task.future.cancel()
             task.future.set_running_or_notify_cancel()
             return task.future
-        with self._scheduler._cv:
+        with pool.cv:
             self._pending.add(task)
-        self._scheduler._push(task)
+            if self.inline:
+                self._queue.append(task)
+                return task.future
+        pool.push(task)
         return task.future
 
     def stop_new(self) -> None:
         """Start no more tasks of this group (queued ones are cancelled); running ones go on."""
-        scheduler = self._scheduler
-        with scheduler._cv:
+        pool = self._pool
+        with pool.cv:
             self._stopped = True
-            kept = [entry for entry in scheduler._heap if entry[2].group is not self]
-            dropped = [entry[2] for entry in scheduler._heap if entry[2].group is self]
-            scheduler._heap[:] = kept
-            heapq.heapify(scheduler._heap)
+            dropped = list(self._queue) + [entry[2] for entry in pool.heap if entry[2].group is self]
+            self._queue.clear()
+            pool.heap[:] = [entry for entry in pool.heap if entry[2].group is not self]
+            heapq.heapify(pool.heap)
         for task in dropped:
             task.future.cancel()
             self._finished(task)
@@ -202,28 +259,32 @@ class TaskGroup:
     def as_completed(self) -> Iterator[Future]:
         """Yield each future of this group as it finishes (cancelled ones included), until none is left.
 
-        A worker thread (or any thread, when the scheduler has no workers) runs queued tasks while
-        it waits, so waiting never starves the pool.
+        The waiting thread runs the group's own queued tasks when nobody else will (an inline group, a
+        pool without workers), and a worker thread runs deeper queued tasks while it waits, so
+        waiting never starves the pool.
         """
-        scheduler = self._scheduler
-        helps = scheduler.workers == 0 or scheduler._level() > 0
+        pool = self._pool
         while True:
             task = None
-            with scheduler._cv:
+            with pool.cv:
                 if self._done:
-                    finished = self._done.pop(0)
+                    finished: Optional[Future] = self._done.pop(0)
                 elif not self._pending:
                     return
                 else:
                     finished = None
-                    if helps:
-                        task = scheduler._pop(scheduler._level())
+                    if self._queue:
+                        task = self._queue.popleft()
+                    elif pool.workers == 0:
+                        task = pool.pop(0, group=self)
+                    elif pool.on_worker():
+                        task = pool.pop(pool.level())
                     if task is None:
-                        scheduler._cv.wait(_POLL_S)
+                        pool.cv.wait(_POLL_S)
             if finished is not None:
                 yield finished
             elif task is not None:
-                scheduler._run(task)
+                pool.run(task)
 
     def join(self) -> None:
         """Wait until no task of this group is queued or running."""
@@ -231,8 +292,8 @@ class TaskGroup:
             pass
 
     def _finished(self, task: _Task) -> None:
-        with self._scheduler._cv:
+        with self._pool.cv:
             if task in self._pending:
                 self._pending.discard(task)
                 self._done.append(task.future)
-            self._scheduler._cv.notify_all()
+            self._pool.cv.notify_all()

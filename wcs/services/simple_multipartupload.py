@@ -6,9 +6,9 @@ resume record this package writes while the blocks go up is removed on failure t
 
 from wcs.commons.errors import WcsSeriveError
 from wcs.commons.http import Result
+from wcs.services.formupload import PathLike
 from wcs.services.multipartupload import MultipartUpload
 from wcs.services.resume import RecordStore
-from wcs.services.upload import PathLike
 
 
 class Simple_MultipartUpload(MultipartUpload):

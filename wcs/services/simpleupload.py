@@ -1,6 +1,6 @@
 """The official ``wcs.services.simpleupload.SimpleUpload(url)``: a form upload with a token made by the caller.
 
-A view of :class:`~wcs.services.upload.FormUploader` (streamed, hash-checked); as the official
+A view of :class:`~wcs.services.formupload.FormUploader` (streamed, hash-checked); as the official
 class, ``upload`` answers the raw answer text as the body and raises ``ValueError`` for a path
 that is not an existing file.
 """
@@ -8,7 +8,7 @@ that is not an existing file.
 
 from wcs.commons.http import Result
 from wcs.services.adapters import UploadView, token_info
-from wcs.services.upload import FormUploader, PathLike
+from wcs.services.formupload import FormUploader, PathLike
 
 
 class SimpleUpload(UploadView):

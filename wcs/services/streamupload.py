@@ -1,6 +1,6 @@
 """The official ``wcs.services.streamupload.StreamUpload(url)``: upload what a URL serves, with a given token.
 
-Over :meth:`~wcs.services.upload.FormUploader.upload_stream`: the source is spooled to a temporary
+Over :meth:`~wcs.services.formupload.FormUploader.upload_stream`: the source is spooled to a temporary
 file (bounded memory), not read into memory as the official class does.
 """
 

@@ -64,10 +64,7 @@ def _run(args: argparse.Namespace, ctx: Context, direction: str, local_dir: str,
     needs = list(NEEDS_PUT if direction == "upload" else NEEDS_MGR)
     if direction == "upload" and (sync or skip_existing):
         needs.append("mgr_url")  # the listing
-    cfg = ctx.require(*needs)
-    if args.transfers > cfg.concurrency:
-        cfg.concurrency = args.transfers  # before the client exists: its connection pool is sized from it
-    client = ctx.client()
+    client = ctx.client(*needs, workers=args.transfers)
     hash_cache: Optional[str] = None if args.no_hash_cache else (args.hash_cache or "")
     options: Dict[str, Any] = dict(
         sync=sync, skip_existing=skip_existing, delete=delete, max_delete=getattr(args, "max_delete", None),

@@ -10,7 +10,8 @@ The pieces, each usable on its own:
 * :mod:`.records` - upload ids derived from the file, so a re-run resumes its multipart uploads;
 * :mod:`.deletes` - deletions after a clean run, batched and verified;
 * :mod:`.mover` - one file: compare, upload (form or resumable multipart), download;
-* :mod:`.engine` - one run on the client's scheduler; :mod:`.model` - options, observer, summary.
+* :mod:`.engine` - one run, over the services and the pool it is given; :mod:`.model` - options,
+  observer, summary.
 
 The entry points are :meth:`Client.sync <wcs.services.client.Client.sync>`,
 :meth:`~wcs.services.client.Client.upload_tree` and :meth:`~wcs.services.client.Client.download_tree`.

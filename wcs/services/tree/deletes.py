@@ -17,10 +17,12 @@ import os
 import tempfile
 import time
 from concurrent.futures import Future
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import urlsafe_base64_encode
+from wcs.services.bucket import BucketManager
+from wcs.services.jobs import FmgrService
 from wcs.services.scheduler import TaskGroup
 from wcs.services.tree.plan import DELETE, Action, remote_entries
 
@@ -85,21 +87,28 @@ class RemoteDeleter:
     """Deletes ``prefix + rel`` objects of ``bucket`` (see the module docstring).
 
     Args:
-        client: the :class:`~wcs.services.client.Client` (``fmgr_delete``, ``fmgr_status``, ``delete``,
-            ``list_objects``).
+        objects: single deletions (``delete``) and the listing that checks them (``iter_objects``).
+        jobs: fmgr jobs (``submit("delete", ...)``, ``status``).
         on_done: told of each path, with the failure or None.
         sleep: injected for tests.
+        clock: ``time.monotonic``, injected for tests (the job timeout).
     """
 
-    def __init__(self, client: Any, bucket: str, prefix: str, *, batch: int, timeout: float, on_done: Done,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.client = client
+    def __init__(self, objects: BucketManager, jobs: FmgrService, bucket: str, prefix: str, *, batch: int,
+                 timeout: float, on_done: Done, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.objects = objects
+        self.jobs = jobs
         self.bucket = bucket
         self.prefix = prefix
         self.batch = batch
         self.timeout = timeout
         self.on_done = on_done
         self.sleep = sleep
+        self.clock = clock
+        # Paths whose deletion already failed: the check does not count them a second time. Only
+        # failures are kept in memory, never the paths deleted.
+        self._failed: Set[str] = set()
 
     def run(self, spool: DeleteSpool, group: TaskGroup, parallel: int) -> Tuple[int, int]:
         """Delete every spooled path, ``parallel`` batches at once on ``group``; then verify.
@@ -141,9 +150,8 @@ class RemoteDeleter:
             return self._delete_each(rels)
         status = self._wait(str(answer["persistentId"]))
         if status is None:
-            for rel in rels:
-                self.on_done(Action(DELETE, rel, "extra"), "the delete job did not finish in %.0f s" % self.timeout)
-            return 0, len(rels)
+            late = "the delete job did not finish in %.0f s" % self.timeout
+            return self._report((rel, late) for rel in rels)
         outcome: Dict[str, Optional[str]] = {}
         for item in status.get("items") or []:
             if isinstance(item, dict) and item.get("cmd") in ops:
@@ -155,7 +163,7 @@ class RemoteDeleter:
     def _submit(self, fops: str) -> Result:
         attempt = 0
         while True:
-            result = self.client.fmgr_delete(fops, notifyurl="", separate=0, force=0)
+            result = self.jobs.submit("delete", fops, notifyurl="", force=0, separate=0)
             attempt += 1
             # Deleting twice is harmless, so a job whose answer was lost can be submitted again.
             if result.ok or not is_transient_failure(result) or attempt >= _SUBMIT_ATTEMPTS:
@@ -164,14 +172,14 @@ class RemoteDeleter:
 
     def _wait(self, persistent_id: str) -> Optional[Dict[str, Any]]:
         """The finished job's status, or None after ``timeout`` seconds."""
-        deadline = time.monotonic() + self.timeout
+        deadline = self.clock() + self.timeout
         delay = 0.05
         while True:
-            result = self.client.fmgr_status(persistent_id)
+            result = self.jobs.status(persistent_id)
             status = _document(result)
             if result.ok and status is not None and status.get("code") not in _JOB_RUNNING:
                 return status
-            if time.monotonic() >= deadline:
+            if self.clock() >= deadline:
                 return None
             self.sleep(delay)
             delay = min(delay * 2, 2.0)
@@ -179,7 +187,7 @@ class RemoteDeleter:
     def _delete_each(self, rels: List[str]) -> Tuple[int, int]:
         def each() -> Iterator[Tuple[str, Optional[str]]]:
             for rel in rels:
-                result = self.client.delete(self.bucket, self.prefix + rel)
+                result = self.objects.delete(self.bucket, self.prefix + rel)
                 yield rel, None if result.ok or result.code == 404 else _failure_text(result)
 
         return self._report(each())
@@ -193,23 +201,24 @@ class RemoteDeleter:
                 ok += 1
             else:
                 bad += 1
+                self._failed.add(rel)
         return ok, bad
 
     def _verify(self, spool: DeleteSpool) -> int:
-        """How many spooled paths the prefix still lists (each reported as a failure).
+        """How many paths reported deleted the prefix still lists (each reported as a failure).
 
         Raises:
             ServiceError, NetworkError: the listing failed (the deletions are then unverified).
         """
         still = 0
-        listing = self.client.list_objects(self.bucket, self.prefix or None)
+        listing = self.objects.iter_objects(self.bucket, prefix=self.prefix or None, limit=1000, typed=True)
         try:
             listed = remote_entries(listing, self.prefix)
             current = next(listed, None)
             for rel in spool:
                 while current is not None and current[0] < rel:
                     current = next(listed, None)
-                if current is not None and current[0] == rel:
+                if current is not None and current[0] == rel and rel not in self._failed:
                     still += 1
                     self.on_done(Action(DELETE, rel, "extra"), "still listed after it was deleted")
         finally:

@@ -1,10 +1,14 @@
-"""One tree transfer: plan, transfer on the client's scheduler, delete last, summarise.
+"""One tree transfer: plan, transfer on the pool it is given, delete last, summarise.
 
-:class:`TreeRun` merges the source and destination streams (:mod:`.plan`) and hands each file to
-a task on the client's one :class:`~wcs.services.scheduler.Scheduler`, at most
-``options.transfers`` at once; a file's own blocks or ranges are nested tasks of the same pool, so
-N files of M blocks never take more than the pool's threads. What happens to one file (compare,
-form or multipart upload, download) is :mod:`.mover`.
+:class:`TreeRun` is an engine over the services it receives (as s3transfer's ``TransferManager``
+gets its client, config and executor): the form and block uploaders, the downloader, the object
+listing and deletion (:class:`~wcs.services.bucket.BucketManager`), the fmgr jobs, the
+:class:`~wcs.services.scheduler.Scheduler` and the transfer settings; it never sees a ``Client``
+(the facade builds them, :mod:`wcs.services.client_trees`). It merges the source and destination
+streams (:mod:`.plan`) and hands each file to a task on that pool, at most ``options.transfers``
+at once; a file's own blocks or ranges are nested tasks of the same pool, so N files of M blocks
+never take more than the pool's threads. What happens to one file (compare, form or multipart
+upload, download) is :mod:`.mover`.
 
 A failing file is reported (``on_error``, the summary's ``failed``) and the run goes on, unless
 ``fail_fast``; a failure a retry may fix (no answer, 5xx, a hash mismatch) is tried again
@@ -16,12 +20,17 @@ import os
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 from wcs.commons import staging
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
+from wcs.commons.settings import TransferConfig
+from wcs.services.bucket import BucketManager
+from wcs.services.download import Downloader
 from wcs.services.events import Subscriber
-from wcs.services.scheduler import TaskGroup
+from wcs.services.formupload import FormUploader
+from wcs.services.jobs import FmgrService
+from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
@@ -41,17 +50,22 @@ from wcs.services.tree.plan import (
     local_entries,
     remote_entries,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from wcs.services.client import Client
+from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
 
 
-class Outcome(NamedTuple):
+class FileOutcome(NamedTuple):
+    """How the task of one file ended: its (final) action, the failure or None, the bytes moved."""
+
     action: Action
     error: Optional[str] = None
     moved: int = 0
+
+
+def tree_transfer(transfer: TransferConfig, options: TreeOptions) -> TransferConfig:
+    """The transfer settings of a run: its pool at least as wide as the files it sends at once."""
+    return replace(transfer, concurrency=max(transfer.concurrency, options.transfers))
 
 
 def _describe(exc: BaseException) -> str:
@@ -60,11 +74,30 @@ def _describe(exc: BaseException) -> str:
 
 
 class TreeRun:
-    """One run (use once): ``TreeRun(client, UPLOAD, local_dir, Remote(bucket, prefix), options).run()``."""
+    """One run (use once): ``TreeRun(UPLOAD, local_dir, Remote(bucket, prefix), options, uploads=...,
+    ...).run()``.
 
-    def __init__(self, client: "Client", direction: str, local_dir: str, remote: Remote, options: TreeOptions,
+    Args:
+        uploads: form uploads of small files. multipart: block uploads (resumable) of large ones.
+        downloads: verified downloads (and the download URL of a key).
+        objects: the listing of the remote side, and single deletions.
+        jobs: fmgr delete jobs (``sync --delete``).
+        scheduler: the pool the files (and their blocks or ranges) run on, at least
+            ``options.transfers`` wide (see :func:`tree_transfer`).
+        transfer: the transfer settings (the resume record folder).
+    """
+
+    def __init__(self, direction: str, local_dir: str, remote: Remote, options: TreeOptions, *,
+                 uploads: FormUploader, multipart: BlockUploader, downloads: Downloader,
+                 objects: BucketManager, jobs: FmgrService, scheduler: Scheduler, transfer: TransferConfig,
                  observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = ()) -> None:
-        self.client = client
+        self.uploads = uploads
+        self.multipart = multipart
+        self.downloads = downloads
+        self.objects = objects
+        self.jobs = jobs
+        self.scheduler = scheduler
+        self.transfer = transfer
         self.direction = direction
         self.local_dir = os.fspath(local_dir)
         self.remote = remote
@@ -79,9 +112,6 @@ class TreeRun:
         self._lock = threading.Lock()
         self._stopped = False
         self._cancel = threading.Event()
-        transfer = client.cfg.transfer
-        # The pool must be at least as wide as the files wanted at once (it is the client's, shared).
-        self.transfer = replace(transfer, concurrency=max(transfer.concurrency, self.options.transfers))
         self.cache = EtagCache(None)
 
     # -- observer (one call at a time, from any thread) --------------------------------------
@@ -121,7 +151,7 @@ class TreeRun:
         if self.direction == UPLOAD:
             self.root = check_local_dir(self.local_dir)
         else:
-            self.client.download_url(self.remote.bucket, self.prefix + "x")  # ConfigError before any request
+            self.downloads.download_url(self.remote.bucket, self.prefix + "x")  # ConfigError before any request
             if os.path.exists(self.root) and not os.path.isdir(self.root):
                 raise LocalFileError("%s: not a directory" % self.local_dir)
             if not opts.dry_run:
@@ -131,7 +161,7 @@ class TreeRun:
                     raise LocalFileError("cannot create %s: %s" % (self.local_dir, exc.strerror or exc)) from None
         cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
         self.cache = EtagCache(cache_path)
-        listing = self.client.list_objects(self.remote.bucket, self.prefix or None)
+        listing = self.objects.iter_objects(self.remote.bucket, prefix=self.prefix or None, limit=1000, typed=True)
         spool = DeleteSpool()
         try:
             planner = self._planner(listing)
@@ -174,15 +204,12 @@ class TreeRun:
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
-        scheduler = self.client.scheduler_for(self.transfer)
         in_flight = 0
-        with scheduler.group() as group:
+        with self.scheduler.group() as group:
             self._cancel = group.cancel_event
             self.mover = FileMover(
-                bucket=self.remote.bucket, prefix=self.prefix, root=self.root,
-                uploads=self.client.form_uploader(self.transfer),
-                multipart=self.client.multipart_uploader(self.transfer),
-                downloads=self.client.downloader(self.transfer), record_folder=self.transfer.tmp_record_folder,
+                bucket=self.remote.bucket, prefix=self.prefix, root=self.root, uploads=self.uploads,
+                multipart=self.multipart, downloads=self.downloads, record_folder=self.transfer.tmp_record_folder,
                 cache=self.cache, subscribers=list(self.subscribers), multipart_threshold=opts.multipart_threshold,
                 follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
             try:
@@ -239,7 +266,7 @@ class TreeRun:
         exc = future.exception()
         if exc is not None:
             raise exc  # only BaseExceptions get here (KeyboardInterrupt...): the tasks catch the rest
-        outcome: Outcome = future.result()
+        outcome: FileOutcome = future.result()
         action = outcome.action
         if outcome.error is not None:
             self._tell("on_done", action, outcome.error)
@@ -255,20 +282,20 @@ class TreeRun:
 
     # -- one file (a task on the scheduler) ---------------------------------------------------
 
-    def _file_task(self, action: Action) -> Outcome:
+    def _file_task(self, action: Action) -> FileOutcome:
         try:
             if action.op == COMPARE:
                 action = self.mover.compare(action)
                 self._tell("on_action", action)
                 if action.op == SKIP:
-                    return Outcome(action)
+                    return FileOutcome(action)
             if self.options.dry_run:
-                return Outcome(action)
+                return FileOutcome(action)
             attempt = 0
             while True:
                 try:
                     moved = self.mover.upload(action) if self.direction == UPLOAD else self.mover.download(action)
-                    return Outcome(action, None, moved)
+                    return FileOutcome(action, None, moved)
                 except (FileFailed, IntegrityError) as exc:
                     retry = isinstance(exc, IntegrityError) or exc.transient
                     if not retry or attempt >= self.options.file_retries or self._cancel.is_set():
@@ -276,11 +303,11 @@ class TreeRun:
                     attempt += 1
                     log.info("%s: %s; trying again (%d/%d)", action.rel, exc, attempt, self.options.file_retries)
         except Cancelled:
-            return Outcome(action, "cancelled")
+            return FileOutcome(action, "cancelled")
         except Exception as exc:  # every failure is this file's, reported; the run goes on
             if not isinstance(exc, (WcsError, OSError)):
                 log.exception("%s: unexpected failure", action.rel)
-            return Outcome(action, _describe(exc))
+            return FileOutcome(action, _describe(exc))
 
     # -- deletions ----------------------------------------------------------------------------
 
@@ -322,12 +349,11 @@ class TreeRun:
         else:
             for rel in spool:
                 self._tell("on_action", Action(DELETE, rel, "extra"))
-            scheduler = self.client.scheduler_for(self.transfer)
-            deleter = RemoteDeleter(self.client, self.remote.bucket, self.prefix, batch=opts.delete_batch,
+            deleter = RemoteDeleter(self.objects, self.jobs, self.remote.bucket, self.prefix, batch=opts.delete_batch,
                                     timeout=opts.job_timeout, on_done=done)
             group: TaskGroup
             try:
-                with scheduler.group() as group:
+                with self.scheduler.group() as group:
                     deleted, failed = deleter.run(spool, group, opts.transfers)
             except WcsError as exc:
                 self._error(summary.destination, "could not check the deletions: %s" % exc)

@@ -18,14 +18,14 @@ from wcs.commons.errors import LocalFileError, ResumeError, WcsError
 from wcs.commons.http import Result, is_transient_failure
 from wcs.services.download import Downloader, header_etag
 from wcs.services.events import Notifier, Subscriber, TransferInfo
-from wcs.services.multipart import MultipartUploader
+from wcs.services.formupload import FormUploader
 from wcs.services.resume import RecordStore
 from wcs.services.tree import safepath
 from wcs.services.tree.hashcache import EtagCache
 from wcs.services.tree.localtree import LocalFile
 from wcs.services.tree.plan import SKIP, TRANSFER, Action
 from wcs.services.tree.records import derived_upload_id, discard_stale_records
-from wcs.services.upload import FormUploader
+from wcs.services.uploads import BlockUploader, sends_blocks
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class FileFailed(WcsError):
 class FileMover:
     """Moves single files of one run between ``root`` and ``bucket``/``prefix``."""
 
-    def __init__(self, *, bucket: str, prefix: str, root: str, uploads: FormUploader, multipart: MultipartUploader,
+    def __init__(self, *, bucket: str, prefix: str, root: str, uploads: FormUploader, multipart: BlockUploader,
                  downloads: Downloader, record_folder: str, cache: EtagCache, subscribers: List[Subscriber],
                  multipart_threshold: int, follow_symlinks: bool, cancel: threading.Event) -> None:
         self.bucket = bucket
@@ -79,18 +79,13 @@ class FileMover:
         except OSError as exc:
             raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
         started = self.cache.clock()  # the upload reads the file from now on
-        if f.size >= self.multipart_threshold:
+        if sends_blocks(f.size, self.multipart_threshold):
             result = self._multipart(f, key)
         else:
             notifier = Notifier.of(TransferInfo.new("upload", self.bucket, key, path, f.size), None, self.subscribers)
-            notifier.queued()
-            try:
-                result = self.uploads.upload_file(path, self.bucket, key, overwrite=1,
-                                                  progress=notifier.progress if notifier else None)
-            except BaseException as exc:
-                notifier.done(exc)
-                raise
-            notifier.done(None if result.ok else FileFailed("HTTP %d" % result.code))
+            with notifier.running():
+                result = notifier.settle(self.uploads.upload_file(path, self.bucket, key, overwrite=1,
+                                                                  progress=notifier.progress if notifier else None))
         if not result.ok:
             raise FileFailed("upload failed: HTTP %d: %s" % (result.code, result.message),
                              is_transient_failure(result))

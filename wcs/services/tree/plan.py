@@ -24,14 +24,16 @@ that differs only in case from an earlier one when the local folder ignores case
 """
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Tuple
 
 from wcs.commons.errors import WcsError
 from wcs.commons.result import ObjectInfo
-from wcs.services.tree.casefold import CaseClaims
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.localtree import LocalFile
 from wcs.services.tree.safepath import UnsafeKey, key_segments
+
+if TYPE_CHECKING:  # pragma: no cover - the claims (and sqlite3) come with a download run, not with the client
+    from wcs.services.tree.casefold import CaseClaims
 
 UPLOAD = "upload"
 DOWNLOAD = "download"
@@ -105,7 +107,7 @@ class Planner:
 
     def __init__(self, direction: str, source: Iterable[Entry], destination: Optional[Iterable[Entry]], *,
                  sync: bool = True, skip_existing: bool = False, size_only: bool = False, delete: bool = False,
-                 filters: Optional[FilterRules] = None, case_claims: Optional[CaseClaims] = None) -> None:
+                 filters: Optional[FilterRules] = None, case_claims: Optional["CaseClaims"] = None) -> None:
         self.direction = direction
         self.source = _ordered(source, "source listing")
         self.destination = _ordered(destination if destination is not None else (), "destination listing")

@@ -1,10 +1,12 @@
-"""The wire steps of a multipart upload (``mkblk``, ``bput``, ``mkfile``) and how one block is sent.
+"""The wire steps of a block upload (``mkblk``, ``bput``, ``mkfile``), the upload tokens, and how a block is sent.
 
-A block is sent chunk by chunk: the first with ``mkblk``, the rest with ``bput`` strictly in order.
-Each chunk is read into one reusable buffer per worker, hashed (SHA-1 per 4 MiB etag block,
-CRC-32) and handed to the HTTP layer as a :class:`~wcs.services.streams.BufferReader`, which sends
-it in slices without copying, reports progress as bytes go out and stops within one slice when the
-transfer is cancelled.
+:class:`BlockSteps` sends one request per step; the pipeline (:mod:`wcs.services.pipeline`) uses it
+for every block of every source. A block is sent chunk by chunk: the first with ``mkblk``, the rest
+with ``bput`` strictly in order. A file's chunks are read into one reusable buffer per worker
+(:class:`Buffers`), a block already in memory is sliced; each chunk is hashed (SHA-1 per 4 MiB etag
+block, CRC-32) and handed to the HTTP layer as a :class:`~wcs.services.bodies.BufferReader`, which
+sends it in slices without copying, reports progress as bytes go out and stops within one slice
+when the transfer is cancelled.
 
 Every chunk is checked as it is confirmed: the service's ``crc32`` must equal the local CRC-32 and
 its ``offset`` must be where the next chunk starts. A mismatch, a ``701``/``412`` (the service lost
@@ -18,15 +20,15 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from wcs.commons.auth import Auth
-from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError
+from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.fsutil import open_regular
 from wcs.commons.http import HttpClient, Result, is_transient_failure
 from wcs.commons.settings import Endpoints, PolicyDefaults, TransferConfig
 from wcs.commons.util import EtagHasher, crc32
 from wcs.services.base import UploadService
-from wcs.services.blocks import Block
+from wcs.services.blockplan import Block
+from wcs.services.bodies import BufferReader, Progress
 from wcs.services.resume import BlockRecord, check_upload_id
-from wcs.services.streams import BufferReader, Progress
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,23 @@ Body = Union[bytes, bytearray, memoryview]
 
 class Tokens:
     """Upload tokens for one upload, renewed at half their lifetime so long uploads never expire."""
+
+    @classmethod
+    def of(cls, service: UploadService, bucket: str, key: str, overwrite: Optional[int] = None,
+           token: Optional[str] = None) -> "Tokens":
+        """The tokens ``service`` makes for ``bucket:key``, or ``token`` (made elsewhere: sent as given,
+        never renewed). The first is made now, so a missing key pair fails before anything is sent.
+
+        Raises:
+            ConfigError: no key pair (and no ``token``).
+        """
+        if token is not None:
+            given = token
+            tokens = cls(lambda: given, float("inf"))
+        else:
+            tokens = cls(lambda: service.upload_token(bucket, key, overwrite), service.policy.deadline)
+        tokens()
+        return tokens
 
     def __init__(self, make: Callable[[], str], lifetime_s: float) -> None:
         self._make = make
@@ -81,8 +100,8 @@ class Restart(Exception):
         self.result = result
 
 
-class BlockApi(UploadService):
-    """The three wire steps of a multipart upload, one request each (with the configured retries).
+class BlockSteps(UploadService):
+    """The three wire steps of a block upload, one request each (with the configured retries).
 
     Args:
         token: returns the upload token to send (``Authorization``).
@@ -227,27 +246,6 @@ class _ChunkProgress:
     def __call__(self, delta: int) -> None:
         self.sent += delta
         self.counted(delta)
-
-
-class Outcome:
-    """The first failure among the block tasks of one upload: a Result to report, or an exception to raise."""
-
-    def __init__(self) -> None:
-        self.failure: Optional[Result] = None
-        self.error: Optional[BaseException] = None
-
-    def settle(self, group: Any, future: Any) -> None:
-        """Take in a finished block task; after a failure no new block starts (those in flight finish)."""
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is None:
-            return
-        group.stop_new()
-        if isinstance(exc, BlockFailed):
-            self.failure = self.failure or exc.result
-        elif not isinstance(exc, Cancelled) or self.error is None:
-            self.error = self.error or exc
 
 
 class Buffers:

@@ -1,16 +1,18 @@
-"""The plan of a multipart upload: blocks of a file, chunks of a block, and the sizes allowed.
+"""The plan of a block upload: the blocks of an object, the chunks of a block, its etag, its upload id.
 
-Pure functions, no I/O: a file of ``size`` bytes becomes blocks of ``block_size`` (a multiple of the
-4 MiB etag block, so the etag can be computed per block), each sent as chunks of ``bput_size``.
+Pure functions, no I/O: an object of ``size`` bytes becomes blocks of ``block_size`` (a multiple of
+the 4 MiB etag block, so the etag can be computed per block), each sent as chunks of ``bput_size``
+(the sizes are checked once, in :class:`~wcs.commons.settings.TransferConfig`).
 """
 
 import secrets
 import string
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Dict, List, Tuple
 
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.util import BLOCK_SIZE, etag_from_block_digests
+from wcs.commons.settings import check_block_size
+from wcs.commons.util import etag_from_block_digests
 from wcs.services.resume import BlockRecord
 
 UPLOAD_ID_CHARS = string.ascii_letters + string.digits
@@ -20,37 +22,6 @@ UPLOAD_ID_LENGTH = 32
 def new_upload_id() -> str:
     """A fresh upload id: 32 random letters and digits (the ``UploadBatch`` of the official SDK)."""
     return "".join(secrets.choice(UPLOAD_ID_CHARS) for _ in range(UPLOAD_ID_LENGTH))
-
-
-def check_block_size(block_size: Any) -> int:
-    """``block_size`` as an int.
-
-    Raises:
-        InvalidArgument: not a positive multiple of 4 MiB (the etag is defined on 4 MiB blocks).
-    """
-    try:
-        value = int(block_size)
-    except (TypeError, ValueError):
-        value = 0
-    if isinstance(block_size, bool) or value <= 0 or value % BLOCK_SIZE:
-        raise InvalidArgument("invalid block size %r: must be a positive multiple of 4 MiB (%d bytes)"
-                              % (block_size, BLOCK_SIZE))
-    return value
-
-
-def check_bput_size(bput_size: Any) -> int:
-    """``bput_size`` as a positive int.
-
-    Raises:
-        InvalidArgument: not a positive integer.
-    """
-    try:
-        value = int(bput_size)
-    except (TypeError, ValueError):
-        value = 0
-    if isinstance(bput_size, bool) or value <= 0:
-        raise InvalidArgument("invalid bput size %r: must be a positive number of bytes" % (bput_size,))
-    return value
 
 
 @dataclass(frozen=True)

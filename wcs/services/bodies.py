@@ -1,4 +1,4 @@
-"""File-like views used as request bodies: bounded, rewindable, reporting progress as they are read.
+"""Request bodies: file-like views that are bounded, rewindable and report progress as they are read.
 
 A :class:`ChunkReader` is what requests (or the multipart form encoder) reads a file body from. It
 never holds more than what one ``read()`` asks for, reports every byte it hands out to a progress

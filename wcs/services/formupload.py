@@ -1,15 +1,17 @@
-"""Form ("simple") upload to ``/file/upload`` and upload from a stream URL.
+"""Form ("simple") upload to ``/file/upload``: of a file, of the first bytes of a seekable file object,
+of what a URL serves; and the rule every upload applies when its answer may have been lost.
 
 The form body is produced by ``requests_toolbelt``'s streaming ``MultipartEncoder`` reading the file
-through a :class:`~wcs.services.streams.ChunkReader`, so memory stays flat whatever the size. The
+through a :class:`~wcs.services.bodies.ChunkReader`, so memory stays flat whatever the size. The
 same reader feeds an incremental etag hasher: the hash the service answers is checked against the
 bytes actually sent, with no second pass over the file. A retried attempt starts a new encoder on
 the rewound file (the reader takes back the progress it reported and the hasher starts over).
 
 When the upload still fails after an answer was actually lost (no answer, or a 5xx or 406 on a
 retry: an earlier attempt may have stored the object before its answer went missing), ``stat``
-decides: an object with exactly this size and etag means the upload is done. A 406 to the first
-attempt is the service's answer and stays a 406, whatever the object holds.
+decides (:func:`stored_exactly`, also used after a ``mkfile`` by :mod:`wcs.services.pipeline`): an
+object with exactly this size and etag means the upload is done. A 406 to the first attempt is the
+service's answer and stays a 406, whatever the object holds.
 
 As in the official SDK, the Result's ``body`` is the answer's raw text (URL-safe Base64 of
 ``hash=...`` on success, the JSON error text otherwise); ``data`` has it decoded.
@@ -34,8 +36,8 @@ from wcs.commons.fsutil import open_regular
 from wcs.commons.http import NO_RESPONSE, Result, is_transient_failure, multipart_form
 from wcs.commons.util import EtagHasher, urlsafe_base64_encode
 from wcs.services.base import UploadService
+from wcs.services.bodies import ChunkReader, Progress, SourceReadError
 from wcs.services.bucket import BucketManager
-from wcs.services.streams import ChunkReader, Progress, SourceReadError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,20 @@ def answer_may_be_lost(result: Result) -> bool:
     if result.attempts > 1:
         return True
     return result.code == NO_RESPONSE and getattr(result.error, "connected", True)
+
+
+def stored_exactly(objects: BucketManager, bucket: str, key: str, size: int, local_etag: str) -> Optional[Result]:
+    """The ``stat`` answer when ``bucket:key`` holds exactly ``size`` bytes of etag ``local_etag``, else None
+    (also when it cannot tell: no ``mgr_url``). After an answer that may have been lost, that object is
+    the upload's own."""
+    try:
+        stat = objects.stat(bucket, key)
+    except ConfigError:  # no mgr_url: cannot tell
+        return None
+    body = stat.data if isinstance(stat.data, dict) else {}
+    if stat.code == 200 and body.get("hash") == local_etag and str(body.get("fsize")) == str(size):
+        return stat
+    return None
 
 
 def verify_hash(result: Result, local: str, what: str) -> Result:
@@ -167,12 +183,8 @@ class FormUploader(UploadService):
 
     def _check_stored(self, result: Result, bucket: str, key: str, size: int, local_etag: str) -> Result:
         """``result``, unless ``stat`` shows the object holds exactly these bytes: then a success."""
-        try:
-            stat = BucketManager(self.http, self.auth, self.endpoints).stat(bucket, key)
-        except ConfigError:  # no mgr_url: cannot tell
-            return result
-        body = stat.data if isinstance(stat.data, dict) else {}
-        if stat.code == 200 and body.get("hash") == local_etag and str(body.get("fsize")) == str(size):
+        stat = stored_exactly(BucketManager(self.http, self.auth, self.endpoints), bucket, key, size, local_etag)
+        if stat is not None:
             log.info("upload of %s:%s answered %d, but the object holds exactly the bytes sent; done",
                      bucket, key, result.code)
             # The answer the service gives a plain form upload, as the lost one would have been.
