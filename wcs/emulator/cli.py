@@ -15,6 +15,7 @@ from typing import List, Optional
 
 from wcs import __version__
 from wcs.emulator.connections import Limits
+from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import parse_faults
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--faults", metavar="SPEC",
                         help="inject faults: comma list of ENDPOINT:KIND:RATE, ENDPOINT in upload, mkblk, bput, "
                              "mkfile, mgr, download, *; KIND in 500, 503, reset, slow, corrupt; RATE in 0..1")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="allow web pages of this origin only, e.g. http://localhost:3000 (repeatable; "
+                             "default: any origin)")
     parser.add_argument("--fault-seed", type=int, default=None, metavar="N",
                         help="seed for reproducible fault injection")
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
@@ -71,6 +75,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in args.bucket:
             validate_bucket_name(name)
         faults = parse_faults(args.faults)
+        CorsPolicy(args.cors_origin)  # malformed origins are bad arguments
     except ValueError as exc:
         parser.error(str(exc))
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -96,7 +101,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
                         faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                        limits=limits)
+                        limits=limits, cors_origins=args.cors_origin or None)
     try:
         emulator.start()  # a busy port raises OSError, reported below
         try:
