@@ -106,27 +106,24 @@ def test_a_bucket_added_and_removed_while_the_server_runs(server, tmp_path, caps
     assert requests.get(url + "/my-bucket/dir/file.txt").content == b"hello from the docs\n"
 
 
-def test_bucket_command_as_a_process_of_its_own(tmp_path):
+def test_bucket_command_as_a_process_of_its_own(tmp_path, capsys):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "wcs.emulator", "bucket"] + list(args)
-                              + ["--data-dir", str(tmp_path / "d")], capture_output=True, text=True, env=env,
-                              timeout=60)
-
-    missing = run("list")
-    assert missing.returncode == 1 and "holds no emulator data" in missing.stderr
-    assert run("add", "fresh").returncode == 0
-    assert run("list").stdout == "fresh\n"
-    bad = run("add", "mkblk")
-    assert bad.returncode == 2 and "refused" in bad.stderr
+    data_dir = str(tmp_path / "d")
+    missing = run_tool(capsys, emulator_main, "bucket", "list", "--data-dir", data_dir)
+    assert missing.status == 1 and "holds no emulator data" in missing.err
+    added = subprocess.run([sys.executable, "-m", "wcs.emulator", "bucket", "add", "fresh", "--data-dir", data_dir],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert added.returncode == 0 and added.stdout.startswith("created bucket fresh"), added.stderr
+    assert run_tool(capsys, emulator_main, "bucket", "list", "--data-dir", data_dir).out == "fresh\n"
 
 
 def test_bucket_command_arguments(capsys):
-    for argv in (["bucket"], ["bucket", "drop", "x"], ["bucket", "add"], ["bucket", "add", "a/b"]):
+    for argv in (["bucket"], ["bucket", "drop", "x"], ["bucket", "add"], ["bucket", "add", "a/b"],
+                 ["bucket", "add", "mkblk"]):
         with pytest.raises(SystemExit) as exc:
             emulator_main(argv)
         assert exc.value.code == 2
+    assert "refused" in capsys.readouterr().err
 
 
 # -- the store's side ---------------------------------------------------------------------------------------
