@@ -1,13 +1,14 @@
 """The WSGI app of one emulator: request ids, CORS, routing and counters in front of the fault
 middleware, the endpoints behind it, and JSON errors.
 
-Every request gets an ``X-Reqid``; :class:`~wcs.emulator.cors.CorsMiddleware` answers preflights and adds
-the CORS headers to every other answer, so those of the router, of the faults and of the endpoints all
-carry them. Every other request is routed (:mod:`wcs.emulator.routes`), counted under its category (written into the
-environ for what follows), passed through :class:`~wcs.emulator.faults.FaultMiddleware` and then
-handed to its endpoint (:mod:`wcs.emulator.api`); an :class:`~wcs.emulator.errors.ApiError` becomes
-the service's JSON error body, anything else a 500 with the traceback in the log. Faults are applied
-before the endpoint runs, so a failed request never changed state.
+Every request gets an ``X-Reqid``; :class:`~wcs.emulator.cors.CorsMiddleware` answers preflights and
+adds the CORS headers to every other answer, so those of the router, of the faults and of the endpoints
+all carry them. Every other request is routed (:mod:`wcs.emulator.routes`), counted under its category
+(written into the environ for what follows), passed through
+:class:`~wcs.emulator.faults.FaultMiddleware` and then handed to its endpoint (:mod:`wcs.emulator.api`);
+an :class:`~wcs.emulator.errors.ApiError` becomes the service's JSON error body, anything else a 500 with
+the traceback in the log. Faults are applied before the endpoint runs, so a failed request never changed
+state.
 """
 
 import logging
