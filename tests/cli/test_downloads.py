@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers.waiting import wait_until
 from wcs.commons.util import etag
+from wcs.services.ranged import CHECKPOINT_NAME, staging_path
 
 from .conftest import assert_one_error_line
 
@@ -82,7 +83,7 @@ def test_get_killed_half_way_resumes_with_only_the_missing_parts(cfgfile, emulat
     uri = "wcs://%s/big.bin" % bucket
     up = wcscmd_process("-c", cfgfile, "multiput", uri, str(big), cwd=tmp_path)
     assert up.wait(120) == 0, up.stderr.read()
-    checkpoint = tmp_path / ".out.bin.wcs-download.json"
+    checkpoint = tmp_path / os.path.basename(staging_path(str(tmp_path / "out.bin"))) / CHECKPOINT_NAME
     emulator.set_faults("download:slow:1", seed=1)  # every part waits 0.2-1 s: time to kill it half way
     try:
         proc = wcscmd_process("-c", cfgfile, "get", uri, "out.bin", cwd=tmp_path)
@@ -106,4 +107,4 @@ def test_get_killed_half_way_resumes_with_only_the_missing_parts(cfgfile, emulat
     assert again.returncode == 0, err
     assert etag(str(tmp_path / "out.bin")) == etag(str(big))
     assert emulator.counters.get("download", 0) <= 24 - recorded  # no recorded part is fetched again
-    assert not checkpoint.exists() and not (tmp_path / ".out.bin.wcs-download").exists()
+    assert not os.path.exists(staging_path(str(tmp_path / "out.bin")))

@@ -11,7 +11,7 @@ from tests.helpers.servers import loopback_server
 from wcs.commons.errors import ConfigError, IntegrityError
 from wcs.commons.util import etag
 from wcs.services.client import Client
-from wcs.services.ranged import CHECKPOINT_SUFFIX, PART_SUFFIX
+from wcs.services.ranged import CHECKPOINT_NAME, PARTIAL_NAME, staging_path
 
 MiB = 1024 * 1024
 
@@ -60,8 +60,8 @@ def test_large_object_comes_as_parallel_ranges_and_is_verified(ranged, emulator,
 def test_interrupted_download_fetches_only_the_missing_parts(ranged, emulator, bucket, tmp_path):
     path = write_file(tmp_path / "big.bin", 10 * 4 * MiB + 5, seed=4)
     target = tmp_path / "out.bin"
-    part = tmp_path / (".out.bin" + PART_SUFFIX)
-    checkpoint = tmp_path / (".out.bin" + CHECKPOINT_SUFFIX)
+    part = os.path.join(staging_path(str(target)), PARTIAL_NAME)
+    checkpoint = os.path.join(staging_path(str(target)), CHECKPOINT_NAME)
     with Client(ranged) as client:
         assert client.multipart_upload(path, bucket, "big").ok
         got = [0]
@@ -73,7 +73,7 @@ def test_interrupted_download_fetches_only_the_missing_parts(ranged, emulator, b
 
         with pytest.raises(Stop):
             client.download_file(bucket, "big", target, progress=stop_half_way)
-        assert not target.exists() and part.exists() and checkpoint.exists()
+        assert not target.exists() and os.path.exists(part) and os.path.exists(checkpoint)
         emulator.reset_counters()
         deltas = []
         res = client.download_file(bucket, "big", target, progress=deltas.append)
@@ -83,7 +83,7 @@ def test_interrupted_download_fetches_only_the_missing_parts(ranged, emulator, b
     assert sum(deltas) == os.path.getsize(path)
     # Only what was missing is fetched again: at most the parts not recorded.
     assert emulator.counters.get("download", 0) <= 11 - resumed // (4 * MiB)
-    assert not part.exists() and not checkpoint.exists()
+    assert not os.path.exists(staging_path(str(target)))
 
 
 def test_a_changed_object_starts_over(ranged, emulator, bucket, tmp_path):

@@ -64,14 +64,19 @@ def read_counter(monkeypatch):
     """Counts the bytes the upload modules read from ``counts["path"]``; the whole-file etag helpers
     are made to fail, so they cannot be used for a second, hashing pass."""
     counts = {"bytes": 0, "opens": 0, "path": None}
-    real_open = open
 
-    def counting_open(path, *args, **kwargs):
-        fp = real_open(path, *args, **kwargs)
-        if os.path.abspath(os.fspath(path)) == counts["path"]:
-            counts["opens"] += 1
-            return CountingFile(fp, counts)
-        return fp
+    def counting(real_open):
+        def counting_open(path, *args, **kwargs):
+            fp = real_open(path, *args, **kwargs)
+            if os.path.abspath(os.fspath(path)) == counts["path"]:
+                counts["opens"] += 1
+                return CountingFile(fp, counts)
+            return fp
+        return counting_open
+
+    counting_open = counting(open)
+    for module in (upload, blockapi):  # sources are opened as regular files only (never a FIFO)
+        monkeypatch.setattr(module, "open_regular", counting(module.open_regular))
 
     def no_second_pass(*args, **kwargs):
         raise AssertionError("the file was hashed in a second pass")

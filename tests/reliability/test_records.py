@@ -132,6 +132,6 @@ def test_a_non_ascii_ctx_is_a_resume_error(tmp_path):
 @pytest.mark.parametrize("make", [lambda p: os.mkfifo(p), lambda p: os.symlink("/dev/zero", p),
                                   lambda p: open(p, "w").write("[" * 100000)], ids=["fifo", "dev-zero", "deep"])
 def test_the_download_checkpoint_loader_ignores_what_it_cannot_trust(tmp_path, make):
-    store = CheckpointStore(str(tmp_path / ".f.wcs-download"))
+    store = CheckpointStore(str(tmp_path / "checkpoint.json"))
     make(store.path)
     assert store.load() is None

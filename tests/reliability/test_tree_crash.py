@@ -23,6 +23,7 @@ import pytest
 
 from tests.helpers.files import MiB, write_file
 from wcs.commons.util import etag
+from wcs.services.ranged import CHECKPOINT_NAME, staging_path
 from wcs.services.resume import RecordStore
 from wcs.services.tree.localtree import LocalFile
 from wcs.services.tree.records import derived_upload_id
@@ -125,7 +126,7 @@ def test_sigkill_mid_sync_then_the_same_command_finishes_it(emulator, bucket, tm
 
     # -- download, killed while the big file's ranges are being fetched --------------------------------
     dst = tmp_path / "dst"
-    checkpoint = dst / "m" / ".big.bin.wcs-download.json"
+    checkpoint = os.path.join(staging_path(str(dst / "m" / "big.bin")), CHECKPOINT_NAME)
 
     def parts_on_disk():
         try:

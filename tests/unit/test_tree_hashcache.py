@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -16,14 +17,19 @@ def entry(path):
     return LocalFile.from_stat(os.path.basename(path), path, os.stat(path))
 
 
+def later():
+    """A clock ten seconds ahead: every file was last changed long before its etag is computed."""
+    return time.time_ns() + 10 * 10 ** 9
+
+
 def test_computed_once_then_read_from_the_database(tmp_path):
     data = tmp_path / "f.bin"
     data.write_bytes(os.urandom(5 * 1024 * 1024))
     db = str(tmp_path / "cache" / "etags.sqlite")
-    with EtagCache(db) as cache:
+    with EtagCache(db, clock=later) as cache:
         assert cache.etag(entry(str(data))) == etag(str(data))
         assert (cache.files_hashed, cache.bytes_read) == (1, 5 * 1024 * 1024)
-    with EtagCache(db) as cache:  # another run
+    with EtagCache(db, clock=later) as cache:  # another run
         assert cache.etag(entry(str(data))) == etag(str(data))
         assert (cache.files_hashed, cache.bytes_read) == (0, 0)
 
@@ -33,12 +39,12 @@ def test_same_size_edit_with_mtime_set_back_is_not_a_hit(tmp_path):
     data.write_bytes(b"version one")
     st = os.stat(str(data))
     db = str(tmp_path / "etags.sqlite")
-    with EtagCache(db) as cache:
+    with EtagCache(db, clock=later) as cache:
         first = cache.etag(entry(str(data)))
     data.write_bytes(b"version two")  # same size
     os.utime(str(data), ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
     assert os.stat(str(data)).st_mtime_ns == st.st_mtime_ns
-    with EtagCache(db) as cache:
+    with EtagCache(db, clock=later) as cache:
         second = cache.etag(entry(str(data)))
         assert cache.files_hashed == 1
     assert second != first and second == etag(str(data))
@@ -48,7 +54,7 @@ def test_put_and_get(tmp_path):
     data = tmp_path / "f"
     data.write_bytes(b"x")
     f = entry(str(data))
-    cache = EtagCache(None)
+    cache = EtagCache(None, clock=later)
     assert cache.get(f) is None
     cache.put(f, "Fsomething")
     assert cache.get(f) == "Fsomething"
@@ -61,7 +67,7 @@ def test_unusable_database_falls_back_to_memory(tmp_path, caplog):
     blocker.write_bytes(b"")
     data = tmp_path / "f"
     data.write_bytes(b"abc")
-    cache = EtagCache(str(blocker / "etags.sqlite"))  # its folder cannot exist
+    cache = EtagCache(str(blocker / "etags.sqlite"), clock=later)  # its folder cannot exist
     assert "unavailable" in caplog.text
     assert cache.etag(entry(str(data))) == etag(str(data))
     assert cache.etag(entry(str(data))) == etag(str(data))
@@ -97,12 +103,12 @@ def test_file_changing_while_read_is_not_cached(tmp_path, monkeypatch):
     def fstat(fd):
         st = real_fstat(fd)
         calls.append(1)
-        if len(calls) == 2:  # the check after reading sees another mtime
+        if len(calls) == 3:  # the check after reading (after the open's and the one before) sees another mtime
             return os.stat_result(st[:8] + (st.st_mtime + 1, st.st_ctime))
         return st
 
     monkeypatch.setattr(hashcache.os, "fstat", fstat)
-    cache = EtagCache(None)
+    cache = EtagCache(None, clock=later)
     cache.etag(entry(str(data)))
     assert cache.get(entry(str(data))) is None
 

@@ -6,7 +6,8 @@ import random
 import pytest
 
 from wcs.commons.errors import LocalFileError
-from wcs.services.tree.localtree import LocalTree, check_local_dir, is_own_temp_name
+from wcs.commons.staging import Staging
+from wcs.services.tree.localtree import LocalTree, check_local_dir
 
 TRICKY = ["a", "a.txt", "a-b", "a0", "a b", "A", "é", "日本語", "!x", " lead", "z~", "a\u00a0b", "emoji😀"]
 
@@ -86,13 +87,24 @@ def test_symlink_loops_are_not_followed_forever(tmp_path):
     assert ("up", "symlink-loop") in notes
 
 
-def test_own_partial_downloads_are_left_out(tmp_path):
-    build(tmp_path, ["f.bin", ".f.bin.0123456789ab.part", ".big.wcs-download", ".big.wcs-download.json",
-                     ".hidden", ".x.0123456789ab.tmp"])
-    assert walk(tmp_path)[0] == [".hidden", "f.bin"]
-    assert is_own_temp_name(".a b.0123456789ab.part")
-    assert not is_own_temp_name("a.0123456789ab.part")
-    assert not is_own_temp_name(".a.part")
+def test_only_marked_staging_folders_are_left_out_and_look_alikes_are_user_data(tmp_path):
+    look_alikes = [".f.bin.0123456789ab.part", ".big.wcs-download", ".big.wcs-download.json", ".x.0123456789ab.tmp",
+                   ".wcs-tmp-0123456789abcdef01234567/data", ".wcs-dl-0123456789abcdef01234567/partial"]
+    build(tmp_path, ["f.bin", ".hidden"] + look_alikes)
+    temporary = Staging.create(str(tmp_path))
+    resumable = Staging.for_target(str(tmp_path / "big.bin"))
+    for staged in (temporary, resumable):
+        os.close(staged.new_file("data"))
+    found, _, tree = walk(tmp_path)
+    assert found == sorted(["f.bin", ".hidden"] + look_alikes)  # the unmarked ones are the user's
+    assert tree.abandoned == [temporary.path]  # the resumable one is kept for the next run
+    # A copy of a staging folder is not this program's: its mark names another inode.
+    os.rename(temporary.path, str(tmp_path / "moved"))
+    os.mkdir(temporary.path)
+    os.symlink(os.readlink(str(tmp_path / "moved" / ".wcs-staging")), temporary.path + "/.wcs-staging")
+    with open(temporary.path + "/x", "wb") as fp:
+        fp.write(b"x")
+    assert os.path.basename(temporary.path) + "/x" in walk(tmp_path)[0]
 
 
 def test_deep_trees_need_no_recursion(tmp_path):

@@ -8,7 +8,7 @@ from wcs.services.tree.safepath import UnsafeKey, check_target, key_segments, lo
 
 
 @pytest.mark.parametrize("rel", ["../x", "a/../../b", "a/..", "/etc/x", "a//b", "./a", "a/./b", "", "a\0b",
-                                 "x" * 256, "a/" + "é" * 128])
+                                 "x" * 256, "a/" + "é" * 128, "b\ud800.txt", "a/\udcff", "\udfff"])
 def test_unsafe_keys_are_refused(tmp_path, rel):
     with pytest.raises(UnsafeKey):
         local_path(str(tmp_path), rel)

@@ -3,16 +3,28 @@ with its failures told as one-line :class:`~wcs.commons.errors.LocalFileError` m
 
 A command that fails half-way (network drop during ``listall``, Ctrl-C during ``--configure``)
 therefore never leaves a truncated file under the name the user asked for, and an existing file is
-only replaced by a complete new one. A symlink is written through and a FIFO or device
-(``/dev/stdout``) streamed into, as ``open(path, "w")`` would.
+only replaced by a complete new one. A symlink is written through, a FIFO or device streamed into,
+and a path naming a descriptor (``/dev/stderr``, ``/dev/fd/3``) written through that descriptor.
+A path naming the command's own stdout (``/dev/stdout``) is the same as ``-``
+(:func:`names_stdout`): the data goes to stdout as the command's output.
 """
 
 import contextlib
 import os
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 from wcs.commons.errors import LocalFileError, WcsError
-from wcs.commons.fsutil import atomic_write
+from wcs.commons.fsutil import atomic_write, descriptor_of
+
+
+def names_stdout(path: str, stdout: Any) -> bool:
+    """Whether ``path`` (``/dev/stdout``, ``/dev/fd/1``, a symlink to them...) is the descriptor of
+    ``stdout``: the command then writes to ``stdout`` as it does for ``-``."""
+    try:
+        number = stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False  # not a real stream (a test's capture): the path is written through by itself
+    return descriptor_of(path) == number
 
 
 @contextlib.contextmanager

@@ -6,37 +6,110 @@ moment leaves either the old file or the complete new one, never half of one. Tw
 are not replaced, because replacing them would be wrong:
 
 * a symlink: its destination is written (the link stays, as ``open(path, "w")`` would do);
-* a FIFO, a character device or a socket (``/dev/stdout``, ``/dev/null``, a named pipe): it is
-  opened and streamed into; it cannot hold a "partial" file and must never become a regular one.
+* a FIFO, a character device or a socket (``/dev/null``, a named pipe): it is opened and streamed
+  into; it cannot hold a "partial" file and must never become a regular one;
+* a descriptor of this process (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``,
+  ``/proc/self/fd/N``, or a symlink to one of them): the descriptor itself is written through (a
+  duplicate of it), at its own offset and with its own flags. Opening the path again would not do:
+  on Linux it opens whatever the descriptor refers to afresh, so ``>> log.txt`` would be written
+  from its first byte, and a pipe cannot be reopened by name at all.
 
-Temporary files are created with mode ``0o666`` (the umask applies as for any new file) unless a
-private mode is asked for, and an existing target keeps its permission bits.
+Temporary files are created exclusively (``O_EXCL``, never through a symlink) under a name that
+fits the file system's limit whatever the length of the target's name, with mode ``0o666`` (the
+umask applies as for any new file) unless a private mode is asked for, and an existing target keeps
+its permission bits. (Downloads use staging folders instead: :mod:`wcs.commons.staging`.)
 """
 
 import contextlib
 import os
 import secrets
 import stat
-from typing import IO, Any, Iterator, Optional, Tuple
+from typing import IO, Any, BinaryIO, Iterator, Optional, Tuple
+
+from wcs.commons.errors import LocalFileError
 
 _OPEN_FLAGS = os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NAME_MAX_BYTES = 255
+# Where a path names a descriptor of this process (their real paths: /dev/fd is /proc/self/fd on Linux).
+_DESCRIPTOR_FOLDERS = ("/dev/fd", "/proc/self/fd", "/proc/thread-self/fd")
+_MAX_LINKS = 40  # as the kernel's own limit on symlinks followed in one lookup
+
+
+def descriptor_of(path: str) -> Optional[int]:
+    """The descriptor of this process that ``path`` names (``/dev/stdout`` -> 1, ``/dev/fd/3`` -> 3,
+    a symlink to either...), else None.
+
+    Symlinks are followed one at a time and never through the last step: ``/proc/self/fd/1`` is
+    itself a link to whatever descriptor 1 refers to (a regular file when stdout is redirected),
+    which is exactly what must not be taken for the target.
+    """
+    path = os.path.abspath(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if not (stat.S_ISLNK(mode) or stat.S_ISCHR(mode)):
+        return None  # /proc/self/fd/N are links, /dev/fd/N character devices (BSD, macOS): not this
+    folders = {os.path.realpath(folder) for folder in _DESCRIPTOR_FOLDERS if os.path.isdir(folder)}
+    for _ in range(_MAX_LINKS):
+        directory, name = os.path.split(path)
+        directory = os.path.realpath(directory)
+        if directory in folders and name.isdigit():
+            return int(name)
+        try:
+            link = os.readlink(path)
+        except (OSError, ValueError):
+            return None  # not a symlink (or gone): a plain file system object
+        path = os.path.normpath(os.path.join(directory, link))
+    return None
 
 
 def resolve_target(path: str) -> str:
-    """The file a write to ``path`` lands in: the destination of a symlink, else ``path`` (absolute)."""
+    """The file a write to ``path`` lands in: the destination of a symlink, else ``path`` (absolute).
+
+    A path naming a descriptor (:func:`descriptor_of`) is returned as it is: it is written through.
+    """
     path = os.path.abspath(path)
-    if os.path.islink(path):
+    if os.path.islink(path) and descriptor_of(path) is None:
         return os.path.realpath(path)
     return path
 
 
 def is_special(path: str) -> bool:
-    """``path`` exists and is neither a regular file nor a directory (a FIFO, a device, a socket)."""
+    """``path`` names a descriptor of this process, or exists and is neither a regular file nor a
+    directory (a FIFO, a device, a socket): it is written through, never replaced."""
+    if descriptor_of(path) is not None:
+        return True
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def open_special(path: str) -> int:
+    """A write-only descriptor for the special target ``path`` (:func:`is_special`): a duplicate of the
+    descriptor it names, else ``path`` opened for writing (no truncation: a device or a FIFO).
+
+    Raises:
+        OSError: the descriptor is not open, or ``path`` cannot be opened.
+    """
+    number = descriptor_of(path)
+    if number is not None:
+        fd = os.dup(number)
+        if hasattr(os, "set_inheritable"):
+            os.set_inheritable(fd, False)
+        return fd
+    return os.open(path, _OPEN_FLAGS)
+
+
+def fitting_name(name: str, extra: int) -> str:
+    """``name`` shortened (whole characters) so that it and ``extra`` more bytes fit in one file name."""
+    room = NAME_MAX_BYTES - extra
+    while name and len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return name
 
 
 def fsync_directory(path: str) -> None:
@@ -57,13 +130,16 @@ def create_temp_sibling(path: str, mode: int = 0o666, suffix: str = ".tmp") -> T
     """Create and open (write-only) a new, uniquely named ``.<name>.<random><suffix>`` beside ``path``.
 
     Unlike ``tempfile.mkstemp`` (always 0600) the mode is ``mode``, which the kernel reduces by the
-    umask exactly as for any new file; no process-wide umask is read or changed.
+    umask exactly as for any new file; no process-wide umask is read or changed. ``<name>`` is cut
+    short when the whole would be longer than a file name may be.
     """
     directory, name = os.path.split(os.path.abspath(path))
     for _ in range(100):
-        tmp = os.path.join(directory, ".%s.%s%s" % (name, secrets.token_hex(6), suffix))
+        token = secrets.token_hex(6)
+        short = fitting_name(name, len(".." + token + suffix))
+        tmp = os.path.join(directory, ".%s.%s%s" % (short, token, suffix))
         try:
-            return os.open(tmp, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, mode), tmp
+            return os.open(tmp, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode), tmp
         except FileExistsError:
             continue
     raise FileExistsError("no free temporary name in %s" % directory)
@@ -119,7 +195,7 @@ def atomic_write(path: str, *, binary: bool = False, mode: int = 0o666, encoding
     if private:
         mode = 0o600
     if is_special(target):
-        fd = os.open(target, _OPEN_FLAGS)
+        fd = open_special(target)
         with _fdopen(fd, binary, encoding) as stream:
             yield stream
         return
@@ -174,6 +250,32 @@ def read_regular(path: str, limit: int) -> Optional[bytes]:
     return data
 
 
+def open_regular(path: str, buffering: int = -1) -> BinaryIO:
+    """``path`` opened for reading (``buffering`` as for ``open``) if it is a regular file (symlinks
+    followed), without ever blocking.
+
+    Opened with ``O_NONBLOCK`` and checked on the open file: a FIFO swapped in for the file after it
+    was listed (which a plain open would wait on until something writes to it) or a device is refused
+    instead of read.
+
+    Raises:
+        FileNotFoundError: it does not exist.
+        LocalFileError: it is not a regular file.
+        OSError: it cannot be opened.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LocalFileError("cannot read %s: not a regular file (a FIFO, device or socket)" % path)
+        if flags & getattr(os, "O_NONBLOCK", 0) and hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # no meaning for a regular file; do not leave it set
+        return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def replace_refusal(path: str) -> Optional[str]:
     """Why replacing the existing regular file ``path`` with a new file would be wrong, or None.
 
@@ -184,6 +286,8 @@ def replace_refusal(path: str) -> Optional[str]:
     owner. Root gets no exemption from either: the bits are read, not ``os.access``.
     """
     getuid = getattr(os, "getuid", None)
+    if descriptor_of(path) is not None:
+        return None  # written through, never replaced
     try:
         st = os.stat(path)
     except OSError:

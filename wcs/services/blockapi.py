@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 from wcs.commons.auth import Auth
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError
+from wcs.commons.fsutil import open_regular
 from wcs.commons.http import HttpClient, Result, is_transient_failure
 from wcs.commons.settings import Endpoints, PolicyDefaults, TransferConfig
 from wcs.commons.util import EtagHasher, crc32
@@ -148,7 +149,9 @@ class BlockApi(UploadService):
             Cancelled: the transfer was stopped.
         """
         try:
-            fp = open(path, "rb", buffering=0)
+            fp = open_regular(path, buffering=0)  # a FIFO swapped in is refused, not waited on
+        except LocalFileError:
+            raise
         except OSError as exc:
             raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
         with fp:

@@ -1,29 +1,36 @@
-"""Verified download: stream a GET into a temporary file next to the target, then rename it in place.
+"""Verified download: stream a GET into a temporary file beside the target, then rename it in place.
 
 The body comes through :meth:`~wcs.commons.http.HttpClient.get_body`, which continues a body cut
 off in the middle with a ``Range`` request (the object unchanged, by ``If-Range``). The bytes are
 hashed (WCS etag) while they are written. The download is accepted only when that etag equals the
 expected one (given by the caller) and the ``ETag`` response header when it looks like a WCS etag;
-then the temporary file is renamed onto the target (:mod:`wcs.commons.fsutil`). On any failure the
-temporary file is removed, so nothing partial is ever left under the target name. A response that
+then the temporary file is renamed onto the target. The temporary file lives in a private staging
+folder beside the target (:mod:`wcs.commons.staging`, shared by this downloader's downloads into
+the same folder while they run): created exclusively, never through a symlink, under a short name
+whatever the target's length. On any failure it is removed, so nothing partial is ever left under
+the target name. A response that
 is not complete (cut inside its headers, shorter than announced) is never accepted, and an empty body
 that nothing vouches for (no expected hash, no ``ETag``) never replaces a file that has content.
 
-A symlink target is written through (the link stays); a FIFO or device target is streamed into.
+A symlink target is written through (the link stays); a FIFO or device target is streamed into,
+and a path naming a descriptor (``/dev/stdout``, ``/dev/fd/N``) is written through that descriptor
+(:func:`wcs.commons.fsutil.descriptor_of`).
 The file gets the permissions ``open(path, "wb")`` would give it: a new file ``0o666`` less the
 umask, an existing target keeps its permission bits; an existing file that this user may not write
 (by its permission bits, root included) or that belongs to another user is refused, not replaced.
 """
 
+import contextlib
 import logging
 import os
 import re
-from typing import BinaryIO, Iterable, Optional
+from typing import BinaryIO, Iterable, Optional, Tuple
 
 from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError
 from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import Endpoints, TransferConfig
+from wcs.commons.staging import StagingPool
 from wcs.services.base import Service
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.ranged import RangedDownloader
@@ -75,6 +82,7 @@ class Downloader(Service):
         super().__init__(http, None, endpoints)
         self.transfer = transfer
         self.scheduler = scheduler
+        self.staging = StagingPool()
 
     def download_url(self, bucket: str, key: str) -> str:
         """The URL of ``bucket``/``key`` on the bucket's download domain (``download_url`` / ``download_domains``).
@@ -169,14 +177,27 @@ class Downloader(Service):
         _check_replaceable(target, path)
         notifier = Notifier.of(TransferInfo.new("download", bucket, key or url, target, size), progress, subscribers)
         special = fsutil.is_special(target)
-        tmp: Optional[str] = None
-        try:
-            if special:
-                fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
-            else:
-                fd, tmp = fsutil.create_temp_sibling(target, suffix=".part")
-        except OSError as exc:
-            raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        with contextlib.ExitStack() as stack:
+            tmp: Optional[str] = None
+            try:
+                if special:
+                    fd = fsutil.open_special(target)
+                else:
+                    fd, tmp = stack.enter_context(self.staging.folder(directory)).new_temporary_file()
+                    stack.callback(fsutil.discard, tmp)  # gone once renamed onto the target
+            except OSError as exc:
+                raise LocalFileError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+            result, local, count = self._receive(url, path, target, fd, tmp, notifier, expected_hash)
+            if not result.ok:
+                return result
+        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, count, local)
+        return Result(result.code, {"hash": local, "fsize": count, "path": target}, result.headers)
+
+    def _receive(self, url: str, path: str, target: str, fd: int, tmp: Optional[str], notifier: Notifier,
+                 expected_hash: Optional[str]) -> Tuple[Result, str, int]:
+        """Stream the body into ``fd`` (the temporary file ``tmp``, or a special target when None),
+        verify it and rename ``tmp`` onto ``target``: ``(result, etag, bytes)``; the failing
+        Result (nothing written under ``target``) when the service answered an error."""
         notifier.queued()
         sink: Optional[HashingSink] = None
         try:
@@ -184,7 +205,7 @@ class Downloader(Service):
                 sink = HashingSink(lambda _, data: out.write(data), path, notifier)
 
                 def restart() -> None:
-                    if special:
+                    if tmp is None:
                         raise LocalFileError("cannot restart a download into %s (not a regular file)" % path)
                     assert sink is not None
                     sink.restart()
@@ -195,9 +216,8 @@ class Downloader(Service):
                                             retries=self.transfer.connection_retries)
                 if not result.ok:
                     sink.take_back()
-                    fsutil.discard(tmp)
                     notifier.done(None)
-                    return result
+                    return result, "", 0
                 local = sink.hasher.etag()
                 etag_header = header_etag(result.headers.get("ETag"))
                 verify(url, local, expected_hash, etag_header)
@@ -215,9 +235,7 @@ class Downloader(Service):
         except BaseException as exc:
             if sink is not None:
                 sink.take_back()
-            fsutil.discard(tmp)
             notifier.done(exc)
             raise
         notifier.done(None)
-        log.debug("downloaded %s -> %s (%d bytes, %s)", url, target, sink.count, local)
-        return Result(result.code, {"hash": local, "fsize": sink.count, "path": target}, result.headers)
+        return result, local, sink.count

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, Dict, Optional, Union
 from urllib.parse import quote
 
 from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, MissingFile
+from wcs.commons.fsutil import open_regular
 from wcs.commons.http import NO_RESPONSE, Result, is_transient_failure, multipart_form
 from wcs.commons.util import EtagHasher, urlsafe_base64_encode
 from wcs.services.base import UploadService
@@ -55,9 +56,11 @@ def open_for_upload(path: PathLike) -> BinaryIO:
     if os.path.isdir(path):
         raise MissingFile("%s is a directory, not a file" % path)
     try:
-        return open(path, "rb")
+        return open_regular(path)  # a FIFO swapped in is refused, not waited on
     except FileNotFoundError:
         raise MissingFile("no such file: %s" % path) from None
+    except LocalFileError:
+        raise
     except OSError as exc:
         raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
 

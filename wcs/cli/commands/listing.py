@@ -1,7 +1,8 @@
 """Commands that list or count: ``list``, ``listall`` (into RESFILE), ``listbucket``, ``bucketstat``.
 
-RESFILE ``-`` writes the listing to stdout instead, as the command's one JSON document: the summary
-(``file``, ``count``, ``marker``) is then not printed, since the listing itself holds all of it.
+RESFILE ``-`` (or ``/dev/stdout``) writes the listing to stdout instead, as the command's one JSON
+document: the summary (``file``, ``count``, ``marker``) is then not printed, since the listing itself
+holds all of it.
 """
 
 import argparse
@@ -14,7 +15,7 @@ from typing import IO, Any, Dict, Iterator, List
 
 from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, Context
-from wcs.cli.files import atomic_output
+from wcs.cli.files import atomic_output, names_stdout
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import InvalidArgument
 
@@ -31,7 +32,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     with _listing_output(args.resfile, ctx) as stream:
         json.dump(result.body, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
-    if args.resfile == STDOUT:
+    if _to_stdout(args.resfile, ctx):
         return ExitStatus.SUCCESS
     body = result.body if isinstance(result.body, dict) else {}
     ctx.emit({"code": result.code, "reqid": result.reqid, "file": os.path.abspath(args.resfile),
@@ -68,7 +69,7 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
             stream.write(("\n  " if not count else ",\n  ") + ",\n  ".join(batch))
             count += len(batch)
         stream.write("\n]\n" if count else "]\n")
-    if args.resfile == STDOUT:
+    if _to_stdout(args.resfile, ctx):
         return ExitStatus.SUCCESS
     # The whole listing took several requests; the last page's reqid is the one that ended it.
     ctx.emit({"code": 200, "reqid": getattr(listing, "reqid", None), "file": os.path.abspath(args.resfile),
@@ -79,10 +80,15 @@ def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
 STDOUT = "-"
 
 
+def _to_stdout(resfile: str, ctx: Context) -> bool:
+    return resfile == STDOUT or names_stdout(resfile, ctx.stdout)
+
+
 @contextlib.contextmanager
 def _listing_output(resfile: str, ctx: Context) -> Iterator[IO[str]]:
-    """RESFILE written all-or-nothing; ``-``: stdout, which then holds the listing as the command's output."""
-    if resfile != STDOUT:
+    """RESFILE written all-or-nothing; ``-`` or ``/dev/stdout``: stdout, which then holds the listing as
+    the command's output."""
+    if not _to_stdout(resfile, ctx):
         with atomic_output(resfile) as stream:
             yield stream
         return

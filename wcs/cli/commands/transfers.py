@@ -2,8 +2,10 @@
 
 Local files are checked before the first request (one clear error instead of a failed upload); a
 download is written all-or-nothing by the client, into folders this module creates and removes again
-if the download failed. A multiput prints its upload id before it starts and leaves, through
-``ctx.hint``, the exact command that resumes it. LOCALFILE ``-`` (stdin), a pipe or a device is
+if the download failed. ``get URL -`` and ``get URL /dev/stdout`` (the command's own stdout, however
+it is named) stream the object to stdout: the bytes are the output, written where stdout is (a pipe,
+or appended to a file opened with ``>>``). A multiput prints its upload id before it starts and
+leaves, through ``ctx.hint``, the exact command that resumes it. LOCALFILE ``-`` (stdin), a pipe or a device is
 read to its end and uploaded as it comes (``Client.upload_fileobj``), never taken for an empty
 file; such an upload cannot be resumed.
 """
@@ -18,6 +20,7 @@ from urllib.parse import unquote
 
 from wcs.cli import uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
+from wcs.cli.files import names_stdout
 from wcs.cli.status import ExitStatus
 from wcs.commons.config import POLICY_KEYS, TRANSFER_KEYS
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
@@ -57,7 +60,7 @@ def _safe_name(name: str, source: str) -> str:
 def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     source = args.url
     ctx.subject = source
-    if args.filename == "-":
+    if args.filename == "-" or (args.filename and names_stdout(args.filename, ctx.stdout)):
         return _to_stdout(source, ctx)
     if uri.is_wcs_uri(source):
         bucket, key = uri.parse_object(source)

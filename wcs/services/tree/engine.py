@@ -18,10 +18,11 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Sequence
 
-from wcs.commons import fsutil
+from wcs.commons import staging
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
 from wcs.services.events import Subscriber
 from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
@@ -165,8 +166,11 @@ class TreeRun:
             destination = local_entries(self.tree) if self.tree is not None else None
             if destination is None and need_destination:
                 destination = iter(())
+        # Probed once: two keys differing only in case would be one file in a case-insensitive folder.
+        claims = CaseClaims() if self.direction == DOWNLOAD and is_case_insensitive(self.root, probe=not opts.dry_run) \
+            else None
         return Planner(self.direction, source, destination, sync=opts.sync, skip_existing=opts.skip_existing,
-                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters)
+                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters, case_claims=claims)
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
@@ -212,11 +216,11 @@ class TreeRun:
             for future in group.as_completed():
                 self._collect(future)
         if self.tree is not None and self.direction == DOWNLOAD and not opts.dry_run:
-            # Temporary files of downloads killed in earlier runs: whatever they were, they are not
-            # the user's and nothing can resume them (ranged partial files are kept: they resume).
+            # Staging folders of downloads killed in earlier runs: marked as this program's, and
+            # nothing can resume them (those of ranged downloads are kept: they resume).
             for path in self.tree.abandoned:
                 log.info("removing %s, left by an interrupted download", path)
-                fsutil.discard(path)
+                staging.remove(path)
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1

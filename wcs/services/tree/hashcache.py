@@ -7,6 +7,21 @@ one row per file, keyed by its device and inode and valid only while its size, `
 ``ctime_ns`` are those recorded (:attr:`~.localtree.LocalFile.identity`). Any write to the file
 changes ``ctime``, even when ``mtime`` is set back afterwards, so a stale etag is never used.
 
+**Racily clean entries** (git's rule, ``Documentation/technical/racy-git.txt``). Times have a
+granularity: whole seconds on some file systems (two on FAT), the kernel's clock tick on the
+others. A write made in the same tick as the file's last change, after its etag was computed,
+leaves size, ``mtime`` and ``ctime`` as they were. So an etag is stored only when its content was
+known (the hashing or upload began, the download ended) at least one granule after the file's
+times (:func:`is_racy`): 2 s when both times are whole seconds, :data:`FINE_WINDOW_NS` otherwise.
+A racy file is simply hashed again at the next run (files written just before a sync, and small
+downloads, whose last write and rename fall in one tick).
+
+Known limit: a program that writes a file through ``mmap`` changes its times only when it first
+dirties a page that was clean; more writes to that page, even seconds later, change neither time
+until the page is written back. If the etag is computed between those writes and more than the
+window after the first one, the change is not seen (``size_only`` has the same blind spot; a run
+without a cache, ``hash_cache=None``, sees it).
+
 Etags also enter the cache when they are learned for free: after an upload (the service confirmed
 the hash of the bytes sent) and after a download (verified before the rename).
 
@@ -20,15 +35,18 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from wcs.commons.errors import Cancelled, LocalFileError
+from wcs.commons.fsutil import open_regular
 from wcs.commons.util import EtagHasher
 from wcs.services.tree.localtree import LocalFile
 
 log = logging.getLogger(__name__)
 
 READ_SIZE = 1024 * 1024
+WHOLE_SECOND_WINDOW_NS = 2 * 10 ** 9  # 1 s times (ext3, HFS+, small ext4 inodes) and FAT's 2 s
+FINE_WINDOW_NS = 20 * 10 ** 6  # finer times come from the kernel's coarse clock (ticks of 1-10 ms)
 
 KEEP_DAYS = 180
 _COMMIT_EVERY = 256
@@ -51,6 +69,18 @@ def default_cache_path(environ: Optional[Mapping[str, str]] = None) -> str:
     return os.path.join(base, "wcs", "etags.sqlite")
 
 
+def is_racy(f: LocalFile, known_at_ns: int) -> bool:
+    """Whether a write after ``known_at_ns`` (when the content was known) could leave ``f``'s size and
+    times as they are: its ``mtime`` and ``ctime`` fall in one granule that had not ended by then.
+
+    A write sets both times to the current granule, so times further apart than one granule (an
+    ``mtime`` set back by ``touch -d``) would change and nothing is racy.
+    """
+    both_whole = f.mtime_ns % 10 ** 9 == 0 and f.ctime_ns % 10 ** 9 == 0
+    window = WHOLE_SECOND_WINDOW_NS if both_whole else FINE_WINDOW_NS
+    return abs(f.ctime_ns - f.mtime_ns) < window and known_at_ns < max(f.mtime_ns, f.ctime_ns) + window
+
+
 def _ident(f: LocalFile) -> str:
     # Text, not two integers: inode numbers may exceed sqlite's signed 64 bits.
     return "%d:%d" % (f.dev, f.ino)
@@ -61,14 +91,16 @@ class EtagCache:
 
     Args:
         path: the sqlite file (its folder is created), or None for a cache of this run only.
+        clock: the wall clock in ns (``time.time_ns``), compared with file times (:func:`is_racy`).
 
     Attributes:
         bytes_read: bytes of file content read to compute etags (0 when everything was cached).
         files_hashed: files whose etag had to be computed.
     """
 
-    def __init__(self, path: Optional[str]) -> None:
+    def __init__(self, path: Optional[str], clock: Callable[[], int] = time.time_ns) -> None:
         self.path = path
+        self.clock = clock
         self.bytes_read = 0
         self.files_hashed = 0
         self._lock = threading.Lock()
@@ -127,10 +159,18 @@ class EtagCache:
                 return None
             return row[3]
 
-    def put(self, f: LocalFile, etag: str) -> None:
-        """Remember ``etag`` for ``f`` as identified now."""
+    def put(self, f: LocalFile, etag: str, known_at_ns: Optional[int] = None) -> bool:
+        """Remember ``etag`` for ``f`` as identified now, unless it is racy (:func:`is_racy`); whether it was.
+
+        Args:
+            known_at_ns: when the content ``etag`` is the hash of was known (before it was read,
+                once it was written); default: now.
+        """
+        if is_racy(f, self.clock() if known_at_ns is None else known_at_ns):
+            return False
         with self._lock:
             self._write(_ident(f), (f.size, f.mtime_ns, f.ctime_ns, etag))
+        return True
 
     def _write(self, ident: str, values: Tuple[int, int, int, str]) -> None:
         now = int(time.time())
@@ -163,7 +203,9 @@ class EtagCache:
         if cached is not None:
             return cached
         try:
-            fp = open(f.path, "rb", buffering=0)
+            fp: Any = open_regular(f.path, buffering=0)  # a FIFO swapped in is refused, not waited on
+        except LocalFileError:
+            raise
         except OSError as exc:
             raise LocalFileError("cannot read %s: %s" % (f.path, exc.strerror or exc)) from None
         with fp:
@@ -171,6 +213,7 @@ class EtagCache:
             cached = self.get(before)
             if cached is not None:
                 return cached
+            started = self.clock()
             hasher = EtagHasher()
             # At most 1 MiB per file being hashed (many are, in parallel), and no more than the file.
             buf = bytearray(max(1, min(READ_SIZE, before.size)))
@@ -192,7 +235,7 @@ class EtagCache:
         with self._lock:
             self.files_hashed += 1
         if after.identity == before.identity and hasher.size == before.size:
-            self.put(before, etag)
+            self.put(before, etag, started)
         return etag
 
     def close(self) -> None:

@@ -12,29 +12,27 @@ sub-folders are walked when their turn comes. Memory holds one sorted folder per
 
 Skipped, each with a note (``on_note(path, kind, message)``): symlinks unless ``follow_symlinks`` (followed ones are
 guarded against loops), FIFOs, devices and sockets, names that are not valid UTF-8 (they cannot
-be keys). Empty folders yield nothing. The SDK's own partial downloads (``.NAME.*.part``,
-``.NAME.wcs-download``) are left out silently: they are not the user's files (the ``.part`` ones,
-which no download can resume, are listed in :attr:`LocalTree.abandoned` for removal). A folder that cannot
-be read is reported through ``on_error`` and makes :attr:`LocalTree.complete` False.
+be keys). Empty folders yield nothing. The staging folders of this program's downloads are left out
+silently: they are not the user's files (those of downloads that cannot be resumed are listed in
+:attr:`LocalTree.abandoned` for removal). Only folders that carry this program's mark count
+(:mod:`wcs.commons.staging`); a file or folder merely named like a temporary file is the user's,
+like any other. A folder that cannot be read is reported through ``on_error`` and makes
+:attr:`LocalTree.complete` False.
 """
 
 import logging
 import os
-import re
 import stat
 from dataclasses import dataclass
 from typing import Callable, Iterator, List, Optional, Tuple
 
+from wcs.commons import staging
 from wcs.commons.errors import LocalFileError
 
 log = logging.getLogger(__name__)
 
 Note = Callable[[str, str], None]
 SkipNote = Callable[[str, str, str], None]  # (path, kind, message)
-
-# fsutil.create_temp_sibling names (".NAME.<12 hex>.part|.tmp") and ranged.py's partial files.
-_OWN_TEMP_RE = re.compile(r"^\..+\.(?:[0-9a-f]{12}\.(?:part|tmp)|wcs-download(?:\.json)?)$", re.DOTALL)
-_ABANDONED_RE = re.compile(r"^\..+\.[0-9a-f]{12}\.(?:part|tmp)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,6 @@ class LocalFile:
         ``rsync -t``): a same-size edit with the old mtime restored still changes ``ctime``.
         """
         return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
-
-
-def is_own_temp_name(name: str) -> bool:
-    """Whether ``name`` is a partial download or temporary file this SDK writes."""
-    return bool(_OWN_TEMP_RE.match(name))
 
 
 def check_local_dir(path: str) -> str:
@@ -101,7 +94,7 @@ class LocalTree:
         self.on_error = on_error or _ignore
         self.complete = True
         self.count = 0
-        self.abandoned: List[str] = []  # temporary files of interrupted downloads (never resumable)
+        self.abandoned: List[str] = []  # staging folders of interrupted downloads (never resumable)
 
     def __iter__(self) -> Iterator[LocalFile]:
         try:
@@ -145,11 +138,13 @@ class LocalTree:
             except UnicodeEncodeError:
                 self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
                 continue
-            if is_own_temp_name(name):
-                log.debug("%s: a partial download or temporary file, skipped", item.path)
-                if _ABANDONED_RE.match(name):
-                    self.abandoned.append(item.path)
-                continue
+            if staging.NAME_RE.match(name):
+                kind = staging.kind_of(item.path)
+                if kind is not None:
+                    log.debug("%s: the staging folder of a download, skipped", item.path)
+                    if kind == staging.TEMPORARY:
+                        self.abandoned.append(item.path)
+                    continue
             try:
                 if item.is_symlink():
                     if not self.follow_symlinks:

@@ -78,6 +78,7 @@ class FileMover:
             f = LocalFile.from_stat(action.rel, path, os.stat(path))
         except OSError as exc:
             raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+        started = self.cache.clock()  # the upload reads the file from now on
         if f.size >= self.multipart_threshold:
             result = self._multipart(f, key)
         else:
@@ -100,7 +101,7 @@ class FileMover:
         except OSError:
             after = None
         if etag and after is not None and after.identity == f.identity:
-            self.cache.put(f, etag)  # the service confirmed the hash of exactly these bytes
+            self.cache.put(f, etag, started)  # the service confirmed the hash of exactly these bytes
         return f.size
 
     def _multipart(self, f: LocalFile, key: str) -> Result:

@@ -18,7 +18,9 @@ The decision rule (``sync``):
 ``skip_existing`` skip those the destination has (reason ``exists``) whatever their content.
 Source files excluded by the filters are skipped (``excluded``); destination files the source lacks
 are deleted with ``delete`` (reason ``extra``), unless excluded (filters protect them). Keys that
-cannot be local file names (``../x``...) are refused (``unsafe``) when downloading.
+cannot be local file names (``../x``...) are refused (``unsafe``) when downloading, and so is a key
+that differs only in case from an earlier one when the local folder ignores case (``case_claims``,
+:mod:`.casefold`): it would overwrite the first one's file.
 """
 
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any, Iterable, Iterator, Optional, Tuple
 
 from wcs.commons.errors import WcsError
 from wcs.commons.result import ObjectInfo
+from wcs.services.tree.casefold import CaseClaims
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.localtree import LocalFile
 from wcs.services.tree.safepath import UnsafeKey, key_segments
@@ -96,11 +99,13 @@ class Planner:
         direction: :data:`UPLOAD` (source local, destination remote) or :data:`DOWNLOAD`.
         source, destination: ``(rel, item)`` streams sorted by ``rel``; ``destination`` None when
             nothing needs to be known about it (``put -r`` without ``skip_existing``).
+        case_claims: downloads into a case-insensitive folder: the keys seen so far by folded case
+            (closed when the plan ends).
     """
 
     def __init__(self, direction: str, source: Iterable[Entry], destination: Optional[Iterable[Entry]], *,
                  sync: bool = True, skip_existing: bool = False, size_only: bool = False, delete: bool = False,
-                 filters: Optional[FilterRules] = None) -> None:
+                 filters: Optional[FilterRules] = None, case_claims: Optional[CaseClaims] = None) -> None:
         self.direction = direction
         self.source = _ordered(source, "source listing")
         self.destination = _ordered(destination if destination is not None else (), "destination listing")
@@ -109,10 +114,18 @@ class Planner:
         self.size_only = size_only
         self.delete = delete
         self.filters = filters or FilterRules()
+        self.case_claims = case_claims
         self.source_count = 0  # source files taking part (filters applied)
         self.done = False  # both streams ran to their end
 
     def __iter__(self) -> Iterator[Action]:
+        try:
+            yield from self._merge()
+        finally:
+            if self.case_claims is not None:
+                self.case_claims.close()
+
+    def _merge(self) -> Iterator[Action]:
         end = object()
         src: Any = next(self.source, end)
         dst: Any = next(self.destination, end)
@@ -146,6 +159,10 @@ class Planner:
                 key_segments(rel)
             except UnsafeKey as exc:
                 return Action(REFUSE, rel, "unsafe key: %s" % exc, local, remote)
+            first = self.case_claims.claim(rel) if self.case_claims is not None else None
+            if first is not None:
+                return Action(REFUSE, rel, "differs only in case from %r: the local folder ignores case, so both "
+                              "would be one file (%r is kept)" % (first, first), local, remote)
         if dst is None:
             return Action(TRANSFER, rel, "missing" if self.sync or self.skip_existing else "copy", local, remote)
         if self.skip_existing:

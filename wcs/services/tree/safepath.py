@@ -3,12 +3,14 @@
 A download of ``prefix/REL`` goes to ``LOCAL_DIR/REL``; REL comes from the service, so it is not
 trusted. :func:`local_path` refuses (:class:`UnsafeKey`) what is not a plain relative path of
 file names: absolute keys (``/etc/x``), ``.`` and ``..`` segments (``../x``, ``a/../../b``), empty
-segments (``a//b``), NUL, names longer than a file name may be, and on Windows drive letters,
-``\\``, reserved names (``CON``, ``NUL``...), ``<>:"|?*`` and trailing dots or spaces.
+segments (``a//b``), NUL, text that is not valid Unicode (an unpaired surrogate, which no UTF-8
+name can hold), names longer than a file name may be, and on Windows drive letters, ``\\``,
+reserved names (``CON``, ``NUL``...), ``<>:"|?*`` and trailing dots or spaces.
 
 :func:`prepare_parent` then creates the folders one by one from LOCAL_DIR down, and refuses to go
 through anything that leads out of it: a symlinked folder inside LOCAL_DIR pointing elsewhere, or a
-file in the way. Nothing is created outside LOCAL_DIR, not even an empty folder.
+file in the way, or the staging folder of a download (:mod:`wcs.commons.staging`), whose files
+are the download's own. Nothing is created outside LOCAL_DIR, not even an empty folder.
 """
 
 import errno
@@ -17,6 +19,7 @@ import re
 import stat
 from typing import List
 
+from wcs.commons import staging
 from wcs.commons.errors import LocalFileError
 
 NAME_MAX_BYTES = 255
@@ -38,13 +41,17 @@ def key_segments(rel: str, *, windows: bool = os.name == "nt") -> List[str]:
         raise UnsafeKey("empty name")
     if "\0" in rel:
         raise UnsafeKey("contains a NUL character")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafeKey("not valid Unicode (an unpaired surrogate): no file name can hold it") from None
     if rel.startswith("/"):
         raise UnsafeKey("absolute path")
     segments = rel.split("/")
     for segment in segments:
         if segment in ("", ".", ".."):
             raise UnsafeKey("contains a %r path segment" % segment)
-        if len(segment.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
+        if len(segment.encode("utf-8")) > NAME_MAX_BYTES:
             raise UnsafeKey("a path segment is longer than %d bytes" % NAME_MAX_BYTES)
         if windows:
             if _WINDOWS_BAD_CHARS.search(segment):
@@ -101,6 +108,8 @@ def prepare_parent(root: str, path: str) -> None:
             raise UnsafeKey("%s is in the way (not a folder)" % current)
         if os.path.islink(current) and not _inside(root_real, current):
             raise UnsafeKey("%s is a symlink leading outside the local folder" % current)
+        if staging.NAME_RE.match(name) and staging.kind_of(current) is not None:
+            raise UnsafeKey("%s is the staging folder of a download (its files are the download's)" % current)
 
 
 def check_target(root: str, path: str, *, follow_symlinks: bool = False) -> None:
