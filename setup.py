@@ -45,7 +45,10 @@ setup(
         "sm3": SM3,
         # gmssl (sm3): the unit tests check the fallback SM3 against the same vectors as OpenSSL's.
         # pytest-xdist: the suite runs in parallel processes (tox.ini addopts), for a default run under a minute.
-        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3"],
+        # selenium: drives Debian's headless Chromium in the browser upload test (the browser and its driver
+        # come from apt, see .ci/run; Selenium Manager is never asked to download one).
+        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3",
+                                              "selenium>=4.11"],
     },
     entry_points={
         "console_scripts": [
