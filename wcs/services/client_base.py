@@ -96,7 +96,7 @@ class ClientBase:
     # -- the engine services, built from the config of this moment ---------------------------
 
     def bucket_manager(self) -> BucketManager:
-        return BucketManager(self.http, self.auth, self.cfg.endpoints)
+        return BucketManager(self.http, self.auth, self.cfg.endpoints, self.scheduler)
 
     def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
         self.cfg.require(*POLICY_KEYS, "traffic_limit")

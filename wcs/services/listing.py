@@ -1,13 +1,15 @@
-"""Listings that stream: pages fetched one ahead in a background thread, items handed out one by one.
+"""Listings that stream: items handed out one by one, in key order, while the next pages are fetched.
 
-Memory stays at two pages whatever the bucket size: :func:`prefetched` produces the next page while
-the caller works through the current one, and :class:`ObjectListing` turns pages into items (the
-service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`).
+:class:`ObjectListing` turns slices of pages (a page and its items that belong to the listing) into
+items: the service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`. The slices come from
+one chain of pages, fetched one ahead in a background thread (:func:`prefetched`, :func:`page_slices`:
+two pages in memory), or from many key ranges fetched at once (:mod:`wcs.services.listing_ranges`:
+a bounded number of pages in memory). Either way memory does not grow with the bucket.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from typing import Any, Generator, Iterable, Iterator, Optional, TypeVar, cast
+from typing import Any, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, cast
 
 from wcs.commons.result import ObjectInfo, Result
 
@@ -40,34 +42,49 @@ def prefetched(items: Iterable[T]) -> Generator[T, None, None]:
             close()
 
 
+Slice = Tuple[Result, List[Dict[str, Any]]]
+
+
+def page_slices(pages: Iterable[Result]) -> Generator[Slice, None, None]:
+    """Each page of one chain with all its items, the next page fetched while this one is used."""
+    with closing(prefetched(pages)) as fetched:
+        for page in fetched:
+            items = (page.body.get("items") or []) if isinstance(page.body, dict) else []
+            yield page, items
+
+
 class ObjectListing(Iterator[Any]):
-    """An iterator over the items of consecutive list pages that tells which page they came from.
+    """An iterator over the items of list pages, in key order, that tells which page they came from.
 
     ``reqid`` is the ``X-Reqid`` of the page whose items were reached last (after a complete
     iteration, the last page of the listing; None before the first page); ``pages`` counts the
-    pages reached. ``close()`` stops the background fetch early.
+    pages (or parts of pages) reached. ``close()`` stops the fetching early.
 
     Raises:
         ServiceError, NetworkError: from ``next()``, when a failed page is reached.
     """
 
-    def __init__(self, pages: Iterable[Result], typed: bool = False) -> None:
+    def __init__(self, slices: Iterable[Slice], typed: bool = False) -> None:
         self.reqid: Optional[str] = None
         self.pages = 0
         self._typed = typed
-        self._items = self._generate(pages)
+        self._items = self._generate(slices)
 
-    def _generate(self, pages: Iterable[Result]) -> Generator[Any, None, None]:
-        with closing(prefetched(pages)) as fetched:
-            for page in fetched:
+    def _generate(self, slices: Iterable[Slice]) -> Generator[Any, None, None]:
+        source = iter(slices)
+        try:
+            for page, items in source:
                 self.pages += 1
                 self.reqid = page.reqid
                 page.raise_for_status()
-                items = (page.body.get("items") or []) if isinstance(page.body, dict) else ()
                 if self._typed:
-                    yield from (ObjectInfo.from_item(item) for item in items)
+                    yield from map(ObjectInfo.from_item, items)
                 else:
                     yield from items
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
     def __iter__(self) -> "ObjectListing":
         return self
