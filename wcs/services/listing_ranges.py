@@ -57,7 +57,7 @@ class _Range:
     """Keys ``start <= k < stop`` (``stop`` None: to the end), listed from ``marker`` with ``prefix``."""
 
     __slots__ = ("start", "stop", "prefix", "marker", "limit", "slices", "future", "done", "waiting", "sample",
-                 "answers", "folders_tried", "known", "pages", "held")
+                 "answers", "folders_tried", "known", "pages", "held", "expected", "received")
 
     def __init__(self, start: str, stop: Optional[str], prefix: str, marker: Optional[str], limit: int) -> None:
         self.start = start
@@ -75,6 +75,8 @@ class _Range:
         self.known = False  # items already known (files beside folders): no request, not counted as held
         self.pages = 0  # pages received
         self.held = 0  # items received and not handed out
+        self.expected: Optional[float] = None  # the keys it was guessed to hold, when cut
+        self.received = 0  # its keys received
 
     @property
     def idle(self) -> bool:
@@ -189,6 +191,7 @@ class RangeListing:
         items: List[Item] = body.get("items") or []
         self.seen += len(items)
         kept, beyond = self._clip(items, rng)
+        rng.received += len(kept)
         if kept:
             self._hold(rng, (result, kept))
         marker = body.get("marker") or ""
@@ -198,7 +201,9 @@ class RangeListing:
         if self.forged is None:
             self.forged = keyspace.marker_names(marker, items[-1]["key"])
         asked, rng.marker = rng.limit, marker
-        rng.limit = self.limit  # a full page of a range thought smaller: the guess was low
+        rng.limit = self.limit  # unless it was guessed to hold less, and the guess still holds
+        if rng.expected is not None and rng.expected > rng.received:
+            rng.limit = self._first_limit(rng.expected - rng.received, True)
         if len(items) >= asked and self.seen >= EVIDENCE:
             self._cut(rng, [item["key"] for item in items])
 
@@ -269,12 +274,18 @@ class RangeListing:
         for start, stop, size in zip(cut.starts, bounds[1:], cut.sizes):
             prefix = keyspace.request_prefix(start, stop, self.base)
             marker = keyspace.marker_before(start) if start != prefix else None
-            children.append(_Range(start, stop, prefix, marker, self._first_limit(size, prefix == start)))
+            children.append(self._guessed(start, stop, prefix, marker, size))
         rng.stop = cut.starts[0]
         rng.limit = self._first_limit(cut.rest, True)
         # The rest of this range starts after a known key: a narrower prefix ends its chain by itself.
         rng.prefix = keyspace.request_prefix(sample[-1], rng.stop, self.base)
         self._insert_after(rng, children)
+
+    def _guessed(self, start: str, stop: Optional[str], prefix: str, marker: Optional[str], size: float) -> _Range:
+        """A new range guessed to hold ``size`` keys."""
+        rng = _Range(start, stop, prefix, marker, self._first_limit(size, prefix == start))
+        rng.expected = size
+        return rng
 
     def _first_limit(self, size: float, whole: bool) -> int:
         """The page to ask for first from a range expected to hold ``size`` keys: what it should hold,
@@ -338,7 +349,7 @@ class RangeListing:
                 prefix = keyspace.request_prefix(start, stop, self.base)
                 marker = keyspace.marker_before(start) if start != prefix else None
                 size = sum(size for _, size, _, _ in group)
-                children.append(_Range(start, stop, prefix, marker, self._first_limit(size, prefix == start)))
+                children.append(self._guessed(start, stop, prefix, marker, size))
             group.clear()
 
         for entry in entries:
@@ -348,7 +359,8 @@ class RangeListing:
                 children.append(_Range(name, keyspace.prefix_end(name), name, None, self.limit))
                 after[0] = keyspace.prefix_end(name)
             else:
-                if group and (sum(size for _, size, _, _ in group) >= self.limit or not self.forged and item is None):
+                full = sum(size for _, size, _, _ in group) + size > self.limit
+                if group and (full or (not self.forged and item is None)):
                     close(name)
                 group.append(entry)
         close(rng.stop)
