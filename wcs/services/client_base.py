@@ -20,6 +20,8 @@ from wcs.services.jobs import FmgrService, FopsService
 from wcs.services.scheduler import Scheduler
 from wcs.services.uploads import BlockUploader
 
+POOL_SLACK = 4  # connections beyond the pool's threads: the calling thread, a listing's prefetch...
+
 
 class ClientBase:
     """The plumbing of a client (see :class:`wcs.services.client.Client` for the arguments)."""
@@ -37,7 +39,13 @@ class ClientBase:
             pool_size=max(size, 8))
         self._owns_scheduler = scheduler is None
         self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
+        self._fit_pool()
         self._auth: Optional[Auth] = None
+
+    def _fit_pool(self) -> Scheduler:
+        """The connection pool as large as the thread pool (plus slack) after the latter grew; the scheduler."""
+        self.http.grow_pool(self.scheduler.workers + POOL_SLACK)
+        return self.scheduler
 
     def close(self) -> None:
         """Close the connections and the worker threads (only those this object created)."""
@@ -87,7 +95,8 @@ class ClientBase:
         when that is larger, or (``concurrency = 0``) running its tasks in the calling thread."""
         if transfer.concurrency <= 0:
             return self.scheduler.calling_thread()
-        return self.scheduler.grow(transfer.concurrency)
+        self.scheduler.grow(transfer.concurrency)
+        return self._fit_pool()
 
     def transfers_in_flight(self) -> int:
         """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
