@@ -187,12 +187,18 @@ class Emulator:
         return self._stats.snapshot()
 
     @property
+    def traffic(self) -> Dict[str, Dict[str, int]]:
+        """Snapshot: bytes per category, ``{"in": <request bodies, as declared by Content-Length>,
+        "out": <response bodies sent>}``; reset with :meth:`reset_counters`."""
+        return self._stats.traffic()
+
+    @property
     def mkblk_log(self) -> List[MkblkRecord]:
         """``(UploadBatch header, block order, block size)`` of every mkblk that succeeded."""
         return self._stats.mkblk_log()
 
     def reset_counters(self) -> None:
-        """Zero :attr:`counters` and empty :attr:`mkblk_log`."""
+        """Zero :attr:`counters` and :attr:`traffic`, and empty :attr:`mkblk_log`."""
         self._stats.reset()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:

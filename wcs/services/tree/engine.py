@@ -30,9 +30,10 @@ from wcs.services.download import Downloader
 from wcs.services.events import Subscriber
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
+from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletion_refusal
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
@@ -90,8 +91,10 @@ class TreeRun:
     def __init__(self, direction: str, local_dir: str, remote: Remote, options: TreeOptions, *,
                  uploads: FormUploader, multipart: BlockUploader, downloads: Downloader,
                  objects: BucketManager, jobs: FmgrService, scheduler: Scheduler, transfer: TransferConfig,
-                 observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = ()) -> None:
+                 observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
+                 listing: Optional[ListFunction] = None) -> None:
         self.uploads = uploads
+        self.listing: ListFunction = listing if listing is not None else objects.listing
         self.multipart = multipart
         self.downloads = downloads
         self.objects = objects
@@ -161,7 +164,7 @@ class TreeRun:
                     raise LocalFileError("cannot create %s: %s" % (self.local_dir, exc.strerror or exc)) from None
         cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
         self.cache = EtagCache(cache_path)
-        listing = self.objects.iter_objects(self.remote.bucket, prefix=self.prefix or None, limit=1000, typed=True)
+        listing = self.listing(self.remote.bucket, self.prefix)
         spool = DeleteSpool()
         try:
             planner = self._planner(listing)
@@ -315,19 +318,14 @@ class TreeRun:
         summary = self.summary
         opts = self.options
         count = spool.count
-        if self._stopped or summary.failed or summary.errors or not planner.done:
-            problems = summary.failed + len(summary.errors)
-            summary.delete_status = "not done: %d error(s) in the run; nothing deleted" % max(problems, 1)
-            return
-        if count and planner.source_count == 0:
-            summary.delete_status = "refused: the source has no files; nothing deleted"
-            self._error(summary.source, "refusing to delete %d file(s): the source has no files" % count)
-            return
-        if opts.max_delete is not None and count > opts.max_delete:
-            summary.delete_status = "aborted: %d deletions exceed the maximum of %d; nothing deleted" % (
-                count, opts.max_delete)
-            self._error(summary.destination, "%d files to delete, more than the maximum of %d; nothing deleted"
-                        % (count, opts.max_delete))
+        refusal = deletion_refusal(
+            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
+            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
+            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
+        if refusal is not None:
+            summary.delete_status = refusal.status
+            if refusal.where is not None and refusal.message is not None:
+                self._error(refusal.where, refusal.message)
             return
         if opts.dry_run:
             for rel in spool:
@@ -350,7 +348,7 @@ class TreeRun:
             for rel in spool:
                 self._tell("on_action", Action(DELETE, rel, "extra"))
             deleter = RemoteDeleter(self.objects, self.jobs, self.remote.bucket, self.prefix, batch=opts.delete_batch,
-                                    timeout=opts.job_timeout, on_done=done)
+                                    timeout=opts.job_timeout, on_done=done, listing=self.listing)
             group: TaskGroup
             try:
                 with self.scheduler.group() as group:
