@@ -80,13 +80,16 @@ class RemoteDeleter:
         listing: the listing that checks the deletions (default ``objects.listing``).
         verify_by: ``"listing"`` (list the prefix again, once) or ``"stat"`` (one ``stat`` per path:
             for a few keys named one by one, where the prefix may hold a whole bucket).
+        job_min: a batch of fewer paths is deleted one ``delete`` at a time (a job costs a
+            submission and at least one status poll).
         sleep: injected for tests.
         clock: ``time.monotonic``, injected for tests (the job timeout).
     """
 
     def __init__(self, objects: BucketManager, jobs: FmgrService, bucket: str, prefix: str, *, batch: int,
                  timeout: float, on_done: Done, listing: Optional[ListFunction] = None, verify_by: str = "listing",
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+                 job_min: int = 1, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.objects = objects
         self.bucket = bucket
         self.prefix = prefix
@@ -94,6 +97,7 @@ class RemoteDeleter:
         self.on_done = on_done
         self.listing: ListFunction = listing if listing is not None else objects.listing
         self.verify_by = verify_by
+        self.job_min = job_min
         self.job_runner = JobBatches(jobs, "delete", timeout=timeout, sleep=sleep, clock=clock)
         # Paths whose deletion already failed: the check does not count them a second time. Only
         # failures are kept in memory, never the paths deleted.
@@ -131,6 +135,8 @@ class RemoteDeleter:
         return "bucket/%s/key/%s" % (urlsafe_base64_encode(self.bucket), urlsafe_base64_encode(self.prefix + rel))
 
     def _delete_batch(self, rels: List[str]) -> Tuple[int, int]:
+        if len(rels) < self.job_min:
+            return self._delete_each(rels)
         ops = {self._op(rel): rel for rel in rels}
         outcome = self.job_runner.run(ops)
         if outcome.refused is not None:
