@@ -138,7 +138,7 @@ def test_default_filename_refuses_unsafe_or_empty(url):
 
 @pytest.mark.parametrize("argv, needle", [
     ([], "no command given"),
-    (["frobnicate"], "invalid choice"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
     (["stat"], "required"),
     (["stat", "wcs://b/k", "extra"], "unrecognized arguments"),
     (["list", "wcs://b", "r", "--nope"], "unrecognized arguments"),

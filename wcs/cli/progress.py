@@ -1,85 +1,274 @@
-"""Transfer progress for the CLI: a tqdm bar on stderr, drawn only for a human watching.
+"""Transfer progress for the CLI, on stderr: a line that tells the truth, drawn only for a human watching.
 
-The library reports progress as ``progress(bytes_delta)`` calls (possibly from several upload
-threads, possibly negative when a retried chunk is rewound); this module turns those into a bar.
-No bar is drawn when stderr is not a terminal (logs and pipes stay clean) or with ``--quiet``; then
-:attr:`Progress.callback` is None, so the library does not even pay for the calls.
+:class:`Meter` counts (pure, clock injectable): bytes done and bytes *moved*, which differ by what
+was already there (the stored blocks of a resumed multiput, files a sync found unchanged): only
+moved bytes make the speed, measured over the last seconds rather than since the start. Without
+a known total there is no percentage and no ETA. :func:`render` fits a line to the terminal width:
+the percentage, the byte and file counts always stay; the ETA, the speed, the bar and the name
+give way in that order, the name shortened in the middle.
+
+:class:`LiveLine` draws a line in place on a terminal at most ten times a second; a message
+(:meth:`wcs.cli.context.Context.line`, a log line) first takes it off the line, so every message
+starts on a line of its own. When stderr is no terminal, :class:`Ticker` prints a status line every
+``--stats`` seconds instead. :class:`Progress` is the bar of one transfer (``put``, ``get``,
+``multiput``, ``cat``); :mod:`wcs.cli.tree_progress` sums many files. ``--quiet`` silences both.
 """
 
+import collections
+import os
 import threading
-from typing import IO, Any, Callable, List, Optional
+import time
+from typing import IO, Any, Callable, Deque, Dict, List, Optional, Tuple
+
+MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
+RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
+REDRAW = 0.1  # seconds between two drawings of a live line
+CLEAR = "\r\x1b[K"  # carriage return, erase to the end of the line
 
 
-class Progress:
-    """A byte counter bar; use as a context manager so the bar is closed on every path.
+def size_text(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(count) < 1024 or unit == "TiB":
+            return ("%d %s" % (count, unit)) if unit == "B" else "%.1f %s" % (count, unit)
+        count /= 1024.0
+    return "%.1f TiB" % count  # pragma: no cover
+
+
+def _pair(done: int, total: int) -> str:
+    """``12.3/27.0 MiB``: both counts in the unit of the total."""
+    unit_size, unit = 1.0, "B"
+    for name in ("KiB", "MiB", "GiB", "TiB"):
+        if total >= 1024 * unit_size:
+            unit_size, unit = unit_size * 1024, name
+    if unit == "B":
+        return "%d/%d B" % (done, total)
+    return "%.1f/%.1f %s" % (done / unit_size, total / unit_size, unit)
+
+
+def duration_text(seconds: float) -> str:
+    seconds = int(round(max(seconds, 0)))
+    hours, rest = divmod(seconds, 3600)
+    return "%d:%02d:%02d" % (hours, rest // 60, rest % 60) if hours else "%d:%02d" % (rest // 60, rest % 60)
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut in the middle (``photos/.../img_0042.jpg``)."""
+    if len(text) <= width:
+        return text
+    if width <= 3:
+        return text[-width:] if width > 0 else ""
+    head = (width - 3) // 2
+    return text[:head] + "..." + text[len(text) - (width - 3 - head):]
+
+
+class Meter:
+    """Counts of one transfer or of many, thread-safe; ``clock`` injectable.
 
     Args:
-        total: expected number of bytes, or None when unknown.
-        desc: short label shown left of the bar (usually the file or key name).
-        enabled: draw at all; see :func:`open_progress` for the usual decision.
-        stream: where to draw (stderr).
+        total: bytes expected, or None until known (:meth:`set_total`).
+        files_total: files expected (tree commands), or None.
     """
 
-    def __init__(self, total: Optional[int], desc: str, *, enabled: bool, stream: IO[str]) -> None:
+    def __init__(self, total: Optional[int] = None, *, files: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
-        self._bar: Any = None
-        if enabled:
-            # Imported here: commands without a transfer never pay for it.
-            from tqdm import tqdm  # type: ignore[import-untyped]
+        self.started = clock()
+        self.total = total
+        self.done = 0
+        self.moved = 0
+        self.files = files
+        self.files_total: Optional[int] = None
+        self.files_done = 0
+        self.failed = 0
+        self._samples: Deque[Tuple[float, int]] = collections.deque([(self.started, 0)])
 
-            self._bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-                             file=stream, leave=False, dynamic_ncols=True)
+    def set_total(self, total: Optional[int], files: Optional[int] = None) -> None:
+        with self._lock:
+            self.total = total
+            if files is not None:
+                self.files_total = files
 
-    @property
-    def callback(self) -> Optional[Callable[[int], None]]:
-        """The ``progress=`` argument for the Client: a callable, or None when nothing is drawn."""
-        return self.update if self._bar is not None else None
+    def add(self, delta: int, moved: bool = True) -> None:
+        """``delta`` bytes done; ``moved`` False for bytes that were already there (not speed)."""
+        if not delta:
+            return
+        with self._lock:
+            self.done += delta
+            if moved:
+                self.moved += delta
+                now = self._clock()
+                if now - self._samples[-1][0] >= REDRAW:
+                    self._samples.append((now, self.moved))
+                while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
+                    self._samples.popleft()
 
-    def update(self, delta: int) -> None:
-        # Upload blocks run on a thread pool; tqdm's counter is not safe against concurrent updates.
-        if self._bar is not None and delta:
-            with self._lock:
-                self._bar.update(delta)
+    def file_done(self, failed: bool = False) -> None:
+        with self._lock:
+            self.files_done += 1
+            self.failed += 1 if failed else 0
 
-    def subscribers(self) -> List[Any]:
-        """The ``subscribers=`` argument for the Client: this bar, or none when nothing is drawn.
+    def elapsed(self) -> float:
+        return max(self._clock() - self.started, 0.0)
 
-        As a subscriber (the SDK's ``on_queued``/``on_progress``/``on_done`` protocol) the bar learns
-        the size of a transfer when it is queued, so a download whose size only the service knows
-        still gets a percentage.
-        """
-        return [self] if self._bar is not None else []
+    def rate(self) -> Optional[float]:
+        """Bytes moved per second over the last :data:`RATE_WINDOW` seconds; None at the very start."""
+        with self._lock:
+            now = self._clock()
+            since, moved = self._samples[0]
+            if now - since < MIN_RATE_SPAN:
+                return None
+            return (self.moved - moved) / (now - since)
 
-    def on_queued(self, transfer: Any) -> None:
-        size = getattr(transfer, "size", None)
-        if self._bar is not None and size and not self._bar.total:
-            with self._lock:
-                self._bar.total = size
-                self._bar.refresh()
+    def average(self) -> float:
+        """Bytes moved per second since the start."""
+        return self.moved / max(self.elapsed(), 1e-9)
 
-    def on_progress(self, transfer: Any, delta: int) -> None:
-        self.update(delta)
+    def eta(self, rate: Optional[float]) -> Optional[float]:
+        if self.total is None or not rate or rate <= 0:
+            return None
+        return max(self.total - self.done, 0) / rate
 
-    def on_done(self, transfer: Any, error: Optional[BaseException]) -> None:
-        pass
+    def line(self, width: int, name: str = "") -> str:
+        rate = self.rate()
+        return render(width, name, self.done, self.total, rate, self.eta(rate), *self._file_counts())
+
+    def final_line(self, width: int, name: str = "") -> str:
+        """What stays on the terminal after a run: the counts, the average speed and the time taken."""
+        parts = [size_text(self.done)]
+        if self.files:
+            parts.append("%d file%s" % (self.files_done, "" if self.files_done == 1 else "s"))
+        parts.append("in %s (%s/s)" % (duration_text(self.elapsed()), size_text(self.average())))
+        if self.failed:
+            parts.append("%d failed" % self.failed)
+        text = "  ".join(parts)
+        room = width - len(text) - 2
+        return (shorten(name, room) + "  " + text) if name and room >= 6 else text[:width]
+
+    def _file_counts(self) -> Tuple[Optional[int], Optional[int]]:
+        return (self.files_done, self.files_total) if self.files else (None, None)
+
+
+def render(width: int, name: str, done: int, total: Optional[int], rate: Optional[float], eta: Optional[float],
+           files_done: Optional[int] = None, files_total: Optional[int] = None) -> str:
+    """One progress line of at most ``width`` characters (see the module docstring for what gives way)."""
+    known = total is not None
+    pct = ("%3d%%" % min(100, done * 100 // total if total else 100)) if known else ""
+    counts = _pair(done, total) if known and total is not None else size_text(done)
+    files = ""
+    if files_done is not None:
+        files = "%d/%d files" % (files_done, files_total) if files_total is not None else "%d files" % files_done
+    optional = {"rate": "%s/s" % size_text(rate) if rate is not None else "",
+                "eta": "ETA %s" % duration_text(eta) if eta is not None else ""}
+
+    def joined(parts: List[str]) -> str:
+        return "  ".join(part for part in parts if part)
+
+    for drop in ("", "eta", "rate"):  # the ETA gives way first, then the speed
+        if drop:
+            optional[drop] = ""
+        core = [pct, counts, optional["rate"], optional["eta"], files]
+        if len(joined(core)) <= width:
+            break
+    text = joined(core)
+    if len(text) > width:  # a very narrow terminal: the percentage and the file count are what matter
+        text = joined([pct, files]) if files else joined([pct, counts])
+        return text[:width]
+    room = width - len(text)
+    shown_name = ""
+    if name and room >= 8:
+        shown_name = shorten(name, min(len(name), room - 2, max(room // 3, 8)))
+        room -= len(shown_name) + 2
+    bar = ""
+    if known and room >= 12:
+        cells = min(room - 4, 30)
+        fill = cells * min(done, total or 0) // total if total else cells
+        bar = "[%s%s]" % ("#" * fill, "-" * (cells - fill))
+    return joined([shown_name, pct, bar, counts, optional["rate"], optional["eta"], files])
+
+
+def terminal_width(stream: IO[str], default: int = 80) -> int:
+    """Columns of the terminal ``stream`` writes to (``default`` when it cannot tell)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or default
+    except (AttributeError, ValueError, OSError):
+        return default
+
+
+class LiveLine:
+    """A line redrawn in place on a terminal; :meth:`clear` takes it off so a message can be written.
+
+    Args:
+        stream: the terminal (stderr).
+        text: builds the line for a width.
+    """
+
+    def __init__(self, stream: IO[str], text: Callable[[int], str],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self._text = text
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._drawn = False
+        self._last = -REDRAW
+        self.closed = False
+
+    def update(self, force: bool = False) -> None:
+        """Draw the line, unless it was drawn less than :data:`REDRAW` seconds ago (and not ``force``)."""
+        with self._lock:
+            now = self._clock()
+            if self.closed or (not force and now - self._last < REDRAW):
+                return
+            self._last = now
+            # One column less than the terminal: writing the last column wraps on some terminals.
+            self._write(CLEAR + self._text(terminal_width(self.stream) - 1))
+            self._drawn = True
 
     def clear(self) -> None:
-        """Take the bar off the line, so a message can be written there (it is redrawn on the next update)."""
-        if self._bar is not None:
-            with self._lock:
-                self._bar.clear()
+        with self._lock:
+            if self._drawn:
+                self._write(CLEAR)
+                self._drawn = False
+                self._last = -REDRAW  # drawn again at the next update, below the message
 
-    def close(self) -> None:
-        if self._bar is not None:
-            with self._lock:
-                self._bar.close()
-                self._bar = None
+    def close(self, final: str = "") -> None:
+        """Take the line off; ``final`` is written in its place, as a line of its own."""
+        with self._lock:
+            if self.closed:
+                return
+            self.clear()
+            if final:
+                self._write(final + "\n")
+            self.closed = True
 
-    def __enter__(self) -> "Progress":
-        return self
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stderr: progress is not worth failing for
+            pass
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+
+class Ticker:
+    """A status line every ``interval`` seconds through ``say``, until :meth:`stop` (stderr no terminal)."""
+
+    def __init__(self, interval: float, text: Callable[[], str], say: Callable[[str], None]) -> None:
+        self._stop = threading.Event()
+        self._text = text
+        self._say = say
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="wcs-stats", daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self._say(self._text())
+            except (OSError, ValueError):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def wants_bar(stream: IO[str], quiet: bool) -> bool:
@@ -93,6 +282,111 @@ def wants_bar(stream: IO[str], quiet: bool) -> bool:
         return False
 
 
-def open_progress(total: Optional[int], desc: str, *, stream: IO[str], quiet: bool = False) -> Progress:
-    """A :class:`Progress` on ``stream`` (the run's stderr), enabled per :func:`wants_bar`."""
-    return Progress(total, desc, enabled=wants_bar(stream, quiet), stream=stream)
+class Progress:
+    """The progress of one transfer; use as a context manager so the line is closed on every path.
+
+    Also a transfer subscriber (``on_queued``/``on_resumed``/``on_progress``/``on_done``), so a
+    download whose size only the service knows still gets its total, and the stored blocks of a
+    resumed upload count as done but not as speed.
+
+    Args:
+        total: expected number of bytes, or None when unknown.
+        desc: the name shown (the file or key).
+        enabled: draw at all; see :func:`open_progress` for the usual decision.
+        stream: where to draw (stderr).
+        ctx: the run's :class:`~wcs.cli.context.Context`: its messages take the line off first.
+        stats: with ``enabled`` False and a ``ctx``, a status line every ``stats`` seconds (0: none).
+    """
+
+    def __init__(self, total: Optional[int], desc: str, *, enabled: bool, stream: IO[str], ctx: Any = None,
+                 stats: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.desc = desc
+        self.meter = Meter(total, clock=clock)
+        self._ctx = ctx
+        self._line: Optional[LiveLine] = None
+        self._ticker: Optional[Ticker] = None
+        self._resumed: Dict[int, bool] = {}
+        if enabled:
+            self._line = LiveLine(stream, lambda width: self.meter.line(width, self.desc), clock)
+            if ctx is not None:
+                ctx.live = self._line
+        elif ctx is not None and stats > 0:
+            self._ticker = Ticker(stats, self.status_line, lambda text: ctx.line(text))
+
+    @property
+    def active(self) -> bool:
+        return self._line is not None or self._ticker is not None
+
+    @property
+    def callback(self) -> Optional[Callable[[int], None]]:
+        """The ``progress=`` argument for the Client: a callable, or None when nothing is shown."""
+        return self.update if self.active else None
+
+    def set_total(self, total: Optional[int]) -> None:
+        if total is not None:
+            self.meter.set_total(total)
+
+    def update(self, delta: int) -> None:
+        # The stored blocks of a resumed upload arrive as the first delta after on_resumed: not speed.
+        moved = not self._resumed.pop(0, False)
+        self.meter.add(delta, moved=moved)
+        if self._line is not None and delta:
+            self._line.update()
+
+    def status_line(self) -> str:
+        meter = self.meter
+        rate = meter.rate()
+        total = "" if meter.total is None else " of %s" % size_text(meter.total)
+        return "status: %s: %s%s, %s/s, %s" % (self.desc, size_text(meter.done), total,
+                                               size_text(rate or 0), duration_text(meter.elapsed()))
+
+    def subscribers(self) -> List[Any]:
+        """The ``subscribers=`` argument for the Client: this bar, or none when nothing is shown."""
+        return [self] if self.active else []
+
+    def on_queued(self, transfer: Any) -> None:
+        size = getattr(transfer, "size", None)
+        if size and self.meter.total is None:
+            self.meter.set_total(size)
+
+    def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
+        if blocks_done:
+            self._resumed[0] = True
+
+    def on_progress(self, transfer: Any, delta: int) -> None:
+        self.update(delta)
+
+    def on_done(self, transfer: Any, error: Optional[BaseException]) -> None:
+        pass
+
+    def clear(self) -> None:
+        """Take the line off, so a message can be written there (it is drawn again on the next update)."""
+        if self._line is not None:
+            self._line.clear()
+
+    def close(self, completed: bool = False) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        if self._line is not None:
+            final = ""
+            if completed and self.meter.done:
+                final = self.meter.final_line(terminal_width(self._line.stream) - 1, self.desc)
+            self._line.close(final)
+            if self._ctx is not None and self._ctx.live is self._line:
+                self._ctx.live = None
+            self._line = None
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        self.close(completed=exc_type is None)
+
+
+def open_progress(total: Optional[int], desc: str, *, stream: IO[str], quiet: bool = False,
+                  ctx: Any = None) -> Progress:
+    """A :class:`Progress` on ``stream`` (the run's stderr): a bar on a terminal (per :func:`wants_bar`),
+    else, with ``ctx``, a status line every ``ctx.stats`` seconds."""
+    stats = 0.0 if quiet or ctx is None else float(getattr(ctx, "stats", 0.0) or 0.0)
+    return Progress(total, desc, enabled=wants_bar(stream, quiet), stream=stream, ctx=ctx, stats=stats)

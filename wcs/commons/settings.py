@@ -158,6 +158,8 @@ class TransferConfig:
     # download_part_size (a multiple of the 4 MiB etag block, so each part hashes whole blocks).
     download_threshold: int = 32 * MiB
     download_part_size: int = 8 * MiB
+    # Ours: bytes per second for all the connections of a client together (0: none; wcs.commons.bandwidth).
+    bwlimit: int = 0
 
     def traffic_headers(self) -> Dict[str, str]:
         """``x-wos-traffic-limit`` when ``traffic_limit`` is set."""

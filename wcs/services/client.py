@@ -61,7 +61,7 @@ class Client(DownloadMethods, JobCalls, TreeMethods):
         transfer = cfg.transfer
         self.http = http if http is not None else HttpClient(
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(transfer.concurrency, 8))
+            pool_size=max(transfer.concurrency, 8), bwlimit=transfer.bwlimit)
         self._scheduler = scheduler
         self._owns_scheduler = scheduler is None
         self._scheduler_lock = threading.Lock()

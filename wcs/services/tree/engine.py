@@ -22,6 +22,7 @@ from wcs.commons import fsutil
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
 from wcs.services.events import Subscriber
 from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.census import Census
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
@@ -130,6 +131,7 @@ class TreeRun:
                     raise LocalFileError("cannot create %s: %s" % (self.local_dir, exc.strerror or exc)) from None
         cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
         self.cache = EtagCache(cache_path)
+        census = self._census()
         listing = self.client.list_objects(self.remote.bucket, self.prefix or None)
         spool = DeleteSpool()
         try:
@@ -138,6 +140,8 @@ class TreeRun:
             if opts.delete:
                 self._delete_phase(planner, spool)
         finally:
+            if census is not None:
+                census.stop()
             close = getattr(listing, "close", None)
             if close is not None:
                 close()  # stops the page prefetch when the merge ended early
@@ -146,6 +150,15 @@ class TreeRun:
             self.summary.hashed_bytes = self.cache.bytes_read
             self.summary.hashed_files = self.cache.files_hashed
         return self.summary.finish()
+
+    def _census(self) -> Optional[Census]:
+        """For an observer with ``on_total``: the source counted beside the run (:mod:`.census`)."""
+        if self.options.dry_run or not callable(getattr(self.observer, "on_total", None)):
+            return None
+        return Census(self.direction, self.root,
+                      lambda: self.client.list_objects(self.remote.bucket, self.prefix or None), self.prefix,
+                      self.options.filters, self.options.follow_symlinks,
+                      lambda files, size: self._tell("on_total", files, size))
 
     def _planner(self, listing: Any) -> Planner:
         opts = self.options
