@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shlex
+import time
 from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from wcs.cli.pipes import GuardedStream
@@ -42,13 +43,18 @@ class Context:
         json_lines: ``--json``: documents on one line each.
         verbose: ``-v``: say what is done (ignored with ``quiet``).
         stats: ``--stats``: seconds between status lines of a transfer when stderr is no terminal.
+        command: the command's name (for messages).
     """
 
     def __init__(self, *, prog: str, config_path: Optional[str], overrides: Iterable[Override],
                  quiet: bool, stdout: IO[str], stderr: IO[str], stdin: IO[str],
                  environ: Mapping[str, str], argv: Iterable[str] = (), profile: Optional[str] = None,
-                 json_lines: bool = False, verbose: bool = False, stats: float = 0.0) -> None:
+                 json_lines: bool = False, verbose: bool = False, stats: float = 0.0,
+                 command: Optional[str] = None) -> None:
         self.prog = prog
+        self.command = command
+        self.started = time.monotonic()
+        self.said_verbose = False  # a -v line was printed (else the run ends with a generic one)
         self.argv: List[str] = list(argv)
         self.config_path = config_path
         self.profile = profile
@@ -164,6 +170,10 @@ class Context:
             self.stdout.write(self.mask(json.dumps(document, indent=indent, default=str)) + "\n")
         self.stdout.flush()
         self.emitted = True
+        if self.verbose:
+            from wcs.cli import printing
+
+            printing.verbose(self, printing.describe(self, document) or "")
 
     def emit_result(self, result: Any, **extra: Any) -> int:
         """Print a Result as JSON; a non-2xx or -1 result raises for the error boundary.

@@ -207,18 +207,25 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
         try:
             args = parser.parse_args(normalize_argv(argv))
         except SystemExit as exc:  # --help / --version print and "exit"
+            ctx.stdout.flush()  # here, so that a reader gone (| head) is seen by this boundary
+            if ctx.stdout.reader_gone:  # argparse ignores a failed write of the help: the guard saw it
+                return _pipe_closed(streams)
             return int(exc.code or 0)
         check_options(args)
         debug = bool(getattr(args, "debug", False))
         ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
                       quiet=bool(getattr(args, "quiet", False)), argv=argv, profile=getattr(args, "profile", None),
                       json_lines=bool(getattr(args, "json", False)), verbose=bool(getattr(args, "verbose", False)),
-                      stats=float(getattr(args, "stats", 0.0)), **streams)
+                      stats=float(getattr(args, "stats", 0.0)), command=getattr(args, "command", None), **streams)
         logs = _attach_logging(debug, ctx)
         stopper.install(ctx)
         with _unverified_tls_note(ctx):
             status = int(_run(args, ctx, parser))
             ctx.stdout.flush()  # here, so that a reader gone (| head) is seen by this boundary, not at exit
+            if ctx.verbose and not ctx.said_verbose and ctx.command:
+                from wcs.cli.printing import elapsed, verbose
+
+                verbose(ctx, "%s: done in %.2f s" % (ctx.subject or ctx.command, elapsed(ctx)))
             return status
     except KeyboardInterrupt as exc:
         stopper.finishing = True
@@ -229,10 +236,7 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
     except Exception as exc:  # the one boundary: any failure -> one line + status
         stopper.finishing = True
         if pipes.reader_gone(ctx.stdout, exc):
-            # As a Unix tool killed by SIGPIPE: nothing more is said, and the status tells why.
-            if streams["stdout"] is sys.stdout:
-                pipes.silence(sys.stdout)
-            return ExitStatus.PIPE_CLOSED
+            return _pipe_closed(streams)
         status = status_for(exc)
         message = _message(exc, status, ctx, debug)
         if not ctx.emitted:
@@ -249,6 +253,13 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
             _detach_logging(*logs)
         ctx.close()
         stopper.restore()
+
+
+def _pipe_closed(streams: Dict[str, Any]) -> int:
+    """As a Unix tool killed by SIGPIPE: nothing more is said, and the status tells why."""
+    if streams["stdout"] is sys.stdout:
+        pipes.silence(sys.stdout)
+    return ExitStatus.PIPE_CLOSED
 
 
 # Failures of a call (not of the command line, the config or a resume record) that still print a JSON

@@ -95,7 +95,8 @@ COMMANDS: List[Command] = [
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
             (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
             note="0 deletes the object, -1 keeps it forever",
-            brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it forever)"),
+            brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it "
+                  "forever)"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",

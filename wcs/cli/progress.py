@@ -4,8 +4,8 @@
 was already there (the stored blocks of a resumed multiput, files a sync found unchanged): only
 moved bytes make the speed, measured over the last seconds rather than since the start. Without
 a known total there is no percentage and no ETA. :func:`render` fits a line to the terminal width:
-the percentage, the byte and file counts always stay; the ETA, the speed, the bar and the name
-give way in that order, the name shortened in the middle.
+the percentage, the byte and file counts always stay; a name (shortened in the middle), the speed,
+the ETA and a bar get what room is left, in that order.
 
 :class:`LiveLine` draws a line in place on a terminal at most ten times a second; a message
 (:meth:`wcs.cli.context.Context.line`, a log line) first takes it off the line, so every message
@@ -24,6 +24,7 @@ MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
 RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
 REDRAW = 0.1  # seconds between two drawings of a live line
 CLEAR = "\r\x1b[K"  # carriage return, erase to the end of the line
+NAME_MIN = 12  # characters of a name shown before the speed, the ETA and the bar get room
 
 
 def size_text(count: float) -> str:
@@ -57,7 +58,7 @@ def shorten(text: str, width: int) -> str:
         return text
     if width <= 3:
         return text[-width:] if width > 0 else ""
-    head = (width - 3) // 2
+    head = (width - 3) // 3  # the end (the file's own name) keeps two thirds
     return text[:head] + "..." + text[len(text) - (width - 3 - head):]
 
 
@@ -151,40 +152,53 @@ class Meter:
 
 def render(width: int, name: str, done: int, total: Optional[int], rate: Optional[float], eta: Optional[float],
            files_done: Optional[int] = None, files_total: Optional[int] = None) -> str:
-    """One progress line of at most ``width`` characters (see the module docstring for what gives way)."""
+    """One progress line of at most ``width`` characters.
+
+    The percentage, the byte count and the file count always stay; then, while there is room, a
+    name (at least :data:`NAME_MIN` characters, shortened in the middle), the speed, the ETA and a bar
+    of 10 cells; what room is left grows the name to its full length, then the bar to 30 cells.
+    """
     known = total is not None
     pct = ("%3d%%" % min(100, done * 100 // total if total else 100)) if known else ""
     counts = _pair(done, total) if known and total is not None else size_text(done)
     files = ""
     if files_done is not None:
         files = "%d/%d files" % (files_done, files_total) if files_total is not None else "%d files" % files_done
-    optional = {"rate": "%s/s" % size_text(rate) if rate is not None else "",
-                "eta": "ETA %s" % duration_text(eta) if eta is not None else ""}
+    rate_text = "%s/s" % size_text(rate) if rate is not None else ""
+    eta_text = "ETA %s" % duration_text(eta) if eta is not None else ""
 
     def joined(parts: List[str]) -> str:
         return "  ".join(part for part in parts if part)
 
-    for drop in ("", "eta", "rate"):  # the ETA gives way first, then the speed
-        if drop:
-            optional[drop] = ""
-        core = [pct, counts, optional["rate"], optional["eta"], files]
-        if len(joined(core)) <= width:
-            break
-    text = joined(core)
-    if len(text) > width:  # a very narrow terminal: the percentage and the file count are what matter
-        text = joined([pct, files]) if files else joined([pct, counts])
-        return text[:width]
-    room = width - len(text)
-    shown_name = ""
-    if name and room >= 8:
-        shown_name = shorten(name, min(len(name), room - 2, max(room // 3, 8)))
-        room -= len(shown_name) + 2
+    budget = width - len(joined([pct, counts, files]))
+    if budget < 0:  # a very narrow terminal: the percentage and the file count are what matter
+        return (joined([pct, files]) if files else joined([pct, counts]))[:width]
+    name_width = min(len(name), NAME_MIN)
+    if name_width and budget >= name_width + 2:
+        budget -= name_width + 2
+    else:
+        name_width = 0
+    extras = {}
+    for key, text in (("rate", rate_text), ("eta", eta_text)):
+        if text and budget >= len(text) + 2:
+            extras[key] = text
+            budget -= len(text) + 2
+    cells = 0
+    if known and budget >= 14:  # "[" + 10 cells + "]" and a separator
+        cells = 10
+        budget -= 14
+    if name_width:
+        grow = min(len(name) - name_width, budget)
+        name_width += grow
+        budget -= grow
+    if cells:
+        cells += min(20, budget)
     bar = ""
-    if known and room >= 12:
-        cells = min(room - 4, 30)
+    if cells:
         fill = cells * min(done, total or 0) // total if total else cells
         bar = "[%s%s]" % ("#" * fill, "-" * (cells - fill))
-    return joined([shown_name, pct, bar, counts, optional["rate"], optional["eta"], files])
+    return joined([shorten(name, name_width) if name_width else "", pct, bar, counts, extras.get("rate", ""),
+                   extras.get("eta", ""), files])
 
 
 def terminal_width(stream: IO[str], default: int = 80) -> int:

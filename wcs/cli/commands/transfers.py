@@ -274,7 +274,7 @@ def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
 
     with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
         result = client.simple_upload(args.localfile, bucket, key, progress=bar.callback,
-                                      mime_type=upload_options.mime_type(args, args.localfile))
+                                      mime_type=upload_options.mime_type(args, key))
     if result.code == 406:
         ctx.advice = OVERWRITE_ADVICE
     return ctx.emit_result(result)
@@ -397,7 +397,7 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
         result = client.multipart_upload(args.localfile, bucket, key, upload_id=upload_id,
                                          progress=bar.callback, subscribers=[_ResumeNote(ctx, bar)],
-                                         mime_type=upload_options.mime_type(args, args.localfile))
+                                         mime_type=upload_options.mime_type(args, key))
     if result.ok:
         ctx.hint = None
     elif result.code == 406:

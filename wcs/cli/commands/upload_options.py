@@ -1,8 +1,9 @@
 """What ``--mime-type``, ``--no-guess-mime-type`` and ``--no-clobber`` mean for ``put`` and ``multiput``.
 
-The content type is ``--mime-type`` when given; otherwise it is guessed from the file name's
-extension with Python's own table (the same answer on every machine, whatever ``/etc/mime.types``
-says); ``--no-guess-mime-type`` sends none, so the service decides, as with the official tool.
+The content type is ``--mime-type`` when given; otherwise it is guessed from the extension of the
+object's key (what the object will be served as) with Python's own table, so the answer is the same
+on every machine whatever ``/etc/mime.types`` says; ``--no-guess-mime-type`` sends none, so the
+service decides, as with the official tool.
 ``--no-clobber`` asks ``stat`` before anything is read or sent: an existing key is skipped, said on
 stderr, and the command succeeds with the stat's answer plus ``"skipped": "exists"``.
 """
@@ -32,7 +33,7 @@ def guess_mime_type(name: str) -> Optional[str]:
 
 
 def mime_type(args: argparse.Namespace, name: str) -> Optional[str]:
-    """The ``mime_type=`` of an upload of ``name`` (the local file, or the key when it comes from stdin)."""
+    """The ``mime_type=`` of an upload to the key ``name``: what the object will be served as."""
     given = getattr(args, "mime_type", None)
     if given is not None:
         if not given.strip() or "\n" in given or "\r" in given:
