@@ -18,7 +18,7 @@ import collections
 import os
 import threading
 import time
-from typing import IO, Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import IO, Any, Callable, Deque, List, Optional, Tuple
 
 MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
 RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
@@ -319,7 +319,7 @@ class Progress:
         self._ctx = ctx
         self._line: Optional[LiveLine] = None
         self._ticker: Optional[Ticker] = None
-        self._resumed: Dict[int, bool] = {}
+        self._resumed = False  # the next delta is what a resumed upload had stored before
         if enabled:
             self._line = LiveLine(stream, lambda width: self.meter.line(width, self.desc), clock)
             if ctx is not None:
@@ -342,7 +342,7 @@ class Progress:
 
     def update(self, delta: int) -> None:
         # The stored blocks of a resumed upload arrive as the first delta after on_resumed: not speed.
-        moved = not self._resumed.pop(0, False)
+        moved, self._resumed = not self._resumed, False
         self.meter.add(delta, moved=moved)
         if self._line is not None and delta:
             self._line.update()
@@ -365,7 +365,7 @@ class Progress:
 
     def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
         if blocks_done:
-            self._resumed[0] = True
+            self._resumed = True
 
     def on_progress(self, transfer: Any, delta: int) -> None:
         self.update(delta)
