@@ -160,7 +160,9 @@ def test_a_folder_run_has_no_percentage_until_the_total_is_known():
         ctx.line("d.bin: HTTP 500", "error")
     text = err.getvalue()
     assert CLEAR + "wcscmd: error: d.bin: HTTP 500\n" in text  # on a line of its own
-    assert text.endswith("4 files  in 0:00 (%s" % text.rsplit("(", 1)[1])  # the final line stays
+    # The final line stays: the files, how many were unchanged, the bytes that moved, the failures.
+    final = text.rsplit("\n", 2)[-2]
+    assert final.startswith("upload  4 files (1 unchanged)  1.6 KiB  in 0:00 (") and final.endswith("  1 failed")
 
 
 def test_without_a_terminal_a_status_line_with_the_counts():
@@ -170,3 +172,15 @@ def test_without_a_terminal_a_status_line_with_the_counts():
     assert reporter.status_line().startswith("status: 1 of 2000 files, 1.0 MiB of 10.0 MiB, 0 failed, ")
     reporter.close()
     assert ctx.stderr.getvalue() == ""
+
+
+def test_the_final_line_says_what_moved():
+    clock = Clock()
+    meter = Meter(64 * MiB, clock=clock)
+    meter.add(48 * MiB, moved=False)
+    clock.now += 2
+    meter.add(16 * MiB)
+    assert meter.final_line(100, "big.iso") == "big.iso  16.0 MiB (48.0 MiB were there)  in 0:02 (8.0 MiB/s)"
+    nothing = Meter(files=True, clock=clock)
+    nothing.file_done(unchanged=True)
+    assert nothing.final_line(100, "upload") == "upload  1 file (1 unchanged)  0 B  in 0:00"

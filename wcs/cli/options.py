@@ -123,7 +123,8 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
     ]),
     ("Output (any command)", [
         Option(("-q", "--quiet"), "quiet", None, _TRUE,
-               "No progress and no per-file lines (errors and the multiput upload id are still shown).",
+               "No progress and no per-file lines (errors, warnings and the notes of a multiput - its upload id, "
+               "what a resume found - are still shown).",
                GLOBAL),
         Option(("-v", "--verbose"), "verbose", None, _TRUE,
                "Say what is done on stderr: each call with its answer and time; each file of a folder and "

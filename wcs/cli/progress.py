@@ -82,6 +82,7 @@ class Meter:
         self.files_total: Optional[int] = None
         self.files_done = 0
         self.failed = 0
+        self.unchanged = 0  # files done without a transfer (a sync found them equal)
         self._samples: Deque[Tuple[float, int]] = collections.deque([(self.started, 0)])
 
     def set_total(self, total: Optional[int], files: Optional[int] = None) -> None:
@@ -104,10 +105,11 @@ class Meter:
                 while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
                     self._samples.popleft()
 
-    def file_done(self, failed: bool = False) -> None:
+    def file_done(self, failed: bool = False, unchanged: bool = False) -> None:
         with self._lock:
             self.files_done += 1
             self.failed += 1 if failed else 0
+            self.unchanged += 1 if unchanged else 0
 
     def elapsed(self) -> float:
         return max(self._clock() - self.started, 0.0)
@@ -135,11 +137,17 @@ class Meter:
         return render(width, name, self.done, self.total, rate, self.eta(rate), *self._file_counts())
 
     def final_line(self, width: int, name: str = "") -> str:
-        """What stays on the terminal after a run: the counts, the average speed and the time taken."""
-        parts = [size_text(self.done)]
+        """What stays on the terminal after a run: the counts, the bytes moved, the time and average speed."""
+        parts = []
         if self.files:
-            parts.append("%d file%s" % (self.files_done, "" if self.files_done == 1 else "s"))
-        parts.append("in %s (%s/s)" % (duration_text(self.elapsed()), size_text(self.average())))
+            files = "%d file%s" % (self.files_done, "" if self.files_done == 1 else "s")
+            parts.append(files + (" (%d unchanged)" % self.unchanged if self.unchanged else ""))
+        moved = size_text(self.moved)
+        if self.done > self.moved and not self.files:
+            moved += " (%s were there)" % size_text(self.done - self.moved)
+        parts.append(moved)
+        parts.append("in %s" % duration_text(self.elapsed()) +
+                     (" (%s/s)" % size_text(self.average()) if self.moved else ""))
         if self.failed:
             parts.append("%d failed" % self.failed)
         text = "  ".join(parts)

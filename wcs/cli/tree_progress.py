@@ -131,7 +131,7 @@ class TreeReporter:
         elif action.op in ("skip", "refuse") and action.reason != "excluded":
             # Found unchanged (or not to be taken): done, its bytes too, but none of them moved.
             self.meter.add(size, moved=False)
-            self.meter.file_done(failed=action.op == "refuse")
+            self.meter.file_done(failed=action.op == "refuse", unchanged=action.op == "skip")
             self.redraw()
         if action.op not in _VERBS or (action.op == "skip" and not self.verbose):
             return

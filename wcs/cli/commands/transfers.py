@@ -369,7 +369,7 @@ class _ResumeNote:
 
     def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
         self.bar.on_resumed(transfer, blocks_done, blocks_total)  # the stored blocks are not speed
-        if blocks_done and not self.ctx.quiet:
+        if blocks_done:  # like the upload id, said even with --quiet: it is the state of the upload
             self.ctx.line("resuming: %d of %d blocks already uploaded" % (blocks_done, blocks_total))
 
 
