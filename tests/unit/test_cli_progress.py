@@ -6,7 +6,8 @@ import io
 import pytest
 
 from wcs.cli.context import Context
-from wcs.cli.progress import CLEAR, LiveLine, Meter, Progress, render, shorten
+from wcs.cli.meter import Meter, render, shorten
+from wcs.cli.progress import CLEAR, LiveLine, Progress
 
 MiB = 1024 * 1024
 NAME = "photos/2024/summer/img_0042.jpg"

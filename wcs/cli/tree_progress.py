@@ -18,7 +18,8 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from wcs.cli.context import Context
-from wcs.cli.progress import LiveLine, Meter, Ticker, duration_text, size_text, terminal_width, wants_bar
+from wcs.cli.meter import Meter, duration_text, size_text
+from wcs.cli.progress import LiveLine, Ticker, terminal_width, wants_bar
 
 _VERBS = {"transfer": None, "skip": "skip", "delete": "delete"}
 

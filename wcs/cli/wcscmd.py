@@ -10,7 +10,7 @@ the parts live beside it:
   and :func:`~wcs.cli.definition.check_options`, which refuses an option a command cannot use;
 * :mod:`wcs.cli.outputs`: the JSON document each command prints;
 * :mod:`wcs.cli.printing`: what ``-v``, ``--json`` and ``--quiet`` do to a command's output;
-* :mod:`wcs.cli.progress`, :mod:`wcs.cli.tree_progress`: the progress line on stderr;
+* :mod:`wcs.cli.meter`, :mod:`wcs.cli.progress`, :mod:`wcs.cli.tree_progress`: the progress line on stderr;
 * :mod:`wcs.cli.pipes`: a stdout whose reader went away (exit 141, nothing said);
 * :mod:`wcs.cli.completion`: the bash and zsh completion scripts, from the command table;
 * :mod:`wcs.cli.argtypes`: option value types and the raising parser;
