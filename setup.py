@@ -38,14 +38,17 @@ setup(
     package_data={"wcs": ["py.typed"]},
     # fastcrc >= 0.4: SIMD CRC-64 that reads any bytes-like object in place; wheels for CPython 3.8+ on
     # Linux (glibc and musl), macOS and Windows, so crc64 needs no compiler and no pure-Python fallback.
-    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.50", "fastcrc>=0.4"],
+    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "fastcrc>=0.4"],
     extras_require={
         "emulator": EMULATOR,
         "fsspec": FSSPEC,
         "sm3": SM3,
         # gmssl (sm3): the unit tests check the fallback SM3 against the same vectors as OpenSSL's.
         # pytest-xdist: the suite runs in parallel processes (tox.ini addopts), for a default run under a minute.
-        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3"],
+        # selenium: drives Debian's headless Chromium in the browser upload test (the browser and its driver
+        # come from apt, see .ci/run; Selenium Manager is never asked to download one).
+        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3",
+                                              "selenium>=4.11"],
     },
     entry_points={
         "console_scripts": [

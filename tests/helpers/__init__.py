@@ -1,5 +1,6 @@
 """Helpers imported by tests of more than one folder (fixtures stay in the conftest.py files).
 
+- ``browser``: headless Chromium driven by Selenium, and the vendor's browser SDK installed with npm.
 - ``cli_runner``: run ``wcscmd`` and the other tools in-process, in an isolated environment.
 - ``emulator_api``: raw signed requests to an emulator (``Api``) and the blocks it received.
 - ``files``: test files with known content (``write_file``, ``MiB``).

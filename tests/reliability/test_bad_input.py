@@ -96,7 +96,7 @@ TABLE = [
     row("traffic-limit-word", "good", PUT + ["--traffic_limit", "fast"], U, "--traffic_limit"),
     row("startdate-month-13", "good", ["bucketstat", "{b}", "--startdate", "2024-13-01"], U, "--startdate"),
     row("setdeadline-days-word", "good", ["setdeadline", "wcs://{b}/seed.txt", "soon"], U, "DAYS"),
-    row("unknown-command", "good", ["frobnicate"], U, "invalid choice"),
+    row("unknown-command", "good", ["frobnicate"], U, "unknown command"),
     row("unknown-option", "good", PUT + ["--frobnicate"], U, "unrecognized"),
     row("missing-argument", "good", ["put", "wcs://{b}/k"], U, "required"),
     row("extra-argument", "good", ["stat", "wcs://{b}/k", "extra"], U, "unrecognized"),

@@ -21,11 +21,15 @@ class Document(NamedTuple):
 SERVICE_CALL = '{"code": <HTTP status, -1 = no answer>, "reqid": <X-Reqid or null>, "body": <the service\'s answer>}'
 
 DOCUMENTS: Tuple[Document, ...] = (
-    Document(("listbucket", "stat", "del", "mv", "cp", "setdeadline", "put", "deletePrefix", "fops", "fopsStatus",
+    Document(("listbucket", "stat", "del", "mv", "cp", "setdeadline", "deletePrefix", "fops", "fopsStatus",
               "fmgrStatus", "bucketstat"), SERVICE_CALL),
-    Document(("multiput",), '{"code", "reqid", "body", "upload_id"}'),
+    Document(("put",), SERVICE_CALL,
+             '--no-clobber on an existing key: the stat\'s answer with "skipped": "exists" added'),
+    Document(("multiput",), '{"code", "reqid", "body", "upload_id"}',
+             '--no-clobber on an existing key: the stat\'s answer with "skipped": "exists", no upload_id'),
     Document(("get",), '{"code", "reqid", "body": {"hash", "fsize", "path"}, "file", "size"}',
-             "get URL - writes the object to stdout instead, as cat does"),
+             'get URL - writes the object to stdout instead, as cat does; --no-clobber on an existing file: '
+             '{"code": null, "reqid": null, "body": null, "file", "skipped": "exists"}'),
     Document(("cat",), "", "the object's bytes; no JSON document"),
     Document(("list", "listall"), '{"code", "reqid", "file", "count", "marker"}',
              "the listing goes to RESFILE; RESFILE - puts the listing itself on stdout, without this summary"),
@@ -39,6 +43,7 @@ DOCUMENTS: Tuple[Document, ...] = (
              'an unreadable record has "error"'),
     Document(("records clean",), '{"folder", "count", "removed", "not_found"}'),
     Document(("crc64",), '{"file", "crc64Value"}'),
+    Document(("completion",), "", "the completion script for the shell; no JSON document"),
 )
 
 
@@ -63,10 +68,11 @@ def top_level_keys(shape: str) -> List[str]:
 
 
 def _help_text(width: int = 96) -> str:
-    lines = textwrap.wrap('Printed: on stdout one JSON document per command, also when the call failed ("error" and '
-                          '"status" added when the failure is not the service\'s answer; none for usage, '
-                          'configuration and resume-record errors); on stderr notes, progress bars (on a '
-                          'terminal) and one line per error.', width)
+    lines = textwrap.wrap('Printed: on stdout one JSON document per command (indented; on one line with --json), '
+                          'also when the call failed ("error" and "status" added when the failure is not the '
+                          'service\'s answer; none for usage, configuration and resume-record errors); on stderr '
+                          'notes, progress (a bar on a terminal, else a status line every --stats seconds), '
+                          'the lines of -v and one line per error.', width)
     for document in DOCUMENTS:
         lines.extend(textwrap.wrap(", ".join(document.forms), width, initial_indent="  ", subsequent_indent="  "))
         text = document.shape + ("; " if document.shape and document.note else "") + document.note

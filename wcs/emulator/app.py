@@ -1,11 +1,14 @@
-"""The WSGI app of one emulator: request ids, routing and counters in front of the fault middleware,
-the endpoints behind it, and JSON errors.
+"""The WSGI app of one emulator: request ids, CORS, routing and counters in front of the fault
+middleware, the endpoints behind it, and JSON errors.
 
-Every request is routed (:mod:`wcs.emulator.routes`), counted under its category (written into the
-environ for what follows), passed through :class:`~wcs.emulator.faults.FaultMiddleware` and then
-handed to its endpoint (:mod:`wcs.emulator.api`); an :class:`~wcs.emulator.errors.ApiError` becomes
-the service's JSON error body, anything else a 500 with the traceback in the log. Faults are applied
-before the endpoint runs, so a failed request never changed state.
+Every request gets an ``X-Reqid``; :class:`~wcs.emulator.cors.CorsMiddleware` answers preflights and
+adds the CORS headers to every other answer, so those of the router, of the faults and of the endpoints
+all carry them. Every other request is routed (:mod:`wcs.emulator.routes`), counted under its category
+(written into the environ for what follows), passed through
+:class:`~wcs.emulator.faults.FaultMiddleware` and then handed to its endpoint (:mod:`wcs.emulator.api`);
+an :class:`~wcs.emulator.errors.ApiError` becomes the service's JSON error body, anything else a 500 with
+the traceback in the log. Faults are applied before the endpoint runs, so a failed request never changed
+state.
 """
 
 import logging
@@ -21,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from wcs.emulator.api import Endpoint
 from wcs.emulator.api.wire import drain, json_response
+from wcs.emulator.cors import CorsMiddleware, CorsPolicy
 from wcs.emulator.errors import ApiError, BadRequest, MethodNotAllowed, RequestTimeout, RouteNotFound, error_body
 from wcs.emulator.faults import CATEGORY_KEY, FaultInjector, FaultMiddleware
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES, build_map, category
@@ -98,15 +102,26 @@ def _answer(exc: ApiError) -> Response:
 
 
 class EmulatorApp:
-    """WSGI application of one emulator: :meth:`__call__` routes and counts, the fault middleware
-    comes next, :meth:`serve` (the app it wraps) runs the endpoint."""
+    """WSGI application of one emulator: :meth:`__call__` gives the request id, the CORS middleware
+    comes next, then the router and counters, the fault middleware, and :meth:`serve` (the app it
+    wraps) runs the endpoint.
 
-    def __init__(self, endpoints: Dict[str, Endpoint], faults: FaultInjector, stats: Stats) -> None:
+    Args:
+        endpoints: endpoint name -> its handler.
+        faults: the fault rules.
+        stats: the counters (``preflight`` counts the CORS preflights answered).
+        cors: the origins pages may call from; None allows any.
+    """
+
+    def __init__(self, endpoints: Dict[str, Endpoint], faults: FaultInjector, stats: Stats,
+                 cors: Optional[CorsPolicy] = None) -> None:
         self.endpoints = endpoints
         self.faults = faults
         self.stats = stats
         self.url_map = build_map()
         self._behind_router = FaultMiddleware(self.serve, faults, stats.count)
+        # Outside the faults: an injected error is an answer a page must be able to read too.
+        self._front = CorsMiddleware(self._routed, cors or CorsPolicy(), stats.count)
         self._reqid_prefix = uuid.uuid4().hex[:8]
         self._seq = 0
         self._seq_lock = threading.Lock()
@@ -130,17 +145,7 @@ class EmulatorApp:
         with self._idle:
             self._active += 1
         try:
-            refused = self._route(environ)
-            if refused is not None:
-                return refused(environ, start_with_reqid)
-            name = environ[CATEGORY_KEY]
-            try:
-                declared = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            self.stats.count_bytes(name, "in", declared)
-            return _CountedBody(self._behind_router(environ, start_with_reqid),
-                                lambda sent: self.stats.count_bytes(name, "out", sent))
+            return self._front(environ, start_with_reqid)
         finally:
             with self._idle:
                 self._active -= 1
@@ -150,6 +155,20 @@ class EmulatorApp:
         """Wait until no handler is running (streamed bodies aside); False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    def _routed(self, environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Route and count, then pass the request through the fault middleware to its endpoint."""
+        refused = self._route(environ)
+        if refused is not None:
+            return refused(environ, start_response)
+        name = environ[CATEGORY_KEY]
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        self.stats.count_bytes(name, "in", declared)
+        return _CountedBody(self._behind_router(environ, start_response),
+                            lambda sent: self.stats.count_bytes(name, "out", sent))
 
     def _route(self, environ: Dict[str, Any]) -> Optional[Response]:
         """Note the route and category of the request in ``environ`` and count it; or the answer to a

@@ -1,22 +1,31 @@
-"""``wcs-emulator``: run the emulator in the foreground until SIGINT or SIGTERM.
+"""``wcs-emulator``: run the emulator in the foreground until SIGINT or SIGTERM; ``wcs-emulator bucket
+add|remove|list``: change the buckets of a data dir, also while an emulator serves it.
 
 The first line on stdout (flushed) is ``WCS emulator listening on http://HOST:PORT`` (``https`` with TLS);
 tools read the port from it when started with ``--port 0``. ``--write-config`` is written before that line
 appears. Request logs go to stderr only with ``--verbose``.
+
+``bucket add NAME`` exits 0 whether it created the bucket or found it; ``bucket remove NAME`` exits 1 when
+there is no such bucket, or when it holds objects and ``--force`` is not given (nothing is changed then);
+``bucket list`` prints one name a line. All exit 1 for a data dir that holds no emulator data (``add``
+creates one), and 2 for bad arguments.
 """
 
 import argparse
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from typing import List, Optional
 
 from wcs import __version__
 from wcs.emulator.connections import Limits
+from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import parse_faults
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
+from wcs.emulator.state.buckets import BucketNotEmpty, NoData, NoSuchBucket, add_bucket, list_buckets, remove_bucket
 
 
 def default_data_dir() -> str:
@@ -29,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wcs-emulator",
         description="Local emulator of Wangsu / CDNetworks Cloud Storage (upload, management and download "
-                    "APIs on one origin).")
+                    "APIs on one origin).",
+        epilog="wcs-emulator bucket {add,remove,list} [NAME] [--data-dir DIR]: change the buckets of a data "
+               "dir, also while an emulator serves it (wcs-emulator bucket --help).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help="port to listen on; 0 picks a free one (default %d)" % DEFAULT_PORT)
@@ -44,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--faults", metavar="SPEC",
                         help="inject faults: comma list of ENDPOINT:KIND:RATE, ENDPOINT in upload, mkblk, bput, "
                              "mkfile, mgr, download, *; KIND in 500, 503, reset, slow, corrupt; RATE in 0..1")
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="allow web pages of this origin only, e.g. http://localhost:3000 (repeatable; "
+                             "default: any origin)")
     parser.add_argument("--fault-seed", type=int, default=None, metavar="N",
                         help="seed for reproducible fault injection")
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
@@ -63,14 +77,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_bucket_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wcs-emulator bucket",
+        description="Add, remove or list the buckets of a data dir. A running emulator serving that data dir "
+                    "serves the change at its next request, without a restart.")
+    commands = parser.add_subparsers(dest="action", metavar="{add,remove,list}")
+    commands.required = True
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument("--data-dir", default=None,
+                          help="the emulator's data dir (default %s)" % default_data_dir())
+    add = commands.add_parser("add", parents=[data_dir], help="create a bucket (nothing happens if it exists)")
+    add.add_argument("name", metavar="NAME")
+    remove = commands.add_parser("remove", parents=[data_dir], help="remove a bucket")
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--force", action="store_true", help="also delete the objects it holds")
+    commands.add_parser("list", parents=[data_dir], help="print the bucket names, one a line")
+    return parser
+
+
+def bucket_main(argv: List[str]) -> int:
+    """``wcs-emulator bucket ...``: 0 done, 1 refused (see the module docstring), 2 bad arguments."""
+    parser = build_bucket_parser()
+    args = parser.parse_args(argv)
+    data_dir = os.path.abspath(args.data_dir or default_data_dir())
+    try:
+        if args.action == "add":
+            try:
+                validate_bucket_name(args.name)
+            except ValueError as exc:
+                parser.error(str(exc))
+            created = add_bucket(data_dir, args.name)
+            print("%s bucket %s in %s" % ("created" if created else "found", args.name, data_dir))
+        elif args.action == "remove":
+            count = remove_bucket(data_dir, args.name, force=args.force)
+            print("removed bucket %s from %s (%d object%s deleted)" % (args.name, data_dir, count,
+                                                                      "" if count == 1 else "s"))
+        else:
+            for name in list_buckets(data_dir):
+                print(name)
+    except BucketNotEmpty as exc:
+        print("wcs-emulator: %s; --force deletes them with it" % exc, file=sys.stderr)
+        return 1
+    except (NoData, NoSuchBucket) as exc:
+        print("wcs-emulator: %s" % exc.args[0], file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:  # an unwritable folder, a database locked past the timeout
+        print("wcs-emulator: %s: %s" % (data_dir, exc), file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start."""
+    """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start.
+    ``bucket ...`` as the first argument runs :func:`bucket_main` instead."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bucket"]:
+        return bucket_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         for name in args.bucket:
             validate_bucket_name(name)
         faults = parse_faults(args.faults)
+        CorsPolicy(args.cors_origin)  # malformed origins are bad arguments
     except ValueError as exc:
         parser.error(str(exc))
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -96,7 +166,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
                         faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                        limits=limits)
+                        limits=limits, cors_origins=args.cors_origin or None)
     try:
         emulator.start()  # a busy port raises OSError, reported below
         try:

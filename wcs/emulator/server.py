@@ -16,6 +16,7 @@ from wcs.emulator import wcscfg
 from wcs.emulator.api import Context, bind_endpoints
 from wcs.emulator.app import EmulatorApp, MkblkRecord, Stats
 from wcs.emulator.connections import Limits
+from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import FaultInjector
 from wcs.emulator.httpserver import Server, listen, tls_context
 from wcs.emulator.jobs import JobManager
@@ -52,13 +53,16 @@ class Emulator:
         tls_cert, tls_key: PEM files to serve HTTPS instead of HTTP.
         limits: connection, worker and timeout limits of the HTTP server (see
             :class:`~wcs.emulator.connections.Limits`); the defaults suit tests and local use.
+        cors_origins: the origins web pages may call the emulator from (see :mod:`wcs.emulator.cors`);
+            None allows any.
     """
 
     def __init__(self, data_dir: Optional[str] = None, buckets: Iterable[str] = (),
                  access_key: str = DEFAULT_ACCESS_KEY, secret_key: str = DEFAULT_SECRET_KEY,
                  host: str = "127.0.0.1", port: int = 0, faults: Union[str, Iterable, None] = None,
                  fault_seed: Optional[int] = None, tls_cert: Optional[str] = None,
-                 tls_key: Optional[str] = None, limits: Optional[Limits] = None) -> None:
+                 tls_key: Optional[str] = None, limits: Optional[Limits] = None,
+                 cors_origins: Optional[Iterable[str]] = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self.buckets = list(buckets)
@@ -71,6 +75,7 @@ class Emulator:
         self.tls_cert = tls_cert
         self.tls_key = tls_key
         self.limits = limits or Limits()
+        self.cors = CorsPolicy(cors_origins)
         self._faults = FaultInjector(faults, fault_seed)
         self._own_dir = data_dir is None
         self.data_dir = None if data_dir is None else os.path.abspath(data_dir)
@@ -107,7 +112,8 @@ class Emulator:
             self._open_state()
             assert self.store is not None and self.jobs is not None
             ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url)
-            app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats)
+            app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats,
+                              self.cors)
             server = Server(listener, app, self.limits, context)
         except BaseException:
             listener.close()

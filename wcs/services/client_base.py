@@ -35,7 +35,7 @@ class ClientBase:
         size = max(transfer.concurrency, int(workers))
         self.http = http if http is not None else HttpClient(
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(size, 8))
+            pool_size=max(size, 8), bwlimit=transfer.bwlimit)
         self._owns_scheduler = scheduler is None
         self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
         self._auth: Optional[Auth] = None

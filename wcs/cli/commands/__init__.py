@@ -9,5 +9,7 @@ context creates on first use, so that parsing and ``--help`` never load the SDK.
 * :mod:`.transfers`: get, put, multiput, crc64 (local files in or out);
 * :mod:`.listing`: list, listall, listbucket, bucketstat;
 * :mod:`.jobs`: deletePrefix, fops, fopsStatus, fmgrStatus (asynchronous jobs);
-* :mod:`.records`: records (multipart resume records left by failed uploads).
+* :mod:`.records`: records (multipart resume records left by failed uploads);
+* :mod:`.shell`: completion (the shell completion script);
+* :mod:`.upload_options`: what ``--mime-type`` and ``--no-clobber`` mean for put and multiput.
 """

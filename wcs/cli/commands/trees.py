@@ -5,10 +5,12 @@ what is missing or differs (by size, then etag) is copied, ``--delete`` then rem
 lacks. ``put -r`` / ``get -r`` (remote first, as ``put``) copy every file. The work is
 :meth:`Client.sync <wcs.services.client.Client.sync>`; this module turns options into its
 arguments, reports through :mod:`wcs.cli.tree_progress` and prints the summary document. Exit
-status 10 (PARTIAL) when any file failed or a requested deletion was not carried out.
+status 10 (PARTIAL) when any file failed or a requested deletion was not carried out. Which
+options each form takes is the command table's business (:mod:`wcs.cli.definition`).
 """
 
 import argparse
+import os
 from typing import Any, Dict, Optional, Tuple
 
 from wcs.cli import uri
@@ -16,9 +18,6 @@ from wcs.cli.argtypes import UsageError
 from wcs.cli.commands import transfers
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
 from wcs.cli.status import ExitStatus
-
-_TREE_ONLY = ("skip_existing", "dry_run", "filters", "fail_fast", "follow_symlinks", "verbose", "hash_cache",
-              "no_hash_cache")
 
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
@@ -31,15 +30,19 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
-    if not args.recursive:
-        _no_tree_options(args, "put")
+    if not getattr(args, "recursive", False):
         return transfers.cmd_put(args, ctx)
     return _run(args, ctx, "upload", args.localfile, uri.split_uri(args.uri), sync=False)
 
 
 def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
-    if not args.recursive:
-        _no_tree_options(args, "get")
+    if not getattr(args, "recursive", False):
+        if getattr(args, "no_clobber", False) and args.filename != "-":
+            target = _get_target(args)
+            if os.path.lexists(target):
+                ctx.line("%s exists: not downloaded (--no-clobber)" % target, "note")
+                ctx.emit({"code": None, "reqid": None, "body": None, "file": target, "skipped": "exists"})
+                return ExitStatus.SUCCESS
         return transfers.cmd_get(args, ctx)
     if not uri.is_wcs_uri(args.url):
         raise UsageError("get -r needs wcs://BUCKET[/PREFIX], got %r" % args.url, "wcscmd get")
@@ -48,10 +51,15 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     return _run(args, ctx, "download", args.filename, uri.split_uri(args.url), sync=False)
 
 
-def _no_tree_options(args: argparse.Namespace, command: str) -> None:
-    for name in _TREE_ONLY:
-        if getattr(args, name, None):
-            raise UsageError("--%s needs -r (a whole folder)" % name.replace("_", "-"), "wcscmd " + command)
+def _get_target(args: argparse.Namespace) -> str:
+    """Where ``get URL [FILENAME]`` writes, by the same rules as the download itself."""
+    source = args.url
+    if uri.is_wcs_uri(source):
+        _bucket, key = uri.parse_object(source)
+        name = transfers._safe_name(key.rsplit("/", 1)[-1], source)
+    else:
+        name = transfers.default_filename(source)
+    return transfers._target_path(args.filename, name)
 
 
 def _run(args: argparse.Namespace, ctx: Context, direction: str, local_dir: str, remote: Tuple[str, str], *,
@@ -59,24 +67,26 @@ def _run(args: argparse.Namespace, ctx: Context, direction: str, local_dir: str,
     bucket, prefix = remote
     if prefix:
         uri.parse_object(uri.SCHEME + bucket + "/" + prefix)  # the key length check
-    skip_existing = bool(getattr(args, "skip_existing", False))
+    skip_existing = bool(getattr(args, "skip_existing", False) or getattr(args, "no_clobber", False))
     delete = bool(getattr(args, "delete", False))
     needs = list(NEEDS_PUT if direction == "upload" else NEEDS_MGR)
     if direction == "upload" and (sync or skip_existing):
         needs.append("mgr_url")  # the listing
     client = ctx.client(*needs, workers=args.transfers)
-    hash_cache: Optional[str] = None if args.no_hash_cache else (args.hash_cache or "")
+    given = vars(args)  # flags not given are absent (the parser suppresses their defaults)
+    hash_cache: Optional[str] = None if given.get("no_hash_cache") else (given.get("hash_cache") or "")
+    dry_run = bool(given.get("dry_run"))
     options: Dict[str, Any] = dict(
-        sync=sync, skip_existing=skip_existing, delete=delete, max_delete=getattr(args, "max_delete", None),
-        size_only=bool(getattr(args, "size_only", False)), dry_run=args.dry_run, transfers=args.transfers,
-        filters=list(args.filters or []), follow_symlinks=args.follow_symlinks, fail_fast=args.fail_fast,
-        hash_cache=hash_cache)
+        sync=sync, skip_existing=skip_existing, delete=delete, max_delete=given.get("max_delete"),
+        size_only=bool(given.get("size_only")), dry_run=dry_run, transfers=args.transfers,
+        filters=list(given.get("filters") or []), follow_symlinks=bool(given.get("follow_symlinks")),
+        fail_fast=bool(given.get("fail_fast")), hash_cache=hash_cache)
     if getattr(args, "max_delete", None) is not None and not delete:
         raise UsageError("--max-delete needs --delete", "wcscmd sync")
     from wcs.cli.tree_progress import TreeReporter
 
     place = (bucket, prefix)
-    with TreeReporter(ctx, direction, verbose=args.verbose, dry_run=args.dry_run, stats=args.stats) as reporter:
+    with TreeReporter(ctx, direction, verbose=ctx.verbose, dry_run=dry_run, stats=args.stats) as reporter:
         source, destination = (local_dir, place) if direction == "upload" else (place, local_dir)
         if sync:
             summary = client.sync(source, destination, observer=reporter, subscribers=reporter.subscribers(),

@@ -8,6 +8,10 @@ object files that no row points to (a crash between rename and commit), blocks o
 :data:`~wcs.emulator.state.model.BLOCK_TTL_MS` and blocks whose data is gone. An upload's batch file
 that ``mkfile`` moved into ``objects/`` is written down before the move, so a crash before the commit
 moves it back: after any crash either the object or its blocks are there, never neither.
+
+Buckets may be added and removed by another process while the store is open
+(:mod:`~wcs.emulator.state.buckets`): bucket names are read from the database on every call, and an
+object row is written only while its bucket exists, checked in the statement that writes it.
 """
 
 import os
@@ -21,6 +25,7 @@ from wcs.commons.fsutil import discard
 from wcs.emulator.crashpoints import crash_point
 from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
 from wcs.emulator.state.blocks import BlockStore
+from wcs.emulator.state.buckets import object_file
 from wcs.emulator.state.listing import Page, list_page, prefix_end
 from wcs.emulator.state.model import BLOCK_TTL_MS, ObjectInfo, now_ms
 from wcs.emulator.state.schema import load_secret, open_database
@@ -76,8 +81,7 @@ class Store:
         return os.path.join(self.tmp_dir, uuid.uuid4().hex + suffix)
 
     def _object_path(self, file_id: str) -> str:
-        # Plain concatenation: a listing builds one path per row and os.path.join costs 3x as much.
-        return "%s%s%s%s%s" % (self.objects_dir, os.sep, file_id[:2], os.sep, file_id)
+        return object_file(self.objects_dir, file_id)
 
     # -- buckets ------------------------------------------------------------------------------------
 
@@ -142,7 +146,10 @@ class Store:
             info = self.get(bucket, key)
             if info is None:
                 return None
-            return info, open(info.path, "rb")
+            try:
+                return info, open(info.path, "rb")
+            except FileNotFoundError:  # its bucket was removed by another process meanwhile
+                return None
 
     def require(self, bucket: str, key: str) -> ObjectInfo:
         """Like :meth:`get` but raises the management API's 404 errors."""
@@ -166,7 +173,8 @@ class Store:
                  undo_to: Optional[str] = None) -> ObjectInfo:
         """Move the complete file ``temp_path`` into place as ``bucket``/``key`` and commit its row.
 
-        ``also(conn)`` runs in the transaction that commits the row (mkfile forgets its blocks there).
+        ``also(conn)`` runs in the transaction that commits the row (mkfile forgets its blocks there). The
+        row is written only if the bucket exists then (another process may have removed it).
         ``undo_to``: the name under ``blocks/`` that ``temp_path`` is (an upload's batch file): the move
         is written down first, so that a crash before the commit moves the file back at the next start
         and the blocks stay usable; without it a crash leaves an orphan that the next start removes.
@@ -174,6 +182,7 @@ class Store:
         Raises:
             FileExists: the key holds a live object and ``overwrite`` is false (406; ``temp_path`` is
                 left for the caller to remove).
+            BucketNotFound: the bucket was removed meanwhile (404; nothing is stored).
         """
         file_id = uuid.uuid4().hex
         final = self._object_path(file_id)
@@ -191,8 +200,12 @@ class Store:
             crash_point("after-rename")
             try:
                 with self._db as conn:
-                    conn.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (bucket, key, fsize, etag, mime_type, put_time or now, expires_at, file_id))
+                    written = conn.execute(
+                        "INSERT OR REPLACE INTO objects SELECT ?, ?, ?, ?, ?, ?, ?, ? "
+                        "WHERE EXISTS (SELECT 1 FROM buckets WHERE name=?)",
+                        (bucket, key, fsize, etag, mime_type, put_time or now, expires_at, file_id, bucket))
+                    if written.rowcount != 1:
+                        raise BucketNotFound()
                     if also is not None:
                         also(conn)
                     if undo_to is not None:
@@ -275,8 +288,13 @@ class Store:
                 # Stored files are immutable, so a hard link is a safe and free copy.
                 os.link(src.path, temp)
                 return src
+            except FileNotFoundError:  # its bucket was removed by another process meanwhile
+                raise FileNotFound() from None
             except OSError:
-                source = open(src.path, "rb")
+                try:
+                    source = open(src.path, "rb")
+                except FileNotFoundError:
+                    raise FileNotFound() from None
         with source, open(temp, "wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
         return src
@@ -289,8 +307,11 @@ class Store:
                 raise FileExists()
             with self._db as conn:
                 conn.execute("DELETE FROM objects WHERE bucket=? AND key=?", (dst_bucket, dst_key))
-                conn.execute("UPDATE objects SET bucket=?, key=? WHERE bucket=? AND key=?",
-                             (dst_bucket, dst_key, src_bucket, src_key))
+                moved = conn.execute("UPDATE objects SET bucket=?, key=? WHERE bucket=? AND key=? AND "
+                                     "EXISTS (SELECT 1 FROM buckets WHERE name=?)",
+                                     (dst_bucket, dst_key, src_bucket, src_key, dst_bucket))
+                if moved.rowcount != 1:  # a bucket was removed by another process meanwhile
+                    raise BucketNotFound()
         if old is not None:
             discard(self._object_path(old[7]))
         return self.require(dst_bucket, dst_key)

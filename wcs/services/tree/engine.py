@@ -33,6 +33,7 @@ from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
+from wcs.services.tree.census import Census
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletion_refusal
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
@@ -164,6 +165,7 @@ class TreeRun:
                     raise LocalFileError("cannot create %s: %s" % (self.local_dir, exc.strerror or exc)) from None
         cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
         self.cache = EtagCache(cache_path)
+        census = self._census()
         listing = self.listing(self.remote.bucket, self.prefix)
         spool = DeleteSpool()
         try:
@@ -172,6 +174,8 @@ class TreeRun:
             if opts.delete:
                 self._delete_phase(planner, spool)
         finally:
+            if census is not None:
+                census.stop()
             close = getattr(listing, "close", None)
             if close is not None:
                 close()  # stops the page prefetch when the merge ended early
@@ -180,6 +184,15 @@ class TreeRun:
             self.summary.hashed_bytes = self.cache.bytes_read
             self.summary.hashed_files = self.cache.files_hashed
         return self.summary.finish()
+
+    def _census(self) -> Optional[Census]:
+        """For an observer with ``on_total``: the source counted beside the run (:mod:`.census`)."""
+        if self.options.dry_run or not callable(getattr(self.observer, "on_total", None)):
+            return None
+        return Census(self.direction, self.root,
+                      lambda: self.listing(self.remote.bucket, self.prefix),
+                      self.prefix, self.options.filters, self.options.follow_symlinks,
+                      lambda files, size: self._tell("on_total", files, size))
 
     def _planner(self, listing: Any) -> Planner:
         opts = self.options

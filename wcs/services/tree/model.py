@@ -99,6 +99,10 @@ class TreeObserver:
     once its etag is known); in a dry run, the plan. ``on_done``: a transfer or deletion finished
     (``error`` None) or failed (the reason). ``on_note``: something of the local tree left out
     (symlink, FIFO...). ``on_error``: a failure, naming the file or folder.
+
+    An observer that also defines ``on_total(files, bytes)`` gets, once, the count of the source
+    files the run goes through (filters applied), made beside the run (:mod:`.census`): a progress
+    display's total. Not defined here, so that observers that do not want it cost no second walk.
     """
 
     def on_action(self, action: Action) -> None:
