@@ -97,7 +97,8 @@ class TreeMethods(ClientBase):
 
         Every file is sent (existing objects replaced) unless ``skip_existing=True``; with
         ``sync=True`` this is :meth:`sync`. Keys are ``prefix/`` + the path below ``local_dir``,
-        with ``/`` on every OS.
+        with ``/`` on every OS. ``move=True`` (``mv -r``) removes each file once its upload is
+        verified and if it did not change meanwhile (``sources_deleted`` counts them).
 
         Raises:
             LocalFileError: ``local_dir`` is missing or not a folder.
@@ -112,7 +113,8 @@ class TreeMethods(ClientBase):
         """Download every object under ``prefix`` into ``local_dir`` (``wcscmd get -r``), created if needed.
 
         Keys that cannot be a path below ``local_dir`` (``../x``, ``/etc/x``...) are refused, each
-        a failure of the summary.
+        a failure of the summary. ``move=True`` (``mv -r``) then deletes the objects downloaded, in
+        batches, those still unchanged (an object replaced meanwhile is kept and reported).
 
         Raises:
             ConfigError: no download domain for ``bucket``.

@@ -149,25 +149,43 @@ class RemoteCopier:
             ServiceError, NetworkError, ListingOrderError: the listing failed (the copies are unverified).
         """
         still = 0
-        prefix = self.destination.key_prefix
-        listing = self.listing(self.destination.bucket, prefix)
-        try:
-            listed = remote_entries(listing, prefix)
-            current = next(listed, None)
-            for rel, etag, size, replaces in spool:
-                while current is not None and current[0] < rel:
-                    current = next(listed, None)
-                if rel in self._failed:
-                    continue
-                if current is None or current[0] != rel:
-                    error: Optional[str] = "not found after the copy"
-                elif etag and current[1].hash != etag:
-                    error = "differs from the source after the copy (was either side changed meanwhile?)"
-                else:
-                    verified(rel, size, replaces)
-                    continue
-                still += 1
-                self.on_done(Action(TRANSFER, rel, "verify"), error)
-        finally:
-            listing.close()
+        for rel, size, replaces, problem in check_listed(self.listing, self.destination, spool, self._failed):
+            if problem is None:
+                verified(rel, size, replaces)
+                continue
+            still += 1
+            self.on_done(Action(TRANSFER, rel, "verify"), problem + " after the copy")
         return still
+
+
+MISSING = "not found"
+DIFFERS = "differs from the source (was either side changed meanwhile?)"
+
+
+def check_listed(listing: ListFunction, place: Remote, spool: CopySpool, skip: Set[str]
+                 ) -> Iterator[Tuple[str, int, bool, Optional[str]]]:
+    """Merge the spool with a fresh listing of ``place``: ``(rel, size, replaces, problem)`` for each
+    spooled path not in ``skip``, ``problem`` None when it is listed with the spooled etag, else
+    :data:`MISSING` or :data:`DIFFERS`.
+
+    Raises:
+        ServiceError, NetworkError, ListingOrderError: the listing failed.
+    """
+    prefix = place.key_prefix
+    found = listing(place.bucket, prefix)
+    try:
+        listed = remote_entries(found, prefix)
+        current = next(listed, None)
+        for rel, etag, size, replaces in spool:
+            while current is not None and current[0] < rel:
+                current = next(listed, None)
+            if rel in skip:
+                continue
+            if current is None or current[0] != rel:
+                yield rel, size, replaces, MISSING
+            elif etag and current[1].hash != etag:
+                yield rel, size, replaces, DIFFERS
+            else:
+                yield rel, size, replaces, None
+    finally:
+        found.close()

@@ -39,6 +39,7 @@ from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.mover import FileFailed, FileMover
+from wcs.services.tree.moves import DownloadedSources
 from wcs.services.tree.plan import (
     COMPARE,
     DELETE,
@@ -117,6 +118,11 @@ class TreeRun:
         self._stopped = False
         self._cancel = threading.Event()
         self.cache = EtagCache(None)
+        # mv -r: objects downloaded are deleted at the end; files uploaded are removed as they go.
+        moving = self.options.move and not self.options.dry_run
+        self.downloaded = DownloadedSources() if moving and direction == DOWNLOAD else None
+        if moving:
+            self.summary.sources_deleted = 0
 
     # -- observer (one call at a time, from any thread) --------------------------------------
 
@@ -173,7 +179,11 @@ class TreeRun:
             self._transfer_all(planner, spool)
             if opts.delete:
                 self._delete_phase(planner, spool)
+            if self.downloaded is not None:
+                self._delete_downloaded(self.downloaded)
         finally:
+            if self.downloaded is not None:
+                self.downloaded.close()
             if census is not None:
                 census.stop()
             close = getattr(listing, "close", None)
@@ -249,6 +259,8 @@ class TreeRun:
                             break
                         if action.op == TRANSFER:
                             self._tell("on_action", action)
+                        if self.downloaded is not None:
+                            self.downloaded.planned(action)  # in key order, as the plan goes
                         group.submit(self._file_task, action)
                         in_flight += 1
                     if self._stopped:
@@ -285,6 +297,8 @@ class TreeRun:
         outcome: FileOutcome = future.result()
         action = outcome.action
         if outcome.error is not None:
+            if self.downloaded is not None:
+                self.downloaded.fail(action.rel)
             self._tell("on_done", action, outcome.error)
             self._failed(action, outcome.error)
         elif action.op == SKIP:
@@ -294,6 +308,8 @@ class TreeRun:
         else:
             self.summary.transferred_files += 1
             self.summary.transferred_bytes += outcome.moved
+            if self.options.move and self.direction == UPLOAD:
+                self.summary.sources_deleted = (self.summary.sources_deleted or 0) + 1
             self._tell("on_done", action, None)
 
     # -- one file (a task on the scheduler) ---------------------------------------------------
@@ -310,7 +326,8 @@ class TreeRun:
             attempt = 0
             while True:
                 try:
-                    moved = self.mover.upload(action) if self.direction == UPLOAD else self.mover.download(action)
+                    moved = self.mover.upload(action, remove_source=self.options.move) \
+                        if self.direction == UPLOAD else self.mover.download(action)
                     return FileOutcome(action, None, moved)
                 except (FileFailed, IntegrityError) as exc:
                     retry = isinstance(exc, IntegrityError) or exc.transient
@@ -326,6 +343,22 @@ class TreeRun:
             return FileOutcome(action, _describe(exc))
 
     # -- deletions ----------------------------------------------------------------------------
+
+    def _delete_downloaded(self, downloaded: DownloadedSources) -> None:
+        """``mv -r`` down: delete the objects downloaded, when still unchanged (:mod:`.moves`)."""
+
+        def done(action: Action, error: Optional[str]) -> None:
+            if error is not None:
+                self._tell("on_error", action.rel, "not deleted: " + error)
+
+        try:
+            deleted, failed = downloaded.delete(self.remote, objects=self.objects, jobs=self.jobs, listing=self.listing,
+                                                scheduler=self.scheduler, options=self.options, on_done=done)
+        except WcsError as exc:
+            self._error(str(self.remote), "could not delete the objects moved: %s" % exc)
+            return
+        self.summary.sources_deleted = deleted
+        self.summary.failed += failed
 
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
         summary = self.summary
