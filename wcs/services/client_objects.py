@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Optional, Union
 from wcs.services.client_base import ClientBase
 from wcs.services.events import Progress, Subscriber
 from wcs.services.placement import Placement, copy_remote, download_remote, upload_local
-from wcs.services.removal import KEY, PATTERN, PREFIX, Removal, RemoveSummary, Target
+from wcs.services.removal import KEY, PATTERN, PREFIX, Removal, RemoveSummary, Target, is_pattern
 from wcs.services.tree.model import MiB, Remote, TreeObserver
 from wcs.services.usage import Usage, check_depth, usage
 
@@ -64,6 +64,23 @@ class ObjectMethods(ClientBase):
         return self.remove_targets(bucket, targets, dry_run=dry_run, batch=batch, parallel=parallel,
                                    job_timeout=job_timeout, observer=observer)
 
+    @staticmethod
+    def is_pattern(text: str) -> bool:
+        """Whether ``text`` is a glob for :meth:`remove` (it holds ``*``, ``?`` or ``[``)."""
+        return is_pattern(text)
+
+    @staticmethod
+    def removal_target(text: str, *, recursive: bool = False) -> Target:
+        """What ``wcscmd rm`` makes of one argument: every key under the prefix ``text`` (``recursive``),
+        else the keys a glob matches (:meth:`is_pattern`), else the one key.
+
+        Raises:
+            InvalidArgument: an empty key or prefix, a bad pattern.
+        """
+        if recursive:
+            return Target(PREFIX, text)
+        return Target(PATTERN if is_pattern(text) else KEY, text)
+
     def remove_targets(self, bucket: str, targets: Iterable[Target], *, dry_run: bool = False, batch: int = 100,
                        parallel: int = 4, job_timeout: float = 600.0,
                        observer: Optional[TreeObserver] = None) -> RemoveSummary:
@@ -92,8 +109,8 @@ class ObjectMethods(ClientBase):
                            no_clobber=no_clobber)
 
     def put_object(self, path: PathLike, bucket: str, key: str, *, move: bool = False, no_clobber: bool = False,
-                   multipart_threshold: int = 8 * MiB, progress: Optional[Progress] = None,
-                   subscribers: Iterable[Subscriber] = ()) -> Placement:
+                   multipart_threshold: int = 8 * MiB, mime_type: Optional[str] = None,
+                   progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Placement:
         """Upload a file (``cp``; ``move``: ``mv``, the file removed once the upload is verified).
 
         Files of at least ``multipart_threshold`` bytes go in blocks (parallel, resumable as
@@ -106,7 +123,7 @@ class ObjectMethods(ClientBase):
         """
         return upload_local(self.form_uploader(), self.block_uploader(), self.bucket_manager(), os.fspath(path),
                             bucket, key, move=move, no_clobber=no_clobber, multipart_threshold=multipart_threshold,
-                            progress=progress, subscribers=subscribers)
+                            mime_type=mime_type, progress=progress, subscribers=subscribers)
 
     def get_object(self, bucket: str, key: str, path: PathLike, *, move: bool = False, no_clobber: bool = False,
                    progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Placement:

@@ -121,7 +121,8 @@ def _identity(st: os.stat_result) -> Tuple[int, int, int, int, int]:
 
 def upload_local(uploads: FormUploader, multipart: BlockUploader, objects: BucketManager, path: str, bucket: str,
                  key: str, *, move: bool = False, no_clobber: bool = False, multipart_threshold: int,
-                 progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Placement:
+                 mime_type: Optional[str] = None, progress: Optional[Progress] = None,
+                 subscribers: Iterable[Subscriber] = ()) -> Placement:
     """Upload the file at ``path`` to ``bucket``/``key`` (``move``: then remove the file).
 
     Raises:
@@ -139,11 +140,11 @@ def upload_local(uploads: FormUploader, multipart: BlockUploader, objects: Bucke
     overwrite = 0 if no_clobber else 1
     if sends_blocks(before.st_size, multipart_threshold):
         result = multipart.upload(path, bucket, key, None, progress=progress, subscribers=subscribers,
-                                  overwrite=overwrite)
+                                  overwrite=overwrite, mime_type=mime_type)
     else:
         notifier = Notifier.of(TransferInfo.new("upload", bucket, key, path, before.st_size), progress, subscribers)
         with notifier.running():
-            result = notifier.settle(uploads.upload_file(path, bucket, key, overwrite=overwrite,
+            result = notifier.settle(uploads.upload_file(path, bucket, key, overwrite=overwrite, mime_type=mime_type,
                                                          progress=notifier.progress if notifier else None))
     if not result.ok:
         return Placement(source, destination, FAILED, result=result)
