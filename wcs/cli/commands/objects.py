@@ -1,6 +1,7 @@
 """Commands on single stored objects: ``del``, ``setdeadline``, ``stat`` (``cp`` and ``mv``: :mod:`.copymove`)."""
 
 import argparse
+
 from wcs.cli import uri
 from wcs.cli.argtypes import parse_days
 from wcs.cli.context import NEEDS_MGR, Context
