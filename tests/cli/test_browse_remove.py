@@ -180,3 +180,37 @@ def test_put_get_and_multiput_take_the_source_first_too(wcscmd, cfgfile, emulato
     assert keys(emulator, bucket) == ["a.txt", "b.txt", "t/x"]
     # The official order still works.
     assert wcscmd("-c", cfgfile, "put", "wcs://%s/c.txt" % bucket, local).status == 0
+
+
+def test_ls_streams_many_keys_with_flat_memory(cfgfile, monkeypatch):
+    import tracemalloc
+
+    from wcs.cli.wcscmd import main
+    from wcs.commons.result import ObjectInfo
+    from wcs.services.client import Client
+
+    def listing(self, bucket, prefix="", recursive=True):
+        for i in range(8000):
+            yield ObjectInfo(key="logs/%06d.txt" % i, size=i, hash="F" + "x" * 27, put_time=1765000000000 + i)
+
+    class Sink:
+        lines = 0
+
+        def write(self, text):
+            self.lines += text.count("\n")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(Client, "list_entries", listing)
+    out = Sink()
+    tracemalloc.start()
+    try:
+        assert main(["-c", cfgfile, "ls", "-r", "--json", "wcs://b/logs/"], stdout=out) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.lines == 8000
+    # Measured: 0.8 MB for 2,000 keys and for 8,000 (the parser, the config...). 8,000 lines of ~250
+    # bytes kept would add 2 MB, their ObjectInfo several times more.
+    assert peak < 1.5 * 1024 * 1024, peak

@@ -193,3 +193,8 @@ def test_get_object_move_deletes_the_object_after_a_verified_download(client, em
     target.write_bytes(b"mine")
     assert client.get_object(bucket, "dl/y", str(target), no_clobber=True).action == "skipped"
     assert target.read_bytes() == b"mine"
+
+
+def test_copy_onto_itself_is_refused(client, bucket):
+    with pytest.raises(InvalidArgument, match="the same object"):
+        client.copy_object(bucket, "a", bucket, "a")

@@ -188,8 +188,9 @@ def _commands_help(width: int = 100) -> str:
 
 
 OVERWRITE_RULE = ("Overwriting: cp, mv, sync and the -r forms replace what the destination holds under the same "
-                  "name (as aws and rclone; a replaced object is reported), --no-clobber never replaces; put and "
-                  "multiput keep the official overwrite setting (--overwrite 1 to replace).")
+                  "name, as aws and rclone (cp and mv of one object, and copies between two wcs:// prefixes, say "
+                  "what they replaced); --no-clobber never replaces; put and multiput keep the official "
+                  "overwrite setting (--overwrite 1 to replace).")
 
 
 def _global_help(width: int = 100) -> str:

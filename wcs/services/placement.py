@@ -24,7 +24,7 @@ import stat as stat_module
 from dataclasses import dataclass
 from typing import Iterable, Optional, Tuple
 
-from wcs.commons.errors import IntegrityError, LocalFileError, ObjectChanged
+from wcs.commons.errors import IntegrityError, InvalidArgument, LocalFileError, ObjectChanged
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
 from wcs.commons.util import etag
@@ -81,9 +81,12 @@ def copy_remote(objects: BucketManager, src: Tuple[str, str], dst: Tuple[str, st
     """Copy (``move``: move) one object on the service, then check the destination's etag.
 
     Raises:
+        InvalidArgument: the source and the destination are one object.
         IntegrityError: the destination does not hold the source's content afterwards.
     """
     source, destination = show(*src), show(*dst)
+    if tuple(src) == tuple(dst):
+        raise InvalidArgument("%s: the source and the destination are the same object" % source)
     info, answer = _stat(objects, *src)
     if info is None:
         return Placement(source, destination, FAILED, result=answer)
