@@ -198,3 +198,20 @@ def test_get_object_move_deletes_the_object_after_a_verified_download(client, em
 def test_copy_onto_itself_is_refused(client, bucket):
     with pytest.raises(InvalidArgument, match="the same object"):
         client.copy_object(bucket, "a", bucket, "a")
+
+
+def test_remove_a_key_whose_stat_fails_is_that_keys_failure(client, emulator, bucket):
+    put(client, bucket, "a", b"a")
+    put(client, bucket, "b", b"b")
+    real = client.bucket_manager
+
+    def failing_stat_of_a():
+        service = real()
+        stat = service.stat
+        service.stat = lambda b, k: Result(503, {"code": 503, "message": "busy"}, {}) if k == "a" else stat(b, k)
+        return service
+
+    client.bucket_manager = failing_stat_of_a
+    summary = client.remove(bucket, ["a", "b"])
+    assert summary.deleted == 1 and summary.errors == [("a", "stat failed: HTTP 503: busy")]
+    assert keys(emulator, bucket) == ["a"]

@@ -200,11 +200,12 @@ class Removal:
         if target.kind == KEY:
             for key in group:
                 result = self.objects.stat(self.bucket, key.text)
-                if result.code == 404:
+                if result.ok:
+                    self._plan(spool, base, key.text)
+                elif result.code == 404:
                     self._fail(key.text, "no such object")
-                    continue
-                result.raise_for_status()
-                self._plan(spool, base, key.text)
+                else:  # this key is not deleted; the others are
+                    self._fail(key.text, "stat failed: HTTP %d: %s" % (result.code, result.message))
             return
         listing = self.listing(self.bucket, base)
         try:
