@@ -14,8 +14,8 @@ import threading
 from typing import List, Optional
 
 from wcs import __version__
-from wcs.emulator.connections import Limits
 from wcs.emulator.faults import parse_faults
+from wcs.emulator.httpd import Limits
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
 
 
