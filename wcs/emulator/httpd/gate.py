@@ -32,6 +32,7 @@ import logging
 import selectors
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections import OrderedDict, deque
@@ -56,6 +57,14 @@ from wcs.emulator.httpd.conn import (
 )
 from wcs.emulator.httpd.head import HeadError, head_end, parse_head
 from wcs.emulator.httpd.limits import Limits, Pace
+
+try:
+    import fcntl
+    import termios
+
+    _OUTQ: Optional[int] = termios.TIOCOUTQ
+except (ImportError, AttributeError):  # not on Windows; the pace then counts what the kernel took
+    _OUTQ = None
 
 logger = logging.getLogger(__name__)
 
@@ -454,6 +463,8 @@ class Gate:
     # -- bookkeeping ---------------------------------------------------------------------------------------
 
     def _expire(self, now: float) -> None:
+        for conn in self._writing:  # the bytes a slow reader has not taken yet do not count for its pace
+            conn.deadline = conn.answer.pace.deadline(_unacknowledged(conn.sock))
         for conn in [c for c in self._waiting if c.deadline <= now] + [c for c in self._writing if c.deadline <= now]:
             if conn.state == BODY:
                 self._refuse(conn, 408, "the request body did not arrive in time")
@@ -496,3 +507,13 @@ class Gate:
             conn.answer = None
         conn.state = CLOSED
         close_quietly(conn.sock)
+
+
+def _unacknowledged(sock: socket.socket) -> int:
+    """Bytes written to ``sock`` that the peer has not acknowledged (Linux ``SIOCOUTQ``; 0 elsewhere)."""
+    if _OUTQ is None:
+        return 0
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, b"\0\0\0\0"))[0])
+    except (OSError, ValueError):
+        return 0

@@ -6,7 +6,8 @@ a fixed total deadline would cut a legitimate multi-GiB transfer. So a body or a
 ``io_timeout`` for any one read or write, and once ``rate_grace`` seconds have passed it must have moved
 at least ``min_rate`` bytes a second on average since it started. A transfer that went fast earns the
 time to pause: 64 MiB received at loopback speed may then stall for ``64 MiB / min_rate`` seconds (still
-at most ``io_timeout`` per wait).
+at most ``io_timeout`` per wait). An answer's bytes count once the client has them, not when the kernel
+took them: a reader that stopped would otherwise earn megabytes of credit from the socket buffers.
 """
 
 import socket
@@ -72,11 +73,12 @@ class Pace:
         self.done += count
         self._last = time.monotonic()
 
-    def deadline(self) -> float:
-        """The :func:`time.monotonic` time by which the next byte must move."""
+    def deadline(self, backlog: int = 0) -> float:
+        """The :func:`time.monotonic` time by which the next byte must move; ``backlog``: bytes counted in
+        :attr:`done` that have not reached the peer yet (an answer's bytes still in the kernel's buffers)."""
         limit = self._last + self._io_timeout
         if self._rate:
-            limit = min(limit, self._grace_end + self.done / self._rate)
+            limit = min(limit, self._grace_end + max(self.done - backlog, 0) / self._rate)
         return limit
 
     def wait(self) -> float:
