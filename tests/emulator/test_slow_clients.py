@@ -51,11 +51,13 @@ def _tricklers(emu, token):
              "Content-Type: multipart/form-data; boundary=zz\r\n\r\n"]
     senders = [_raw(emu, heads[i % len(heads)].encode() + b"x") for i in range(50)]
     readers = [_raw(emu, b"GET /b/big HTTP/1.1\r\nHost: x\r\n\r\n", rcvbuf=4096) for _ in range(50)]
+    for sock in senders + readers:
+        sock.setblocking(False)  # the test's own trickling never waits
     return senders, readers
 
 
 def _trickle(senders, readers, stop):
-    while not stop.wait(1.0):  # one byte a second each way
+    while not stop.wait(1.0):  # one byte a second each way, never waiting
         for sock in senders:
             try:
                 sock.send(b"x")
@@ -103,15 +105,12 @@ def _served_among_tricklers(tmp_path):
 
 
 def _gone(sock):
-    sock.setblocking(False)
     try:
         return sock.recv(1, socket.MSG_PEEK) == b""
     except BlockingIOError:
         return False
     except OSError:
         return True
-    finally:
-        sock.settimeout(20)
 
 
 def test_a_client_is_served_while_a_hundred_tricklers_are_connected(tmp_path):
