@@ -275,6 +275,15 @@ def test_pipelined_requests_are_answered_in_order(emulator):
         assert read_reply(rfile) is None
 
 
+def test_empty_lines_between_requests_are_ignored(emulator):
+    with _connect(emulator) as sock, sock.makefile("rb") as rfile:
+        sock.sendall(_get("/b/k1") + b"\r\n\r\n" + _get("/b/k2") + b"\r")
+        assert read_reply(rfile).body == K1 and read_reply(rfile).body == K2
+        time.sleep(0.1)  # the lone CR waits for its LF
+        sock.sendall(b"\n" + _get("/b/k1", b"Connection: close\r\n"))
+        assert read_reply(rfile).body == K1 and read_reply(rfile) is None
+
+
 SMUGGLED = _get("/b/k2")
 
 

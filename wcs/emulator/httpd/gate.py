@@ -296,7 +296,7 @@ class Gate:
         if conn.state == HEAD:
             while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":  # empty lines before a request: ignored
                 del buffer[:2 if buffer[:1] == b"\r" else 1]
-            if not buffer:
+            if not buffer or buffer == b"\r":
                 return
             if not buffer[:1].isalpha():
                 # Not HTTP at all (a TLS ClientHello starts with 0x16): answer at once, as a server
