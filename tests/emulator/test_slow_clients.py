@@ -27,6 +27,7 @@ from wcs.emulator import Emulator, Limits
 from wcs.emulator.httpd import PREBUFFER
 
 BIG = 8 * 1024 * 1024
+STEP = 128 * 1024
 
 
 def _raw(emu, data=b"", rcvbuf=0):
@@ -132,7 +133,7 @@ def _status(sock, within):
 
 
 def test_a_body_below_the_minimum_rate_is_cut_and_one_above_it_is_served(tmp_path):
-    limits = Limits(min_rate=2000, rate_grace=0.5)
+    limits = Limits(min_rate=200000, rate_grace=0.5)
     with Emulator(data_dir=str(tmp_path / "data"), buckets=["b"], limits=limits) as emu:
         api = Api(emu)
         auth = "Authorization: UpToken %s\r\n" % api.token("b")
@@ -140,18 +141,18 @@ def test_a_body_below_the_minimum_rate_is_cut_and_one_above_it_is_served(tmp_pat
                               % auth).encode())
         running = _raw(emu, ("POST /mkblk/4194304/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n%s\r\n"
                              % auth).encode() + b"x" * (PREBUFFER + 10))
-        steady = _raw(emu, ("POST /mkblk/40960/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 40960\r\n%s\r\n"
-                            % auth).encode())
+        steady = _raw(emu, ("POST /mkblk/%d/0 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n"
+                            % (12 * STEP, 12 * STEP, auth)).encode())
         started = time.monotonic()
-        for _ in range(20):  # 2 KiB every 0.1 s: 20 KiB/s, ten times the minimum, for 2 s
-            steady.sendall(b"s" * 2048)
+        for _ in range(12):  # 128 KiB every 0.1 s: 1.3 MB/s, six times the minimum, for 1.2 s
+            steady.sendall(b"s" * STEP)
             for sock in (gathered, running):
                 sock.send(b"x")  # 10 bytes a second: far below it
             time.sleep(0.1)
         with gathered, running, steady:
             assert _status(steady, 10) == 200
-            # cut soon after the grace period: by the selector before a worker saw the request, by the
-            # body's reader inside the handler
+            # cut soon after the grace period (and the time the first 64 KiB earned): by the selector before
+            # a worker saw the request, by the body's reader inside the handler
             assert _status(gathered, 10) == 408 and _status(running, 10) == 408
         assert time.monotonic() - started < 15
         assert emu.wait_idle(10)

@@ -316,6 +316,7 @@ class Gate:
                 return
             del buffer[:end]
             conn.start_request(head, Pace(self.limits))
+            conn.pace.moved(len(buffer))  # body bytes that came with the head (or the next request's)
             if head.expect_continue or head.length == 0:
                 self._dispatch(conn)
                 return
