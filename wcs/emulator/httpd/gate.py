@@ -315,8 +315,9 @@ class Gate:
                 self._refuse(conn, exc.code, exc.message)
                 return
             del buffer[:end]
-            conn.start_request(head, Pace(self.limits))
-            conn.pace.moved(len(buffer))  # body bytes that came with the head (or the next request's)
+            pace = Pace(self.limits)
+            pace.moved(len(buffer))  # body bytes that came with the head (or the next request's)
+            conn.start_request(head, pace)
             if head.expect_continue or head.length == 0:
                 self._dispatch(conn)
                 return
