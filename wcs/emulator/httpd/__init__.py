@@ -12,8 +12,9 @@ werkzeug stays what the app is written with (requests, responses, routing).
 How a connection goes (modules):
 
 * :mod:`~wcs.emulator.httpd.gate`: one selector thread accepts, completes TLS handshakes, gathers a
-  request's head (:mod:`~wcs.emulator.httpd.head`) and its body's first bytes, and holds connections that
-  are idle between requests, lingering, or being written to slowly;
+  request's head (:mod:`~wcs.emulator.httpd.head`) and its body's first bytes (what they call for:
+  :mod:`~wcs.emulator.httpd.intake`), and holds connections that are idle between requests, lingering,
+  or being written to slowly;
 * :mod:`~wcs.emulator.httpd.exchange`: a worker runs the WSGI app for one request, reading the body
   through :mod:`~wcs.emulator.httpd.body` (framing by ``Content-Length`` or
   :mod:`~wcs.emulator.httpd.chunked`, never a byte past the end) and writing the answer
@@ -23,7 +24,7 @@ How a connection goes (modules):
 """
 
 from wcs.emulator.httpd.answer import error_bytes
-from wcs.emulator.httpd.gate import PREBUFFER
+from wcs.emulator.httpd.intake import PREBUFFER
 from wcs.emulator.httpd.limits import Limits
 from wcs.emulator.httpd.server import Server, listen, tls_context
 

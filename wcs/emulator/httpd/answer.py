@@ -9,11 +9,21 @@ HTTP/1.1 client otherwise, and delimited by closing the connection for an HTTP/1
 
 import json
 import logging
+import socket
+import struct
 import time
 from typing import Any, Callable, Iterator, Optional
 
 from wcs.emulator.errors import error_body, status_line
 from wcs.emulator.httpd.limits import Pace
+
+try:
+    import fcntl
+    import termios
+
+    _OUTQ: Optional[int] = termios.TIOCOUTQ
+except (ImportError, AttributeError):  # not on Windows; an answer's pace then counts what the kernel took
+    _OUTQ = None
 
 logger = logging.getLogger(__name__)
 
@@ -120,3 +130,13 @@ class Answer:
                 close()
             except Exception:  # an app's cleanup failing must not take the server's thread with it
                 logger.exception("closing an answer's body failed")
+
+
+def unacknowledged(sock: socket.socket) -> int:
+    """Bytes written to ``sock`` that the peer has not acknowledged (Linux ``SIOCOUTQ``; 0 elsewhere)."""
+    if _OUTQ is None:
+        return 0
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, b"\0\0\0\0"))[0])
+    except (OSError, ValueError):
+        return 0

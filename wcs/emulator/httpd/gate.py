@@ -3,9 +3,8 @@ that an idle, slow or stalled client costs a file descriptor and a few bytes, ne
 
 It accepts connections (``TCP_NODELAY`` on each: small answers must not wait on Nagle and delayed
 ACKs), completes TLS handshakes, gathers a request's head and the first bytes of its body, and hands the
-connection to a worker (:meth:`Gate.dispatch` callback) only when the worker will not wait: the head is
-complete and the body is complete or has :data:`PREBUFFER` bytes buffered (at once for
-``Expect: 100-continue``, whose body comes only when asked for). Workers hand connections back
+connection to a worker (the ``dispatch`` callback) only when the worker will not wait
+(:mod:`~wcs.emulator.httpd.intake`). Workers hand connections back
 (:meth:`Gate.resume`): kept alive (they wait here for their next request, in order, pipelined ones
 included), with the rest of an answer to write (a slow reader), to linger, or to close.
 
@@ -32,14 +31,12 @@ import logging
 import selectors
 import socket
 import ssl
-import struct
 import threading
 import time
 from collections import OrderedDict, deque
 from typing import Callable, Deque, List, Optional, Set, Tuple
 
-from wcs.emulator.httpd.answer import Answer
-from wcs.emulator.httpd.chunked import FramingError, skip
+from wcs.emulator.httpd.answer import Answer, unacknowledged
 from wcs.emulator.httpd.conn import (
     BODY,
     BUSY,
@@ -55,21 +52,11 @@ from wcs.emulator.httpd.conn import (
     Conn,
     close_quietly,
 )
-from wcs.emulator.httpd.head import HeadError, head_end, parse_head
-from wcs.emulator.httpd.limits import Limits, Pace
-
-try:
-    import fcntl
-    import termios
-
-    _OUTQ: Optional[int] = termios.TIOCOUTQ
-except (ImportError, AttributeError):  # not on Windows; the pace then counts what the kernel took
-    _OUTQ = None
+from wcs.emulator.httpd.intake import READY, Refusal, examine
+from wcs.emulator.httpd.limits import Limits
 
 logger = logging.getLogger(__name__)
 
-PREBUFFER = 64 * 1024
-"""Body bytes gathered here before a request goes to a worker (the whole body when it is smaller)."""
 LINGER_TIME = 2.0
 _LINGER_BYTES = 64 * 1024 * 1024
 _ACCEPT_PAUSE = 0.1
@@ -291,52 +278,12 @@ class Gate:
             self._step(conn)
 
     def _step(self, conn: Conn) -> None:
-        """Act on what the buffer holds: parse a complete head, follow a body's first bytes, dispatch."""
-        buffer = conn.buffer
-        if conn.state == HEAD:
-            while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":  # empty lines before a request: ignored
-                del buffer[:2 if buffer[:1] == b"\r" else 1]
-            if not buffer or buffer == b"\r":
-                return
-            if not buffer[:1].isalpha():
-                # Not HTTP at all (a TLS ClientHello starts with 0x16): answer at once, as a server
-                # would, instead of waiting for a head that never comes. A TLS client then reports a
-                # plain-HTTP server ("wrong version number"), not a silent timeout.
-                self._refuse(conn, 400, "malformed request line")
-                return
-            end = head_end(buffer, self.limits.max_header_bytes)
-            if end < 0:
-                if len(buffer) > self.limits.max_header_bytes:
-                    self._refuse(conn, 431, "request header block too large")
-                return
-            try:
-                head = parse_head(bytes(buffer[:end]))
-            except HeadError as exc:
-                self._refuse(conn, exc.code, exc.message)
-                return
-            del buffer[:end]
-            pace = Pace(self.limits)
-            pace.moved(len(buffer))  # body bytes that came with the head (or the next request's)
-            conn.start_request(head, pace)
-            if head.expect_continue or head.length == 0:
-                self._dispatch(conn)
-                return
-            conn.state = BODY
-        if conn.state == BODY:
-            assert conn.head is not None and conn.pace is not None
-            if conn.parser is None:
-                ready = len(buffer) >= min(conn.head.length or 0, PREBUFFER)
-            else:
-                try:
-                    conn.scanned = skip(conn.parser, buffer, conn.scanned)
-                except FramingError as exc:
-                    self._refuse(conn, 400, "malformed chunked request body: %s" % exc)
-                    return
-                ready = conn.parser.done or len(buffer) >= PREBUFFER
-            if ready:
-                self._dispatch(conn)
-            else:
-                conn.deadline = conn.pace.deadline()
+        """Act on what the buffer holds: wait, dispatch, or refuse."""
+        verdict = examine(conn, self.limits)
+        if verdict == READY:
+            self._dispatch(conn)
+        elif isinstance(verdict, Refusal):
+            self._refuse(conn, verdict.code, verdict.message)
 
     def _dispatch(self, conn: Conn) -> None:
         self._unregister(conn)
@@ -466,7 +413,7 @@ class Gate:
 
     def _expire(self, now: float) -> None:
         for conn in self._writing:  # the bytes a slow reader has not taken yet do not count for its pace
-            conn.deadline = conn.answer.pace.deadline(_unacknowledged(conn.sock))
+            conn.deadline = conn.answer.pace.deadline(unacknowledged(conn.sock))
         for conn in [c for c in self._waiting if c.deadline <= now] + [c for c in self._writing if c.deadline <= now]:
             if conn.state == BODY:
                 self._refuse(conn, 408, "the request body did not arrive in time")
@@ -510,12 +457,3 @@ class Gate:
         conn.state = CLOSED
         close_quietly(conn.sock)
 
-
-def _unacknowledged(sock: socket.socket) -> int:
-    """Bytes written to ``sock`` that the peer has not acknowledged (Linux ``SIOCOUTQ``; 0 elsewhere)."""
-    if _OUTQ is None:
-        return 0
-    try:
-        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, b"\0\0\0\0"))[0])
-    except (OSError, ValueError):
-        return 0
