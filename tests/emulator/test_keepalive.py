@@ -155,7 +155,7 @@ def _kept_alive(emu, count):
         sock.sendall(_get("/b/missing"))
         rfile = sock.makefile("rb")
         reply = read_reply(rfile)
-        assert reply is not None and reply.status == 404 and "connection" not in reply.headers
+        assert reply is not None and reply.status == 404 and "connection" not in reply.headers, reply
         held.append((sock, rfile))
     return held
 
@@ -211,7 +211,8 @@ def test_at_the_cap_the_connection_idle_longest_is_closed(tmp_path):
         held = _kept_alive(emu, 40)
         try:
             # The first 20 made room for the last 20, oldest first; those still serve.
-            assert all(_closed_by_server(sock, rfile) for sock, rfile in held[:20])
+            for number, (sock, rfile) in enumerate(held[:20]):
+                assert _closed_by_server(sock, rfile), number
             for sock, rfile in held[20:]:
                 sock.sendall(_get("/b/k1"))
                 assert read_reply(rfile).body == K1

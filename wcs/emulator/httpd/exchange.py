@@ -201,9 +201,13 @@ class Exchange:
                     return WRITE_REST
                 answer.pace.moved(count)
                 answer.pending = answer.pending[count:]
-        except Exception as exc:  # the client went away, stalled, or the app's iterator failed
+        except OSError as exc:  # the client went away or stalled, or a fault cut the answer on purpose
             logger.debug("%s: answer to %s %s not completed: %r", self.conn.address, self.head.method,
                          self.head.target, exc)
+            answer.close()
+            return CLOSE
+        except Exception:  # the app's iterator failed: its status line is out, all that is left is to close
+            logger.exception("answer to %s %s failed", self.head.method, self.head.target)
             answer.close()
             return CLOSE
         answer.close()

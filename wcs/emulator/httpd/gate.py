@@ -193,6 +193,8 @@ class Gate:
                     continue
                 raise
             self.accepted += 1
+            if self.open_connections >= self.limits.max_connections:
+                self._take_returned()  # connections workers are done with, not seen yet, count as busy
             if self.open_connections >= self.limits.max_connections and not self._evict_oldest():
                 try:
                     sock.setblocking(False)
@@ -358,8 +360,12 @@ class Gate:
             if not answer.pending:
                 try:
                     more = answer.refill()
-                except Exception as exc:  # the app's iterator failed (or dropped the connection on purpose)
-                    logger.debug("answer to %s failed: %r", conn.address, exc)
+                except OSError as exc:  # e.g. a fault that cuts the answer on purpose
+                    logger.debug("answer to %s cut: %r", conn.address, exc)
+                    self._close(conn)
+                    return
+                except Exception:
+                    logger.exception("answer to %s failed", conn.address)
                     self._close(conn)
                     return
                 if not more:
