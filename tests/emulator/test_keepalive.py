@@ -30,6 +30,7 @@ import urllib3
 
 from tests.helpers.emulator_api import Api
 from tests.helpers.raw_http import read_reply
+from tests.helpers.waiting import wait_until
 from wcs.commons.config import Config
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.emulator import Emulator, Limits
@@ -220,6 +221,19 @@ def test_at_the_cap_the_connection_idle_longest_is_closed(tmp_path):
             for sock, rfile in held:
                 rfile.close()
                 sock.close()
+
+
+def test_every_accepted_connection_has_tcp_nodelay(emulator):
+    """Small answers must not wait on Nagle and delayed ACKs on a kept-alive connection."""
+    held = _kept_alive(emulator, 3)
+    try:
+        gate = emulator._server.gate  # the server side of the connections, idle in the selector
+        assert wait_until(lambda: len(gate._waiting) >= 3, timeout=10)
+        assert all(conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for conn in list(gate._waiting))
+    finally:
+        for sock, rfile in held:
+            rfile.close()
+            sock.close()
 
 
 def test_an_idle_connection_is_closed_after_the_keepalive_timeout(tmp_path):
