@@ -21,9 +21,9 @@ import threading
 from typing import List, Optional
 
 from wcs import __version__
-from wcs.emulator.connections import Limits
 from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import parse_faults
+from wcs.emulator.httpd import Limits
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
 from wcs.emulator.state.buckets import BucketNotEmpty, NoData, NoSuchBucket, add_bucket, list_buckets, remove_bucket
 
@@ -63,15 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     parser.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
-                        help="open connections at most; at the cap the one waiting longest for its request "
-                             "headers is closed (default %d)" % Limits.max_connections)
+                        help="open connections at most, idle kept-alive ones included; at the cap the one "
+                             "waiting longest (for its request, or idle) is closed (default %d)"
+                             % Limits.max_connections)
     parser.add_argument("--workers", type=int, default=Limits.workers, metavar="N",
                         help="requests served at once (default %d)" % Limits.workers)
     parser.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
-                        help="time from connect to complete request headers (default %g)" % Limits.header_timeout)
+                        help="time from connect, or from the first byte of a later request, to complete "
+                             "request headers (default %g)" % Limits.header_timeout)
     parser.add_argument("--io-timeout", type=float, default=Limits.io_timeout, metavar="SECONDS",
                         help="longest wait on one read or write of a request body or answer (default %g)"
                              % Limits.io_timeout)
+    parser.add_argument("--min-rate", type=float, default=Limits.min_rate, metavar="BYTES_PER_S",
+                        help="a request body or an answer slower than this on average, once --rate-grace has "
+                             "passed, is cut; 0: no minimum (default %d)" % Limits.min_rate)
+    parser.add_argument("--rate-grace", type=float, default=Limits.rate_grace, metavar="SECONDS",
+                        help="time a body or an answer has before --min-rate applies (default %g)" % Limits.rate_grace)
+    parser.add_argument("--keepalive-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
+                        help="how long an idle connection is kept for its next request; 0 closes every "
+                             "connection after its answer (default %g)" % Limits.keepalive_timeout)
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     parser.add_argument("--version", action="version", version="wcs-emulator %s" % __version__)
     return parser
@@ -149,7 +159,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--port must lie in 0..65535")
     try:
         limits = Limits(max_connections=args.max_connections, workers=args.workers,
-                        header_timeout=args.header_timeout, io_timeout=args.io_timeout)
+                        header_timeout=args.header_timeout, io_timeout=args.io_timeout,
+                        min_rate=args.min_rate, rate_grace=args.rate_grace,
+                        keepalive_timeout=args.keepalive_timeout)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,

@@ -1,5 +1,6 @@
-""":class:`Emulator`: one data dir, one :class:`~wcs.emulator.state.Store`, a job pool and a threaded
-werkzeug server running in a daemon thread. It is what tests, the CLI and other tools start::
+""":class:`Emulator`: one data dir, one :class:`~wcs.emulator.state.Store`, a job pool and the emulator's
+HTTP server (:mod:`wcs.emulator.httpd`) running in a daemon thread. It is what tests, the CLI and other
+tools start::
 
     with Emulator(buckets=["b"]) as emu:
         requests.get(emu.url + "/b/key")
@@ -15,10 +16,9 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 from wcs.emulator import wcscfg
 from wcs.emulator.api import Context, bind_endpoints
 from wcs.emulator.app import EmulatorApp, MkblkRecord, Stats
-from wcs.emulator.connections import Limits
 from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import FaultInjector
-from wcs.emulator.httpserver import Server, listen, tls_context
+from wcs.emulator.httpd import Limits, Server, listen, tls_context
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES
 from wcs.emulator.state import Store
@@ -52,7 +52,7 @@ class Emulator:
         faults, fault_seed: fault injection spec (see :mod:`wcs.emulator.faults`) and its seed.
         tls_cert, tls_key: PEM files to serve HTTPS instead of HTTP.
         limits: connection, worker and timeout limits of the HTTP server (see
-            :class:`~wcs.emulator.connections.Limits`); the defaults suit tests and local use.
+            :class:`~wcs.emulator.httpd.Limits`); the defaults suit tests and local use.
         cors_origins: the origins web pages may call the emulator from (see :mod:`wcs.emulator.cors`);
             None allows any.
     """
@@ -191,6 +191,13 @@ class Emulator:
         """Snapshot: requests served per category (upload, mkblk, bput, mkfile, mgr, download) and
         ``faults_injected``."""
         return self._stats.snapshot()
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since :meth:`start` (a kept-alive connection counts once, however
+        many requests it carries)."""
+        server = self._server
+        return 0 if server is None else server.connections_accepted
 
     @property
     def mkblk_log(self) -> List[MkblkRecord]:
