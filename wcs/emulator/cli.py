@@ -2,7 +2,8 @@
 
 The first line on stdout (flushed) is ``WCS emulator listening on http://HOST:PORT`` (``https`` with TLS);
 tools read the port from it when started with ``--port 0``. ``--write-config`` is written before that line
-appears. Request logs go to stderr only with ``--verbose``.
+appears. Request logs go to stderr only with ``--verbose``. ``wcs-emulator mirror ...`` binds mirror
+origins (:mod:`wcs.emulator.cli_vendor`, which also holds ``--mirror`` and the restore options).
 """
 
 import argparse
@@ -14,9 +15,12 @@ import threading
 from typing import List, Optional
 
 from wcs import __version__
+from wcs.emulator import cli_vendor
 from wcs.emulator.connections import Limits
 from wcs.emulator.faults import parse_faults
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
+from wcs.emulator.settings import Settings
+from wcs.emulator.state.mirrors import set_mirror
 
 
 def default_data_dir() -> str:
@@ -58,19 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--io-timeout", type=float, default=Limits.io_timeout, metavar="SECONDS",
                         help="longest wait on one read or write of a request body or answer (default %g)"
                              % Limits.io_timeout)
+    cli_vendor.add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     parser.add_argument("--version", action="version", version="wcs-emulator %s" % __version__)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start."""
+    """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start.
+    ``mirror ...`` as the first argument runs :func:`~wcs.emulator.cli_vendor.mirror_main` instead."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mirror"]:
+        return cli_vendor.mirror_main(argv[1:], default_data_dir)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        for name in args.bucket:
+        mirrors = [cli_vendor.parse_mirror(text) for text in args.mirror]
+        for name in args.bucket + [bucket for bucket, _ in mirrors]:
             validate_bucket_name(name)
         faults = parse_faults(args.faults)
+        settings_env = cli_vendor.settings_overrides(args)
+        with cli_vendor.environment(settings_env):
+            Settings.from_env()  # out-of-range values are bad arguments
     except ValueError as exc:
         parser.error(str(exc))
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -93,13 +106,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     previous = {}
     if threading.current_thread() is threading.main_thread():  # signal() only works there
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
+    emulator = Emulator(data_dir=args.data_dir or default_data_dir(),
+                        buckets=args.bucket + [bucket for bucket, _ in mirrors],
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
                         faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
                         limits=limits)
     try:
-        emulator.start()  # a busy port raises OSError, reported below
+        with cli_vendor.environment(settings_env):  # the emulator reads its settings as it starts
+            emulator.start()  # a busy port raises OSError, reported below
         try:
+            for bucket, origin in mirrors:
+                set_mirror(emulator.data_dir or "", bucket, origin)
             if args.write_config:
                 emulator.write_config(args.write_config)
             print("WCS emulator listening on %s" % emulator.url, flush=True)
