@@ -149,3 +149,15 @@ def test_a_restore_in_progress_ends_by_itself(tmp_path, monkeypatch):
         assert wait_until(lambda: stat(api, "b", "k")["restoreState"] == "restored", timeout=15, interval=0.05)
         assert get(api, "b", "k").content == b"thawing"
         api.session.close()
+
+
+def test_restore_settings_from_the_environment():
+    from wcs.emulator.settings import Settings
+
+    assert (Settings().restore_delay, Settings().restore_day_seconds) == (3.0, 86400.0)
+    custom = Settings.from_env({"WCS_EMULATOR_RESTORE_DELAY": "0", "WCS_EMULATOR_RESTORE_DAY_SECONDS": "0.5"})
+    assert (custom.restore_delay, custom.restore_day_seconds) == (0.0, 0.5)
+    for bad in ({"WCS_EMULATOR_RESTORE_DELAY": "-1"}, {"WCS_EMULATOR_RESTORE_DAY_SECONDS": "0"},
+                {"WCS_EMULATOR_RESTORE_DELAY": "nan"}, {"WCS_EMULATOR_RESTORE_DAY_SECONDS": "inf"}):
+        with pytest.raises(ValueError):
+            Settings.from_env(bad)

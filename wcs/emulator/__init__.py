@@ -2,9 +2,11 @@
 
 Upload (``/file/upload``, ``/mkblk``, ``/bput``, ``/mkfile``), management (``/stat``, ``/delete``, ``/move``,
 ``/copy``, ``/setdeadline``, ``/list``, ``/bucket/*``, ``/fmgr/*``, ``/fops``, status queries,
-``/wslive/list``) and downloads (``GET|HEAD /<bucket>/<key>``) share one origin, with tokens checked exactly
+``/wslive/list``, ``/converttype``, ``/restore``, ``/prefetch``), append upload (``/append``) and downloads
+(``GET|HEAD /<bucket>/<key>``, with ``?op=imageInfo`` ...) share one origin, with tokens checked exactly
 as the service checks them (protocol reference ``wcs-api-v1.md``). Install with the ``[emulator]`` extra
-(werkzeug). The SDK never imports this package. ``docs/emulator.md`` in the repository has the full list of choices.
+(werkzeug; Pillow for image information). The SDK never imports this package. ``docs/emulator.md`` in the
+repository has the full list of choices.
 
 Defaults:
 
