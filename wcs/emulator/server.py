@@ -21,6 +21,7 @@ from wcs.emulator.faults import FaultInjector
 from wcs.emulator.httpd import Limits, Server, listen, tls_context
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES
+from wcs.emulator.settings import Settings
 from wcs.emulator.state import Store
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ class Emulator:
             :class:`~wcs.emulator.httpd.Limits`); the defaults suit tests and local use.
         cors_origins: the origins web pages may call the emulator from (see :mod:`wcs.emulator.cors`);
             None allows any.
+        settings: bounds of endpoints and jobs (spool before a token, fetch deadline and size, restore
+            timing: :class:`~wcs.emulator.settings.Settings`); None reads the ``WCS_EMULATOR_*``
+            environment variables when the emulator starts.
     """
 
     def __init__(self, data_dir: Optional[str] = None, buckets: Iterable[str] = (),
@@ -62,7 +66,7 @@ class Emulator:
                  host: str = "127.0.0.1", port: int = 0, faults: Union[str, Iterable, None] = None,
                  fault_seed: Optional[int] = None, tls_cert: Optional[str] = None,
                  tls_key: Optional[str] = None, limits: Optional[Limits] = None,
-                 cors_origins: Optional[Iterable[str]] = None) -> None:
+                 cors_origins: Optional[Iterable[str]] = None, settings: Optional[Settings] = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self.buckets = list(buckets)
@@ -76,6 +80,7 @@ class Emulator:
         self.tls_key = tls_key
         self.limits = limits or Limits()
         self.cors = CorsPolicy(cors_origins)
+        self.settings = settings
         self._faults = FaultInjector(faults, fault_seed)
         self._own_dir = data_dir is None
         self.data_dir = None if data_dir is None else os.path.abspath(data_dir)
@@ -111,7 +116,8 @@ class Emulator:
         try:
             self._open_state()
             assert self.store is not None and self.jobs is not None
-            ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url)
+            ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url,
+                          self.jobs.settings)
             app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats,
                               self.cors)
             server = Server(listener, app, self.limits, context)
@@ -133,7 +139,8 @@ class Emulator:
         self.store = store = Store(self.data_dir)
         for name in self.buckets:
             store.create_bucket(name)
-        self.jobs = JobManager(store, self.access_key, self.secret_key, lambda: self.url)
+        self.jobs = JobManager(store, self.access_key, self.secret_key, lambda: self.url,
+                               settings=self.settings or Settings.from_env())
 
     def _close_state(self) -> None:
         if self.jobs is not None:
