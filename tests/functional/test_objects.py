@@ -196,8 +196,10 @@ def test_get_object_move_deletes_the_object_after_a_verified_download(client, em
 
 
 def test_copy_onto_itself_is_refused(client, bucket):
+    put(client, bucket, "a", b"a")
     with pytest.raises(InvalidArgument, match="the same object"):
         client.copy_object(bucket, "a", bucket, "a")
+    assert client.copy_object(bucket, "missing", bucket, "missing").result.code == 404  # the source first
 
 
 def test_remove_a_key_whose_stat_fails_is_that_keys_failure(client, emulator, bucket):

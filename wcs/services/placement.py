@@ -85,11 +85,11 @@ def copy_remote(objects: BucketManager, src: Tuple[str, str], dst: Tuple[str, st
         IntegrityError: the destination does not hold the source's content afterwards.
     """
     source, destination = show(*src), show(*dst)
-    if tuple(src) == tuple(dst):
-        raise InvalidArgument("%s: the source and the destination are the same object" % source)
     info, answer = _stat(objects, *src)
     if info is None:
         return Placement(source, destination, FAILED, result=answer)
+    if tuple(src) == tuple(dst):
+        raise InvalidArgument("%s: the source and the destination are the same object" % source)
     existing, answer = _stat(objects, *dst)
     if existing is None and answer.code != 404:
         return Placement(source, destination, FAILED, result=answer)
