@@ -119,14 +119,13 @@ def _run_remote(args: argparse.Namespace, ctx: Context, source: Tuple[str, str],
     client = ctx.client(*NEEDS_MGR, workers=args.transfers)
     from wcs.cli.tree_progress import TreeReporter
 
-    src, dst = source, destination
     with TreeReporter(ctx, "remote", verbose=ctx.verbose, dry_run=options["dry_run"], stats=args.stats) as reporter:
         if sync:
-            summary = client.sync(src, dst, observer=reporter, **options)
+            summary = client.sync(source, destination, observer=reporter, **options)
         elif move:
-            summary = client.move_tree(src, dst, observer=reporter, **options)
+            summary = client.move_tree(source, destination, observer=reporter, **options)
         else:
-            summary = client.copy_tree(src, dst, observer=reporter, **options)
+            summary = client.copy_tree(source, destination, observer=reporter, **options)
     if summary.replaced:
         printing.note(ctx, "replaced %d object%s in %s" % (summary.replaced, "" if summary.replaced == 1 else "s",
                                                            summary.destination))
