@@ -58,7 +58,7 @@ class ShapedCases:
 
     def ours_commands(self) -> Dict[str, List[str]]:
         """Our tree commands that exist: ``{"put -r": [...flags], "sync": [...flags]}`` (flags: ``--transfers``
-        when the command has it). A command that does not exist makes argparse exit 2 with 'invalid choice'."""
+        when the command has it). A command that does not exist exits 2 ('unknown command')."""
         if self._ours_commands is None:
             side = self.sides[OURS]
             found: Dict[str, List[str]] = {}

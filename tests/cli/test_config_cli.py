@@ -25,6 +25,8 @@ def dumped(run):
     assert run.status == 0, run.err
     cfg = Config()
     for line in run.out.splitlines()[1:]:
+        if line.startswith("#"):  # where the value came from
+            continue
         key, _, value = line.partition(" = ")
         setattr(cfg, key, value.strip('"'))
     return cfg

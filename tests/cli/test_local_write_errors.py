@@ -56,7 +56,7 @@ class _FailingOutput(io.RawIOBase):
         raise OSError(self.code, os.strerror(self.code))
 
 
-@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EPIPE], ids=["full", "closed-pipe"])
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO], ids=["full", "io-error"])
 def test_cat_into_an_output_that_fails_exits_4_at_once(cfgfile, bucket, emulator, put, code):
     put("k", os.urandom(3 * MiB))
     stdout = io.TextIOWrapper(io.BufferedWriter(_FailingOutput(code)))
@@ -65,6 +65,18 @@ def test_cat_into_an_output_that_fails_exits_4_at_once(cfgfile, bucket, emulator
     status = main(["-c", cfgfile, "cat", "wcs://%s/k" % bucket], stdout=stdout, stderr=stderr)
     assert status == ExitStatus.LOCAL_FILE == 4
     assert stderr.getvalue() == "wcscmd: error: cannot write the output: %s\n" % os.strerror(code)
+    assert emulator.counters.get("download") == 1  # not retried
+
+
+def test_cat_into_a_closed_pipe_stops_silently_with_141(cfgfile, bucket, emulator, put):
+    # The reader went away (| head): as a process killed by SIGPIPE, no error line, exit 141.
+    put("k", os.urandom(3 * MiB))
+    stdout = io.TextIOWrapper(io.BufferedWriter(_FailingOutput(errno.EPIPE)))
+    stderr = io.StringIO()
+    emulator.reset_counters()
+    status = main(["-c", cfgfile, "cat", "wcs://%s/k" % bucket], stdout=stdout, stderr=stderr)
+    assert status == ExitStatus.PIPE_CLOSED == 141
+    assert stderr.getvalue() == ""
     assert emulator.counters.get("download") == 1  # not retried
 
 

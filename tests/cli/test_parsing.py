@@ -138,7 +138,7 @@ def test_default_filename_refuses_unsafe_or_empty(url):
 
 @pytest.mark.parametrize("argv, needle", [
     ([], "no command given"),
-    (["frobnicate"], "invalid choice"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
     (["stat"], "required"),
     (["stat", "wcs://b/k", "extra"], "unrecognized arguments"),
     (["list", "wcs://b", "r", "--nope"], "unrecognized arguments"),
@@ -205,7 +205,7 @@ def test_network_message_without_a_host_or_a_known_kind_is_the_text():
 
 
 def test_help_does_not_load_the_sdk():
-    # `wcscmd --help` and usage errors must stay instant: requests and tqdm load only when used.
+    # `wcscmd --help` and usage errors must stay instant: requests loads only when used (tqdm: never).
     import subprocess
     import sys
 

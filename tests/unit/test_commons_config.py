@@ -22,7 +22,8 @@ def test_defaults_are_the_official_ones():
     assert cfg.tmp_record_folder == "/tmp/multipart/" and cfg.concurrency == 4
     assert cfg.ishttps is False and cfg.isverify is True and cfg.keepalive is False
     assert cfg.limit == 1000 and cfg.mode == 3 and cfg.deadline == 7200 and cfg.traffic_limit == 0
-    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 43
+    assert set(cfg.option_list()) == set(DEFAULTS) and len(DEFAULTS) == 44
+    assert cfg.bwlimit == 0  # ours: no client-side bandwidth limit
     assert cfg.encryption_type == "SHA-1"
 
 
@@ -266,3 +267,59 @@ def test_transfer_settings_are_checked_when_built(field, bad):
     with pytest.raises(InvalidArgument, match=field):
         TransferConfig(**{field: bad})
     assert TransferConfig(bput_size=8 * 1024 * 1024).chunk_size == 4 * 1024 * 1024  # a chunk is at most a block
+
+
+PROFILES = ("# top\n[default]\naccess_key = D\n\n# work\n[work]\naccess_key = W\nput_url = http://w\n"
+            "[DEFAULT]\nlimit = 9\n")
+
+
+def test_a_profile_reads_its_own_section_only(tmp_path):
+    path = write(tmp_path, PROFILES)
+    cfg = Config(path)
+    assert (cfg.access_key, cfg.put_url, cfg.limit) == ("D", "", 9)
+    assert cfg.source("access_key") == "file %s" % path and cfg.source("put_url") == "default"
+    work = Config(path, profile="work")
+    assert (work.access_key, work.put_url, work.limit, work.profile) == ("W", "http://w", 1000, "work")
+    assert work.source("access_key") == "profile work (%s)" % path
+    assert Config(path, profile="default") == cfg and Config(path, profile="default").profile is None
+    with pytest.raises(ConfigError) as info:
+        Config(path, profile="Work")  # profile names are exact; only default ignores case
+    assert "no [Work] section" in str(info.value)
+
+
+def test_load_takes_the_file_and_profile_from_the_environment(tmp_path):
+    path = write(tmp_path, PROFILES)
+    cfg = Config.load(environ={"WCS_CONFIG_FILE": path, "WCS_PROFILE": "work", "WCS_PUT_URL": "http://env"})
+    assert (cfg.access_key, cfg.put_url) == ("W", "http://env")
+    assert cfg.source("put_url") == "environment WCS_PUT_URL"
+    assert Config.load(path, environ={"WCS_PROFILE": "work"}, profile="default").access_key == "D"
+
+
+def test_a_profile_without_any_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError):
+        Config(profile="work")  # no ~/.wcscfg in the test's HOME
+
+
+@pytest.mark.parametrize("text, section, values, expected", [
+    # an existing key is rewritten in place; comments, blank lines and other sections stay
+    (PROFILES, "work", {"access_key": "W2", "mgr_url": "m"},
+     "# top\n[default]\naccess_key = D\n\n# work\n[work]\naccess_key = W2\nput_url = http://w\nmgr_url = m\n"
+     "[DEFAULT]\nlimit = 9\n"),
+    # [DEFAULT] is [default] too: a new key goes after the last setting of the last default section
+    (PROFILES, "default", {"access_key": "D2", "put_url": " spaced "},
+     "# top\n[default]\naccess_key = D2\n\n# work\n[work]\naccess_key = W\nput_url = http://w\n[DEFAULT]\n"
+     "limit = 9\nput_url = \" spaced \"\n"),
+    # a new section at the end
+    ("[default]\naccess_key = D\n", "play", {"access_key": "P"},
+     "[default]\naccess_key = D\n\n[play]\naccess_key = P\n"),
+    # the official bare layout stays bare
+    ("access_key = D\n", "default", {"access_key": "E", "limit": "5"}, "access_key = E\nlimit = 5\n"),
+    # profiles without a [default]: the bare lines become an explicit [default]
+    ("access_key = D\n[work]\naccess_key = W\n", "default", {"limit": "5"},
+     "[default]\naccess_key = D\nlimit = 5\n[work]\naccess_key = W\n"),
+    ("", "default", {"access_key": "A"}, "access_key = A\n"),
+])
+def test_update_section_changes_only_what_it_is_given(text, section, values, expected):
+    from wcs.commons.wcscfg import update_section
+
+    assert update_section(text, section, values) == expected

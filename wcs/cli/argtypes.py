@@ -8,6 +8,7 @@ Nothing here imports the SDK: ``--help`` stays cheap.
 
 import argparse
 import datetime
+import difflib
 import sys
 from typing import IO, Any, NoReturn, Optional, Sequence, Union
 
@@ -36,6 +37,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, self.prog)
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # An unknown command gets the closest known one, rather than argparse's list of every choice.
+        if action.nargs == argparse.PARSER and action.choices is not None and value not in action.choices:
+            raise UsageError(unknown_command(value, list(action.choices)), self.prog)
+        super()._check_value(action, value)
+
     def print_help(self, file: Any = None) -> None:
         super().print_help(self.stdout if file is None else file)
 
@@ -53,6 +60,16 @@ class Version(argparse.Action):
         stream = getattr(parser, "stdout", None) or sys.stdout
         stream.write(self.version % {"prog": parser.prog} + "\n")
         parser.exit()
+
+
+def unknown_command(word: str, commands: Sequence[str]) -> str:
+    """``unknown command 'lst'; did you mean `list`?``: the closest command by spelling (any case)."""
+    folded = {name.lower(): name for name in commands}
+    close = [folded[word.lower()]] if word.lower() in folded else \
+        [folded[name] for name in difflib.get_close_matches(word.lower(), list(folded), n=1, cutoff=0.6)]
+    if not close:
+        close = [name for name in commands if name.lower().startswith(word.lower())][:1] if word else []
+    return "unknown command %r%s" % (word, "; did you mean `%s`?" % close[0] if close else "")
 
 
 def flag01(text: str) -> int:
@@ -77,6 +94,16 @@ def size(text: str) -> int:
     if not digits.isdigit() or unit not in _SIZE_UNITS:
         raise argparse.ArgumentTypeError("expected a size in bytes such as 4194304, 4M or 8MiB, got %r" % text)
     return int(digits) * _SIZE_UNITS[unit]
+
+
+def rate(text: str) -> int:
+    """``--bwlimit``: bytes per second such as 10M, 512k, 1.5MiB (binary units); 0 = no limit."""
+    from wcs.commons.bandwidth import parse_rate  # pure: no HTTP library behind it
+
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_int(text: str) -> int:

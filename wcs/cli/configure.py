@@ -10,14 +10,20 @@ key is never echoed: its current value shows as ``********``.
 After a full pass, Enter at ``Save settings? [Y/n]`` saves. Once saved, the dialog offers to test
 the settings with one cheap call (``listbucket``); Enter runs it, and when stdin has no more lines
 (a script that answered only the questions) the offer is skipped.
+
+With ``--profile NAME`` the answers go to the ``[NAME]`` section. An existing file is updated in
+place (:func:`wcs.commons.wcscfg.update_section`): the keys of the section are rewritten where they
+are, new ones added to it, and the other sections and every comment stay as they were. A new file
+(or one that cannot be read) is written whole.
 """
 
 import os
-from typing import IO, List, Optional, Tuple
+from typing import IO, Dict, List, Optional, Tuple
 
 from wcs.cli.files import atomic_output
 from wcs.cli.status import ExitStatus
-from wcs.commons.config import SECRET_KEYS, Config
+from wcs.commons import wcscfg
+from wcs.commons.config import DEFAULTS, SECRET_KEYS, Config
 from wcs.commons.errors import ConfigError, InvalidArgument
 
 # (config key, prompt label, explanation printed before the prompt), as in the official tool.
@@ -95,15 +101,36 @@ class _Dialog:
         return line.rstrip("\r\n").strip()
 
 
-def _load_existing(path: str, dialog: _Dialog) -> Config:
+def _load_existing(path: str, dialog: _Dialog, profile: Optional[str]) -> Tuple[Config, Optional[str]]:
+    """The current settings, and the file's text to update (None: write a whole new file)."""
     if not os.path.exists(path):
-        return Config(None)
+        return Config(None, profile=profile), None
     try:
-        return Config(path)
-    except ConfigError as exc:
+        with open(path, encoding="utf-8-sig") as fp:
+            text = fp.read()
+        sections = wcscfg.sections(text)
+        if profile is not None and not wcscfg.is_default_section(profile) and profile not in sections:
+            wcscfg.read_entries(text, path)  # the rest of the file must be sound to be kept
+            dialog.say("New profile [%s] in %s" % (profile, path))
+            return Config(None, profile=profile), text
+        return Config(path, profile=profile), text
+    except (ConfigError, OSError, UnicodeDecodeError) as exc:
         # --configure is the cure for a broken file: start from the defaults instead of failing.
         dialog.say("warning: ignoring the existing configuration (%s)" % exc)
-        return Config(None)
+        return Config(None, profile=profile), None
+
+
+def _section_values(cfg: Config, text: str, path: str) -> Dict[str, str]:
+    """The keys to write into the section: those the dialog asked for, where the section has them or
+    their value is not the default (a new section stays short; the defaults need no line)."""
+    present = {key for key, _value, _line in wcscfg.read_entries(text, path, cfg.profile)} \
+        if cfg.profile is None or cfg.profile in wcscfg.sections(text) else set()
+    values = {}
+    for key, _label, _explanation in QUESTIONS:
+        value = getattr(cfg, key)
+        if key in present or value != DEFAULTS[key]:
+            values[key] = str(value)
+    return values
 
 
 def _ask_all(cfg: Config, dialog: _Dialog) -> None:
@@ -127,8 +154,8 @@ def _ask_all(cfg: Config, dialog: _Dialog) -> None:
                 dialog.say("Invalid value: %s" % exc)
 
 
-def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
-    """Ask, confirm and save; returns an :class:`ExitStatus`.
+def run_configure(path: str, stdin: IO[str], out: IO[str], profile: Optional[str] = None) -> int:
+    """Ask, confirm and save (into the ``[profile]`` section when given); returns an :class:`ExitStatus`.
 
     Raises:
         InvalidArgument: a scripted (non-terminal) answer is invalid.
@@ -136,7 +163,7 @@ def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
     """
     path = os.path.abspath(os.path.expanduser(path))
     dialog = _Dialog(stdin, out)
-    cfg = _load_existing(path, dialog)
+    cfg, text = _load_existing(path, dialog, profile)
     try:
         while True:
             _ask_all(cfg, dialog)
@@ -151,8 +178,11 @@ def run_configure(path: str, stdin: IO[str], out: IO[str]) -> int:
         dialog.say("\nConfiguration aborted. Changes were NOT saved.")
         return ExitStatus.ERROR
     with atomic_output(path, private=True) as stream:
-        cfg.dump_config(stream)
-    dialog.say("Configuration saved to '%s'" % path)
+        if text is None:
+            cfg.dump_config(stream)
+        else:
+            stream.write(wcscfg.update_section(text, cfg.profile or wcscfg.SECTION, _section_values(cfg, text, path)))
+    dialog.say("Configuration saved to '%s'%s" % (path, " [%s]" % cfg.profile if cfg.profile else ""))
     try:
         wanted = not dialog.ask("\nTest access with these settings (one listbucket call)? [Y/n] ").lower() \
             .startswith("n")

@@ -1,17 +1,20 @@
 """What every ``wcscmd`` command shares: the effective Config, one Client, and the output channels.
 
 The output contract (one JSON document on stdout, one line per error on stderr, secrets masked) is
-described in :mod:`wcs.cli.wcscmd`; this module is where it is enforced.
+described in :mod:`wcs.cli.wcscmd`; this module is where it is enforced. Lines on stderr first take
+any progress bar off its line (:attr:`Context.live`), so a message never lands inside a bar.
 """
 
 import json
 import logging
 import os
 import shlex
+import time
 from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from wcs.cli.pipes import GuardedStream
 from wcs.cli.status import ExitStatus
-from wcs.commons.config import DEFAULT_PATH, Config
+from wcs.commons.config import CONFIG_FILE_VARIABLE, DEFAULT_PATH, Config
 from wcs.commons.errors import ConfigError, InvalidArgument
 
 SECRET_MASK = "***"
@@ -34,19 +37,35 @@ class Context:
         prog: program name used as the prefix of messages.
         config_path: ``-c FILE``, or None for the optional default ``~/.wcscfg``.
         overrides: command-line settings, applied over file and environment.
-        quiet: no progress bars (errors and the multiput upload id are always shown).
+        quiet: no progress bars and no per-file lines (errors and the multiput upload id are always shown).
         argv: the command line as given to ``main`` (to tell how to run it again).
+        profile: ``--profile NAME`` (None: ``$WCS_PROFILE``, else ``[default]``).
+        json_lines: ``--json``: documents on one line each.
+        verbose: ``-v``: say what is done (ignored with ``quiet``).
+        stats: ``--stats``: seconds between status lines of a transfer when stderr is no terminal.
+        command: the command's name (for messages).
     """
 
     def __init__(self, *, prog: str, config_path: Optional[str], overrides: Iterable[Override],
                  quiet: bool, stdout: IO[str], stderr: IO[str], stdin: IO[str],
-                 environ: Mapping[str, str], argv: Iterable[str] = ()) -> None:
+                 environ: Mapping[str, str], argv: Iterable[str] = (), profile: Optional[str] = None,
+                 json_lines: bool = False, verbose: bool = False, stats: float = 0.0,
+                 command: Optional[str] = None) -> None:
         self.prog = prog
+        self.command = command
+        self.started = time.monotonic()
+        self.said_verbose = False  # a -v line was printed (else the run ends with a generic one)
         self.argv: List[str] = list(argv)
         self.config_path = config_path
+        self.profile = profile
         self.overrides: List[Override] = list(overrides)
         self.quiet = quiet
-        self.stdout = stdout
+        self.json_lines = json_lines
+        self.verbose = verbose and not quiet
+        self.stats = stats
+        # Writes that fail because the reader went away (`| head`) are noted, for the exit status 141.
+        self.stdout: Any = GuardedStream(stdout)
+        self.live: Any = None  # the progress line drawn on stderr now (has .clear()), if any
         self.stderr = stderr
         self.stdin = stdin
         self.environ = environ
@@ -66,7 +85,13 @@ class Context:
 
     def configure_hint(self) -> str:
         where = "" if self.config_path is None else " -c %s" % shlex.quote(self.config_path)
+        if self.profile:
+            where += " --profile %s" % shlex.quote(self.profile)
         return "run '%s%s --configure' to create or fix it" % (self.prog, where)
+
+    def config_file(self) -> str:
+        """The config file of this run: ``-c FILE``, ``$WCS_CONFIG_FILE`` or ``~/.wcscfg``."""
+        return self.config_path or self.environ.get(CONFIG_FILE_VARIABLE) or os.path.expanduser(DEFAULT_PATH)
 
     def config(self) -> Config:
         """The effective Config: file, then ``WCS_*`` environment, then command-line options.
@@ -76,13 +101,14 @@ class Context:
             InvalidArgument: an option value is out of range or of the wrong type.
         """
         if self._cfg is None:
-            cfg = Config.load(self.config_path, environ=self.environ)
+            cfg = Config.load(self.config_path, environ=self.environ, profile=self.profile)
             self._add_secret(cfg.secret_key)
             for option, key, value in self.overrides:
                 try:
                     setattr(cfg, key, value)
                 except InvalidArgument as exc:
                     raise InvalidArgument("invalid value for %s: %s" % (option, exc)) from None
+                cfg.set_source(key, "flag %s" % option)
             if any(key == "ishttps" and value for _option, key, value in self.overrides):
                 _upgrade_to_https(cfg)
             self._cfg = cfg
@@ -97,7 +123,7 @@ class Context:
         cfg = self.config()
         missing = [key for key in keys if not getattr(cfg, key)]
         if missing:
-            source = cfg.path or self.config_path or os.path.expanduser(DEFAULT_PATH)
+            source = cfg.path or self.config_file()
             found = "in %s" % source if cfg.path else "(no config file at %s)" % source
             env = ", ".join(_ENV_FOR[k] for k in missing if k in _ENV_FOR)
             raise ConfigError("%s not set %s%s" % (", ".join(missing), found,
@@ -139,14 +165,19 @@ class Context:
         return text
 
     def emit(self, document: Any) -> None:
-        """Write the command's one JSON document to stdout."""
+        """Write the command's one JSON document to stdout (on one line with ``--json``)."""
+        indent = None if self.json_lines else 2
         try:
-            text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+            text = json.dumps(document, indent=indent, ensure_ascii=False, default=str)
             self.stdout.write(self.mask(text) + "\n")
         except UnicodeEncodeError:  # a non-UTF-8 stdout (e.g. LANG=C on old systems)
-            self.stdout.write(self.mask(json.dumps(document, indent=2, default=str)) + "\n")
+            self.stdout.write(self.mask(json.dumps(document, indent=indent, default=str)) + "\n")
         self.stdout.flush()
         self.emitted = True
+        if self.verbose:
+            from wcs.cli import printing
+
+            printing.verbose(self, printing.describe(self, document) or "")
 
     def emit_result(self, result: Any, **extra: Any) -> int:
         """Print a Result as JSON; a non-2xx or -1 result raises for the error boundary.
@@ -163,6 +194,9 @@ class Context:
         """One message line on stderr, prefixed with the program name (and ``error:`` etc.)."""
         text = " ".join(str(text).splitlines())  # one line, whatever a path or message holds
         prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
+        live = self.live
+        if live is not None:
+            live.clear()  # the message gets a line of its own; the bar is drawn again below it
         self.stderr.write(self.mask(prefix + text) + "\n")
         self.stderr.flush()
 

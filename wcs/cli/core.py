@@ -17,30 +17,47 @@ import traceback
 import warnings
 from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from wcs.cli import pipes
 from wcs.cli.argtypes import UsageError
 from wcs.cli.context import Context, MaskingFormatter
-from wcs.cli.definition import PROG, build_parser, normalize_argv, overrides_from
+from wcs.cli.definition import PROG, build_parser, check_options, normalize_argv, overrides_from
 from wcs.cli.status import ExitStatus, status_for
 from wcs.commons.errors import LocalFileError, ServiceError
 
 _LOGGERS = ("wcs", "urllib3")
 
 
+class _LineHandler(logging.StreamHandler):
+    """Log lines on the run's stderr, each on a line of its own (a progress bar is taken off first)."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.stderr)
+        self.ctx = ctx
+
+    def emit(self, record: logging.LogRecord) -> None:
+        live = self.ctx.live
+        if live is not None:
+            live.clear()
+        super().emit(record)
+
+
 def _attach_logging(debug: bool, ctx: Context) -> Tuple[logging.Handler, Dict[str, int]]:
-    """Library warnings always reach stderr (one masked line each); everything with ``--debug``."""
-    handler = logging.StreamHandler(ctx.stderr)
+    """Library warnings always reach stderr (one masked line each); its notes with ``-v``; everything
+    with ``--debug``."""
+    handler = _LineHandler(ctx)
     handler.setFormatter(MaskingFormatter(ctx.mask, PROG + (": %(levelname)s: %(name)s: %(message)s"
                                                             if debug else ": %(levelname)s: %(message)s")))
-    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    level = logging.DEBUG if debug else logging.INFO if ctx.verbose else logging.WARNING
+    handler.setLevel(level)
     # An emulator in the same process (tests, the demo) logs under wcs.emulator: not this command's news.
     handler.addFilter(lambda record: not record.name.startswith("wcs.emulator"))
     levels = {}
     for name in _LOGGERS if debug else _LOGGERS[:1]:
         logger = logging.getLogger(name)
         logger.addHandler(handler)
-        if debug:
+        if level < logging.WARNING:
             levels[name] = logger.level
-            logger.setLevel(logging.DEBUG)
+            logger.setLevel(level)
     return handler, levels
 
 
@@ -144,16 +161,21 @@ class _StopSignals:
 def _run(args: Any, ctx: Context, parser: Any) -> int:
     if getattr(args, "configure", False):
         from wcs.cli.configure import run_configure
-        from wcs.commons.config import DEFAULT_PATH
 
-        return run_configure(ctx.config_path or os.path.expanduser(DEFAULT_PATH), ctx.stdin, ctx.stderr)
+        return run_configure(ctx.config_file(), ctx.stdin, ctx.stderr, profile=_profile(ctx))
     if getattr(args, "dump_config", False):
-        ctx.config().dump_config(ctx.stdout)  # the one place the secret key is shown
+        ctx.config().dump_config(ctx.stdout, sources=True)  # the one place the secret key is shown
         return ExitStatus.SUCCESS
     if getattr(args, "func", None) is None:
         parser.print_help(ctx.stderr)
         raise UsageError("no command given", PROG)
     return args.func(args, ctx)
+
+
+def _profile(ctx: Context) -> Optional[str]:
+    from wcs.commons.config import PROFILE_VARIABLE
+
+    return ctx.profile or ctx.environ.get(PROFILE_VARIABLE) or None
 
 
 def _wants_debug(argv: Sequence[str]) -> bool:
@@ -185,14 +207,26 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
         try:
             args = parser.parse_args(normalize_argv(argv))
         except SystemExit as exc:  # --help / --version print and "exit"
+            ctx.stdout.flush()  # here, so that a reader gone (| head) is seen by this boundary
+            if ctx.stdout.reader_gone:  # argparse ignores a failed write of the help: the guard saw it
+                return _pipe_closed(streams)
             return int(exc.code or 0)
+        check_options(args)
         debug = bool(getattr(args, "debug", False))
         ctx = Context(prog=PROG, config_path=getattr(args, "config", None), overrides=overrides_from(args),
-                      quiet=bool(getattr(args, "quiet", False)), argv=argv, **streams)
+                      quiet=bool(getattr(args, "quiet", False)), argv=argv, profile=getattr(args, "profile", None),
+                      json_lines=bool(getattr(args, "json", False)), verbose=bool(getattr(args, "verbose", False)),
+                      stats=float(getattr(args, "stats", 0.0)), command=getattr(args, "command", None), **streams)
         logs = _attach_logging(debug, ctx)
         stopper.install(ctx)
         with _unverified_tls_note(ctx):
-            return int(_run(args, ctx, parser))
+            status = int(_run(args, ctx, parser))
+            ctx.stdout.flush()  # here, so that a reader gone (| head) is seen by this boundary, not at exit
+            if ctx.verbose and not ctx.said_verbose and ctx.command:
+                from wcs.cli.printing import elapsed, verbose
+
+                verbose(ctx, "%s: done in %.2f s" % (ctx.subject or ctx.command, elapsed(ctx)))
+            return status
     except KeyboardInterrupt as exc:
         stopper.finishing = True
         ctx.line(_SIGNAL_WORDS.get(getattr(exc, "signum", signal.SIGINT), "interrupted"), "error")
@@ -201,6 +235,8 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
         return status_for(exc)
     except Exception as exc:  # the one boundary: any failure -> one line + status
         stopper.finishing = True
+        if pipes.reader_gone(ctx.stdout, exc):
+            return _pipe_closed(streams)
         status = status_for(exc)
         message = _message(exc, status, ctx, debug)
         if not ctx.emitted:
@@ -217,6 +253,13 @@ def main(argv: Optional[Sequence[str]] = None, *, stdin: Optional[IO[str]] = Non
             _detach_logging(*logs)
         ctx.close()
         stopper.restore()
+
+
+def _pipe_closed(streams: Dict[str, Any]) -> int:
+    """As a Unix tool killed by SIGPIPE: nothing more is said, and the status tells why."""
+    if streams["stdout"] is sys.stdout:
+        pipes.silence(sys.stdout)
+    return ExitStatus.PIPE_CLOSED
 
 
 # Failures of a call (not of the command line, the config or a resume record) that still print a JSON

@@ -1,119 +1,36 @@
-"""The command line of ``wcscmd``: every option in named groups, the command table, the parser.
+"""The command line of ``wcscmd``: the command table, which options each command takes, the parser.
 
-Every option of the official tool keeps its spelling, and options may come before or after the
-command's arguments: they are defined once, in :data:`OPTION_GROUPS`, and attached to the main
-parser and to every subcommand parser. Options with a Config key are applied over the ``.wcscfg``
-values through the Config's own validation (:func:`overrides_from`), so ``--limit 0`` fails exactly
-like ``limit = 0`` in the file does.
+Every option is defined once, in :mod:`wcs.cli.options`, and attached to the main parser and to
+every subcommand parser, so that an option of the official tool may come before or after the
+command's arguments as it always could. What each command accepts is the table :data:`COMMANDS`:
+a command (and its ``-r`` form) lists the option tags it takes; :func:`check_options` refuses any
+other option, wherever it was written (exit 2, naming it), and ``wcscmd CMD --help`` shows only the
+options CMD takes. Options with a Config key are applied over the ``.wcscfg`` values through the
+Config's own validation (:func:`overrides_from`).
+
+Adding a command: a :class:`Command` row with its function, arguments, group and tags; options
+of its own go in its ``arguments`` (like ``records --older-than``), shared ones (``-r``,
+``--no-clobber``, ``--dry-run``, ``--exclude``...) by tag.
 """
 
 import argparse
+import textwrap
 from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from wcs import __version__
-from wcs.cli import argtypes
+from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, records, transfers, trees
+from wcs.cli.commands import browse, copymove, jobs, listing, objects, records, remove, shell, transfers, trees
 from wcs.cli.context import Context, Override
+from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
 from wcs.cli.status import EXIT_STATUS_HELP
-from wcs.cli.tree_options import add_tree_options
 
 PROG = "wcscmd"
 DESCRIPTION = ("Wcscmd is a tool for managing objects in WCS Object Storage. It allows for uploading, "
                "downloading and removing objects from buckets.")
 
-
-class Option(NamedTuple):
-    flags: Tuple[str, ...]
-    dest: str
-    key: Optional[str]  # the Config key it overrides, or None for options only the CLI uses
-    kwargs: Dict[str, Any]
-    help: str
-
-
-# The official options (same spelling), grouped by what they are for, plus a few additions
-# (--quiet, --block-size, --concurrency, --put-url, --mgr-url).
-OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
-    ("Configuration", [
-        Option(("--configure",), "configure", None, {"action": "store_true"},
-               "Invoke interactive (re)configuration tool."),
-        Option(("-c", "--config"), "config", None, {"metavar": "FILE"},
-               "Config file name. Defaults to $HOME/.wcscfg"),
-        Option(("--dump-config",), "dump_config", None, {"action": "store_true"},
-               "Dump current configuration after parsing config file, environment and command line "
-               "options and exit."),
-        Option(("-s", "--ssl"), "ishttps", "ishttps", {"action": "store_const", "const": True},
-               "Use https connection when communicating with WCS (also for hosts written as http://...)"),
-        Option(("--put-url",), "put_url", "put_url", {"metavar": "URL"}, "Upload domain (overrides put_url)"),
-        Option(("--mgr-url",), "mgr_url", "mgr_url", {"metavar": "URL"}, "Manager domain (overrides mgr_url)"),
-        Option(("--download-url",), "download_url", "download_url", {"metavar": "URL"},
-               "Download origin of buckets, with {bucket} (overrides download_url)"),
-        Option(("--encryption-type",), "encryption_type", "encryption_type", {"metavar": "SHA-1|SM3"},
-               "Signing algorithm of the tokens: SHA-1 (HMAC-SHA1, the default) or SM3 (HMAC-SM3, "
-               "announced by an encryption-type header) (overrides encryption_type)"),
-    ]),
-    ("Upload policy", [
-        Option(("--overwrite",), "overwrite", "overwrite", {"type": argtypes.flag01},
-               "Whether overwrite existed key, bool type"),
-        Option(("--deadline",), "deadline", "deadline", {"type": argtypes.positive_int, "metavar": "SECONDS"},
-               "Token expiration time, Unit is second"),
-        Option(("--returnurl",), "returnurl", "returnUrl", {}, "Url for return"),
-        Option(("--returnbody",), "returnbody", "returnBody", {}, "Body of return"),
-        Option(("--callbackurl",), "callbackurl", "callbackUrl", {}, "Url for callback"),
-        Option(("--callbackbody",), "callbackbody", "callbackBody", {}, "Body of callback"),
-        Option(("--persistentntyurl",), "persistentntyurl", "persistentNotifyUrl", {},
-               "Url for persistent ops notify"),
-        Option(("--persistentops",), "persistentops", "persistentOps", {}, "Persistent ops"),
-        Option(("--contentdetect",), "contentdetect", "contentDetect", {}, "Content detect type"),
-        Option(("--detectntyurl",), "detectntyurl", "detectNotifyURL", {}, "Url for detect notify"),
-        Option(("--detectntyrule",), "detectntyrule", "detectNotifyRule", {}, "Rule for detect notify"),
-        Option(("--hashalgorithm",), "hashalgorithm", "hashAlgorithm", {},
-               "Hash algorithm, currently supports 'crc64ecma' for calculating 64-bit CRC value."),
-    ]),
-    ("Listing", [
-        Option(("--limit",), "limit", "limit", {}, "Limit for list objects of bucket (1-1000)"),
-        Option(("--prefix",), "prefix", "prefix", {}, "Prefix for list objects of bucket"),
-        Option(("--mode",), "mode", "mode", {}, "Mode for list objects of bucket (0, 1; 3 = flat)"),
-        Option(("--marker",), "marker", "marker", {}, "Start string for list"),
-    ]),
-    ("Jobs (fmgr/fops)", [
-        Option(("--output",), "output", "output", {},
-               "Save request result to specified key, like:<bucket>:<key>"),
-        Option(("--notify",), "notifyurl", "notifyurl", {"metavar": "NOTIFYURL"},
-               "Notify url for request result"),
-        Option(("--separate",), "separate", "separate", {"type": argtypes.flag01},
-               "Whether separate notify, bool type"),
-        Option(("--force",), "force", "force", {"type": argtypes.flag01},
-               "Whether to enforce data processing, bool type"),
-    ]),
-    ("setdeadline and bucketstat", [
-        Option(("--relevance",), "relevance", None, {"action": "store_true"},
-               "Whether modify deadline relevant .ts when modify deadline of m3u8 file"),
-        Option(("--startdate",), "startdate", None, {"type": argtypes.date}, "Start date (YYYY-MM-DD)"),
-        Option(("--enddate",), "enddate", None, {"type": argtypes.date}, "End date (YYYY-MM-DD)"),
-        Option(("--islistdetails",), "islistdetails", None, {"choices": ("true", "false")},
-               "Is list details (true/false)"),
-        Option(("--storagetype",), "storagetype", None, {}, "storage type"),
-    ]),
-    ("Transfer tuning", [
-        Option(("--upload-id",), "upload_id", "upload_id", {},
-               "UploadId for Multipart Upload, in case you want continue an existing upload"),
-        Option(("--block-size",), "block_size", "block_size", {"type": argtypes.size, "metavar": "SIZE"},
-               "Multipart block size, a multiple of 4 MiB (e.g. 8M)"),
-        Option(("--concurrency",), "concurrency", "concurrency", {"type": int, "metavar": "N"},
-               "Parallel block uploads for multiput"),
-        Option(("--traffic_limit",), "traffic_limit", "traffic_limit", {}, "Upload/Download traffic limit"),
-    ]),
-    ("Output", [
-        Option(("-q", "--quiet"), "quiet", None, {"action": "store_true"},
-               "No progress bars (errors and the multiput upload id are still shown)."),
-        Option(("--debug",), "debug", None, {"action": "store_true"},
-               "Enable debug output (logging and tracebacks on stderr)."),
-    ]),
-]
-
-OPTIONS: List[Option] = [option for _title, options in OPTION_GROUPS for option in options]
+Arguments = Tuple[Tuple[str, Dict[str, Any]], ...]
 
 
 class Command(NamedTuple):
@@ -121,9 +38,28 @@ class Command(NamedTuple):
     label: str  # the official one-line description
     params: str  # the official parameter synopsis
     func: Callable[[argparse.Namespace, Context], int]
-    positionals: Tuple[Tuple[str, Dict[str, Any]], ...]
-    note: str = ""  # one more line under the synopsis in the main --help (ours, not official)
+    arguments: Arguments  # positionals, and options of this command alone
+    group: str  # where --help lists it: one of GROUPS
+    tags: Tuple[str, ...] = ()  # the option tags it accepts (global options always)
+    recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
+    note: str = ""  # said after the label in the main --help (ours, not official)
+    brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
+    rparams: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
 
+    def tags_for(self, recursive: bool) -> Tuple[str, ...]:
+        return self.recursive if recursive and self.recursive is not None else self.tags
+
+    @property
+    def forms(self) -> List[Tuple[str, Tuple[str, ...]]]:
+        """``(form, tags)``: ``("put", ...)`` and ``("put -r", ...)``."""
+        found = [(self.name, self.tags)]
+        if self.recursive is not None:
+            found.append((self.name + " -r", self.recursive))
+        return found
+
+
+GROUPS = (("objects", "Objects"), ("folders", "Folders"), ("listing", "Listing"), ("jobs", "Jobs"),
+          ("config", "Configuration and local files"))
 
 # setdeadline 0 is easy to mistake for "no deadline": it deletes the object.
 DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 DELETES it (it expires at "
@@ -132,44 +68,83 @@ DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 D
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
 _RESFILE = ("resfile", {"metavar": "RESFILE", "help": "file the listing is written to ('-': stdout)"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
-_SRC_DST = (("src", {"metavar": "wcs://srcBUCKET/srcOBJECT"}), ("dst", {"metavar": "wcs://dstBUCKET/desOBJECT"}))
+_SRC_DST = (("src", {"metavar": "SOURCE", "help": "wcs://BUCKET/KEY, a local file (a folder with -r), or - (stdin)"}),
+            ("dst", {"metavar": "DEST", "help": "wcs://BUCKET/KEY (wcs://BUCKET/DIR/: the source's name under "
+                                                "DIR/), a local file or folder, or - (stdout)"}))
 _JOB_ID = (("persistent_id", {"metavar": "persistentId"}),)
+
+# What transfers accept: uploads add the policy and the block size, downloads take neither.
+_UPLOAD = (opt.POLICY, opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
+_DOWNLOAD = (opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
+# cp and mv go every way: what an upload or a download of one file takes, -r for folders.
+_COPY = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.MIME, opt.RECURSIVE)
+_COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.RECURSIVE, opt.TREE,
+              opt.DRY_RUN)
+_COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
+              "replaces what DEST has (--no-clobber: never)")
+
 COMMANDS: List[Command] = [
-    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE)),
-    Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
-            (_BUCKET, _RESFILE)),
-    Command("listbucket", "List buckets", "", listing.cmd_listbucket, ()),
-    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
-            (_OBJ,)),
-    Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
-            (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"}))),
-    Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,)),
-    Command("mv", "Move a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_mv, _SRC_DST),
-    Command("cp", "Copy a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST),
-    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
-            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})),
-            "deadline in days: 0 deletes the object, -1 keeps it forever"),
-    Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,)),
-    Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
-            (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
-    Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
-            transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"}))),
-    Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
-            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"}))),
-    Command("fops", "Fops audio/video processing", "wcs://BUCKET/OBJECT fopsparm", jobs.cmd_fops,
-            (_OBJ, ("fops", {"metavar": "fopsparm"}))),
-    Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID),
-    Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID),
-    Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
-            (("file", {"metavar": "filePath"}),)),
-    Command("sync", "Make a bucket prefix hold a local folder, or the other way round (-r: see put, get)",
-            "LOCAL_DIR wcs://BUCKET[/PREFIX] | wcs://BUCKET[/PREFIX] LOCAL_DIR", trees.cmd_sync,
+    Command("ls", "List buckets, one directory, or every key (-r)", "[wcs://BUCKET[/PREFIX]]", browse.cmd_ls,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]", "nargs": "?",
+                         "help": "no argument: the buckets; wcs://BUCKET/DIR/: that directory (DIR: its "
+                                 "sub-directories), -r: every key under it"}),), "listing",
+            (opt.RECURSIVE, opt.SIZES, opt.LS),
+            brief="ls [wcs://BUCKET[/PREFIX]]  List buckets, a directory (date, size, key), -r every key"),
+    Command("du", "Objects and bytes under a prefix", "wcs://BUCKET[/PREFIX]", browse.cmd_du,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]"}),), "listing", (opt.SIZES, opt.DEPTH),
+            note="--depth N: per sub-prefix too"),
+    Command("cp", "Copy a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_cp, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="cp SOURCE DEST  Copy: local <-> wcs://, or wcs:// -> wcs:// on the service"),
+    Command("mv", "Move a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_mv, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="mv SOURCE DEST  Move, as cp; the source goes once its copy is verified"),
+    Command("rm", "Delete objects: keys, globs, or every key under a prefix (-r)", "wcs://BUCKET/KEY...",
+            remove.cmd_rm, (("targets", {"metavar": "wcs://BUCKET/KEY", "nargs": "+",
+                                         "help": "a key, a glob ('wcs://b/www/*.html': * and ? stop at /, ** "
+                                                 "crosses it), or with -r a prefix"}),), "objects",
+            (opt.RECURSIVE, opt.DRY_RUN),
+            brief="rm wcs://BUCKET/KEY...  Delete keys, globs ('wcs://b/d/*.html'), -r a prefix; --dry-run"),
+    Command("sync", "Make a bucket prefix hold a local folder, the other way round, or another prefix",
+            "SOURCE DEST", trees.cmd_sync,
             (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
-             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"}))),
+             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
+            "folders", _UPLOAD + (opt.TREE, opt.SYNC, opt.DRY_RUN),
+            brief="sync SOURCE DEST  Make DEST hold SOURCE (local folders, bucket prefixes)"),
+    Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE), "listing",
+            (opt.LISTING,)),
+    Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
+            (_BUCKET, _RESFILE), "listing", (opt.LISTING,)),
+    Command("listbucket", "List buckets", "", listing.cmd_listbucket, (), "listing"),
+    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
+            (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
+    Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
+            (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
+            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
+    Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,), "objects"),
+    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
+            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
+            note="0 deletes the object, -1 keeps it forever",
+            brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it "
+                  "forever)"),
+    Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
+    Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
+            (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
+            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE), _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
+    Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
+            transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
+            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),
+    Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
+            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS, opt.WAIT),
+            note="--wait: until done"),
+    Command("fops", "Fops audio/video processing", "wcs://BUCKET/OBJECT fopsparm", jobs.cmd_fops,
+            (_OBJ, ("fops", {"metavar": "fopsparm"})), "jobs", (opt.JOBS,)),
+    Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID, "jobs"),
+    Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
+    Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
+            (("file", {"metavar": "filePath"}),), "config"),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
-            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),)),
+            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,)),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
             "[list|clean] [UPLOAD_ID...] [--older-than DAYS]", records.cmd_records,
             (("action", {"choices": ("list", "clean"), "nargs": "?", "default": "list",
@@ -177,57 +152,133 @@ COMMANDS: List[Command] = [
              ("upload_ids", {"metavar": "UPLOAD_ID", "nargs": "*", "help": "only these uploads"}),
              ("--older-than", {"type": records.older_than, "metavar": "DAYS", "dest": "older_than",
                                "help": "only records not written for DAYS days (a running multiput "
-                                       "writes its record after every block)"})),
-            "records clean --older-than 7: remove what no multiput touched for a week"),
+                                       "writes its record after every block)"})), "config",
+            note="records clean --older-than 7: remove what no multiput touched for a week",
+            brief="records [list|clean] [UPLOAD_ID...]  Multipart resume records (clean --older-than 7)"),
+    Command("completion", "Print a shell completion script: eval \"$(wcscmd completion bash)\"", "bash|zsh",
+            shell.cmd_completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
+            brief="completion bash|zsh  Shell completion script: eval \"$(wcscmd completion bash)\""),
 ]
 
+# Lines of the main --help beside the commands: the folder forms of put and get.
+_FOLDER_FORMS = (("cp -r SOURCE DEST", "Copy a folder's contents or a prefix, any way", "cp"),
+                 ("mv -r SOURCE DEST", "Move them (each source removed once its copy is verified)", "mv"),
+                 ("put -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Upload every file of a folder", "put"),
+                 ("get -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Download every object under a prefix", "get"))
 
-def _common_options() -> Parser:
-    # SUPPRESS as the default: an option given before the command must not be reset by the
-    # subcommand parser, which would otherwise write its own defaults over it.
-    common = Parser(add_help=False, argument_default=argparse.SUPPRESS)
+
+def command_named(name: str) -> Command:
+    return next(command for command in COMMANDS if command.name == name)
+
+
+def _commands_help(width: int = 100) -> str:
+    lines = ["Commands (wcscmd COMMAND --help: its parameters and the options it takes):"]
+    for group, title in GROUPS:
+        lines.append(" %s:" % title.lower())
+        rows = [c.brief.split("  ", 1) if c.brief else
+                ("%s %s" % (c.name, c.params), c.label + (" (%s)" % c.note if c.note else ""))
+                for c in COMMANDS if c.group == group]
+        if group == "folders":
+            rows.extend((form, label) for form, label, _name in _FOLDER_FORMS)
+        for synopsis, label in rows:
+            lines.append("%-52s%s" % ("  %s %s" % (PROG, synopsis.strip()), label.strip()))
+    lines.append("")
+    lines.extend(textwrap.wrap(OVERWRITE_RULE, width))
+    return "\n".join(lines)
+
+
+OVERWRITE_RULE = ("Overwriting: cp, mv, sync and the -r forms replace what the destination holds under the same "
+                  "name, as aws and rclone (cp and mv of one object, and copies between two wcs:// prefixes, say "
+                  "what they replaced); --no-clobber never replaces; put and multiput keep the official "
+                  "overwrite setting (--overwrite 1 to replace).")
+
+
+def _global_help(width: int = 100) -> str:
+    """The global options in a few lines: a command's --help lists them, ``wcscmd --help`` explains them."""
+    words = []
+    for option in opt.GLOBAL_OPTIONS:
+        flags = "/".join(option.flags)
+        metavar = option.kwargs.get("metavar")
+        words.append("%s %s" % (flags, metavar) if metavar and option.takes_value else flags)
+    return textwrap.fill("Options of any command (see wcscmd --help): " + ", ".join(words), width,
+                         subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+
+
+def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence[str]], command: str = "") -> None:
+    """Every option on ``parser``; those outside ``accepted`` (None: all, with help) parse but are not
+    shown, so that :func:`check_options` can name them (argparse would only say "unrecognized"). A
+    command's help leaves the global options to one paragraph (:func:`_global_help`)."""
     for title, options in OPTION_GROUPS:
-        group = common.add_argument_group(title)
+        shown = [o for o in options if accepted is None or (o.tag != opt.GLOBAL and o.tag in accepted)]
+        if command and title.startswith("Folders") and shown:
+            title = "Folders (%s)" % ("sync" if command == "sync" else "%s -r" % command)
+        elif command and "(" in title and not title.endswith("(any command)"):
+            title = title.split(" (", 1)[0]
+        group = parser.add_argument_group(title)
         for option in options:
-            group.add_argument(*option.flags, dest=option.dest, help=option.help, **option.kwargs)
-    return common
-
-
-def _commands_help() -> str:
-    lines = ["Commands:"]
-    for command in COMMANDS:
-        lines.append("  %s" % command.label)
-        lines.append("      %s %s %s" % (PROG, command.name, command.params))
-        if command.note:
-            lines.append("      (%s)" % command.note)
-    return "\n".join(line.rstrip() for line in lines)
+            kwargs = dict(option.kwargs, dest=option.dest, default=argparse.SUPPRESS)
+            kwargs["help"] = option.help if option in shown else argparse.SUPPRESS
+            group.add_argument(*option.flags, **kwargs)
 
 
 def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
-    """The whole command line: every official option, accepted before or after the arguments.
+    """The whole command line: every option, accepted before or after the arguments.
 
     Args:
         stdout: where ``--help`` and ``--version`` are printed (default: ``sys.stdout``).
     """
-    common = _common_options()
-    epilog = "\n\n".join([_commands_help(), OUTPUT_HELP, EXIT_STATUS_HELP,
+    epilog = "\n\n".join([OUTPUT_HELP, EXIT_STATUS_HELP,
                           "For more information, visit WCS website: https://wcs.chinanetcenter.com/index"])
-    parser = Parser(prog=PROG, usage="%(prog)s [options] COMMAND [parameters]", description=DESCRIPTION,
-                    epilog=epilog, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
-                    stdout=stdout)
+    parser = Parser(prog=PROG, usage="%(prog)s [options] COMMAND [parameters]",
+                    description=DESCRIPTION + "\n\n" + _commands_help(), epilog=epilog,
+                    formatter_class=argparse.RawDescriptionHelpFormatter, stdout=stdout)
+    _attach_options(parser, None)
     parser.add_argument("--version", action=Version, version="%(prog)s " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, help=argparse.SUPPRESS,
                                 prog=PROG)
     for command in COMMANDS:
-        usage = "%s %s %s [options]" % (PROG, command.name, command.params)
-        sp = sub.add_parser(command.name, parents=[common], usage=usage.replace("  ", " "),
-                            description=command.label, epilog=EXIT_STATUS_HELP,
+        usage = ("%s %s %s [options]" % (PROG, command.name, command.params)).replace("  ", " ")
+        if command.recursive is not None:
+            usage += "\n       %s %s -r %s [options]" % (PROG, command.name, command.rparams)
+        description = command.label + (" (%s)" % command.note if command.note else "")
+        sp = sub.add_parser(command.name, usage=usage, description=description,
+                            epilog=_global_help() + "\n\n" + EXIT_STATUS_HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter, stdout=stdout)
-        for dest, kwargs in command.positionals:
+        for dest, kwargs in command.arguments:
             sp.add_argument(dest, **kwargs)
-        add_tree_options(sp, command.name)
+        accepted = set(command.tags) | set(command.recursive or ())
+        _attach_options(sp, sorted(accepted), command.name)
         sp.set_defaults(func=command.func)
     return parser
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse an option the command cannot use (wherever it was written); then fill in defaults.
+
+    Raises:
+        UsageError: naming the option and what it is for.
+    """
+    name = getattr(args, "command", None)
+    if name is None:  # --configure, --dump-config: every option shapes the configuration they show
+        return
+    command = command_named(name)
+    recursive = bool(getattr(args, "recursive", False))
+    tags = command.tags_for(recursive)
+    form = command.name + (" -r" if recursive and command.recursive is not None else "")
+    seen = set(_argument_dests(command))  # deletePrefix's PREFIX is no --prefix
+    for option in OPTIONS:
+        if option.tag == opt.GLOBAL or option.tag in tags or option.dest in seen or not hasattr(args, option.dest):
+            continue
+        seen.add(option.dest)
+        shown = "/".join(o.name for o in OPTIONS if o.dest == option.dest)
+        if command.recursive is not None and not recursive and option.tag in command.recursive:
+            raise UsageError("%s needs -r (a whole folder)" % shown, "%s %s" % (PROG, name))
+        users = [f for c in COMMANDS for f, t in c.forms if option.tag in t]
+        raise UsageError("%s does not apply to %s (it is for: %s)" % (shown, form, ", ".join(users) or "none"),
+                         "%s %s" % (PROG, name))
+    for option in OPTIONS:
+        if option.default is not None and not hasattr(args, option.dest):
+            setattr(args, option.dest, option.default)
 
 
 _DEBUG_VALUES = ("0", "1", "true", "false", "yes", "no", "on", "off")
@@ -255,10 +306,20 @@ def normalize_argv(argv: Sequence[str]) -> List[str]:
     return out
 
 
+def _argument_dests(command: Command) -> List[str]:
+    return [kwargs.get("dest", name) for name, kwargs in command.arguments if not name.startswith("-")]
+
+
 def overrides_from(args: argparse.Namespace) -> List[Override]:
     """``(--option, config key, value)`` for each config option given on the command line."""
+    name = getattr(args, "command", None)
+    arguments = _argument_dests(command_named(name)) if name else []
     found = []
     for option in OPTIONS:
-        if option.key is not None and hasattr(args, option.dest):
+        if option.key is not None and hasattr(args, option.dest) and option.dest not in arguments:
             found.append((option.flags[-1], option.key, getattr(args, option.dest)))
     return found
+
+
+__all__ = ["COMMANDS", "Command", "GROUPS", "OPTIONS", "Option", "PROG", "build_parser", "check_options",
+           "command_named", "normalize_argv", "overrides_from"]

@@ -1,8 +1,9 @@
 """Exit statuses of ``wcscmd``, ``wcs_etag_cal`` and ``wcs_crc64_cal``: one per class of failure, for scripts.
 
 Zero means the command did what was asked. Every other value names *why* it did not, independently
-of the message text (which may change). 2 is argparse's own code for a bad command line; 129, 130 and
-143 are the shell convention for "stopped by SIGHUP / SIGINT / SIGTERM" (128 + the signal number).
+of the message text (which may change). 2 is argparse's own code for a bad command line; 129, 130,
+141 and 143 are the shell convention for "stopped by SIGHUP / SIGINT / SIGPIPE / SIGTERM" (128 + the
+signal number).
 Each member carries the line ``--help`` shows for it, so the tables in the help texts are generated
 here rather than written out per tool.
 """
@@ -31,11 +32,15 @@ class ExitStatus(IntEnum):
     NETWORK = 6, "network error: no answer from the service after every retry"
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
-    JOB_FAILED = 9, "job failed: fopsStatus/fmgrStatus report a failed operation (the JSON is printed)"
-    PARTIAL = 10, "partial failure: sync, put -r or get -r ran, but some files failed or --delete was not carried out"
+    JOB_FAILED = 9, ("job failed: fopsStatus/fmgrStatus (or deletePrefix --wait) report a failed operation (the "
+                     "JSON is printed)")
+    PARTIAL = 10, ("partial failure: sync, a -r form or rm ran, but some files or objects failed or --delete was "
+                   "not carried out")
     CHANGED = 11, "object changed: it was replaced while it was downloaded; nothing was kept, run again for the new one"
     HANGUP = 129, "hung up (SIGHUP: the terminal went away); a multiput prints how to resume it"
     INTERRUPTED = 130, "interrupted (Ctrl-C, SIGINT); a multiput prints how to resume it"
+    PIPE_CLOSED = 141, ("stdout closed by its reader (piped into head...): stopped at once, printed nothing, as a "
+                        "process killed by SIGPIPE")
     TERMINATED = 143, "terminated (SIGTERM); a multiput prints how to resume it"
 
 

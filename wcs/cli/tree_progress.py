@@ -1,51 +1,59 @@
 """What ``sync``, ``put -r`` and ``get -r`` show while they run, on stderr.
 
 :class:`TreeReporter` is both the run's observer (decisions, notes, errors: one line each) and,
-through :meth:`TreeReporter.subscribers`, the byte counter of every file transfer, so one overall
-bar sums them all: bytes and files, rate and ETA (tqdm). The bar's total grows as files are
-planned (the plan is streamed, so it is not known up front). On a terminal the bar is drawn; when
+through :meth:`TreeReporter.subscribers`, the byte counter of every file transfer, so one line sums
+them all. Its counts are of the files the run goes through: a file is done when it was transferred,
+found unchanged (skipped), refused or failed, and its bytes count as done then, but only bytes that
+crossed the wire make the speed. The total comes from the engine's count of the source
+(``on_total``), made while the transfers already run: until it is known the line shows no
+percentage and no ETA, only what is done so far.
+
+On a terminal the line is drawn in place and fits its width (:func:`wcs.cli.progress.render`); when
 stderr is not a terminal, a status line every ``--stats`` seconds tells a CI log the job is alive;
-``--quiet`` silences both. Lines always go through the context's mask, and above the bar.
+``--quiet`` silences both, and the per-file lines of ``-v`` and ``--dry-run``. Lines always go
+through the context's mask, each on a line of its own.
 """
 
 import threading
-import time
 from typing import Any, Dict, List, Optional
 
 from wcs.cli.context import Context
-from wcs.cli.progress import wants_bar
+from wcs.cli.meter import Meter, duration_text, size_text
+from wcs.cli.progress import LiveLine, Ticker, terminal_width, wants_bar
 
 _VERBS = {"transfer": None, "skip": "skip", "delete": "delete"}
 
 
-def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return ("%d %s" % (count, unit)) if unit == "B" else "%.1f %s" % (count, unit)
-        count /= 1024.0
-    return "%.1f TiB" % count  # pragma: no cover
-
-
 class _Bytes:
-    """The transfer subscriber (``on_queued``/``on_progress``/``on_done`` of :mod:`wcs.services.events`)."""
+    """The transfer subscriber (``on_queued``/``on_resumed``/``on_progress``/``on_done``)."""
 
     def __init__(self, reporter: "TreeReporter") -> None:
         self.reporter = reporter
         self.sent: Dict[int, int] = {}
+        self.resumed: Dict[int, bool] = {}
+        self._lock = threading.Lock()
 
     def on_queued(self, transfer: Any) -> None:
         pass
 
+    def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
+        if blocks_done:
+            with self._lock:
+                self.resumed[transfer.id] = True  # the next delta is what was stored before: not speed
+
     def on_progress(self, transfer: Any, delta: int) -> None:
-        with self.reporter._lock:
+        with self._lock:
             self.sent[transfer.id] = self.sent.get(transfer.id, 0) + delta
-        self.reporter._add_bytes(delta)
+            moved = not self.resumed.pop(transfer.id, False)
+        self.reporter.meter.add(delta, moved=moved)
+        self.reporter.redraw()
 
     def on_done(self, transfer: Any, error: Optional[BaseException]) -> None:
-        with self.reporter._lock:
+        with self._lock:
             sent = self.sent.pop(transfer.id, 0)
+            self.resumed.pop(transfer.id, None)
         if error is not None and sent:
-            self.reporter._add_bytes(-sent)  # a failed file's bytes are not progress
+            self.reporter.meter.add(-sent, moved=False)  # a failed attempt's bytes are not progress
 
 
 class TreeReporter:
@@ -54,115 +62,116 @@ class TreeReporter:
     def __init__(self, ctx: Context, direction: str, *, verbose: bool, dry_run: bool, stats: float) -> None:
         self.ctx = ctx
         self.direction = direction
-        self.verbose = verbose
+        self.verbose = verbose and not ctx.quiet
         self.dry_run = dry_run
         self._lock = threading.RLock()
         self._bytes = _Bytes(self)
-        self.bytes_done = 0
-        self.files_done = 0
-        self.failed = 0
-        self.planned_files = 0
-        self.planned_bytes = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-        self._bar: Any = None
-        self._stop = threading.Event()
-        self._ticker: Optional[threading.Thread] = None
+        self.meter = Meter(files=True)
+        self.current = ""  # the file last started, shown on the line
+        self._line: Optional[LiveLine] = None
+        self._ticker: Optional[Ticker] = None
         if dry_run:
             return
         if wants_bar(ctx.stderr, ctx.quiet):
-            from tqdm import tqdm  # type: ignore[import-untyped]
-
-            self._bar = tqdm(total=0, desc=direction, unit="B", unit_scale=True, unit_divisor=1024,
-                             file=ctx.stderr, leave=False, dynamic_ncols=True)
+            self._line = LiveLine(ctx.stderr, self._text)
+            ctx.live = self._line
         elif not ctx.quiet and stats > 0:
-            self._ticker = threading.Thread(target=self._tick, args=(stats,), name="wcs-stats", daemon=True)
-            self._ticker.start()
+            self._ticker = Ticker(stats, self.status_line, self._say)
+
+    # -- counts ---------------------------------------------------------------------------------
+
+    @property
+    def files_done(self) -> int:
+        return self.meter.files_done
+
+    @property
+    def failed(self) -> int:
+        return self.meter.failed
 
     def subscribers(self) -> List[Any]:
         """The ``subscribers=`` of the transfers: the byte counter (also when nothing is drawn: the status line)."""
         return [self._bytes]
 
-    # -- output ---------------------------------------------------------------------------------
+    def _text(self, width: int) -> str:
+        return self.meter.line(width, self.current or self.direction)
 
-    def _line(self, text: str, kind: str = "") -> None:
-        with self._lock:
-            if self._bar is None:
-                self.ctx.line(text, kind)
-                return
-            from tqdm import tqdm
-
-            prefix = "%s: %s" % (self.ctx.prog, kind + ": " if kind else "")
-            tqdm.write(self.ctx.mask(prefix + " ".join(str(text).splitlines())), file=self.ctx.stderr)
-
-    def _add_bytes(self, delta: int) -> None:
-        with self._lock:
-            self.bytes_done += delta
-            if self._bar is not None and delta:
-                self._bar.update(delta)
+    def redraw(self, force: bool = False) -> None:
+        if self._line is not None:
+            self._line.update(force)
 
     def status_line(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        return "status: %d of %d files, %s of %s, %d failed, %s/s, %.0f s" % (
-            self.files_done, self.planned_files, _size(self.bytes_done), _size(self.planned_bytes), self.failed,
-            _size(self.bytes_done / elapsed), elapsed)
+        meter = self.meter
+        rate = meter.rate()
+        if meter.total is None:
+            counts = "%d files (counting), %s" % (meter.files_done, size_text(meter.done))
+        else:
+            counts = "%d of %d files, %s of %s" % (meter.files_done, meter.files_total or 0, size_text(meter.done),
+                                                   size_text(meter.total))
+        eta = meter.eta(rate)
+        return "status: %s, %d failed, %s/s, %s%s" % (counts, meter.failed, size_text(rate or 0),
+                                                      duration_text(meter.elapsed()),
+                                                      ", ETA %s" % duration_text(eta) if eta is not None else "")
 
-    def _tick(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            self._line(self.status_line())
+    # -- output ---------------------------------------------------------------------------------
 
-    def _files_postfix(self) -> None:
-        if self._bar is not None:
-            # Redrawn at most 10 times a second (thousands of small files), and when all planned are done.
-            now = time.monotonic()
-            refresh = now - self._drawn >= 0.1 or self.files_done == self.planned_files
-            self._bar.set_postfix_str("%d/%d files" % (self.files_done, self.planned_files), refresh=refresh)
-            if refresh:
-                self._drawn = now
+    def _say(self, text: str, kind: str = "") -> None:
+        with self._lock:
+            self.ctx.line(text, kind)  # takes the live line off first (ctx.live)
 
     # -- the tree observer ----------------------------------------------------------------------
 
+    def on_total(self, files: int, size: int) -> None:
+        """The engine counted the source: the run goes through ``files`` files of ``size`` bytes."""
+        self.meter.set_total(size, files)
+        self.redraw(force=True)
+
     def on_action(self, action: Any) -> None:
+        size = action.source_size(self.direction)
         if action.op == "transfer":
-            with self._lock:
-                self.planned_files += 1
-                self.planned_bytes += action.source_size(self.direction)
-                if self._bar is not None:
-                    self._bar.total = self.planned_bytes
-                    self._files_postfix()
+            self.current = action.rel
+        elif action.op in ("skip", "refuse") and action.reason != "excluded":
+            # Found unchanged (or not to be taken): done, its bytes too, but none of them moved.
+            self.meter.add(size, moved=False)
+            self.meter.file_done(failed=action.op == "refuse", unchanged=action.op == "skip")
+            self.redraw()
         if action.op not in _VERBS or (action.op == "skip" and not self.verbose):
             return
-        if not (self.verbose or self.dry_run):
+        if not (self.verbose or (self.dry_run and not self.ctx.quiet)):
             return
-        verb = _VERBS[action.op] or self.direction
-        self._line("%s %s (%s)" % (verb, action.rel, action.reason), "dry-run" if self.dry_run else "")
+        verb = _VERBS[action.op] or ("copy" if self.direction == "remote" else self.direction)
+        self._say("%s %s (%s)" % (verb, action.rel, action.reason), "dry-run" if self.dry_run else "")
 
     def on_done(self, action: Any, error: Optional[str]) -> None:
-        if action.op == "transfer" and error is None:
-            with self._lock:
-                self.files_done += 1
-                self._files_postfix()
+        if action.op != "transfer":
+            return
+        if error is not None or self.direction == "remote":
+            # Gone through, though failed; or copied by the service: no byte crossed this wire.
+            self.meter.add(action.source_size(self.direction), moved=False)
+        self.meter.file_done(failed=error is not None)
+        self.redraw(force=self.meter.files_done == self.meter.files_total)
 
     def on_note(self, where: str, message: str) -> None:
-        self._line("%s: %s" % (where, message), "note")
+        self._say("%s: %s" % (where, message), "note")
 
     def on_error(self, where: str, message: str) -> None:
-        with self._lock:
-            self.failed += 1
-        self._line("%s: %s" % (where, message), "error")
+        self._say("%s: %s" % (where, message), "error")
 
-    def close(self) -> None:
-        self._stop.set()
+    def close(self, completed: bool = False) -> None:
         if self._ticker is not None:
-            self._ticker.join()
+            self._ticker.stop()
             self._ticker = None
         with self._lock:
-            if self._bar is not None:
-                self._bar.close()
-                self._bar = None
+            if self._line is not None:
+                final = ""
+                if completed and self.meter.files_done:
+                    final = self.meter.final_line(terminal_width(self.ctx.stderr) - 1, self.direction)
+                self._line.close(final)
+                if self.ctx.live is self._line:
+                    self.ctx.live = None
+                self._line = None
 
     def __enter__(self) -> "TreeReporter":
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        self.close(completed=exc_type is None)

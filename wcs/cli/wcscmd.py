@@ -5,8 +5,14 @@ before or after the command's arguments; ``--debug 1`` is accepted as well as ``
 on :class:`wcs.services.client.Client`. This module is the entry point (``wcscmd = wcs.cli.wcscmd:main``);
 the parts live beside it:
 
-* :mod:`wcs.cli.definition`: the options in groups, the command table, :func:`build_parser`;
+* :mod:`wcs.cli.options`: every option once, with what it acts on (its tag);
+* :mod:`wcs.cli.definition`: the command table (which tags each command takes), :func:`build_parser`
+  and :func:`~wcs.cli.definition.check_options`, which refuses an option a command cannot use;
 * :mod:`wcs.cli.outputs`: the JSON document each command prints;
+* :mod:`wcs.cli.printing`: what ``-v``, ``--json`` and ``--quiet`` do to a command's output;
+* :mod:`wcs.cli.meter`, :mod:`wcs.cli.progress`, :mod:`wcs.cli.tree_progress`: the progress line on stderr;
+* :mod:`wcs.cli.pipes`: a stdout whose reader went away (exit 141, nothing said);
+* :mod:`wcs.cli.completion`: the bash and zsh completion scripts, from the command table;
 * :mod:`wcs.cli.argtypes`: option value types and the raising parser;
 * :mod:`wcs.cli.commands`: one ``cmd_*`` function per command;
 * :mod:`wcs.cli.core`: :func:`main`, the one error boundary: commands raise, and ``main`` turns the

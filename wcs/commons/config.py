@@ -2,9 +2,11 @@
 
 The format is the official SDK's: a ``[default]`` section of ``key = value`` lines, ``#`` comments,
 optionally double-quoted values. A file without a ``[default]`` section (``[DEFAULT]`` counts as one)
-is read whole, every section in order, as the official SDK reads it. Unlike the official SDK there is
-no singleton: every instance owns its values, typed by the key's default, validated on load and on
-assignment. ``Config()`` reads ``~/.wcscfg`` when it exists (``Config(None)``: the defaults only).
+is read whole, every section in order, as the official SDK reads it. Other sections are profiles:
+``Config(path, profile="work")`` reads ``[work]`` instead (and nothing else). Unlike the official
+SDK there is no singleton: every instance owns its values, typed by the key's default, validated on
+load and on assignment. ``Config()`` reads ``~/.wcscfg`` when it exists (``Config(None)``: the
+defaults only); every value remembers where it came from (:meth:`Config.source`).
 
 A file is as tolerant as the official SDK's reader: a value that is malformed or out of range is
 logged as one warning naming the file, the line and the key, the key keeps its default, and only
@@ -12,7 +14,9 @@ a use of that key raises the :class:`~wcs.commons.errors.ConfigError` (reading `
 :meth:`Config.require`). A line that is not ``key = value`` is an error at once.
 
 Precedence, written down once: command line / per-call arguments > environment (``WCS_*``, only via
-:meth:`Config.load`) > config file > the defaults below.
+:meth:`Config.load`) > config file (its ``[default]`` section, or the profile's) > the defaults below.
+:meth:`Config.load` also takes the file from ``WCS_CONFIG_FILE`` and the profile from ``WCS_PROFILE``
+when the caller names none.
 """
 
 import copy
@@ -39,9 +43,16 @@ from wcs.commons.wcscfg import (  # noqa: F401 - the names were always importabl
     TRANSFER_KEYS,
     Entry,
     coerce,
+    format_value,
+    is_default_section,
     parse,
     read_entries,
 )
+
+# The environment variables that say which file and which section Config.load reads.
+CONFIG_FILE_VARIABLE = "WCS_CONFIG_FILE"
+PROFILE_VARIABLE = "WCS_PROFILE"
+DEFAULT_SOURCE = "default"
 
 log = logging.getLogger(__name__)
 
@@ -53,46 +64,67 @@ class Config:
     Args:
         path: a ``.wcscfg`` file to read (as the official ``Config(configfile)``); by default
             ``~/.wcscfg`` when it exists; None keeps the defaults.
+        profile: the section to read instead of ``[default]`` (e.g. ``"work"`` for ``[work]``).
         **overrides: key values applied after the file.
 
     Raises:
-        ConfigError: the file cannot be read, or a line in it is not ``key = value`` (a bad value
-            only warns; see the module docstring).
+        ConfigError: the file cannot be read, a line in it is not ``key = value`` (a bad value only
+            warns; see the module docstring), or it has no section for ``profile``.
         InvalidArgument: an override names an unknown key or has a bad value.
     """
 
-    def __init__(self, path: Any = HOME_FILE, **overrides: Any) -> None:
+    def __init__(self, path: Any = HOME_FILE, profile: Optional[str] = None, **overrides: Any) -> None:
         object.__setattr__(self, "_values", dict(DEFAULTS))
         object.__setattr__(self, "_problems", {})  # key -> (raw text, message, file, line)
+        object.__setattr__(self, "_sources", {})  # key -> where its value came from (absent: the default)
         object.__setattr__(self, "path", None)
+        object.__setattr__(self, "profile", None if profile is None or is_default_section(profile) else profile)
         if "configfile" in overrides:  # the official SDK's keyword
             path = overrides.pop("configfile")
         if path is HOME_FILE:
             home = os.path.expanduser(DEFAULT_PATH)
             path = home if os.path.exists(home) else None
+            if path is None and self.profile is not None:
+                raise ConfigError("profile %r needs a config file: there is none at %s" % (self.profile, home))
         if path is not None:
             self.read_config_file(path)
         self.update(**overrides)
 
     @classmethod
     def load(cls, path: Optional[str] = None, environ: Optional[Mapping[str, str]] = None,
-             **overrides: Any) -> "Config":
-        """File (``path`` or ``~/.wcscfg`` when it exists), then ``WCS_*`` environment, then overrides.
+             profile: Optional[str] = None, **overrides: Any) -> "Config":
+        """File, then ``WCS_*`` environment, then overrides.
 
-        An explicitly named ``path`` must exist; the default one is optional.
+        The file is ``path``, else ``$WCS_CONFIG_FILE``, else ``~/.wcscfg`` when it exists (a named
+        file must exist); its section is ``profile``'s, else ``$WCS_PROFILE``'s, else ``[default]``.
         """
-        cfg = cls(HOME_FILE if path is None else path)
         env = os.environ if environ is None else environ
+        path = path or env.get(CONFIG_FILE_VARIABLE) or None
+        profile = profile or env.get(PROFILE_VARIABLE) or None
+        cfg = cls(HOME_FILE if path is None else path, profile=profile)
         for name, key in ENVIRONMENT.items():
             if env.get(name):
                 cfg._values[key] = coerce(key, env[name])
                 cfg._problems.pop(key, None)
+                cfg._sources[key] = "environment %s" % name
         cfg.update(**overrides)
         return cfg
 
+    def source(self, key: str) -> str:
+        """Where the value of ``key`` came from: ``default``, ``file PATH``, ``profile NAME (PATH)``,
+        ``environment WCS_...``, ``argument`` (set on the object), or what :meth:`set_source` said."""
+        if key not in DEFAULTS:
+            raise InvalidArgument("unknown configuration key %r" % key)
+        return self._sources.get(key, DEFAULT_SOURCE)
+
+    def set_source(self, key: str, source: str) -> None:
+        """Record where the current value of ``key`` came from (e.g. ``flag --put-url``)."""
+        self.source(key)
+        self._sources[key] = source
+
     def read_config_file(self, configfile: str) -> None:
-        """Read ``configfile`` over the current values; log a warning when other users may read or
-        write it (it holds the secret key)."""
+        """Read ``configfile`` (its ``[default]`` section, or the profile's) over the current values;
+        log a warning when other users may read or write it (it holds the secret key)."""
         path = os.path.expanduser(str(configfile))
         try:
             # utf-8-sig: files saved by some Windows editors start with a byte order mark.
@@ -103,7 +135,9 @@ class Config:
             raise ConfigError("cannot read config file: %s" % (exc.strerror or exc), path) from None
         except UnicodeDecodeError:
             raise ConfigError("config file is not UTF-8 text", path) from None
-        for key, value, lineno in read_entries(text, path):
+        where = "file %s" % path if self.profile is None else "profile %s (%s)" % (self.profile, path)
+        for key, value, lineno in read_entries(text, path, self.profile):
+            self._sources[key] = where
             try:
                 self._values[key] = coerce(key, value)
             except ValueError as exc:
@@ -162,16 +196,20 @@ class Config:
     def as_dict(self) -> Dict[str, Any]:
         return dict(self._values)
 
-    def dump_config(self, stream: IO[str]) -> None:
+    def dump_config(self, stream: IO[str], sources: bool = False) -> None:
         """Write every key in the ``.wcscfg`` format; :class:`Config` reads it back identically
-        (a bad value from the file is written as it was given, so it stays reported)."""
-        stream.write("[%s]\n" % SECTION)
+        (a bad value from the file is written as it was given, so it stays reported).
+
+        Args:
+            sources: precede each value that is not the default with a ``# from ...`` comment
+                saying where it came from (:meth:`source`). The section is the profile's.
+        """
+        stream.write("[%s]\n" % (self.profile or SECTION))
         for key, value in self._values.items():
             raw = self.raw(key)
-            text = str(value) if raw is None else raw
-            if text != text.strip() or (len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"):
-                text = '"%s"' % text
-            stream.write("%s = %s\n" % (key, text))
+            if sources and key in self._sources:
+                stream.write("# from %s\n" % self._sources[key])
+            stream.write("%s = %s\n" % (key, format_value(str(value) if raw is None else raw)))
 
     # -- the typed pieces the services are built from (snapshots: later changes need a new call) --
 
@@ -215,6 +253,7 @@ class Config:
         except ValueError as exc:
             raise InvalidArgument("%s %s" % (name, exc)) from None
         self._problems.pop(name, None)
+        self._sources[name] = "argument"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Config) and self._values == other._values
@@ -227,9 +266,11 @@ class Config:
         clone = Config(None)
         clone._values.update(self._values)
         clone._problems.update(self._problems)
+        clone._sources.update(self._sources)
         object.__setattr__(clone, "path", self.path)
+        object.__setattr__(clone, "profile", self.profile)
         return clone
 
 
-__all__ = ["Config", "DEFAULTS", "DEFAULT_PATH", "HOME_FILE", "HTTP_KEYS", "JOB_KEYS", "POLICY_KEYS",
-           "TRANSFER_KEYS", "base_url", "coerce", "parse", "read_entries"]
+__all__ = ["CONFIG_FILE_VARIABLE", "Config", "DEFAULTS", "DEFAULT_PATH", "HOME_FILE", "HTTP_KEYS", "JOB_KEYS",
+           "POLICY_KEYS", "PROFILE_VARIABLE", "TRANSFER_KEYS", "base_url", "coerce", "parse", "read_entries"]

@@ -37,6 +37,7 @@ from requests.adapters import HTTPAdapter
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 
 from wcs import __version__
+from wcs.commons.bandwidth import TokenBucket, throttled
 from wcs.commons.errors import Cancelled, NetworkError, NetworkKind
 from wcs.commons.result import NO_RESPONSE, Result, decode_body, no_response
 
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 USER_AGENT = "wcs-python-sdk/%s (python/%s)" % (__version__, platform.python_version())
 RETRYABLE_STATUS = frozenset({408, 429}) | (frozenset(range(500, 600)) - {579})
 READ_SIZE = 1024 * 1024
+# Pieces of a streamed body under a bandwidth limit: small, so the wait for each stays short.
+THROTTLED_READ_SIZE = 64 * 1024
 ERROR_TEXT_LIMIT = 64 * 1024
 
 BodyFactory = Callable[[], Tuple[Any, Mapping[str, str]]]
@@ -263,11 +266,17 @@ class HttpClient:
         retries: default retry count (``connection_retries``); calls may pass their own.
         pool_size: connections kept per host: the client's transfer concurrency plus slack.
         backoff: the wait between attempts (injectable: tests pass a fast one).
+        bwlimit: bytes per second for everything this client sends and receives, summed over all
+            its connections (0: no limit); or a :class:`~wcs.commons.bandwidth.TokenBucket` to share.
         environment: the proxy settings (default: read from the environment now).
     """
 
     def __init__(self, timeout: float = 40, verify: bool = True, retries: int = 3, pool_size: int = 4,
-                 backoff: Optional[Backoff] = None, environment: Optional[ProxyEnvironment] = None) -> None:
+                 backoff: Optional[Backoff] = None, bwlimit: Union[int, TokenBucket] = 0,
+                 environment: Optional[ProxyEnvironment] = None) -> None:
+        # One bucket for every request of the client: blocks, ranges and files draw from one budget.
+        self.bucket: Optional[TokenBucket] = bwlimit if isinstance(bwlimit, TokenBucket) else \
+            TokenBucket(bwlimit) if bwlimit else None
         self.timeout = float(timeout)
         self.verify = bool(verify)
         self.retries = int(retries)
@@ -329,6 +338,8 @@ class HttpClient:
             if body is not None:
                 payload, extra = body()
                 all_headers.update(extra)
+            if self.bucket is not None and payload:
+                payload = throttled(payload, self.bucket, cancel)
             try:
                 resp = self.session.request(method, url, headers=all_headers, data=payload, params=params,
                                             timeout=self.timeout, verify=self._verify,
@@ -368,6 +379,8 @@ class HttpClient:
                 text = resp.text if resp.content else ""
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 return no_response(network_error(exc, url, self.timeout), attempts=sent[0])
+        if self.bucket is not None:
+            self.bucket.take(len(resp.content))  # small answers (listings, stat) count too
         if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
             answer: Any = resp.headers["Location"]
         else:
@@ -401,6 +414,8 @@ class HttpClient:
             Whatever ``sink`` raises (a local write error), unchanged.
         """
         retries = self.retries if retries is None else int(retries)
+        if self.bucket is not None:
+            read_size = min(read_size, THROTTLED_READ_SIZE)
         first: Optional[requests.Response] = None
         position = start  # the next byte the sink expects
         attempt = 0
@@ -467,6 +482,8 @@ class HttpClient:
                 data, skip = data[drop:], skip - drop
             if wanted is not None and got + len(data) > wanted:
                 data = data[:wanted - got]
+            if data and self.bucket is not None:
+                self.bucket.take(len(data), cancel)
             if data:
                 sink(data)
                 got += len(data)

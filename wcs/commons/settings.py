@@ -42,7 +42,7 @@ def value_problem(key: str, value: Any) -> Optional[str]:
         return "must be a positive multiple of 4 MiB (%d bytes), got %d" % (BLOCK_SIZE, value)
     if key == "bput_size" and value <= 0:
         return "must be positive, got %d" % value
-    if key in _RETRY_KEYS + ("concurrency", "traffic_limit", "download_threshold") and value < 0:
+    if key in _RETRY_KEYS + ("concurrency", "traffic_limit", "download_threshold", "bwlimit") and value < 0:
         return "must not be negative, got %d" % value
     if key in ("connection_timeout", "deadline") and value <= 0:
         return "must be positive, got %s" % value
@@ -249,6 +249,8 @@ class TransferConfig:
     # download_part_size (a multiple of the 4 MiB etag block, so each part hashes whole blocks).
     download_threshold: int = 32 * MiB
     download_part_size: int = 8 * MiB
+    # Ours: bytes per second for all the connections of a client together (0: none; wcs.commons.bandwidth).
+    bwlimit: int = 0
 
     def __post_init__(self) -> None:
         _validate(self)

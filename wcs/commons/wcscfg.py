@@ -10,10 +10,11 @@ import logging
 import os
 import re
 from dataclasses import fields
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from wcs.commons import settings
 from wcs.commons.auth import SHA1, encryption_type_of
+from wcs.commons.bandwidth import parse_rate
 from wcs.commons.errors import ConfigError, InvalidArgument
 
 log = logging.getLogger("wcs.commons.config")  # one logger name for everything about config files
@@ -36,6 +37,9 @@ KEYS = (
     "download_url", "download_domains", "download_threshold", "download_part_size",
     # The signing algorithm, SHA-1 or SM3 (the Java SDK's ENCRYPTION_TYPE; see wcs.commons.auth).
     "encryption_type",
+    # Ours: bytes per second for all the connections of a client together (0: no limit); the file and
+    # the environment may write it as 10M, 512k, 1.5MiB (wcs.commons.bandwidth).
+    "bwlimit",
 )
 
 # The defaults of the keys that are settings are those of the settings (written there, once).
@@ -62,9 +66,10 @@ ENVIRONMENT = {
 }
 
 FLOAT_KEYS = frozenset({"connection_timeout"})
+RATE_KEYS = frozenset({"bwlimit"})
 
 # Which keys each part of the SDK uses, so that a bad value fails only the calls that need it.
-HTTP_KEYS = ("connection_timeout", "connection_retries", "ishttps", "isverify")
+HTTP_KEYS = ("connection_timeout", "connection_retries", "ishttps", "isverify", "bwlimit")
 TRANSFER_KEYS = ("block_size", "bput_size", "concurrency", "mkblk_retries", "bput_retries", "mkfile_retries",
                  "tmp_record_folder", "traffic_limit")
 POLICY_KEYS = ("overwrite", "returnUrl", "returnBody", "callbackUrl", "callbackBody", "persistentNotifyUrl",
@@ -101,7 +106,9 @@ def coerce(key: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("must be an integer, got %r" % (value,))
         try:
-            if key in FLOAT_KEYS:
+            if key in RATE_KEYS:
+                result = parse_rate(value)
+            elif key in FLOAT_KEYS:
                 # The official SDK takes float(connection_timeout); whole numbers stay ints.
                 number = value if isinstance(value, (int, float)) else float(str(value).strip())
                 result = int(number) if float(number).is_integer() else float(number)
@@ -110,8 +117,9 @@ def coerce(key: str, value: Any) -> Any:
             else:
                 result = int(str(value).strip()) if not isinstance(value, int) else value
         except (ValueError, OverflowError):
-            raise ValueError("must be %s, got %r" % ("a number" if key in FLOAT_KEYS else "an integer", value)) \
-                from None
+            kind = "a number" if key in FLOAT_KEYS else "a rate in bytes per second such as 10M, 512k or " \
+                "1.5MiB" if key in RATE_KEYS else "an integer"
+            raise ValueError("must be %s, got %r" % (kind, value)) from None
         problem = settings.value_problem(key, result)
         if problem:
             raise ValueError(problem)
@@ -143,26 +151,25 @@ def _unquote(value: str) -> str:
 Entry = Tuple[str, str, int]  # (key, raw value, line number)
 
 
-def read_entries(text: str, path: str = "<string>") -> List[Entry]:
-    """The ``key = value`` lines of a file that count, in order (later ones win).
+def is_default_section(name: str) -> bool:
+    """``[default]`` in any case (``[DEFAULT]`` too), the section the official SDK reads."""
+    return name.strip().lower() == SECTION
 
-    Lines before any section count. When the file has a ``[default]`` section (in any case), only
-    those sections count and keys elsewhere are ignored with a warning; otherwise every section is
-    read, as the official SDK reads it. Unknown keys are ignored with a warning.
+
+def _lines(text: str, path: str) -> List[Tuple[Optional[str], str, str, int]]:
+    """``(section or None before any, key, raw value, line)`` of every setting line, in order.
 
     Raises:
         ConfigError: a line is neither a comment, a section nor ``key = value``.
     """
-    entries: List[Tuple[str, str, int, bool]] = []  # (key, value, line, in a default section)
-    in_default = True
-    has_default = False
+    found: List[Tuple[Optional[str], str, str, int]] = []
+    section: Optional[str] = None
     for lineno, line in enumerate(text.splitlines(), 1):
         if _SKIP_RE.match(line):
             continue
-        section = _SECTION_RE.match(line)
-        if section:
-            in_default = section.group(1).strip().lower() == SECTION
-            has_default = has_default or in_default
+        header = _SECTION_RE.match(line)
+        if header:
+            section = header.group(1).strip()
             continue
         data = _DATA_RE.match(line)
         if not data:
@@ -172,18 +179,117 @@ def read_entries(text: str, path: str = "<string>") -> List[Entry]:
             else:
                 shown = repr(shown)
             raise ConfigError("malformed line %s (expected 'key = value')" % shown, path, lineno)
-        entries.append((data.group("key"), _unquote(data.group("value")), lineno, in_default))
+        found.append((section, data.group("key"), _unquote(data.group("value")), lineno))
+    return found
+
+
+def sections(text: str) -> List[str]:
+    """The section names of a file, in order (each once)."""
+    names: List[str] = []
+    for line in text.splitlines():
+        header = _SECTION_RE.match(line)
+        if header and header.group(1).strip() not in names:
+            names.append(header.group(1).strip())
+    return names
+
+
+def read_entries(text: str, path: str = "<string>", profile: Optional[str] = None) -> List[Entry]:
+    """The ``key = value`` lines of a file that count, in order (later ones win).
+
+    Without ``profile`` (or with ``"default"``): lines before any section count; when the file has a
+    ``[default]`` section (in any case), only those sections count and other sections (profiles)
+    are left alone; otherwise every section is read, as the official SDK reads it. With another
+    ``profile``: only its ``[profile]`` sections count. Unknown keys are ignored with a warning.
+
+    Raises:
+        ConfigError: a line is neither a comment, a section nor ``key = value``; or ``profile`` has
+            no section in the file.
+    """
+    lines = _lines(text, path)
+    if profile is not None and not is_default_section(profile):
+        if profile.strip() not in sections(text):
+            raise ConfigError("no [%s] section for profile %r (sections: %s)" % (
+                profile, profile, ", ".join("[%s]" % name for name in sections(text)) or "none"), path)
+        wanted = [(key, value, lineno) for section, key, value, lineno in lines if section == profile.strip()]
+    else:
+        has_default = any(is_default_section(name) for name in sections(text))
+        wanted = [(key, value, lineno) for section, key, value, lineno in lines
+                  if not has_default or section is None or is_default_section(section)]
     chosen: List[Entry] = []
-    for key, value, lineno, in_default in entries:
+    for key, value, lineno in wanted:
         if key not in DEFAULTS:
             log.warning("%s:%d: ignoring unknown key %r", path, lineno, key)
-        elif has_default and not in_default:
-            log.warning("%s:%d: ignoring key %r outside the [%s] section", path, lineno, key, SECTION)
         else:
             chosen.append((key, value, lineno))
     return chosen
 
 
-def parse(text: str, path: str = "<string>") -> Dict[str, str]:
+def format_value(text: str) -> str:
+    """A value as a ``.wcscfg`` line writes it: quoted when spaces at its ends or quotes would be lost."""
+    if text != text.strip() or (len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"):
+        return '"%s"' % text
+    return text
+
+
+def update_section(text: str, section: str, values: Dict[str, str]) -> str:
+    """``text`` with ``values`` written into ``[section]``, everything else kept as it was.
+
+    A key the section has is rewritten in its own line (the last one, which is the one that counts);
+    the others are added after the section's last setting; a missing section is added at the end.
+    Comments, blank lines, other sections and unknown keys stay untouched. Writing ``default`` into
+    a file without any section header updates the file's bare lines (the official SDK's layout).
+    """
+    lines = text.splitlines()
+    default = is_default_section(section)
+    names = sections(text)
+    if default and names and not any(is_default_section(name) for name in names):
+        # Profiles but no [default]: the official reader would take the profiles' keys as defaults too;
+        # the bare lines become an explicit [default] section, so each section means what it says.
+        lines.insert(0, "[%s]" % SECTION)
+        names.insert(0, SECTION)
+    # The line ranges [start, end) that belong to the section.
+    spans: List[Tuple[int, int]] = []
+    current: Optional[str] = None
+    start = 0 if default else None
+    for index, line in enumerate(lines):
+        header = _SECTION_RE.match(line)
+        if not header:
+            continue
+        if start is not None:
+            spans.append((start, index))
+        current = header.group(1).strip()
+        start = index + 1 if (is_default_section(current) if default else current == section) else None
+    if start is not None:
+        spans.append((start, len(lines)))
+    if default and spans and spans[0][0] == 0 and any(is_default_section(n) for n in names):
+        # A [default] header exists: bare lines before the first section stay as they are.
+        if not any(_DATA_RE.match(line) for line in lines[spans[0][0]:spans[0][1]]):
+            spans = spans[1:]
+    where: Dict[str, int] = {}
+    for first, end in spans:
+        for index in range(first, end):
+            data = _DATA_RE.match(lines[index])
+            if data and not _SKIP_RE.match(lines[index]):
+                where[data.group("key")] = index
+    pending = []
+    for key, value in values.items():
+        line = "%s = %s" % (key, format_value(value))
+        if key in where:
+            lines[where[key]] = line
+        else:
+            pending.append(line)
+    if pending and spans:
+        first, end = spans[-1]
+        last = max([i for i in range(first, end) if _DATA_RE.match(lines[i]) and not _SKIP_RE.match(lines[i])],
+                   default=first - 1)
+        lines[last + 1:last + 1] = pending
+    elif pending:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.extend(["[%s]" % section] + pending)
+    return "\n".join(lines) + "\n"
+
+
+def parse(text: str, path: str = "<string>", profile: Optional[str] = None) -> Dict[str, str]:
     """Raw ``key -> text`` of the lines that count (see :func:`read_entries`), without validation."""
-    return {key: value for key, value, _ in read_entries(text, path)}
+    return {key: value for key, value, _ in read_entries(text, path, profile)}

@@ -17,6 +17,7 @@ from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService, FopsService
+from wcs.services.listing import ObjectListing
 from wcs.services.scheduler import Scheduler
 from wcs.services.uploads import BlockUploader
 
@@ -36,7 +37,7 @@ class ClientBase:
         size = max(transfer.concurrency, int(workers))
         self.http = http if http is not None else HttpClient(
             timeout=transfer.connection_timeout, verify=cfg.isverify, retries=transfer.connection_retries,
-            pool_size=max(size, 8))
+            pool_size=max(size, 8), bwlimit=transfer.bwlimit)
         self._owns_scheduler = scheduler is None
         self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
         self._fit_pool()
@@ -126,6 +127,20 @@ class ClientBase:
     def fmgr_service(self, signed: bool = True) -> FmgrService:
         """fmgr jobs (``signed=False``: for the status, which needs no keys)."""
         return FmgrService(self.http, self.auth if signed else None, self.cfg.endpoints)
+
+    def list_entries(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> ObjectListing:
+        """The one whole listing every multi-object method goes through (``ls``, ``du``, ``rm``, the
+        tree runs; a :class:`~wcs.services.listing.ListFunction`).
+
+        ``recursive``: every object whose key starts with ``prefix``, as typed
+        :class:`~wcs.commons.result.ObjectInfo` in key order. Otherwise the one directory ``prefix``
+        (``a`` means ``a/``): its sub-directories (:class:`~wcs.services.listing.CommonPrefix`)
+        first, then its objects. Streamed: two pages in memory at most; ``close()`` stops early.
+
+        Raises:
+            ServiceError, NetworkError: a page failed (when the iteration reaches it).
+        """
+        return self.bucket_manager().listing(bucket, prefix, recursive=recursive)
 
     def fops_service(self, signed: bool = True) -> FopsService:
         """Persistent processing jobs (``signed=False``: for the status)."""

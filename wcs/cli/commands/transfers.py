@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
 from wcs.cli import uri
+from wcs.cli.commands import upload_options
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
 from wcs.cli.files import names_stdout
 from wcs.cli.status import ExitStatus
@@ -77,7 +78,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
 
     # The official name rule may keep the URL's folders; folders made for a failed download go again.
     with _parent_dirs(target), \
-            open_progress(None, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr) as bar:
+            open_progress(None, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
         if uri.is_wcs_uri(source):
             # stat first (inside download_file): a missing object fails before any local file is
             # touched, and its size and hash choose the method and verify the bytes end to end.
@@ -120,11 +121,14 @@ def _to_stdout(source: str, ctx: Context) -> int:
     ctx.emitted = True  # stdout holds the object: no JSON document, failures get their one stderr line
     from wcs.cli.progress import open_progress
 
-    with open_progress(None, "stdout", quiet=ctx.quiet, stream=ctx.stderr) as bar:
+    # No bar over the data when both go to one terminal; piped, the bar shows on a terminal's stderr.
+    with open_progress(None, "stdout", quiet=ctx.quiet or _isatty(ctx.stdout), stream=ctx.stderr, ctx=ctx) as bar:
         if uri.is_wcs_uri(source):
             bucket, key = uri.parse_object(source)
             client = ctx.client(*NEEDS_MGR)
             client.download_url(bucket, key)
+            if bar.callback is not None:
+                bar.set_total(_size_of(client, bucket, key))
             result = client.download_fileobj(bucket, key, out, subscribers=bar.subscribers())
         else:
             _check_http(source)
@@ -132,6 +136,19 @@ def _to_stdout(source: str, ctx: Context) -> int:
     out.flush()
     result.raise_for_status()
     return ExitStatus.SUCCESS
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _size_of(client: Any, bucket: str, key: str) -> Optional[int]:
+    """The object's size for the bar's total (None when stat cannot tell: the download reports its own)."""
+    stat = client.stat(bucket, key)
+    return _int_or_none(stat.body.get("fsize")) if stat.ok and isinstance(stat.body, dict) else None
 
 
 @contextlib.contextmanager
@@ -226,12 +243,16 @@ def _put_stream(args: argparse.Namespace, ctx: Context, bucket: str, key: str) -
                               % args.localfile)
     client = ctx.client(*NEEDS_PUT)
     # Before a byte is read: what a refused upload consumed of a pipe is gone.
+    skipped = upload_options.skip_existing(args, ctx, client, bucket, key)
+    if skipped is not None:
+        return skipped
     _refuse_existing(ctx, client, bucket, key)
     from wcs.cli.progress import open_progress
 
     with _open_stream(args.localfile, ctx) as fp, \
-            open_progress(None, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
-        result = client.upload_fileobj(fp, bucket, key, progress=bar.callback)
+            open_progress(None, key, quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
+        result = client.upload_fileobj(fp, bucket, key, progress=bar.callback,
+                                       mime_type=upload_options.mime_type(args, key))
     if result.code == 406:
         ctx.advice = OVERWRITE_ADVICE
     return ctx.emit_result(result)
@@ -249,10 +270,14 @@ def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
     if size is None:
         return _put_stream(args, ctx, bucket, key)
     client = ctx.client(*NEEDS_PUT)
+    skipped = upload_options.skip_existing(args, ctx, client, bucket, key)
+    if skipped is not None:
+        return skipped
     from wcs.cli.progress import open_progress
 
-    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
-        result = client.simple_upload(args.localfile, bucket, key, progress=bar.callback)
+    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
+        result = client.simple_upload(args.localfile, bucket, key, progress=bar.callback,
+                                      mime_type=upload_options.mime_type(args, key))
     if result.code == 406:
         ctx.advice = OVERWRITE_ADVICE
     return ctx.emit_result(result)
@@ -346,12 +371,13 @@ class _ResumeNote:
         self.bar = bar
 
     def on_resumed(self, transfer: Any, blocks_done: int, blocks_total: int) -> None:
-        if blocks_done:
-            self.bar.clear()  # one clean line, not one drawn through the bar
+        self.bar.on_resumed(transfer, blocks_done, blocks_total)  # the stored blocks are not speed
+        if blocks_done:  # like the upload id, said even with --quiet: it is the state of the upload
             self.ctx.line("resuming: %d of %d blocks already uploaded" % (blocks_done, blocks_total))
 
 
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
+    args.uri, args.localfile = uri.remote_and_local(args.uri, args.localfile)  # source first works too
     bucket, key, size = _upload_start(args, ctx)
     if size is None:
         return _put_stream(args, ctx, bucket, key)
@@ -359,6 +385,9 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config().require(*POLICY_KEYS, *TRANSFER_KEYS)  # a bad setting fails before an id is shown
     if cfg.upload_id:
         client.check_upload_id(cfg.upload_id)  # before it is printed as resumable
+    skipped = upload_options.skip_existing(args, ctx, client, bucket, key)
+    if skipped is not None:
+        return skipped
     _refuse_existing(ctx, client, bucket, key)
     # Known before the first byte is sent, so even a killed run can be resumed.
     upload_id = cfg.upload_id or client.new_upload_id()
@@ -369,9 +398,10 @@ def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
     ctx.hint = _resume_hint(ctx, upload_id)
     from wcs.cli.progress import open_progress
 
-    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr) as bar:
+    with open_progress(size, key, quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
         result = client.multipart_upload(args.localfile, bucket, key, upload_id=upload_id,
-                                         progress=bar.callback, subscribers=[_ResumeNote(ctx, bar)])
+                                         progress=bar.callback, subscribers=[_ResumeNote(ctx, bar)],
+                                         mime_type=upload_options.mime_type(args, key))
     if result.ok:
         ctx.hint = None
     elif result.code == 406:
