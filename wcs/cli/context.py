@@ -21,6 +21,7 @@ SECRET_MASK = "***"
 
 # Settings each kind of call needs, to fail early with a config hint rather than with an HTTP 401.
 NEEDS_MGR = ("access_key", "secret_key", "mgr_url")
+LISTING_WORKERS = 16  # threads of a command that walks a whole listing: its key ranges are fetched at once
 NEEDS_PUT = ("access_key", "secret_key", "put_url")
 NEEDS_STATUS = ("mgr_url",)
 

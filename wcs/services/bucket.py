@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 1000
 FLAT_MODE = 3  # the official SDK's config value for "no mode parameter": a flat listing
-MAX_LIST_PARALLEL = 32  # requests of one listing at once (the pool's threads, up to this)
+MAX_LIST_PARALLEL = 16  # requests of one listing at once (the pool's threads, up to this)
 
 
 def check_limit(limit: Any) -> int:
