@@ -107,6 +107,9 @@ class RangeListing:
         self.base = prefix
         self.marker = marker
         self.limit = limit
+        # What a range meant to take one page is cut to: room for the guess to be off and for the first
+        # key past its end, which tells it is done without asking again.
+        self.fill = max(1, int(limit * 0.75))
         self.parallel = max(1, parallel)
         self.budget = budget if budget is not None else (self.parallel + 4) * limit
         self.max_open = 8 * self.parallel
@@ -263,7 +266,7 @@ class RangeListing:
         most = min(self._room(), 2 * (self.seen // EVIDENCE) - unseen)
         if most < 1:
             return
-        cut = keyspace.plan_cut(sample, rng.stop, self.base, self.limit, most)
+        cut = keyspace.plan_cut(sample, rng.stop, self.base, self.fill, most)
         self._split(rng, sample, cut)
 
     def _split(self, rng: _Range, sample: Sequence[str], cut: keyspace.Cut) -> None:
@@ -323,6 +326,13 @@ class RangeListing:
             self._cut_by_keys(rng, sample)
         elif whole or self.forged:
             self._split_at(rng, last, entries, whole)
+            # What is left of the range is the rest of the last key's folder: about as much as its
+            # siblings hold, less what the page had of it.
+            folder = last[:last.rfind("/") + 1]
+            if len(folder) > len(self.base):
+                parent = folder[:folder[:-1].rfind("/") + 1]
+                seen = sum(1 for key in sample if key.startswith(folder))
+                rng.limit = self._first_limit(max(keyspace.folder_sizes(sample, parent) - seen, 0.0), True)
 
     def _split_at(self, rng: _Range, last: str, entries: List[Tuple[str, float, Optional[Item], Result]],
                   whole: bool) -> None:
@@ -359,7 +369,7 @@ class RangeListing:
                 children.append(_Range(name, keyspace.prefix_end(name), name, None, self.limit))
                 after[0] = keyspace.prefix_end(name)
             else:
-                full = sum(size for _, size, _, _ in group) + size > self.limit
+                full = sum(size for _, size, _, _ in group) + size > self.fill
                 if group and (full or (not self.forged and item is None)):
                     close(name)
                 group.append(entry)

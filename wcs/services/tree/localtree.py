@@ -49,7 +49,11 @@ class LocalFile:
 
     @classmethod
     def from_stat(cls, rel: str, path: str, st: os.stat_result) -> "LocalFile":
-        return cls(rel, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino)
+        # Without the frozen dataclass __init__ (seven object.__setattr__ calls): one per file of a walk.
+        made = _new(cls)
+        made.__dict__.update(rel=rel, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                             dev=st.st_dev, ino=st.st_ino)
+        return made
 
     @property
     def identity(self) -> Tuple[int, int, int, int, int]:
@@ -59,6 +63,9 @@ class LocalFile:
         ``rsync -t``): a same-size edit with the old mtime restored still changes ``ctime``.
         """
         return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
+
+
+_new = object.__new__
 
 
 def check_local_dir(path: str) -> str:

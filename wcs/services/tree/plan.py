@@ -162,7 +162,7 @@ class Planner:
 
     def _decide(self, rel: str, src: Any, dst: Any) -> Optional[Action]:
         local, remote = self._sides(src, dst)
-        if not self.filters.included(rel):
+        if self.filters.rules and not self.filters.included(rel):
             return Action(SKIP, rel, "excluded", local, remote) if src is not None else None
         if src is None:
             return Action(DELETE, rel, "extra", local, remote) if self.delete else None
