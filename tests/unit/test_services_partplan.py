@@ -52,11 +52,16 @@ def limit(size, concurrency):
     return size / min(concurrency * CONN, TOTAL) + SETUP
 
 
+def test_a_remainder_of_more_than_half_a_wave_is_a_wave_of_its_own():
+    parts = plan_parts(56 * MiB, 8 * MiB, 4)
+    assert [last + 1 - first for first, last in parts] == [8 * MiB] * 4 + [6 * MiB] * 4
+
+
 def test_the_issue_case_48_mib_on_4_connections():
     parts = plan_parts(48 * MiB, 8 * MiB, 4)
     covers(parts, 48 * MiB)
-    # A full wave of 8 MiB parts, then the 16 MiB left as four equal parts: no half-empty wave.
-    assert [last + 1 - first for first, last in parts] == [8 * MiB] * 4 + [4 * MiB] * 4
+    # Half a wave left after a full one: one wave of four equal parts, no half-empty wave.
+    assert [last + 1 - first for first, last in parts] == [12 * MiB] * 4
     assert limit(48 * MiB, 4) / makespan(parts, 4) >= 0.9
     # What the fixed 8 MiB parts gave: 6 parts on 4 connections.
     fixed = [(start, start + 8 * MiB - 1) for start in range(0, 48 * MiB, 8 * MiB)]
@@ -91,6 +96,7 @@ def test_parts_tile_the_object_full_waves_aligned_the_last_wave_even(size, concu
     tail = sizes[-lanes:]
     assert max(tail) - min(tail) < 2 * ALIGN, "the last wave's parts end together"
     assert min(tail) >= MIN_PART
+    assert max(tail) < 1.5 * part_size + ALIGN or len(parts) == lanes, "a remainder folded into a full wave is small"
     for first, last in parts[:-lanes]:
         assert first % part_size == 0 and last + 1 - first == part_size, "full waves hash whole blocks"
     assert all(first % ALIGN == 0 for first, _ in parts)

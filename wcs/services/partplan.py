@@ -7,10 +7,11 @@ leaves a slow last wave: 48 MiB in 8 MiB parts on 4 connections is a wave of fou
 wave of two with half the connections idle (0.74 of what four connections carry). So
 :func:`plan_parts` cuts full waves of ``part_size`` parts (aligned to the 4 MiB etag blocks, so each
 hashes whole blocks as it arrives), then spreads what does not fill a wave evenly over the lanes, as
-one last wave whose parts end together. A remainder of less than :data:`MIN_PART` per lane is not
-worth a wave of its own (each request costs its round trips): it is folded into the last full wave,
-which is then cut evenly. An object smaller than ``lanes`` parts is one wave of equal parts, one
-per lane, none smaller than :data:`MIN_PART`. Boundaries of evenly cut parts are multiples of
+one last wave whose parts end together. A remainder of at most half a wave is folded into the last
+full wave instead, which is then cut evenly (parts of at most 1.5 x ``part_size``): a wave costs each
+connection the round trips of a new request, and a wave of small parts costs them for little. An
+object smaller than ``lanes`` parts is one wave of equal parts, one per lane, none smaller than
+:data:`MIN_PART`. Boundaries of evenly cut parts are multiples of
 :data:`ALIGN` but may fall inside an etag block; such a block is hashed once every part holding a
 piece of it is on disk (:mod:`wcs.services.ranged`).
 
@@ -72,7 +73,7 @@ def plan_parts(size: int, part_size: int, concurrency: int) -> List[Part]:
         return [(start, min(start + part_size, size) - 1) for start in range(0, size, part_size)]
     wave = lanes * part_size
     full, rest = divmod(size, wave)
-    if full and 0 < rest < lanes * MIN_PART:
+    if full and 0 < rest <= wave // 2:
         full -= 1  # the remainder goes with the last full wave
     aligned = [(start, start + part_size - 1) for start in range(0, full * wave, part_size)]
     tail = full * wave
