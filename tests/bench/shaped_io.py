@@ -178,7 +178,7 @@ class IoCases:
         target = os.path.join(self.root, "io-downloaded.bin")
         result = CaseResult("shaped_get_parts_%d_c%d" % (size // MiB, concurrency),
                             "download one %d MiB object at concurrency %d" % (size // MiB, concurrency), nbytes=size)
-        result.how[OURS] = "`wcscmd get wcs://...`, concurrency %d, %d MiB parts" % (
+        result.how[OURS] = "`wcscmd get wcs://...`, concurrency %d, `download_part_size` %d MiB" % (
             concurrency, self.sizes.part_size // MiB)
 
         def one(side: str, i: int) -> Run:
