@@ -11,9 +11,11 @@ import cycle):
   ``pipeline`` (the one block pipeline) fed by ``sources`` (a file, a stream, bytes in memory),
   with ``blocksteps`` (mkblk/bput/mkfile), ``blockplan``, ``bodies`` (request bodies), ``resume``,
   ``recordfolder``, ``groupcommit``; downloads: ``download``, ``ranged``, ``sinks``; ``events``
-  (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r);
+  (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r); ``migrate/`` (other stores into
+  WCS: server-side fetches, the journal); ``plans`` (the plan file format) and ``planrun``
+  (carrying a plan out);
 * the facade: ``client`` (the official ``Client``) and its method groups ``client_base``,
-  ``client_downloads``, ``client_jobs``, ``client_trees``, which build the engine's services from a
+  ``client_downloads``, ``client_jobs``, ``client_trees``, ``client_migrate``, which build the engine's services from a
   Config;
 * the official module paths (``filemanager``, ``fmgr``, ``wslive``, ``mgrbase``, ``adapters``,
   ``simpleupload``, ``streamupload``, ``multipartupload``, ``simple_multipartupload``,

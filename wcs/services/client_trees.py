@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Iterable, Optional, Tuple, Union, cast
 
 from wcs.commons.errors import InvalidArgument
-from wcs.services.client_base import ClientBase
+from wcs.services.client_migrate import MigrateMethods, is_fsspec_source
 from wcs.services.events import Subscriber
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
@@ -34,8 +34,9 @@ def _options(base: TreeOptions, options: Optional[TreeOptions], settings: Any) -
         raise InvalidArgument(str(exc)) from None
 
 
-class TreeMethods(ClientBase):
-    """The tree methods of a Client (one of the facade's method groups)."""
+class TreeMethods(MigrateMethods):
+    """The tree methods of a Client (one of the facade's method groups; migrations come with them, as
+    :meth:`sync` from another store is one)."""
 
     def _run_tree(self, direction: str, local_dir: PathLike, remote: Remote, options: TreeOptions,
                   observer: Optional[TreeObserver], subscribers: Iterable[Subscriber]) -> TreeSummary:
@@ -81,11 +82,16 @@ class TreeMethods(ClientBase):
         opts = _options(TreeOptions(sync=False), options, settings)
         return self._run_tree(DOWNLOAD, local_dir, Remote(bucket, prefix), opts, observer, subscribers)
 
-    def sync(self, source: Place, destination: Place, *, options: Optional[TreeOptions] = None,
+    def sync(self, source: Place, destination: Place, *, options: Optional[Any] = None,
              observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
-             **settings: Any) -> TreeSummary:
+             plan: Optional[str] = None, **settings: Any) -> TreeSummary:
         """Make ``destination`` hold what ``source`` holds: one is a local folder, the other a
-        :class:`~wcs.services.tree.model.Remote` (or a ``(bucket, prefix)`` tuple).
+        :class:`~wcs.services.tree.model.Remote` (or a ``(bucket, prefix)`` tuple); or ``source`` is
+        another store (an fsspec URL such as ``s3://bucket/prefix``, or ``(filesystem, path)``): see
+        :meth:`migrate`, which takes its options.
+
+        ``plan="plan.jsonl"``: write every decision, with the facts it relied on, to that plan file
+        (:mod:`wcs.services.plans`) and change nothing; :meth:`apply_plan` carries it out.
 
         A file is transferred when the destination lacks it, its size differs or its etag differs
         (``size_only=True``: size alone); ``delete=True`` then removes what the source lacks, only
@@ -95,13 +101,42 @@ class TreeMethods(ClientBase):
             InvalidArgument: both or neither side is remote, or bad options.
             LocalFileError, ConfigError: as :meth:`upload_tree` / :meth:`download_tree`.
         """
+        if is_fsspec_source(source):
+            return self.migrate(source, destination, options=options, observer=observer, subscribers=subscribers,
+                                plan=plan, **settings)
         opts = _options(TreeOptions(sync=True), options, settings)
         src, dst = _as_remote(source), _as_remote(destination)
+        if plan is not None:
+            return self._plan_tree(source, destination, src, dst, opts, plan, observer)
         if src is None and dst is not None:
             return self._run_tree(UPLOAD, cast(PathLike, source), dst, opts, observer, subscribers)
         if src is not None and dst is None:
             return self._run_tree(DOWNLOAD, cast(PathLike, destination), src, opts, observer, subscribers)
         raise InvalidArgument("sync needs one local folder and one bucket prefix (Remote(bucket, prefix))")
+
+    def _plan_tree(self, source: Place, destination: Place, src: Optional[Remote], dst: Optional[Remote],
+                   opts: TreeOptions, plan: str, observer: Optional[TreeObserver]) -> TreeSummary:
+        """``sync(..., plan=FILE)`` between a local folder and a prefix: a dry run whose decisions go to FILE."""
+        from wcs.services.plans import PlanWriter
+        from wcs.services.tree.planfile import PlanObserver
+
+        if (src is None) == (dst is None):
+            raise InvalidArgument("sync needs one local folder and one bucket prefix (Remote(bucket, prefix))")
+        direction, remote = (UPLOAD, dst) if dst is not None else (DOWNLOAD, src)
+        assert remote is not None
+        local_dir = os.path.abspath(os.fspath(cast(PathLike, source if direction == UPLOAD else destination)))
+        opts = replace(opts, dry_run=True)
+        settings = {"delete": opts.delete, "max_delete": opts.max_delete, "size_only": opts.size_only,
+                    "skip_existing": opts.skip_existing, "follow_symlinks": opts.follow_symlinks,
+                    "filters": opts.filters.describe() if opts.filters else None}
+        ends = (local_dir, str(remote)) if direction == UPLOAD else (str(remote), local_dir)
+        with PlanWriter(plan, command="sync", source=ends[0], destination=ends[1], options=settings,
+                        local_root=local_dir) as writer:
+            recorder = PlanObserver(writer, direction, remote.bucket, remote.key_prefix, local_dir,
+                                    self.bucket_manager().stat, observer)
+            summary = self._run_tree(direction, local_dir, remote, opts, cast(TreeObserver, recorder), ())
+            writer.delete_status = summary.delete_status
+        return summary
 
 
 def _as_remote(place: Place) -> Optional[Remote]:
