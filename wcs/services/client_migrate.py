@@ -28,7 +28,11 @@ def is_fsspec_source(place: Any) -> bool:
         return bool(sep) and scheme.isidentifier() and scheme.lower() != "wcs"
     if isinstance(place, tuple) and len(place) == 2 and isinstance(place[1], str):
         return hasattr(place[0], "protocol") and hasattr(place[0], "ls")
-    return type(place).__name__ == "Source" and hasattr(place, "url_for")
+    if isinstance(place, (Remote, tuple)) or not hasattr(place, "url_for"):
+        return False
+    from wcs.services.migrate.source import Source  # loaded by a migration, not by the client
+
+    return isinstance(place, Source)
 
 
 def _remote(place: Any) -> Remote:
