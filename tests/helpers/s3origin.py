@@ -23,6 +23,7 @@ class _Counting:
         self.app = app
         self.lock = threading.Lock()
         self.counts: Dict[str, Dict[str, int]] = {}
+        self.gets: Dict[str, int] = {}  # object GETs of the emulator, by path (percent-decoded, no query)
 
     def _add(self, who: str, **values: int) -> None:
         with self.lock:
@@ -34,10 +35,14 @@ class _Counting:
         who = "emulator" if environ.get("HTTP_USER_AGENT", "").startswith("wcs-emulator") else "client"
         length = environ.get("CONTENT_LENGTH") or "0"
         # A GET of a key (not of a bucket: a listing has no second path segment, or has a query)
-        path = environ.get("PATH_INFO", "").strip("/")
+        # WSGI's PATH_INFO is the decoded path's bytes as latin-1 text
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace").strip("/")
         query = environ.get("QUERY_STRING", "")
         getting = environ["REQUEST_METHOD"] == "GET" and "/" in path and "list-type" not in query
         self._add(who, requests=1, object_gets=int(getting), bytes_in=int(length) if length.isdigit() else 0)
+        if getting and who == "emulator":
+            with self.lock:
+                self.gets[path] = self.gets.get(path, 0) + 1
         return self._count_body(who, self.app(environ, start_response))
 
     def _count_body(self, who: str, body: Iterable[bytes]) -> Iterator[bytes]:
@@ -100,9 +105,15 @@ class S3Origin:
         with self.app.lock:
             return {who: dict(values) for who, values in self.app.counts.items()}
 
+    def fetches_of(self, bucket: str, key: str) -> int:
+        """How many times the emulator read ``bucket/key`` since the counts were reset."""
+        with self.app.lock:
+            return self.app.gets.get("%s/%s" % (bucket, key), 0)
+
     def reset_counts(self) -> None:
         with self.app.lock:
             self.app.counts.clear()
+            self.app.gets.clear()
 
 
 def put_objects(fs: Any, bucket: str, objects: Dict[str, bytes]) -> List[str]:

@@ -190,15 +190,11 @@ class MigrationRun:
             log.info("following fetch job %s of an earlier run (%d object(s))", job, len(batch))
             outcomes = self.fetches.follow(job, batch)
             self.summary.followed += 1
+            # What the job stored is now in the journal, and the plan skips it as "same"; a failed item
+            # is planned again like any object not yet copied; a job still running stops --delete.
             for outcome in outcomes:
-                if outcome.error is None:
-                    self.summary.fetched_files += 1
-                    self.summary.fetched_bytes += outcome.fetch.size
-                    self.summary.transferred_files += 1
-                    self.summary.transferred_bytes += outcome.fetch.size
-                elif outcome.unfinished:
-                    self._error(outcome.fetch.rel, outcome.error)
-                # A failed item of an earlier job is planned again like any object not yet copied.
+                if outcome.unfinished:
+                    self._error(outcome.fetch.rel, outcome.error or "still running")
 
     def _copy_all(self, planner: Planner, spool: DeleteSpool) -> None:
         with self.scheduler.group() as group:
