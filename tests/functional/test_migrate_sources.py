@@ -128,10 +128,10 @@ def test_files_from_limits_a_listed_source_and_a_plan_changes_nothing(client, bu
     assert lines[0]["wcs_plan"] == 1 and lines[0]["source"].startswith("memory://")
     actions = lines[1:-1]
     assert [(a["op"], a["rel"], a["reason"]) for a in actions] == [
-        ("upload", "keep/1.txt", "missing"), ("upload", "other/3.txt", "missing"), ("delete", "gone.txt", "extra")]
-    assert actions[0]["src"]["size"] == len(b"keep/1.txt") and actions[0]["dst"] == {
+        ("delete", "gone.txt", "extra"), ("upload", "keep/1.txt", "missing"), ("upload", "other/3.txt", "missing")]
+    assert actions[1]["src"]["size"] == len(b"keep/1.txt") and actions[1]["dst"] == {
         "bucket": bucket, "key": "p/keep/1.txt", "exists": False}
-    assert actions[2]["dst"]["hash"] == _etag(b"old")
+    assert actions[0]["dst"]["hash"] == _etag(b"old")
     assert lines[-1] == {"end": True, "actions": {"delete": 1, "upload": 2}, "bytes": 10 + 11,
                          "delete": "dry run: 1 object(s) would be deleted"}
     assert client.stat(bucket, "p/keep/1.txt").code == 404

@@ -8,7 +8,7 @@ client's pool, the journal. Per-object failures are in the returned summary, not
 """
 
 from dataclasses import replace
-from typing import Any, Iterable, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 from wcs.commons.errors import InvalidArgument
 from wcs.services.client_base import ClientBase
@@ -108,3 +108,68 @@ class MigrateMethods(ClientBase):
         finally:
             if listed is not None:
                 listed.close()
+
+    def apply_plan(self, path: str, *, observer: Any = None, subscribers: Iterable[Subscriber] = (),
+                   storage_options: Optional[Dict[str, Any]] = None, **settings: Any) -> Any:
+        """Carry out the plan file ``path`` (written by ``sync(..., plan=...)``), each action only after
+        its facts are checked again: an object changed since the plan is reported, never overwritten.
+
+        ``settings``: :class:`~wcs.services.planrun.RunSettings` fields (``transfers``, ``batch``...);
+        ``storage_options``: for the filesystems of the plan's other-store URLs.
+
+        Returns:
+            A :class:`~wcs.services.planrun.PlanSummary`.
+
+        Raises:
+            PlanError: not a plan, or cut short. LocalFileError: it cannot be read.
+        """
+        from wcs.services.plans import read_plan
+
+        header, actions = read_plan(path)
+        return self._run_actions(actions, path, header.get("local_root"), observer, subscribers, storage_options,
+                                 settings)
+
+    def run_batch(self, path: str, *, observer: Any = None, subscribers: Iterable[Subscriber] = (),
+                  storage_options: Optional[Dict[str, Any]] = None, **settings: Any) -> Any:
+        """Carry out a batch file of ``cp``/``mv``/``rm``/``fetch`` lines (:mod:`wcs.services.batchfile`)
+        as one plan: one summary for all.
+
+        Raises:
+            InvalidArgument: a malformed line (every one is named; nothing is done then).
+            LocalFileError: the file cannot be read.
+        """
+        from wcs.services.batchfile import check_batch, read_batch
+
+        problems = check_batch(path)
+        if problems:
+            more = " (and %d more)" % (len(problems) - 5) if len(problems) > 5 else ""
+            raise InvalidArgument("; ".join(problems[:5]) + more)
+        return self._run_actions(read_batch(path), path, None, observer, subscribers, storage_options, settings)
+
+    def _run_actions(self, actions: Iterable[Dict[str, Any]], source: str, local_root: Optional[str], observer: Any,
+                     subscribers: Iterable[Subscriber], storage_options: Optional[Dict[str, Any]],
+                     settings: Dict[str, Any]) -> Any:
+        from wcs.services.planrun import PlanRun, RunSettings
+
+        options = dict(storage_options or {})
+
+        def opener(url: str) -> Tuple[Any, str]:
+            try:
+                import fsspec  # type: ignore[import-untyped, import-not-found]
+
+                return fsspec.core.url_to_fs(url, **options)  # type: ignore[no-any-return]
+            except (ImportError, ValueError) as exc:
+                raise InvalidArgument("cannot open %s: %s" % (url, exc)) from None
+
+        try:
+            run_settings = replace(RunSettings(local_root=local_root), **settings)
+        except TypeError as exc:
+            raise InvalidArgument(str(exc)) from None
+        transfer = replace(self.cfg.transfer, concurrency=max(self.cfg.transfer.concurrency, run_settings.transfers))
+        run = PlanRun(objects=self.bucket_manager(), uploads=self.form_uploader(transfer),
+                      multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
+                      jobs=self.fmgr_service(), scheduler=self.scheduler_for(replace(
+                          transfer, concurrency=run_settings.transfers + run_settings.jobs)),
+                      transfer=transfer, opener=opener, settings=run_settings, observer=observer,
+                      subscribers=subscribers, source=source)
+        return run.run(actions)

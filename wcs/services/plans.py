@@ -6,7 +6,8 @@ read by ``apply`` and ``batch``:
 
 * the first line is the header, ``{"wcs_plan": 1, "command", "source", "destination", "created",
   "options"}`` (``local_root``: the local folder of a local sync);
-* then one line per action, in key order: ``{"op", "reason", "rel", "src", "dst"}``. ``op`` is one of
+* then one line per action, in key order of ``rel`` (whatever order they were decided in: a tree
+  run decides compared files when their etag is known): ``{"op", "reason", "rel", "src", "dst"}``. ``op`` is one of
   :data:`OPS`: ``upload`` (local file to WCS), ``download`` (WCS to a local file), ``fetch`` (the
   service fetches a URL), ``copy`` / ``move`` (WCS to WCS, server-side; ``move`` removes the
   source; local to WCS and back, it removes the source file or object once the copy is checked),
@@ -32,8 +33,11 @@ out (a ``batch`` line says only where from and where to) are not checked.
 import datetime
 import json
 import os
+import sqlite3
 import stat
-from typing import IO, Any, Dict, Iterator, Optional, Tuple
+import tempfile
+import threading
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from wcs.commons.errors import InvalidArgument, LocalFileError
 from wcs.commons.fsutil import atomic_write
@@ -117,7 +121,10 @@ def _now() -> str:
 
 
 class PlanWriter:
-    """Writes a plan (use as a context manager: the file appears complete when the block succeeds).
+    """Writes a plan (use as a context manager: the file appears, complete, when the block succeeds).
+
+    Actions may be added in any order: they wait in a temporary sqlite table (memory stays flat with
+    the number of actions) and are written sorted by ``rel`` when the block ends.
 
     Args:
         path: where the plan goes (replaced atomically; a symlink's target is written).
@@ -133,36 +140,58 @@ class PlanWriter:
         self.counts: Dict[str, int] = {}
         self.bytes = 0
         self.delete_status = "not requested"
-        self._context: Any = None
-        self._fp: Optional[IO[str]] = None
+        self._lock = threading.Lock()
+        self._db: Optional[sqlite3.Connection] = None
+        self._dir: Optional[str] = None
 
     def __enter__(self) -> "PlanWriter":
-        try:
-            self._context = atomic_write(self.path)
-            self._fp = self._context.__enter__()
-        except OSError as exc:
-            raise LocalFileError("cannot write the plan %s: %s" % (self.path, exc.strerror or exc)) from None
-        self._line(self.header)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(folder):
+            raise LocalFileError("cannot write the plan %s: no such folder %s" % (self.path, folder))
+        self._dir = tempfile.mkdtemp(prefix="wcs-plan-")
+        self._db = sqlite3.connect(os.path.join(self._dir, "actions.sqlite"), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE actions (rel TEXT NOT NULL, seq INTEGER PRIMARY KEY, line TEXT NOT NULL)")
         return self
-
-    def _line(self, document: Dict[str, Any]) -> None:
-        assert self._fp is not None, "a PlanWriter is used in a with block"
-        self._fp.write(json.dumps(document, ensure_ascii=False, separators=(", ", ": ")) + "\n")
 
     def add(self, op: str, rel: str, reason: str, src: Optional[Facts] = None, dst: Optional[Facts] = None,
             moves: int = 0) -> None:
-        """Write one action; ``moves``: the bytes it would transfer (summed in the footer)."""
-        self._line(action(op, rel, reason, src, dst))
-        self.counts[op] = self.counts.get(op, 0) + 1
-        self.bytes += moves
+        """Add one action; ``moves``: the bytes it would transfer (summed in the footer). Thread-safe."""
+        line = _json(action(op, rel, reason, src, dst))
+        with self._lock:
+            assert self._db is not None, "a PlanWriter is used in a with block"
+            self._db.execute("INSERT INTO actions (rel, line) VALUES (?, ?)", (rel, line))
+            self.counts[op] = self.counts.get(op, 0) + 1
+            self.bytes += moves
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        context, self._context = self._context, None
-        if exc_type is None:
-            self._line({"end": True, "actions": dict(sorted(self.counts.items())), "bytes": self.bytes,
-                        "delete": self.delete_status})
-        self._fp = None
-        context.__exit__(exc_type, exc, tb)
+        db, self._db = self._db, None
+        try:
+            if exc_type is None and db is not None:
+                self._write(db)
+        finally:
+            if db is not None:
+                db.close()
+            if self._dir is not None:
+                for name in os.listdir(self._dir):
+                    os.unlink(os.path.join(self._dir, name))
+                os.rmdir(self._dir)
+
+    def _write(self, db: sqlite3.Connection) -> None:
+        try:
+            with atomic_write(self.path) as fp:
+                fp.write(_json(self.header) + "\n")
+                for (line,) in db.execute("SELECT line FROM actions ORDER BY rel, seq"):
+                    fp.write(line + "\n")
+                fp.write(_json({"end": True, "actions": dict(sorted(self.counts.items())), "bytes": self.bytes,
+                                "delete": self.delete_status}) + "\n")
+        except OSError as exc:
+            raise LocalFileError("cannot write the plan %s: %s" % (self.path, exc.strerror or exc)) from None
+
+
+def _json(document: Dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(", ", ": "))
 
 
 class PlanError(InvalidArgument):

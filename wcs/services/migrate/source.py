@@ -98,7 +98,8 @@ def plain_md5(info: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _etag(info: Dict[str, Any]) -> Optional[str]:
+def etag_of(info: Dict[str, Any]) -> Optional[str]:
+    """The store's version tag of an object (S3 ETag, GCS generation...), quotes removed; None if none."""
     for name in ("ETag", "etag", "md5Hash", "generation", "checksum"):
         value = info.get(name)
         if value not in (None, ""):
@@ -106,7 +107,8 @@ def _etag(info: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _mtime(info: Dict[str, Any]) -> Optional[str]:
+def mtime_of(info: Dict[str, Any]) -> Optional[str]:
+    """An object's modification time as ISO 8601 UTC text (or the store's own text); None if none."""
     for name in ("LastModified", "last_modified", "mtime", "updated", "modified", "created"):
         if info.get(name) not in (None, ""):
             return _text_time(info[name])
@@ -183,7 +185,7 @@ class Source:
         found = info.get("size", info.get("Size"))
         if size is None:
             size = int(found) if found is not None else 0
-        return SourceObject(rel, path, size, _etag(info), _mtime(info),
+        return SourceObject(rel, path, size, etag_of(info), mtime_of(info),
                             (md5 or plain_md5(info)) if self.md5 else None)
 
     # -- listing ---------------------------------------------------------------------------------
