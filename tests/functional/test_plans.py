@@ -182,3 +182,14 @@ def test_a_batch_file_with_a_bad_line_does_nothing(client, bucket, tmp_path):
     batch.write_text("rm wcs://%s/a\ncopy a b\nrm ./local\n" % bucket)
     with pytest.raises(InvalidArgument, match=r"line 2: unknown command 'copy'.*line 3: rm takes a wcs://"):
         client.run_batch(str(batch))
+
+
+def test_files_from_limits_a_folder_upload_and_download(client, bucket, tree, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("css/a.css\nsame.txt\nnot-there.txt\n")
+    summary = client.sync(str(tree), Remote(bucket, "ff"), files_from=str(listing), hash_cache=None)
+    assert summary.transferred_files == 2 and summary.skipped == {"excluded": 2}
+    assert sorted(o.key for o in client.list_objects(bucket, "ff/")) == ["ff/css/a.css", "ff/same.txt"]
+    listing.write_text("same.txt\n")
+    back = client.download_tree(bucket, "ff", str(tmp_path / "back"), files_from=str(listing), hash_cache=None)
+    assert back.transferred_files == 1 and sorted(os.listdir(tmp_path / "back")) == ["same.txt"]

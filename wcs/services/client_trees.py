@@ -5,7 +5,8 @@ Each builds the services a :class:`~wcs.services.tree.engine.TreeRun` works with
 downloader, listing, jobs, the client's pool grown to ``transfers``), runs it and returns its
 :class:`~wcs.services.tree.model.TreeSummary`; per-file failures are in the summary, not raised.
 Options are a :class:`~wcs.services.tree.model.TreeOptions` and/or its fields as keywords;
-``filters`` may be given as ``(sign, pattern)`` pairs (``"+"``, ``"-"``, or ``"file"`` for a filter file).
+``filters`` may be given as ``(sign, pattern)`` pairs (``"+"``, ``"-"``, or ``"file"`` for a filter file);
+``files_from="list.txt"`` limits a run to the paths of a list file (:mod:`wcs.services.migrate.listfile`).
 """
 
 import os
@@ -24,14 +25,22 @@ Place = Union[PathLike, Remote, Tuple[str, str]]
 
 
 def _options(base: TreeOptions, options: Optional[TreeOptions], settings: Any) -> TreeOptions:
+    settings = dict(settings)
+    files_from = settings.pop("files_from", None)
     filters = settings.get("filters")
     if filters is not None and not isinstance(filters, FilterRules):
         # Plain data is fine too: [("-", "*.tmp"), ("+", "*.jpg"), ("file", "rules.txt")], in order.
         settings = dict(settings, filters=FilterRules.from_args(list(filters)) if filters else None)
     try:
-        return replace(options or base, **settings).check()
+        opts = replace(options or base, **settings).check()
     except TypeError as exc:  # an unknown keyword
         raise InvalidArgument(str(exc)) from None
+    if files_from:
+        # Only the paths listed take part (a temporary sqlite list, closed when the run ends).
+        from wcs.services.migrate.listfile import ListedFilter, ListedPaths
+
+        opts = replace(opts, filters=ListedFilter(ListedPaths(os.fspath(files_from)), opts.filters))
+    return opts
 
 
 class TreeMethods(MigrateMethods):
@@ -45,11 +54,17 @@ class TreeMethods(MigrateMethods):
         from wcs.services.tree.engine import TreeRun, tree_transfer
 
         transfer = tree_transfer(self.cfg.transfer, options)
-        run = TreeRun(direction, os.fspath(local_dir), remote, options, uploads=self.form_uploader(transfer),
-                      multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
-                      objects=self.bucket_manager(), jobs=self.fmgr_service(), scheduler=self.scheduler_for(transfer),
-                      transfer=transfer, observer=observer, subscribers=subscribers)
-        return run.run()
+        try:
+            run = TreeRun(direction, os.fspath(local_dir), remote, options, uploads=self.form_uploader(transfer),
+                          multipart=self.block_uploader(transfer), downloads=self.downloader(transfer),
+                          objects=self.bucket_manager(), jobs=self.fmgr_service(),
+                          scheduler=self.scheduler_for(transfer), transfer=transfer, observer=observer,
+                          subscribers=subscribers)
+            return run.run()
+        finally:
+            close = getattr(options.filters, "close", None)  # a --files-from list
+            if close is not None:
+                close()
 
     def upload_tree(self, local_dir: PathLike, bucket: str, prefix: str = "", *,
                     options: Optional[TreeOptions] = None, observer: Optional[TreeObserver] = None,

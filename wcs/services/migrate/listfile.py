@@ -1,5 +1,7 @@
 """``--files-from LIST``: the keys or paths a run is limited to, read once, kept sorted on disk.
 
+:class:`ListedPaths` is the list; :class:`ListedFilter` limits a folder command's filter rules to it.
+
 A list file has one path per line, relative to the source (or the tree's root), ``/`` between
 folders; blank lines and lines starting with ``#`` are left out. A line may add, after a tab, the
 object's size in bytes and, after another tab, its hex MD5 (``a/b.jpg<TAB>1234<TAB>9e10...``): an
@@ -14,9 +16,10 @@ import os
 import sqlite3
 import tempfile
 import threading
-from typing import Iterator, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 from wcs.commons.errors import InvalidArgument, LocalFileError
+from wcs.services.tree.filters import FilterRules, Rule
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -118,12 +121,39 @@ class ListedPaths:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-        for name in os.listdir(self._dir):
-            os.unlink(os.path.join(self._dir, name))
-        os.rmdir(self._dir)
+            if not os.path.isdir(self._dir):
+                return
+            for name in os.listdir(self._dir):
+                os.unlink(os.path.join(self._dir, name))
+            os.rmdir(self._dir)
 
     def __enter__(self) -> "ListedPaths":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class ListedFilter(FilterRules):
+    """Filter rules limited to the paths of a list file (``--files-from`` on a folder command): a path
+    takes part when it is listed and the rules (if any) let it through. Closing it closes the list."""
+
+    def __init__(self, listed: ListedPaths, rules: Optional[FilterRules] = None) -> None:
+        super().__init__()
+        self.listed = listed
+        self.inner = rules
+
+    def __bool__(self) -> bool:
+        return True
+
+    def decide(self, path: str) -> Tuple[bool, Optional[Rule]]:
+        if path not in self.listed:
+            return False, None
+        return self.inner.decide(path) if self.inner is not None else (True, None)
+
+    def describe(self) -> List[str]:
+        rules = self.inner.describe() if self.inner is not None else []
+        return ["(only the %d path(s) of %s)" % (self.listed.count, self.listed.path)] + rules
+
+    def close(self) -> None:
+        self.listed.close()
