@@ -321,6 +321,7 @@ class MigrationRun:
             if kind == FETCH:
                 summary.fetched_files += 1
                 summary.fetched_bytes += size
+                self._tell("on_fetched", action, size)  # no subscriber saw these bytes: the service moved them
             else:
                 summary.streamed_files += 1
                 summary.streamed_bytes += size

@@ -105,7 +105,6 @@ class MigrationSummary(TreeSummary):
 
     def to_json(self) -> Dict[str, Any]:
         doc = super().to_json()
-        doc.pop("hashed", None)  # nothing local is hashed
         doc["fetched"] = {"files": self.fetched_files, "bytes": self.fetched_bytes}
         doc["streamed"] = {"files": self.streamed_files, "bytes": self.streamed_bytes}
         doc["jobs"] = {"submitted": self.jobs, "followed": self.followed}
