@@ -50,7 +50,27 @@ def storage_options(pairs: Optional[List[str]]) -> Dict[str, Any]:
 
 
 class MigrationReporter(TreeReporter):
-    """The tree reporter, counting the bytes the service fetched (no subscriber sees them) as done."""
+    """The tree reporter, saying ``fetch`` for what the service fetches and counting those bytes (no
+    subscriber sees them) as done. ``planning`` (``--plan``): the actions go to the plan file, so they are
+    said on stderr only with ``-v``."""
+
+    def __init__(self, ctx: Context, *, planning: bool, **settings: Any) -> None:
+        super().__init__(ctx, "upload", **settings)
+        self.planning = planning
+        self._way = "stream"
+
+    def on_way(self, action: Any, way: str) -> None:
+        self._way = way
+
+    def on_action(self, action: Any) -> None:
+        if self.planning and not self.verbose:
+            return
+        if action.op == "transfer" and self._way == "fetch":
+            self.current = action.rel
+            if self.verbose or (self.dry_run and not self.ctx.quiet):
+                self._say("fetch %s (%s)" % (action.rel, action.reason), "dry-run" if self.dry_run else "")
+            return
+        super().on_action(action)
 
     def on_fetched(self, action: Any, size: int) -> None:
         self.meter.add(size, moved=True)
@@ -80,7 +100,7 @@ def cmd_sync_from_store(args: argparse.Namespace, ctx: Context) -> int:
         if given.get(dest) is not None:
             options[name] = given[dest]
     client = ctx.client(*(NEEDS_PUT + ("mgr_url",)), workers=args.transfers)
-    with MigrationReporter(ctx, "upload", verbose=ctx.verbose, dry_run=dry_run or bool(plan),
+    with MigrationReporter(ctx, planning=bool(plan), verbose=ctx.verbose, dry_run=dry_run or bool(plan),
                            stats=args.stats) as reporter:
         summary = client.sync(args.src, (bucket, prefix), observer=reporter, subscribers=reporter.subscribers(),
                               **options)

@@ -24,6 +24,12 @@ calls, the fmgr jobs, the block uploader, the pool), like the tree engine
 
 With ``plan``, steps 2 and 4 decide and write each action to a plan file (:mod:`wcs.services.plans`)
 and nothing is changed; ``dry_run`` reports the same decisions without a file.
+
+The observer is a :class:`~wcs.services.tree.model.TreeObserver` (the source object is an action's
+``local`` side), which may also define ``on_way(action, way)``, told before ``on_action`` of a copy
+whether it goes ``"fetch"`` (server-side) or ``"stream"`` (through the client), and
+``on_fetched(action, size)``, told when the service stored a fetched object (no transfer subscriber
+sees those bytes).
 """
 
 import logging
@@ -227,6 +233,7 @@ class MigrationRun:
             return
         obj = source_object(action)
         way = FETCH if self.source.url_for(obj, self.options.expiry) is not None else STREAM
+        self._tell("on_way", action, way)  # how it will be copied: "fetch" (server-side) or "stream"
         self._tell("on_action", action)
         if self.options.changes_nothing:
             self.summary.planned_files += 1
