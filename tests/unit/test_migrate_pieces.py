@@ -143,3 +143,77 @@ def test_a_failed_plan_leaves_no_file(tmp_path):
             writer.add("skip", "a", "same")
             raise RuntimeError("stop")
     assert not path.exists()
+
+
+class FakeJobs:
+    """An fmgr service whose answers a test scripts: ``submits`` and ``statuses`` are lists of Results."""
+
+    def __init__(self, submits, statuses):
+        self.submits = list(submits)
+        self.statuses = list(statuses)
+        self.sent = []
+
+    def submit(self, operation, fops, **options):
+        self.sent.append((operation, fops, options))
+        return self.submits.pop(0)
+
+    def status(self, job):
+        return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+
+def _fetch_jobs(jobs, journal, timeout=10.0):
+    from wcs.services.migrate.fetches import FetchJobs
+
+    clock = [0.0]
+
+    def sleep(seconds):
+        clock[0] += seconds
+
+    return FetchJobs(jobs, "b", journal, timeout=timeout, sleep=sleep, clock=lambda: clock[0])
+
+
+def test_a_fetch_job_is_followed_and_each_item_checked():
+    from wcs.commons.http import Result
+    from wcs.services.migrate.fetches import Fetch
+
+    journal = Journal(None, "m")
+    batch = [Fetch("a", (3, "e", None), "p/a", "http://h/a", "0" * 32), Fetch("b", (4, "e", None), "p/b", "http://h/b"),
+             Fetch("c", (5, "e", None), "p/c", "http://h/c")]
+    items = [{"code": 3, "fsize": 3, "hash": "Fa", "key": "p/a"}, {"code": 3, "fsize": 9, "hash": "Fb", "key": "p/b"},
+             {"code": 2, "error": "refused by origin"}]
+    jobs = FakeJobs([Result(200, {"persistentId": "J1"})],
+                    [Result(200, {"code": 1, "items": []}), Result(200, {"code": 3, "items": items})])
+    outcomes = _fetch_jobs(jobs, journal).run(batch)
+    assert [(o.hash, o.error) for o in outcomes] == [
+        ("Fa", None), (None, "fetched 9 bytes where the source listed 4"), (None, "fetch failed: refused by origin")]
+    operation, fops, options = jobs.sent[0]
+    assert operation == "fetch" and options["force"] == 1 and fops.count(";") == 2
+    assert fops.split(";")[0].endswith("/md5/" + "0" * 32) and "/md5/" not in fops.split(";")[1]
+    assert journal.get("a").state == DONE and journal.get("b").state == FAILED and journal.get("c").state == FAILED
+
+
+def test_a_job_still_running_stays_submitted_for_the_next_run():
+    from wcs.commons.http import Result
+    from wcs.services.migrate.fetches import Fetch
+
+    journal = Journal(None, "m")
+    jobs = FakeJobs([Result(200, {"persistentId": "J2"})], [Result(200, {"code": 1, "items": []})])
+    outcomes = _fetch_jobs(jobs, journal, timeout=5).run([Fetch("a", (3, None, None), "p/a", "http://h/a")])
+    assert outcomes[0].unfinished and not outcomes[0].retry
+    assert journal.get("a").state == SUBMITTED and list(journal.in_flight()) == ["J2"]
+    unknown = FakeJobs([], [Result(404, {"code": 404, "message": "persistentId Not Found"})])
+    again = _fetch_jobs(unknown, journal).follow("J2", [Fetch("a", (3, None, None), "p/a")])
+    assert "unknown to the service" in again[0].error and journal.get("a").state == FAILED
+
+
+def test_a_refused_job_is_retried_only_when_a_retry_may_help():
+    from wcs.commons.http import Result
+    from wcs.services.migrate.fetches import Fetch
+
+    journal = Journal(None, "m")
+    jobs = FakeJobs([Result(503, {"code": 503, "message": "busy"})] * 3, [Result(200, {})])
+    outcomes = _fetch_jobs(jobs, journal).run([Fetch("a", (3, None, None), "p/a", "http://h/a")])
+    assert len(jobs.sent) == 3 and outcomes[0].retry and "HTTP 503" in outcomes[0].error
+    jobs = FakeJobs([Result(401, {"code": 401, "message": "bad token"})], [Result(200, {})])
+    outcomes = _fetch_jobs(jobs, journal).run([Fetch("a", (3, None, None), "p/a", "http://h/a")])
+    assert len(jobs.sent) == 1 and not outcomes[0].retry

@@ -121,12 +121,11 @@ class FetchJobs:
         else:
             items = status.get("items") or []
             outcomes = [self._check(f, items[i] if i < len(items) else None) for i, f in enumerate(batch)]
-        for outcome in outcomes:
-            fetch = outcome.fetch
-            if outcome.error is None and outcome.hash:
-                self.journal.done(fetch.rel, fetch.version, fetch.key, outcome.hash)
-            else:
-                self.journal.failed(fetch.rel, fetch.version, outcome.error or "failed")
+        # A job still running leaves its rows "submitted", with its id: the next run follows it.
+        self.journal.settle([(o.fetch.rel, o.fetch.version, o.fetch.key, o.hash) for o in outcomes
+                             if o.error is None and o.hash],
+                            [(o.fetch.rel, o.fetch.version, o.error or "failed") for o in outcomes
+                             if (o.error is not None or not o.hash) and not o.unfinished])
         return outcomes
 
     def _check(self, fetch: Fetch, item: Any) -> Outcome:

@@ -131,20 +131,38 @@ class Journal:
                     [(self.migration, rel, version[0], version[1], version[2], SUBMITTED, job, index, key)
                      for index, (rel, version, key) in enumerate(items)])
 
+    _DONE = ("INSERT INTO objects (migration, rel, size, etag, mtime, state, key, hash, stored_at) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, rel) DO UPDATE SET "
+             "size = excluded.size, etag = excluded.etag, mtime = excluded.mtime, state = excluded.state, "
+             "job = NULL, job_index = NULL, key = excluded.key, hash = excluded.hash, "
+             "stored_at = excluded.stored_at, error = NULL")
+    _FAILED = ("INSERT INTO objects (migration, rel, size, etag, mtime, state, error) VALUES "
+               "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, rel) DO UPDATE SET state = excluded.state, "
+               "job = NULL, job_index = NULL, error = excluded.error")
+
     def done(self, rel: str, version: Version, key: str, hash: str) -> None:
         """The object is stored as ``key`` with ``hash`` (checked): done."""
-        self._write("INSERT INTO objects (migration, rel, size, etag, mtime, state, key, hash, stored_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, rel) DO UPDATE SET "
-                    "size = excluded.size, etag = excluded.etag, mtime = excluded.mtime, state = excluded.state, "
-                    "job = NULL, job_index = NULL, key = excluded.key, hash = excluded.hash, "
-                    "stored_at = excluded.stored_at, error = NULL",
-                    [(self.migration, rel, version[0], version[1], version[2], DONE, key, hash, int(self.clock()))])
+        self.settle([(rel, version, key, hash)], [])
 
     def failed(self, rel: str, version: Version, error: str) -> None:
-        self._write("INSERT INTO objects (migration, rel, size, etag, mtime, state, error) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, rel) DO UPDATE SET state = excluded.state, "
-                    "job = NULL, job_index = NULL, error = excluded.error",
-                    [(self.migration, rel, version[0], version[1], version[2], FAILED, error)])
+        self.settle([], [(rel, version, error)])
+
+    def settle(self, done: Iterable[Tuple[str, Version, str, str]], failed: Iterable[Tuple[str, Version, str]]) -> None:
+        """Outcomes of a job in one transaction (one sync to disk for the whole batch):
+        ``(rel, version, key, hash)`` stored, ``(rel, version, error)`` failed."""
+        now = int(self.clock())
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(self._DONE, [(self.migration, rel, v[0], v[1], v[2], DONE, key, hash, now)
+                                                  for rel, v, key, hash in done])
+                self._db.executemany(self._FAILED, [(self.migration, rel, v[0], v[1], v[2], FAILED, error)
+                                                    for rel, v, error in failed])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def forget(self, rels: Iterable[str]) -> None:
         """Drop the rows of objects deleted from WCS."""
