@@ -152,14 +152,21 @@ class MigrateMethods(ClientBase):
         from wcs.services.planrun import PlanRun, RunSettings
 
         options = dict(storage_options or {})
+        filesystems: Dict[str, Any] = {}  # one filesystem per protocol for the whole run
 
         def opener(url: str) -> Tuple[Any, str]:
+            protocol = url.partition("://")[0].lower()
+            fs = filesystems.get(protocol)
+            if fs is not None:
+                return fs, fs._strip_protocol(url)
             try:
                 import fsspec  # type: ignore[import-untyped, import-not-found]
 
-                return fsspec.core.url_to_fs(url, **options)  # type: ignore[no-any-return]
+                fs, path = fsspec.core.url_to_fs(url, **options)
             except (ImportError, ValueError) as exc:
                 raise InvalidArgument("cannot open %s: %s" % (url, exc)) from None
+            filesystems[protocol] = fs
+            return fs, path
 
         try:
             run_settings = replace(RunSettings(local_root=local_root), **settings)

@@ -112,7 +112,7 @@ class MigrationRun:
         self.observer = observer or TreeObserver()
         self.subscribers: Sequence[Subscriber] = list(subscribers)
         self.fetches = FetchJobs(jobs, self.bucket, journal, timeout=options.job_timeout, **timing)
-        self.summary = MigrationSummary(UPLOAD, str(source), str(remote), dry_run=options.changes_nothing,
+        self.summary = MigrationSummary("migrate", str(source), str(remote), dry_run=options.changes_nothing,
                                         journal=journal.path, plan=options.plan)
         self._lock = threading.Lock()
         self._stopped = False
