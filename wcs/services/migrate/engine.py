@@ -373,16 +373,20 @@ class MigrationRun:
             summary.delete_status = "dry run: %d object(s) would be deleted" % count
             return
         forgotten: List[str] = []
+        lock = threading.Lock()
 
-        def done(action: Action, error: Optional[str]) -> None:
+        def done(action: Action, error: Optional[str]) -> None:  # called by the deletion tasks
             self._tell("on_done", action, error)
-            if error is None:
-                forgotten.append(action.rel)
-                if len(forgotten) >= 500:
-                    self.journal.forget(forgotten)
-                    del forgotten[:]
-            else:
+            if error is not None:
                 self._tell("on_error", action.rel, "delete failed: %s" % error)
+                return
+            with lock:
+                forgotten.append(action.rel)
+                batch = list(forgotten) if len(forgotten) >= 500 else []
+                if batch:
+                    del forgotten[:]
+            if batch:
+                self.journal.forget(batch)
 
         for rel in spool:
             self._tell("on_action", Action(DELETE, rel, "extra"))
