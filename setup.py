@@ -14,7 +14,10 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").
 
 # werkzeug >= 2.3: its multipart decoder limits only text fields to max_form_memory_size (2.2 applied it to
 # file parts too, so a form upload over 16 MiB failed); Python 3.8 gets 3.0.x.
-EMULATOR = ["werkzeug>=2.3"]
+# Pillow: the emulator's ?op=imageInfo / ?op=exif read image headers with it (wheels for every CPython the
+# project supports: 10.4 is the last for 3.8, pip picks it there). The emulator runs without it and
+# answers those ops with a 400 saying so.
+EMULATOR = ["werkzeug>=2.3", "Pillow>=9.1"]
 # wcs:// for pandas, pyarrow and dask (wcs.fs). fsspec's current releases need Python >= 3.10 (pip picks
 # an older one on 3.8/3.9); the SDK itself stays on 3.8.
 FSSPEC = ["fsspec>=2023.1"]

@@ -55,6 +55,21 @@ def test_listening_line_config_buckets_and_sigterm(tmp_path):
         assert stop(proc, signal.SIGINT) == 0
 
 
+def test_connection_options_reach_the_server(tmp_path):
+    proc, line = start(["--port", "0", "--data-dir", str(tmp_path / "d"), "--keepalive-timeout", "0",
+                        "--min-rate", "1000", "--rate-grace", "5", "--io-timeout", "5"])
+    try:
+        resp = requests.get(line.split()[-1] + "/b/missing")
+        assert resp.status_code == 404 and resp.headers["Connection"] == "close"
+    finally:
+        assert stop(proc) == 0
+    proc, line = start(["--port", "0", "--data-dir", str(tmp_path / "d")])
+    try:
+        assert "Connection" not in requests.get(line.split()[-1] + "/b/missing").headers  # kept alive
+    finally:
+        assert stop(proc) == 0
+
+
 def test_bin_shim(tmp_path):
     proc, line = start(["--port", "0", "--data-dir", str(tmp_path)], cmd=[sys.executable,
                                                                           os.path.join(ROOT, "bin", "wcs-emulator")])
@@ -65,7 +80,8 @@ def test_bin_shim(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--bucket", "list"], ["--faults", "x:y:z"], ["--tls-cert", "only-one.pem"],
-                                  ["--port", "70000"]])
+                                  ["--port", "70000"], ["--min-rate", "-1"], ["--rate-grace", "0"],
+                                  ["--keepalive-timeout", "-1"], ["--io-timeout", "0"]])
 def test_bad_arguments_exit_2(args, capsys):
     with pytest.raises(SystemExit) as exc:
         main(args)

@@ -16,6 +16,7 @@ import requests
 from wcs.commons.util import BLOCK_SIZE, etag_stream
 from wcs.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
 from wcs.emulator.crashpoints import ENVIRONMENT, EXIT_STATUS
+from wcs.emulator.httpd import PREBUFFER
 
 from .test_cli import ROOT
 
@@ -72,17 +73,18 @@ def test_bput_in_flight_during_mkfile_never_changes_the_object(api, bucket):
     first = _post(api, "/mkblk/%d/0" % BLOCK_SIZE, data[:half], token, UploadBatch="inflight").json()["ctx"]
     full = _post(api, "/bput/%s/%d" % (first, half), data[half:], token, UploadBatch="inflight").json()["ctx"]
     retry = os.urandom(half)
+    sent = PREBUFFER + 1024  # more than the server gathers before it starts the handler
     sock = socket.create_connection(("127.0.0.1", api.emu.port), timeout=30)
     with sock:
         sock.sendall(("POST /bput/%s/%d HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nAuthorization: %s\r\n"
-                      "UploadBatch: inflight\r\n\r\n" % (first, half, half, token)).encode() + retry[:1024])
+                      "UploadBatch: inflight\r\n\r\n" % (first, half, half, token)).encode() + retry[:sent])
         time.sleep(0.3)  # the retry is inside bput, writing into the block
         answers = []
         merger = threading.Thread(target=lambda: answers.append(
             _post(api, "/mkfile/%d" % BLOCK_SIZE, full, token, UploadBatch="inflight")))
         merger.start()
         time.sleep(0.3)
-        sock.sendall(retry[1024:])
+        sock.sendall(retry[sent:])
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         merger.join(30)
     (resp,) = answers

@@ -12,6 +12,7 @@ import pytest
 from tests.helpers.waiting import wait_until
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.emulator.api.wire import raw_target
+from wcs.emulator.httpd import PREBUFFER
 
 b64 = urlsafe_base64_encode
 
@@ -112,7 +113,9 @@ def test_client_disconnect_mid_body_is_not_logged_as_an_error(api, emu, caplog, 
     caplog.set_level(logging.DEBUG, logger="wcs.emulator")
     path, _, auth = target.partition(" ")
     header = "Authorization: %s\r\n" % api.token("b1:gone") if auth else ""
-    request = ("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: 100000000\r\n\r\nabc" % (path, header)).encode()
+    # more than the server gathers before it starts the handler, far less than announced
+    request = ("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: 100000000\r\n\r\n" % (path, header)).encode()
+    request += b"abc" * (PREBUFFER // 3 + 1)
     with socket.create_connection(("127.0.0.1", emu.port)) as sock:
         sock.sendall(request)
         assert wait_until(lambda: not emu.wait_idle(0), timeout=5)  # the app is handling it: now hang up

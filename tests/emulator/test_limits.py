@@ -118,7 +118,7 @@ def test_form_with_many_parts_is_refused_without_spooling(tmp_path, api_factory)
         assert os.listdir(os.path.join(emu.data_dir, "tmp")) == []
 
 
-def test_sigterm_stops_a_server_holding_idle_and_stalled_connections(tmp_path):
+def test_sigterm_stops_a_server_holding_idle_kept_alive_and_stalled_connections(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "wcs.emulator", "--port", "0", "--data-dir", str(tmp_path),
                              "--bucket", "b"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -128,6 +128,10 @@ def test_sigterm_stops_a_server_holding_idle_and_stalled_connections(tmp_path):
         port = int(line.rsplit(":", 1)[1])
         for _ in range(300):
             held.append(socket.create_connection(("127.0.0.1", port)))
+        for _ in range(50):  # kept alive after an answer
+            held.append(socket.create_connection(("127.0.0.1", port)))
+            held[-1].sendall(b"GET /b/missing HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert held[-1].recv(4096).startswith(b"HTTP/1.1 404")
         stalled = socket.create_connection(("127.0.0.1", port))
         stalled.sendall(b"POST /mkblk/100/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
         held.append(stalled)

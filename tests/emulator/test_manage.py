@@ -1,6 +1,7 @@
 """Resource management and downloads over HTTP: stat, delete, move, copy, setdeadline, list, buckets,
 wslive, management auth and every 4xx path."""
 
+import datetime
 import time
 from urllib.parse import quote
 
@@ -190,7 +191,12 @@ def test_bucket_list_and_stat(api, bucket):
     assert resp.status_code == 200, resp.text
     stats = resp.json()["buckets"]
     assert [b["name"] for b in stats] == [bucket, "b2"]
-    assert stats[0]["detail"] == [{"data_time": "2024-01-0%d" % d, "storage": "1.000"} for d in (1, 2, 3)]
+    # per day from the objects stored: nothing was uploaded by the end of those days
+    assert stats[0]["detail"] == [{"data_time": "2024-01-0%d" % d, "storage": "0.000"} for d in (1, 2, 3)]
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    span = "startdate=%s&enddate=%s" % (today - datetime.timedelta(days=1), today + datetime.timedelta(days=1))
+    detail = api.mgr("GET", "/bucket/stat?name=%s&%s" % (urlsafe_base64_encode(bucket), span)).json()["buckets"][0]
+    assert [day["storage"] for day in detail["detail"]] == ["0.000", "1.000", "1.000"]
     bad = "/bucket/stat?name=%s&startdate=2024-01-05&enddate=2024-01-03" % name
     assert api.mgr("GET", bad).status_code == 400
     assert api.mgr("GET", "/bucket/stat?name=%s&startdate=2024-01-01&enddate=2024-12-31" % name).status_code == 400

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 import wcs.emulator.state.blocks as block_state
+from wcs.emulator.httpd import PREBUFFER
 
 
 @pytest.fixture
@@ -43,12 +44,14 @@ def _upload(api, token, data):
 
 def test_stalled_mkblk_and_bput_do_not_delay_other_uploads(api, bucket, same_stripe_ids):
     token = api.token(bucket)
-    first = requests.post(api.url + "/mkblk/2048/0", data=b"a" * 1024, headers={"Authorization": token},
-                          timeout=10).json()
-    stalled = [_stall(api, "/mkblk/4194304/0", token, 4194304, 1000) for _ in range(4)]
-    stalled.append(_stall(api, "/bput/%s/1024" % first["ctx"], token, 1024, 100))
+    first = requests.post(api.url + "/mkblk/%d/0" % (4 * PREBUFFER), data=b"a" * 1024,
+                          headers={"Authorization": token}, timeout=10).json()
+    # Each sends more than the server gathers before it starts the handler, then stalls.
+    stalled = [_stall(api, "/mkblk/4194304/0", token, 4194304, PREBUFFER + 1000) for _ in range(4)]
+    stalled.append(_stall(api, "/bput/%s/1024" % first["ctx"], token, 2 * PREBUFFER, PREBUFFER + 100))
     try:
-        time.sleep(0.3)  # the stalled requests are inside their handlers, reading
+        time.sleep(0.3)
+        assert not api.emu.wait_idle(0)  # the stalled requests are inside their handlers, reading
         started = time.monotonic()
         for i in range(3):
             answer = _upload(api, api.token("%s:k%d" % (bucket, i)), b"other upload %d" % i)

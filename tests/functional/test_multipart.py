@@ -207,14 +207,18 @@ def test_failed_upload_returns_result_with_upload_id_then_resumes(fast_client, c
                                                                   make_file):
     config.update(concurrency=0, mkblk_retries=1)
     path = make_file(4 * 4 * MiB)
+    upload_id = fast_client.new_upload_id()
 
     def break_after_two_blocks(delta, seen=[0]):  # noqa: B006 - state of this one callback
         seen[0] += delta
-        if seen[0] >= 2 * 4 * MiB:
+        # Past two blocks: the third block's first slice is being read, before any of its bytes are
+        # sent, so the server cannot have taken its mkblk up yet (the first two were answered: one
+        # block after the other with concurrency 0).
+        if seen[0] > 2 * 4 * MiB:
             emulator.set_faults("mkblk:503:1.0")
 
     try:
-        res = fast_client.multipart_upload(path, bucket, "k", progress=break_after_two_blocks)
+        res = fast_client.multipart_upload(path, bucket, "k", upload_id=upload_id, progress=break_after_two_blocks)
     finally:
         emulator.set_faults(None)
     assert res.code == 503 and not res.ok and res.upload_id

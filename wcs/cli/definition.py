@@ -20,7 +20,7 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, records, shell, transfers, trees
+from wcs.cli.commands import browse, copymove, jobs, listing, objects, records, remove, shell, transfers, trees
 from wcs.cli.context import Context, Override
 from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
@@ -44,6 +44,7 @@ class Command(NamedTuple):
     recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
     note: str = ""  # said after the label in the main --help (ours, not official)
     brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
+    rparams: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
 
     def tags_for(self, recursive: bool) -> Tuple[str, ...]:
         return self.recursive if recursive and self.recursive is not None else self.tags
@@ -67,14 +68,49 @@ DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 D
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
 _RESFILE = ("resfile", {"metavar": "RESFILE", "help": "file the listing is written to ('-': stdout)"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
-_SRC_DST = (("src", {"metavar": "wcs://srcBUCKET/srcOBJECT"}), ("dst", {"metavar": "wcs://dstBUCKET/desOBJECT"}))
+_SRC_DST = (("src", {"metavar": "SOURCE", "help": "wcs://BUCKET/KEY, a local file (a folder with -r), or - (stdin)"}),
+            ("dst", {"metavar": "DEST", "help": "wcs://BUCKET/KEY (wcs://BUCKET/DIR/: the source's name under "
+                                                "DIR/), a local file or folder, or - (stdout)"}))
 _JOB_ID = (("persistent_id", {"metavar": "persistentId"}),)
 
 # What transfers accept: uploads add the policy and the block size, downloads take neither.
 _UPLOAD = (opt.POLICY, opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
 _DOWNLOAD = (opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
+# cp and mv go every way: what an upload or a download of one file takes, -r for folders.
+_COPY = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.MIME, opt.RECURSIVE)
+_COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.RECURSIVE, opt.TREE,
+              opt.DRY_RUN)
+_COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
+              "replaces what DEST has (--no-clobber: never)")
 
 COMMANDS: List[Command] = [
+    Command("ls", "List buckets, one directory, or every key (-r)", "[wcs://BUCKET[/PREFIX]]", browse.cmd_ls,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]", "nargs": "?",
+                         "help": "no argument: the buckets; wcs://BUCKET/DIR/: that directory (DIR: its "
+                                 "sub-directories), -r: every key under it"}),), "listing",
+            (opt.RECURSIVE, opt.SIZES, opt.LS),
+            brief="ls [wcs://BUCKET[/PREFIX]]  List buckets, a directory (date, size, key), -r every key"),
+    Command("du", "Objects and bytes under a prefix", "wcs://BUCKET[/PREFIX]", browse.cmd_du,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]"}),), "listing", (opt.SIZES, opt.DEPTH),
+            note="--depth N: per sub-prefix too"),
+    Command("cp", "Copy a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_cp, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="cp SOURCE DEST  Copy: local <-> wcs://, or wcs:// -> wcs:// on the service"),
+    Command("mv", "Move a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_mv, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="mv SOURCE DEST  Move, as cp; the source goes once its copy is verified"),
+    Command("rm", "Delete objects: keys, globs, or every key under a prefix (-r)", "wcs://BUCKET/KEY...",
+            remove.cmd_rm, (("targets", {"metavar": "wcs://BUCKET/KEY", "nargs": "+",
+                                         "help": "a key, a glob ('wcs://b/www/*.html': * and ? stop at /, ** "
+                                                 "crosses it), or with -r a prefix"}),), "objects",
+            (opt.RECURSIVE, opt.DRY_RUN),
+            brief="rm wcs://BUCKET/KEY...  Delete keys, globs ('wcs://b/d/*.html'), -r a prefix; --dry-run"),
+    Command("sync", "Make a bucket prefix hold a local folder, the other way round, or another prefix",
+            "SOURCE DEST", trees.cmd_sync,
+            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
+             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
+            "folders", _UPLOAD + (opt.TREE, opt.SYNC, opt.DRY_RUN),
+            brief="sync SOURCE DEST  Make DEST hold SOURCE (local folders, bucket prefixes)"),
     Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE), "listing",
             (opt.LISTING,)),
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
@@ -84,14 +120,8 @@ COMMANDS: List[Command] = [
             (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
     Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
-            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE)),
+            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,), "objects"),
-    Command("mv", "Move a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_mv, _SRC_DST, "objects",
-            brief="mv wcs://BUCKET/SRC wcs://BUCKET/DST  Move an object (server-side)"),
-    Command("cp", "Copy a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST, "objects",
-            brief="cp wcs://BUCKET/SRC wcs://BUCKET/DST  Copy an object (server-side)"),
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
             (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
             note="0 deletes the object, -1 keeps it forever",
@@ -100,24 +130,19 @@ COMMANDS: List[Command] = [
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
-            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE), _UPLOAD + (opt.RECURSIVE, opt.TREE)),
+            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE), _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
             transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),
     Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
-            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS,)),
+            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS, opt.WAIT),
+            note="--wait: until done"),
     Command("fops", "Fops audio/video processing", "wcs://BUCKET/OBJECT fopsparm", jobs.cmd_fops,
             (_OBJ, ("fops", {"metavar": "fopsparm"})), "jobs", (opt.JOBS,)),
     Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID, "jobs"),
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
     Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
             (("file", {"metavar": "filePath"}),), "config"),
-    Command("sync", "Make a bucket prefix hold a local folder, or the other way round (-r: see put, get)",
-            "SOURCE DEST", trees.cmd_sync,
-            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
-             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
-            "folders", _UPLOAD + (opt.TREE, opt.SYNC),
-            brief="sync SOURCE DEST  Make DEST hold SOURCE (a local folder and a bucket prefix)"),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,)),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
@@ -136,7 +161,9 @@ COMMANDS: List[Command] = [
 ]
 
 # Lines of the main --help beside the commands: the folder forms of put and get.
-_FOLDER_FORMS = (("put -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Upload every file of a folder", "put"),
+_FOLDER_FORMS = (("cp -r SOURCE DEST", "Copy a folder's contents or a prefix, any way", "cp"),
+                 ("mv -r SOURCE DEST", "Move them (each source removed once its copy is verified)", "mv"),
+                 ("put -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Upload every file of a folder", "put"),
                  ("get -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Download every object under a prefix", "get"))
 
 
@@ -155,7 +182,15 @@ def _commands_help(width: int = 100) -> str:
             rows.extend((form, label) for form, label, _name in _FOLDER_FORMS)
         for synopsis, label in rows:
             lines.append("%-52s%s" % ("  %s %s" % (PROG, synopsis.strip()), label.strip()))
+    lines.append("")
+    lines.extend(textwrap.wrap(OVERWRITE_RULE, width))
     return "\n".join(lines)
+
+
+OVERWRITE_RULE = ("Overwriting: cp, mv, sync and the -r forms replace what the destination holds under the same "
+                  "name, as aws and rclone (cp and mv of one object, and copies between two wcs:// prefixes, say "
+                  "what they replaced); --no-clobber never replaces; put and multiput keep the official "
+                  "overwrite setting (--overwrite 1 to replace).")
 
 
 def _global_help(width: int = 100) -> str:
@@ -204,7 +239,7 @@ def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
     for command in COMMANDS:
         usage = ("%s %s %s [options]" % (PROG, command.name, command.params)).replace("  ", " ")
         if command.recursive is not None:
-            usage += "\n       %s %s -r wcs://BUCKET[/PREFIX] LOCAL_DIR [options]" % (PROG, command.name)
+            usage += "\n       %s %s -r %s [options]" % (PROG, command.name, command.rparams)
         description = command.label + (" (%s)" % command.note if command.note else "")
         sp = sub.add_parser(command.name, usage=usage, description=description,
                             epilog=_global_help() + "\n\n" + EXIT_STATUS_HELP,

@@ -53,9 +53,14 @@ TRAFFIC = "traffic"  # --traffic_limit (a header for the service) and --bwlimit 
 PROGRESS = "progress"  # --stats
 MIME = "mime"  # --mime-type / --content-type, --no-guess-mime-type
 CLOBBER = "clobber"  # --no-clobber
-RECURSIVE = "recursive"  # -r: the flag that chooses a folder form (put -r, get -r)
+RECURSIVE = "recursive"  # -r: a folder or a whole prefix (cp -r, mv -r, put -r, get -r; ls -r, rm -r)
 TREE = "tree"  # options of folder transfers
 SYNC = "sync"  # options of sync only
+DRY_RUN = "dry-run"  # -n/--dry-run: folder transfers and rm
+LS = "ls"  # --summarize
+SIZES = "sizes"  # -H: sizes for people (ls, du)
+DEPTH = "depth"  # du --depth
+WAIT = "wait"  # deletePrefix --wait
 
 
 def _rule(sign: str) -> Callable[[str], Tuple[str, str]]:
@@ -202,10 +207,21 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "When stderr is no terminal, a status line every SECONDS (0: none; default 10)", PROGRESS,
                10.0),
     ]),
-    ("Folders (sync; put -r, get -r)", [
+    ("Listing (ls, du)", [
+        Option(("-H", "--human-readable"), "human", None, _TRUE, "Sizes as KiB, MiB, GiB (binary units)", SIZES),
+        Option(("--summarize",), "summarize", None, _TRUE, "ls: end with the number of objects and their size",
+               LS),
+        Option(("--depth",), "depth", None, {"type": non_negative_int, "metavar": "N"},
+               "du: also one line per sub-prefix down to N levels (default 0: the total only)", DEPTH, 0),
+    ]),
+    ("Jobs: waiting (deletePrefix)", [
+        Option(("--wait",), "wait", None, _TRUE,
+               "Follow the job to its end, print its final status (as fmgrStatus) and exit by it", WAIT),
+    ]),
+    ("Folders (sync; cp -r, mv -r, put -r, get -r; rm)", [
         Option(("-r", "--recursive"), "recursive", None, _TRUE,
-               "Whole folder: put -r wcs://BUCKET[/PREFIX] LOCAL_DIR, get -r wcs://BUCKET[/PREFIX] LOCAL_DIR",
-               RECURSIVE),
+               "A whole folder or prefix: cp -r SOURCE DEST (the folder's contents go under DEST), mv -r, "
+               "put -r, get -r; ls -r lists every key, rm -r deletes every key under a prefix", RECURSIVE),
         Option(("--skip-existing",), "skip_existing", None, _TRUE,
                "Skip files the destination already has (as --no-clobber)", TREE),
         Option(("--delete",), "delete", None, _TRUE,
@@ -221,7 +237,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--filter-from",), "filters", None,
                {"action": "append", "type": _rule("file"), "metavar": "FILE"},
                "Read '+ PATTERN' / '- PATTERN' rules from FILE, in place", TREE),
-        Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", TREE),
+        Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", DRY_RUN),
         Option(("--transfers",), "transfers", None, {"type": argtypes.positive_int, "metavar": "N"},
                "Files transferred at once (default 8)", TREE, 8),
         Option(("--fail-fast",), "fail_fast", None, _TRUE, "Start no transfer after the first failure", TREE),

@@ -21,8 +21,23 @@ class Document(NamedTuple):
 SERVICE_CALL = '{"code": <HTTP status, -1 = no answer>, "reqid": <X-Reqid or null>, "body": <the service\'s answer>}'
 
 DOCUMENTS: Tuple[Document, ...] = (
-    Document(("listbucket", "stat", "del", "mv", "cp", "setdeadline", "deletePrefix", "fops", "fopsStatus",
+    Document(("listbucket", "stat", "del", "setdeadline", "deletePrefix", "fops", "fopsStatus",
               "fmgrStatus", "bucketstat"), SERVICE_CALL),
+    Document(("deletePrefix --wait",), SERVICE_CALL,
+             "the job's final status, as fmgrStatus prints it (exit 9 when one of its operations failed)"),
+    Document(("cp", "mv"), '{"code", "reqid", "body", "source", "destination", "action": <copied, moved, uploaded, '
+                           'downloaded or skipped>, "replaced": <true when DEST existed and was replaced>}',
+             "code, reqid, body: the answer of the call that placed it (the copy or move, the upload, the "
+             "download; with --no-clobber and an existing DEST, the stat's); cp wcs://BUCKET/KEY - writes the "
+             "object to stdout instead, as cat does"),
+    Document(("rm",), '{"dry_run", "deleted", "failed", "errors": [{"key", "error"}]}',
+             '--dry-run adds "planned" (the keys are listed on stderr)'),
+    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY", "DIR PREFIX/", or a bucket; --json: JSON Lines '
+                          '{"type": "object", "bucket", "key", "size", "hash", "time": <ISO 8601, UTC>, "epoch_ms", '
+                          '"mime_type", "storage_class"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", '
+                          '"bucket"}; --summarize ends with {"type": "summary", "objects", "bytes"}'),
+    Document(("du",), "", 'a line per sub-prefix (--depth), then the total: "BYTES OBJECTS wcs://BUCKET/PREFIX"; '
+                          '--json: JSON Lines {"bucket", "prefix", "depth", "objects", "bytes"}'),
     Document(("put",), SERVICE_CALL,
              '--no-clobber on an existing key: the stat\'s answer with "skipped": "exists" added'),
     Document(("multiput",), '{"code", "reqid", "body", "upload_id"}',
@@ -33,10 +48,11 @@ DOCUMENTS: Tuple[Document, ...] = (
     Document(("cat",), "", "the object's bytes; no JSON document"),
     Document(("list", "listall"), '{"code", "reqid", "file", "count", "marker"}',
              "the listing goes to RESFILE; RESFILE - puts the listing itself on stdout, without this summary"),
-    Document(("sync", "put -r", "get -r"),
+    Document(("sync", "cp -r", "mv -r", "put -r", "get -r"),
              '{"direction", "source", "destination", "dry_run", "transferred": {"files", "bytes"}, '
              '"skipped": {<reason>: <files>}, "deleted", "delete", "failed", "errors", "hashed": {"files", "bytes"}, '
              '"elapsed", "rate"}',
+             'between two wcs:// ("direction": "remote") adds "replaced"; mv -r adds "sources_deleted"; '
              '--dry-run adds "planned": {"files", "bytes", "deletes"}'),
     Document(("records",), '{"folder", "count", "records": [{"upload_id", "file", "bucket", "key", "size", '
                            '"blocks_done", "blocks_total", "updated", "age_days"}]}',

@@ -2,9 +2,11 @@
 
 Upload (``/file/upload``, ``/mkblk``, ``/bput``, ``/mkfile``), management (``/stat``, ``/delete``, ``/move``,
 ``/copy``, ``/setdeadline``, ``/list``, ``/bucket/*``, ``/fmgr/*``, ``/fops``, status queries,
-``/wslive/list``) and downloads (``GET|HEAD /<bucket>/<key>``) share one origin, with tokens checked exactly
+``/wslive/list``, ``/converttype``, ``/restore``, ``/prefetch``), append upload (``/append``) and downloads
+(``GET|HEAD /<bucket>/<key>``, with ``?op=imageInfo`` ...) share one origin, with tokens checked exactly
 as the service checks them (protocol reference ``wcs-api-v1.md``). Install with the ``[emulator]`` extra
-(werkzeug). The SDK never imports this package. ``docs/emulator.md`` in the repository has the full list of choices.
+(werkzeug; Pillow for image information). The SDK never imports this package. ``docs/emulator.md`` in the
+repository has the full list of choices.
 
 Defaults:
 
@@ -45,5 +47,6 @@ Behaviour the reference marks [INFERRED] or leaves open, as the emulator impleme
 """
 
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, Limits
+from wcs.emulator.settings import Settings
 
-__all__ = ["Emulator", "Limits", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT"]
+__all__ = ["Emulator", "Limits", "Settings", "DEFAULT_ACCESS_KEY", "DEFAULT_SECRET_KEY", "DEFAULT_PORT"]

@@ -8,7 +8,8 @@ appears. Request logs go to stderr only with ``--verbose``.
 ``bucket add NAME`` exits 0 whether it created the bucket or found it; ``bucket remove NAME`` exits 1 when
 there is no such bucket, or when it holds objects and ``--force`` is not given (nothing is changed then);
 ``bucket list`` prints one name a line. All exit 1 for a data dir that holds no emulator data (``add``
-creates one), and 2 for bad arguments.
+creates one), and 2 for bad arguments. ``wcs-emulator mirror ...`` binds mirror
+origins (:mod:`wcs.emulator.cli_vendor`, which also holds ``--mirror`` and the restore options).
 """
 
 import argparse
@@ -21,11 +22,13 @@ import threading
 from typing import List, Optional
 
 from wcs import __version__
-from wcs.emulator.connections import Limits
+from wcs.emulator import cli_vendor
 from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import parse_faults
+from wcs.emulator.httpd import Limits
 from wcs.emulator.server import DEFAULT_ACCESS_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, Emulator, validate_bucket_name
 from wcs.emulator.state.buckets import BucketNotEmpty, NoData, NoSuchBucket, add_bucket, list_buckets, remove_bucket
+from wcs.emulator.state.mirrors import set_mirror
 
 
 def default_data_dir() -> str:
@@ -63,15 +66,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve HTTPS")
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     parser.add_argument("--max-connections", type=int, default=Limits.max_connections, metavar="N",
-                        help="open connections at most; at the cap the one waiting longest for its request "
-                             "headers is closed (default %d)" % Limits.max_connections)
+                        help="open connections at most, idle kept-alive ones included; at the cap the one "
+                             "waiting longest (for its request, or idle) is closed (default %d)"
+                             % Limits.max_connections)
     parser.add_argument("--workers", type=int, default=Limits.workers, metavar="N",
                         help="requests served at once (default %d)" % Limits.workers)
     parser.add_argument("--header-timeout", type=float, default=Limits.header_timeout, metavar="SECONDS",
-                        help="time from connect to complete request headers (default %g)" % Limits.header_timeout)
+                        help="time from connect, or from the first byte of a later request, to complete "
+                             "request headers (default %g)" % Limits.header_timeout)
     parser.add_argument("--io-timeout", type=float, default=Limits.io_timeout, metavar="SECONDS",
                         help="longest wait on one read or write of a request body or answer (default %g)"
                              % Limits.io_timeout)
+    parser.add_argument("--min-rate", type=float, default=Limits.min_rate, metavar="BYTES_PER_S",
+                        help="a request body or an answer slower than this on average, once --rate-grace has "
+                             "passed, is cut; 0: no minimum (default %d)" % Limits.min_rate)
+    parser.add_argument("--rate-grace", type=float, default=Limits.rate_grace, metavar="SECONDS",
+                        help="time a body or an answer has before --min-rate applies (default %g)" % Limits.rate_grace)
+    parser.add_argument("--keepalive-timeout", type=float, default=Limits.keepalive_timeout, metavar="SECONDS",
+                        help="how long an idle connection is kept for its next request; 0 closes every "
+                             "connection after its answer (default %g)" % Limits.keepalive_timeout)
+    cli_vendor.add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     parser.add_argument("--version", action="version", version="wcs-emulator %s" % __version__)
     return parser
@@ -130,17 +144,22 @@ def bucket_main(argv: List[str]) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run until a signal arrives; 0 on a clean stop, 2 on bad arguments, 1 when it cannot start.
-    ``bucket ...`` as the first argument runs :func:`bucket_main` instead."""
+    ``bucket ...`` as the first argument runs :func:`bucket_main` instead, ``mirror ...``
+    :func:`~wcs.emulator.cli_vendor.mirror_main`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bucket"]:
         return bucket_main(argv[1:])
+    if argv[:1] == ["mirror"]:
+        return cli_vendor.mirror_main(argv[1:], default_data_dir)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        for name in args.bucket:
+        mirrors = [cli_vendor.parse_mirror(text) for text in args.mirror]
+        for name in args.bucket + [bucket for bucket, _ in mirrors]:
             validate_bucket_name(name)
         faults = parse_faults(args.faults)
         CorsPolicy(args.cors_origin)  # malformed origins are bad arguments
+        settings = cli_vendor.settings_from(args)  # malformed or out-of-range values are bad arguments
     except ValueError as exc:
         parser.error(str(exc))
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -149,7 +168,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--port must lie in 0..65535")
     try:
         limits = Limits(max_connections=args.max_connections, workers=args.workers,
-                        header_timeout=args.header_timeout, io_timeout=args.io_timeout)
+                        header_timeout=args.header_timeout, io_timeout=args.io_timeout,
+                        min_rate=args.min_rate, rate_grace=args.rate_grace,
+                        keepalive_timeout=args.keepalive_timeout)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
@@ -163,13 +184,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     previous = {}
     if threading.current_thread() is threading.main_thread():  # signal() only works there
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    emulator = Emulator(data_dir=args.data_dir or default_data_dir(), buckets=args.bucket,
+    emulator = Emulator(data_dir=args.data_dir or default_data_dir(),
+                        buckets=args.bucket + [bucket for bucket, _ in mirrors],
                         access_key=args.access_key, secret_key=args.secret_key, host=args.host, port=args.port,
                         faults=faults, fault_seed=args.fault_seed, tls_cert=args.tls_cert, tls_key=args.tls_key,
-                        limits=limits, cors_origins=args.cors_origin or None)
+                        limits=limits, cors_origins=args.cors_origin or None, settings=settings)
     try:
         emulator.start()  # a busy port raises OSError, reported below
         try:
+            for bucket, origin in mirrors:
+                set_mirror(emulator.data_dir or "", bucket, origin)
             if args.write_config:
                 emulator.write_config(args.write_config)
             print("WCS emulator listening on %s" % emulator.url, flush=True)

@@ -92,6 +92,17 @@ class InvalidMarker(BadRequest):
     message = "Invalid Marker"
 
 
+class NotAMediaFile(BadRequest):
+    """``?op=imageInfo|exif|avinfo|avinfo2`` of an object that is not an image (a media file)."""
+
+    message = "Not A Media File"
+
+
+class MediaOpUnavailable(BadRequest):
+    """A media ``op`` the emulator cannot answer here: its decoder (Pillow, ffprobe) is not installed,
+    or the op is unknown. A 400 like every refused request: clients do not retry it."""
+
+
 # -- 401: every token problem ---------------------------------------------------------------------------
 
 
@@ -173,6 +184,12 @@ class MirrorNotBound(ApiError):
     message = "Bucket Not Binding Mirror"
 
 
+class ConvertFileNotFound(FileNotFound):
+    """``/converttype`` of a missing object: 403, as the reference writes it (6.11)."""
+
+    code = 403
+
+
 class MethodNotAllowed(ApiError):
     code = 405
     message = "Method Not Allowed"
@@ -189,6 +206,54 @@ class PersistentFileExists(FileExists):
     """The output of a processing job exists and ``force`` is 0 (only ever a job item's reason)."""
 
     message = "The Persistent File Already Exists"
+
+
+# -- 401 / 403 / 409: the object is not in the state the call needs (reference 5, 6.11, 6.12) -------------
+
+
+class InvalidObjectState(ApiError):
+    """``/converttype`` to the current class, or of an Archive object not restored; the download of an
+    Archive object not restored (reference 6.11)."""
+
+    code = 403
+    message = "Invalid Object State"
+
+
+class AlreadyStandard(InvalidObjectState):
+    """``/restore`` of a Standard object: 401, as the reference writes it (6.12)."""
+
+    code = 401
+
+
+class UnsupportedOperation(ApiError):
+    """``/restore`` of an object that is not Archive (and not Standard)."""
+
+    code = 403
+    message = "Unsupported Operation"
+
+
+class RestoreInProgress(ApiError):
+    code = 409
+    message = "Restore Is InProgress"
+
+
+class PositionNotEqualToLength(ApiError):
+    """``/append/<position>`` at another position than the object's length, which :attr:`next_position`
+    holds (reference 5: the v2 documents' 409; v1 leaves it open)."""
+
+    code = 409
+    message = "Position Not Equal To Length"
+
+    def __init__(self, next_position: int) -> None:
+        super().__init__("the object is %d bytes long" % next_position)
+        self.next_position = next_position
+
+
+class ObjectNotAppendable(ApiError):
+    """``/append`` onto an object that is not appendable (a normal upload made it) or is Archive."""
+
+    code = 409
+    message = "Object Not Appendable"
 
 
 # -- 412 / 413 / 416: the content does not fit ------------------------------------------------------------

@@ -34,7 +34,11 @@ TIMEOUT_S = 5.0
 
 
 class OutboundError(Exception):
-    """An outbound call was refused or failed."""
+    """An outbound call was refused or failed; :attr:`status` is the peer's HTTP status when it answered."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def loopback_target(url: str) -> Tuple[str, str, int, str]:
@@ -234,6 +238,6 @@ def get_stream(url: str, redirects: int = 3, on_connect: Optional[OnConnect] = N
             continue
         if resp.status != 200:
             conn.close()
-            raise OutboundError("HTTP %d from %s" % (resp.status, current))
+            raise OutboundError("HTTP %d from %s" % (resp.status, current), resp.status)
         return resp, conn
     raise OutboundError("too many redirects from %s" % url)

@@ -12,11 +12,12 @@ from werkzeug.routing import BaseConverter, Map, Rule
 
 RESERVED_BUCKET_NAMES = frozenset((
     "file", "mkblk", "bput", "mkfile", "stat", "delete", "move", "copy", "setdeadline", "list", "bucket",
-    "fmgr", "fops", "status", "wslive", "append", "prefetch",
+    "fmgr", "fops", "status", "wslive", "append", "prefetch", "converttype", "restore",
 ))
 
 CATEGORY = {
     "upload": "upload",
+    "append": "upload",
     "mkblk": "mkblk",
     "bput": "bput",
     "mkfile": "mkfile",
@@ -45,6 +46,7 @@ def build_map() -> Map:
     """A fresh werkzeug ``Map`` of the emulator's routes."""
     rules = [
         Rule("/file/upload", endpoint="upload", methods=["POST"]),
+        Rule("/append/<digits:position>", endpoint="append", methods=["POST"]),  # wcs.emulator.api.append
         Rule("/mkblk/<digits:block_size>", endpoint="mkblk", methods=["POST"]),
         Rule("/mkblk/<digits:block_size>/<digits:block_order>", endpoint="mkblk", methods=["POST"]),
         Rule("/bput/<ctx>/<digits:offset>", endpoint="bput", methods=["POST"]),
@@ -59,7 +61,9 @@ def build_map() -> Map:
         Rule("/bucket/list", endpoint="bucket_list", methods=["GET"]),
         Rule("/bucket/stat", endpoint="bucket_stat", methods=["GET"]),
         Rule("/bucket/statistics", endpoint="bucket_statistics", methods=["GET"]),
-        Rule("/prefetch/<param>", endpoint="prefetch", methods=["POST"]),
+        Rule("/prefetch/<param>", endpoint="prefetch", methods=["POST"]),  # wcs.emulator.api.mirror
+        Rule("/converttype/<entry>/<storage_class>", endpoint="converttype", methods=["POST"]),
+        Rule("/restore/<entry>/days/<days>", endpoint="restore", methods=["POST"]),
         Rule("/fmgr/status", endpoint="status", methods=["GET"]),
         Rule("/fmgr/<op>", endpoint="fmgr", methods=["POST"]),
         Rule("/fops", endpoint="fops", methods=["POST"]),

@@ -1,5 +1,6 @@
-""":class:`Emulator`: one data dir, one :class:`~wcs.emulator.state.Store`, a job pool and a threaded
-werkzeug server running in a daemon thread. It is what tests, the CLI and other tools start::
+""":class:`Emulator`: one data dir, one :class:`~wcs.emulator.state.Store`, a job pool and the emulator's
+HTTP server (:mod:`wcs.emulator.httpd`) running in a daemon thread. It is what tests, the CLI and other
+tools start::
 
     with Emulator(buckets=["b"]) as emu:
         requests.get(emu.url + "/b/key")
@@ -15,12 +16,12 @@ from typing import Any, Dict, Iterable, List, Optional, Union
 from wcs.emulator import wcscfg
 from wcs.emulator.api import Context, bind_endpoints
 from wcs.emulator.app import EmulatorApp, MkblkRecord, Stats
-from wcs.emulator.connections import Limits
 from wcs.emulator.cors import CorsPolicy
 from wcs.emulator.faults import FaultInjector
-from wcs.emulator.httpserver import Server, listen, tls_context
+from wcs.emulator.httpd import Limits, Server, listen, tls_context
 from wcs.emulator.jobs import JobManager
 from wcs.emulator.routes import RESERVED_BUCKET_NAMES
+from wcs.emulator.settings import Settings
 from wcs.emulator.state import Store
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,12 @@ class Emulator:
         faults, fault_seed: fault injection spec (see :mod:`wcs.emulator.faults`) and its seed.
         tls_cert, tls_key: PEM files to serve HTTPS instead of HTTP.
         limits: connection, worker and timeout limits of the HTTP server (see
-            :class:`~wcs.emulator.connections.Limits`); the defaults suit tests and local use.
+            :class:`~wcs.emulator.httpd.Limits`); the defaults suit tests and local use.
         cors_origins: the origins web pages may call the emulator from (see :mod:`wcs.emulator.cors`);
             None allows any.
+        settings: bounds of endpoints and jobs (spool before a token, fetch deadline and size, restore
+            timing: :class:`~wcs.emulator.settings.Settings`); None reads the ``WCS_EMULATOR_*``
+            environment variables when the emulator starts.
     """
 
     def __init__(self, data_dir: Optional[str] = None, buckets: Iterable[str] = (),
@@ -62,7 +66,7 @@ class Emulator:
                  host: str = "127.0.0.1", port: int = 0, faults: Union[str, Iterable, None] = None,
                  fault_seed: Optional[int] = None, tls_cert: Optional[str] = None,
                  tls_key: Optional[str] = None, limits: Optional[Limits] = None,
-                 cors_origins: Optional[Iterable[str]] = None) -> None:
+                 cors_origins: Optional[Iterable[str]] = None, settings: Optional[Settings] = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self.buckets = list(buckets)
@@ -76,6 +80,7 @@ class Emulator:
         self.tls_key = tls_key
         self.limits = limits or Limits()
         self.cors = CorsPolicy(cors_origins)
+        self.settings = settings
         self._faults = FaultInjector(faults, fault_seed)
         self._own_dir = data_dir is None
         self.data_dir = None if data_dir is None else os.path.abspath(data_dir)
@@ -111,7 +116,8 @@ class Emulator:
         try:
             self._open_state()
             assert self.store is not None and self.jobs is not None
-            ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url)
+            ctx = Context(self.store, self.jobs, self.access_key, self.secret_key, lambda: self.url,
+                          self.jobs.settings)
             app = EmulatorApp(bind_endpoints(ctx, on_mkblk=self._stats.record_mkblk), self._faults, self._stats,
                               self.cors)
             server = Server(listener, app, self.limits, context)
@@ -133,7 +139,8 @@ class Emulator:
         self.store = store = Store(self.data_dir)
         for name in self.buckets:
             store.create_bucket(name)
-        self.jobs = JobManager(store, self.access_key, self.secret_key, lambda: self.url)
+        self.jobs = JobManager(store, self.access_key, self.secret_key, lambda: self.url,
+                               settings=self.settings or Settings.from_env())
 
     def _close_state(self) -> None:
         if self.jobs is not None:
@@ -193,12 +200,25 @@ class Emulator:
         return self._stats.snapshot()
 
     @property
+    def traffic(self) -> Dict[str, Dict[str, int]]:
+        """Snapshot: bytes per category, ``{"in": <request bodies, as declared by Content-Length>,
+        "out": <response bodies sent>}``; reset with :meth:`reset_counters`."""
+        return self._stats.traffic()
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since :meth:`start` (a kept-alive connection counts once, however
+        many requests it carries)."""
+        server = self._server
+        return 0 if server is None else server.connections_accepted
+
+    @property
     def mkblk_log(self) -> List[MkblkRecord]:
         """``(UploadBatch header, block order, block size)`` of every mkblk that succeeded."""
         return self._stats.mkblk_log()
 
     def reset_counters(self) -> None:
-        """Zero :attr:`counters` and empty :attr:`mkblk_log`."""
+        """Zero :attr:`counters` and :attr:`traffic`, and empty :attr:`mkblk_log`."""
         self._stats.reset()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:

@@ -10,6 +10,10 @@ Each can be set by an environment variable, read when an emulator starts (:meth:
 * ``WCS_EMULATOR_FETCH_MAX_BYTES`` (default 1 GiB): the largest object ``fmgr/fetch`` stores.
 * ``WCS_EMULATOR_FETCH_WORKERS`` (default 4): fetches run at once, on threads of their own so that
   other jobs never wait behind them.
+* ``WCS_EMULATOR_RESTORE_DELAY`` (seconds, default 3; 0 allowed): how long ``/restore`` of an Archive
+  object stays in progress (the service takes minutes or hours; a few seconds let tests and demos wait).
+* ``WCS_EMULATOR_RESTORE_DAY_SECONDS`` (default 86400): the length of the "day" of ``/restore/.../days/<n>``,
+  shorter in tests that watch a restore expire.
 """
 
 import os
@@ -17,7 +21,12 @@ from dataclasses import dataclass, fields
 from typing import Any, Dict, Mapping, Optional
 
 _ENV = {"spool_before_token": "WCS_EMULATOR_SPOOL_BEFORE_TOKEN", "fetch_timeout": "WCS_EMULATOR_FETCH_TIMEOUT",
-        "fetch_max_bytes": "WCS_EMULATOR_FETCH_MAX_BYTES", "fetch_workers": "WCS_EMULATOR_FETCH_WORKERS"}
+        "fetch_max_bytes": "WCS_EMULATOR_FETCH_MAX_BYTES", "fetch_workers": "WCS_EMULATOR_FETCH_WORKERS",
+        "restore_delay": "WCS_EMULATOR_RESTORE_DELAY", "restore_day_seconds": "WCS_EMULATOR_RESTORE_DAY_SECONDS"}
+ENV_NAMES = dict(_ENV)
+"""Field -> the environment variable that sets it."""
+_FLOATS = ("fetch_timeout", "restore_delay", "restore_day_seconds")
+_MAY_BE_ZERO = ("restore_delay",)
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,18 @@ class Settings:
     fetch_timeout: float = 300.0
     fetch_max_bytes: int = 1024 * 1024 * 1024
     fetch_workers: int = 4
+    restore_delay: float = 3.0
+    restore_day_seconds: float = 86400.0
 
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError("%s must be a positive number, not %r" % (field.name, value))
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ValueError("%s must be a number, not %r" % (field.name, value))
+            if not (value >= 0 if field.name in _MAY_BE_ZERO else value > 0) or value == float("inf"):
+                raise ValueError("%s must be a %s number, not %r"
+                                 % (field.name, "finite, non-negative" if field.name in _MAY_BE_ZERO
+                                    else "finite, positive", value))
         if self.fetch_workers != int(self.fetch_workers):
             raise ValueError("fetch_workers must be a whole number, not %r" % self.fetch_workers)
 
@@ -46,7 +61,7 @@ class Settings:
             text = environ.get(_ENV[field.name], "").strip()
             if not text:
                 continue
-            kind = float if field.name == "fetch_timeout" else int
+            kind = float if field.name in _FLOATS else int
             try:
                 values[field.name] = kind(text)
             except ValueError:

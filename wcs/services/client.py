@@ -27,6 +27,7 @@ from wcs.commons.result import ObjectInfo
 from wcs.services.blockplan import new_upload_id
 from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobMethods
+from wcs.services.client_objects import ObjectMethods
 from wcs.services.client_trees import TreeMethods
 from wcs.services.events import Progress, Subscriber
 from wcs.services.formupload import PathLike, open_for_upload
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 
 
-class Client(DownloadMethods, JobMethods, TreeMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:

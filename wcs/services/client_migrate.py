@@ -103,7 +103,8 @@ class MigrateMethods(ClientBase):
                                    uploads=self.block_uploader(transfer),
                                    scheduler=self.scheduler_for(replace(transfer, concurrency=opts.transfers
                                                                         + opts.jobs)),
-                                   journal=journal, observer=observer, subscribers=subscribers)
+                                   journal=journal, observer=observer, subscribers=subscribers,
+                                   listing=self.list_entries)
                 return run.run()
         finally:
             if listed is not None:

@@ -1,9 +1,14 @@
-"""Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status."""
+"""Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status.
+
+``deletePrefix --wait`` follows its job to the end and prints the final status (as ``fmgrStatus``
+does), exiting 9 (JOB_FAILED) when an operation of the job failed.
+"""
 
 import argparse
-from typing import Any, Optional
+import time
+from typing import Any, Callable, Optional
 
-from wcs.cli import uri
+from wcs.cli import printing, uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_STATUS, Context
 from wcs.cli.status import CommandFailed, ExitStatus
 from wcs.commons.errors import InvalidArgument
@@ -14,7 +19,34 @@ def cmd_deletePrefix(args: argparse.Namespace, ctx: Context) -> int:  # official
     ctx.subject = uri.show(bucket, args.prefix)
     if not args.prefix:  # refused before the config is even read
         raise InvalidArgument("PREFIX must not be empty (it would delete the whole bucket)")
-    return ctx.emit_result(ctx.client(*NEEDS_MGR).delete_prefix(bucket, args.prefix))
+    client = ctx.client(*NEEDS_MGR)
+    submitted = client.delete_prefix(bucket, args.prefix)
+    if not getattr(args, "wait", False):
+        return ctx.emit_result(submitted)
+    answer = submitted.data if isinstance(submitted.data, dict) else {}
+    if not submitted.ok or not answer.get("persistentId"):
+        return ctx.emit_result(submitted)
+    persistent_id = str(answer["persistentId"])
+    printing.note(ctx, "job %s submitted; waiting for it to finish" % persistent_id)
+    return _job_status(ctx, persistent_id, wait_for_job(client, persistent_id))
+
+
+JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying
+
+
+def wait_for_job(client: Any, persistent_id: str, *, sleep: Callable[[float], None] = time.sleep) -> Any:
+    """The fmgr status of a job once it has finished (polled with growing delays, up to 2 s).
+
+    A status that cannot be read is returned as is (the caller reports it); Ctrl-C stops the wait.
+    """
+    delay = 0.1
+    while True:
+        status = client.fmgr_status(persistent_id)
+        body = status.data if isinstance(status.data, dict) else {}
+        if not status.ok or _as_int(body.get("code")) not in JOB_RUNNING:
+            return status
+        sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 def cmd_fops(args: argparse.Namespace, ctx: Context) -> int:

@@ -1,8 +1,13 @@
 """Downloads: ``GET|HEAD /<bucket>/<key>``, with ``Range``, ``If-Range`` and ``If-None-Match``.
 
-No auth; ``op=...`` queries (avinfo ...) answer 400 "not supported", other query parameters are ignored.
-The object is looked up and its file opened in one step of the store (:meth:`Store.open`), and files are
-never modified in place, so a download reads one whole version while the key is overwritten.
+No auth; ``op=imageInfo|exif|avinfo|avinfo2`` answers media information (:mod:`~wcs.emulator.api.media`),
+other query parameters are ignored. The object is looked up and its file opened in one step of the store
+(:meth:`Store.open`), and a version's bytes never change (an appendable object's file only grows past
+them), so a download reads one whole version while the key is overwritten or appended to.
+
+An Archive object that is not restored is refused (GET, HEAD and ``op``): 403 ``Invalid Object State``
+saying to restore it (reference 6.12 says it cannot be downloaded; the code is the one ``converttype``
+uses for the same state). Appendable objects carry their headers (:mod:`~wcs.emulator.api.objectview`).
 """
 
 import re
@@ -11,9 +16,11 @@ from typing import IO, Iterator, Optional, Tuple
 
 from werkzeug.wrappers import Request, Response
 
+from wcs.emulator.api import media, objectview
 from wcs.emulator.api.context import Context
 from wcs.emulator.api.wire import json_response
-from wcs.emulator.errors import BadRequest, FileNotFound, RangeNotSatisfiable, status_line
+from wcs.emulator.errors import FileNotFound, InvalidObjectState, RangeNotSatisfiable, status_line
+from wcs.emulator.state import now_ms
 
 CHUNK = 256 * 1024
 
@@ -29,16 +36,23 @@ class DownloadApi:
         self.store = ctx.store
 
     def download(self, request: Request, bucket: str, key: str) -> Response:
-        op = request.args.get("op")
-        if op:
-            raise BadRequest("op=%s is not supported by the emulator" % op)
         self.store.require_bucket(bucket)
         opened = self.store.open(bucket, key)
         if opened is None:
             raise FileNotFound()
         info, fp = opened
+        extra = self.store.extras.get(info)
+        if not extra.readable(now_ms()):
+            fp.close()
+            raise InvalidObjectState("the object is in Archive storage and not restored: restore it first "
+                                     "(POST /restore/<entry>/days/<n>), then download it")
+        op = request.args.get("op")
+        if op:
+            with fp:
+                return media.answer(op, info, fp)
         etag = '"%s"' % info.hash
         headers = {"ETag": etag, "Accept-Ranges": "bytes", "Last-Modified": _http_date(info.put_time)}
+        headers.update(objectview.append_headers(info, extra, download=True))
         if request.headers.get("If-None-Match") == etag:
             fp.close()
             return Response(b"", status=status_line(304), headers=headers)

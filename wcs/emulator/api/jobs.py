@@ -8,8 +8,9 @@ from werkzeug.wrappers import Request, Response
 
 from wcs.emulator.api.context import Context
 from wcs.emulator.api.wire import b64_text, flag, json_response
-from wcs.emulator.errors import BadRequest, JobNotFound, MissingParameter
+from wcs.emulator.errors import BadRequest, InvalidObjectState, JobNotFound, MissingParameter
 from wcs.emulator.jobs import FMGR_OPS
+from wcs.emulator.state import now_ms
 
 
 def _ops(text: str) -> List[str]:
@@ -46,6 +47,8 @@ class JobsApi:
         ops = _ops(b64_text(form.get("fops"), "fops"))
         notify = _notify_url(form)
         source = self.ctx.store.require(bucket, key)
+        if not self.ctx.store.extras.get(source).readable(now_ms()):
+            raise InvalidObjectState("the source is an Archive object that is not restored; restore it first")
         job_id = self.ctx.jobs.submit_fops(source, ops, notify, flag(form, "force"), flag(form, "separate"))
         return json_response({"persistentId": job_id})
 

@@ -1,5 +1,5 @@
 """Resource management: ``/stat``, ``/delete``, ``/move``, ``/copy``, ``/setdeadline``, ``/list``,
-``/bucket/list``, ``/bucket/stat``, ``/bucket/statistics``, ``/prefetch`` and ``/wslive/list``.
+``/bucket/list``, ``/bucket/stat``, ``/bucket/statistics`` and ``/wslive/list``.
 
 Every call is signed with a management token over the raw target and body (:meth:`Context.mgr_body`).
 
@@ -7,42 +7,42 @@ Every call is signed with a management token over the raw target and body (:meth
 
 * ``/move`` and ``/copy`` always overwrite (docs); ``/setdeadline`` counts days from the call, 0 expires
   at once, -1 removes the expiry; ``relevance`` (default 1) extends it to the ts segments of an m3u8.
-* ``/bucket/stat`` reports, for every day of the range, the bucket's current size (an approximation:
-  no history is kept). ``/wslive/list`` interprets its times as UTC.
+* ``/bucket/stat`` and ``/bucket/statistics`` answer per UTC day from the objects stored now
+  (:mod:`~wcs.emulator.api.usage`). ``/wslive/list`` interprets its times as UTC.
+* Stat and list items show the storage class, the object type and an Archive object's restore
+  (:mod:`~wcs.emulator.api.objectview`); a copy is a normal Standard object, a move keeps both.
+* ``/copy`` of an Archive object that is not restored is refused like its download (403).
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Dict
 
 from werkzeug.wrappers import Request, Response
 
+from wcs.emulator.api import objectview, usage
 from wcs.emulator.api.context import Context
 from wcs.emulator.api.wire import b64_text, bounded_int, decode_entry, int_arg, json_response
-from wcs.emulator.errors import BadRequest, FileNotFound, MirrorNotBound, MissingParameter
+from wcs.emulator.errors import BadRequest, FileNotFound, InvalidObjectState, MissingParameter
 from wcs.emulator.jobs import m3u8_segments
 from wcs.emulator.state import DAY_MS, MAX_RETENTION_DAYS, ObjectInfo, now_ms, validate_key
+from wcs.emulator.state.extras import NORMAL, Extra, file_id_of
 
 _OK = {"code": 200, "message": "OK"}
 
 
-def _stat_body(info: ObjectInfo) -> Dict[str, Any]:
-    return {"result": True, "code": 200, "name": info.key, "message": "OK", "fsize": info.fsize,
+def _stat_body(info: ObjectInfo, extra: Extra, now: int) -> Dict[str, Any]:
+    body = {"result": True, "code": 200, "name": info.key, "message": "OK", "fsize": info.fsize,
             "hash": info.hash, "mimeType": info.mime_type, "putTime": info.put_time,
-            "expirationDate": info.expiration_date, "storageClass": "Standard"}
-
-
-def _date_arg(args: Any, name: str) -> date:
-    try:
-        return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
-    except ValueError:
-        raise BadRequest("%s must be yyyy-mm-dd" % name) from None
+            "expirationDate": info.expiration_date}
+    body.update(objectview.fields(extra, now))
+    return body
 
 
 class ManageApi:
     """The synchronous management endpoints."""
 
     endpoints = ("stat", "delete", "move", "copy", "setdeadline", "list", "bucket_list", "bucket_stat",
-                 "bucket_statistics", "prefetch", "wslive_list")
+                 "bucket_statistics", "wslive_list")
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -51,7 +51,11 @@ class ManageApi:
     def stat(self, request: Request, entry: str) -> Response:
         self.ctx.mgr_body(request)
         bucket, key = decode_entry(entry)
-        return json_response(_stat_body(self.store.require(bucket, key)))
+        info = self.store.require(bucket, key)
+        extra = self.store.extras.get(info)
+        response = json_response(_stat_body(info, extra, now_ms()))
+        response.headers.extend(objectview.append_headers(info, extra))
+        return response
 
     def delete(self, request: Request, entry: str) -> Response:
         self.ctx.mgr_body(request)
@@ -66,6 +70,8 @@ class ManageApi:
         src_bucket, src_key = decode_entry(src)
         dst_bucket, dst_key = decode_entry(dst)
         validate_key(dst_key)
+        if not move and not self.store.extras.get(self.store.require(src_bucket, src_key)).readable(now_ms()):
+            raise InvalidObjectState("the source is an Archive object that is not restored; restore it first")
         self.store.copy(src_bucket, src_key, dst_bucket, dst_key, overwrite=True, move=move)
         return json_response(_OK)
 
@@ -106,11 +112,15 @@ class ManageApi:
         self.store.require_bucket(bucket)
         items, common, marker = self.store.list_objects(bucket, prefix, args.get("marker", ""), limit, mode,
                                                         start_time, end_time)
-        return json_response({
-            "marker": marker, "commonPrefixes": common,
-            "items": [{"key": i.key, "putTime": i.put_time, "hash": i.hash, "fsize": str(i.fsize),
-                       "mimeType": i.mime_type, "expirationDate": i.expiration_date,
-                       "storageClass": "Standard"} for i in items]})
+        extras = self.store.extras.of(items)
+        now = now_ms()
+        listed = []
+        for i in items:
+            item = {"key": i.key, "putTime": i.put_time, "hash": i.hash, "fsize": str(i.fsize),
+                    "mimeType": i.mime_type, "expirationDate": i.expiration_date}
+            item.update(objectview.fields(extras.get(file_id_of(i), NORMAL), now))
+            listed.append(item)
+        return json_response({"marker": marker, "commonPrefixes": common, "items": listed})
 
     def bucket_list(self, request: Request) -> Response:
         self.ctx.mgr_body(request)
@@ -118,37 +128,11 @@ class ManageApi:
 
     def bucket_stat(self, request: Request) -> Response:
         self.ctx.mgr_body(request)
-        args = request.args
-        names = [n for n in b64_text(args.get("name"), "name").split("|") if n]
-        start, end = _date_arg(args, "startdate"), _date_arg(args, "enddate")
-        if end < start:
-            raise BadRequest("enddate is before startdate")
-        if (end - start).days > 184:
-            raise BadRequest("the date range must not exceed 6 months")
-        storage_type = args.get("storageType", "")
-        if storage_type not in ("", "Standard", "InfrequentAccess", "Archive"):
-            raise BadRequest("storageType must be Standard, InfrequentAccess or Archive")
-        result = []
-        for name in names:
-            self.store.require_bucket(name)
-            # Everything the emulator stores is Standard; no history is kept, so every day shows the
-            # current size.
-            size = self.store.bucket_size(name) if storage_type in ("", "Standard") else 0
-            days = (end - start).days + 1
-            result.append({"name": name, "detail": [
-                {"data_time": (start + timedelta(days=i)).isoformat(), "storage": "%.3f" % (size / 1048576.0)}
-                for i in range(days)]})
-        return json_response(dict(_OK, buckets=result))
+        return json_response(dict(_OK, buckets=usage.bucket_stat(self.store, request.args)))
 
     def bucket_statistics(self, request: Request) -> Response:
         self.ctx.mgr_body(request)
-        return json_response(dict(_OK, buckets=[]))
-
-    def prefetch(self, request: Request, param: str) -> Response:
-        self.ctx.mgr_body(request)
-        bucket = b64_text(param, "param").split(":", 1)[0]
-        self.store.require_bucket(bucket)
-        raise MirrorNotBound()
+        return json_response(dict(_OK, buckets=usage.bucket_statistics(self.store, request.args)))
 
     def wslive_list(self, request: Request) -> Response:
         self.ctx.mgr_body(request)

@@ -16,7 +16,7 @@ so memory does not grow with the object's size; the spool is then renamed into p
 """
 
 import time
-from typing import List
+from typing import Any, Dict, List
 from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
@@ -28,11 +28,11 @@ from wcs.emulator.api.context import Context
 from wcs.emulator.api.form import Form, read_form
 from wcs.emulator.api.wire import retention
 from wcs.emulator.errors import ApiError, BadRequest, status_line
-from wcs.emulator.state import guess_mime, validate_key
+from wcs.emulator.state import ObjectInfo, guess_mime, validate_key
 from wcs.emulator.verify import split_scope
 
 
-class _Spool:
+class Spool:
     """Where the file part of a form goes: written to disk and hashed on the way."""
 
     def __init__(self, path: str) -> None:
@@ -55,7 +55,7 @@ class _Spool:
         discard(self.path)
 
 
-def _redirect(location: str) -> Response:
+def redirect(location: str) -> Response:
     return Response(b"", status=status_line(303), headers={"Location": location})
 
 
@@ -71,10 +71,10 @@ class UploadApi:
         started = time.monotonic()
         if request.mimetype != "multipart/form-data":
             raise BadRequest("Content-Type must be multipart/form-data")
-        spools: List[_Spool] = []
+        spools: List[Spool] = []
 
-        def new_spool() -> _Spool:
-            spool = _Spool(self.ctx.store.new_temp_path())
+        def new_spool() -> Spool:
+            spool = Spool(self.ctx.store.new_temp_path())
             spools.append(spool)
             return spool
 
@@ -88,7 +88,7 @@ class UploadApi:
                 if not return_url:
                     raise
                 sep = "&" if "?" in return_url else "?"
-                return _redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))
+                return redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))
         finally:
             for spool in spools:
                 spool.discard()
@@ -104,7 +104,7 @@ class UploadApi:
             part_type = upload.content_type
         elif "file" in form:
             # A file part sent without a filename arrives as a text field (bounded by MAX_FORM_FIELD).
-            spool = _Spool(self.ctx.store.new_temp_path())
+            spool = Spool(self.ctx.store.new_temp_path())
             temp_text = spool
             spool.write(form["file"].encode("utf-8"))
             fname, part_type = "", None
@@ -133,13 +133,20 @@ class UploadApi:
         finally:
             if temp_text is not None:
                 temp_text.discard()
-        variables = put_policy.after_upload(self.ctx, policy, request, info, fname, custom, started)
-        if policy.get("callbackUrl"):
-            return put_policy.callback(self.ctx, policy, variables)
-        tail = "hash=" + info.hash
-        returned = put_policy.substitute(str(policy["returnBody"]), variables) + "&" + tail \
-            if policy.get("returnBody") else tail
-        if policy.get("returnUrl"):
-            url = str(policy["returnUrl"])
-            return _redirect(url + ("&" if "?" in url else "?") + returned)
-        return Response(urlsafe_base64_encode(returned), status=status_line(200), content_type="text/plain")
+        return answer(self.ctx, policy, request, info, fname, custom, started)
+
+
+def answer(ctx: Context, policy: Dict[str, Any], request: Request, info: ObjectInfo, fname: str,
+           custom: Dict[str, str], started: float) -> Response:
+    """The success answer of a form upload (and of an append) of ``info``: the policy's
+    ``persistentOps`` queued, then its callback's answer, a 303 to ``returnUrl``, or the Base64 body."""
+    variables = put_policy.after_upload(ctx, policy, request, info, fname, custom, started)
+    if policy.get("callbackUrl"):
+        return put_policy.callback(ctx, policy, variables)
+    tail = "hash=" + info.hash
+    returned = put_policy.substitute(str(policy["returnBody"]), variables) + "&" + tail \
+        if policy.get("returnBody") else tail
+    if policy.get("returnUrl"):
+        url = str(policy["returnUrl"])
+        return redirect(url + ("&" if "?" in url else "?") + returned)
+    return Response(urlsafe_base64_encode(returned), status=status_line(200), content_type="text/plain")

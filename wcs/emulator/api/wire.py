@@ -124,8 +124,9 @@ def retention(days_text: Optional[str], what: str) -> Optional[int]:
 def raw_target(environ: Dict[str, Any]) -> Tuple[str, str]:
     """``(path, query)`` of the request target exactly as the client sent it (what management tokens sign).
 
-    werkzeug's server gives it as ``RAW_URI`` / ``REQUEST_URI``; only a server that gives neither makes
-    this fall back to ``PATH_INFO`` quoted again (which may differ from what was sent) and ``QUERY_STRING``.
+    The emulator's server (like werkzeug's and gunicorn's) gives it as ``RAW_URI`` / ``REQUEST_URI``; only a
+    server that gives neither makes this fall back to ``PATH_INFO`` quoted again (which may differ from what
+    was sent) and ``QUERY_STRING``.
     """
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:

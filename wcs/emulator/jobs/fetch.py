@@ -25,6 +25,14 @@ class Fetched(NamedTuple):
     """The origin's Content-Type without parameters (``application/octet-stream`` when it sent none)."""
 
 
+class FetchFailed(OpFailed):
+    """A fetch failed; :attr:`status` is the origin's HTTP status when it answered (not 200)."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Fetcher:
     """Fetches origins for fmgr; :meth:`stop` cuts every fetch in flight and refuses later ones."""
 
@@ -39,14 +47,15 @@ class Fetcher:
         """Download ``url`` into the file ``temp``.
 
         Raises:
-            OpFailed: refused URL, connection or HTTP failure, deadline passed, body over the cap or
-                shorter than announced, the emulator stopping.
+            OpFailed: refused URL, connection or HTTP failure (:class:`FetchFailed`, with the status of
+                an answer that was not 200), deadline passed, body over the cap or shorter than
+                announced, the emulator stopping.
         """
         with self._watches.watch(self.settings.fetch_timeout) as watch:
             try:
                 resp, conn = outbound.get_stream(url, on_connect=watch.follow)
             except outbound.OutboundError as exc:
-                raise OpFailed("fetch of %s failed: %s" % (url, watch.reason or exc)) from None
+                raise FetchFailed("fetch of %s failed: %s" % (url, watch.reason or exc), exc.status) from None
             try:
                 md5 = self._receive(url, resp, temp, watch)
             finally:

@@ -9,21 +9,25 @@ compress. Each takes one ``fops`` item of the request and returns the fields of 
   an empty prefix is refused. ``output`` receives the deleted keys, one per line.
 * ``deletem3u8`` deletes the playlist and (``deletets`` 1, default) the segments it references by relative
   path; absolute URLs are left alone.
+* ``setdeadline`` over a prefix has directory semantics too (``s`` covers ``s/...``, not ``s1``); an empty
+  or absent prefix covers the whole bucket. Its item reports ``count``, the objects changed.
+* ``copy`` and ``compress`` read their sources: an Archive source that is not restored fails the item
+  (``Invalid Object State``), as its download would; ``move`` and the deletes do not read and proceed.
+* Objects are read up to the size of the version opened (an appendable object may grow meanwhile).
 """
 
 import posixpath
-import shutil
 import zipfile
 from typing import Any, Callable, Dict, List
 from urllib.parse import unquote, urlsplit
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import urlsafe_base64_decode
-from wcs.emulator.errors import ApiError, FileExists, FileNotFound, InvalidKey
+from wcs.emulator.errors import ApiError, FileExists, FileNotFound, InvalidKey, InvalidObjectState
 from wcs.emulator.jobs.fetch import Fetcher
 from wcs.emulator.jobs.outputs import COPY_CHUNK, Outputs
 from wcs.emulator.jobs.params import OpFailed, b64_optional, b64_param, days_to_expiry, join_key, pairs, split_entry
-from wcs.emulator.state import ObjectInfo, Store, validate_key
+from wcs.emulator.state import ObjectInfo, Store, now_ms, validate_key
 
 _METHODS = {"fetch": "fetch", "copy": "copy", "move": "move", "delete": "delete", "deletePrefix": "delete_prefix",
             "deletem3u8": "delete_m3u8", "setdeadline": "set_deadline", "compress": "compress"}
@@ -85,8 +89,11 @@ class FmgrOps:
             raise OpFailed("destination is the source object")
         self.out.need_bucket(src_bucket)
         self.out.need_bucket(dst_bucket)
-        if self.store.get(src_bucket, src_key) is None:
+        source = self.store.get(src_bucket, src_key)
+        if source is None:
             raise FileNotFound(src_key)
+        if not move:
+            self._need_readable(source)
         try:
             info = self.store.copy(src_bucket, src_key, dst_bucket, dst_key, overwrite=force, move=move)
         except ApiError as exc:
@@ -165,8 +172,10 @@ class FmgrOps:
                     opened = self.store.open(bucket, info.key)  # the version current now, whole
                     if opened is None:
                         raise FileNotFound(info.key)
-                    with opened[1] as src, archive.open(info.key, "w", force_zip64=True) as dst:
-                        shutil.copyfileobj(src, dst, COPY_CHUNK)
+                    current, fp = opened
+                    with fp, archive.open(info.key, "w", force_zip64=True) as dst:
+                        self._need_readable(current)
+                        _copy_exactly(fp, dst, current.fsize)
             return self.out.result(self.out.store_temp(temp, save_bucket, save_key, "application/zip", force))
         finally:
             discard(temp)
@@ -187,8 +196,8 @@ class FmgrOps:
             if index is None:
                 raise FileNotFound(index_key)
             with index[1] as fp:
-                names += [line.strip() for line in fp.read(16 * 1024 * 1024).decode("utf-8").splitlines()
-                          if line.strip()]
+                text = fp.read(min(index[0].fsize, 16 * 1024 * 1024)).decode("utf-8", "replace")
+                names += [line.strip() for line in text.splitlines() if line.strip()]
         if not names:
             raise OpFailed("nothing to compress: give keys or keyList")
         members: Dict[str, ObjectInfo] = {}
@@ -200,6 +209,20 @@ class FmgrOps:
                 members.setdefault(info.key, info)  # a key named twice (directly and by its folder) is zipped once
         return list(members.values())
 
+    def _need_readable(self, info: ObjectInfo) -> None:
+        if not self.store.extras.get(info).readable(now_ms()):
+            raise InvalidObjectState("%s is an Archive object that is not restored" % info.key)
+
+
+def _copy_exactly(src: Any, dst: Any, length: int) -> None:
+    left = length
+    while left > 0:
+        data = src.read(min(COPY_CHUNK, left))
+        if not data:
+            raise OpFailed("the stored object is shorter than its size")
+        dst.write(data)
+        left -= len(data)
+
 
 def m3u8_segments(store: Store, bucket: str, key: str) -> List[str]:
     """Keys of the segments a stored playlist references by relative path (absolute URLs skipped);
@@ -210,7 +233,7 @@ def m3u8_segments(store: Store, bucket: str, key: str) -> List[str]:
     if opened is None:
         return keys
     with opened[1] as fp:
-        text = fp.read(16 * 1024 * 1024).decode("utf-8", "replace")
+        text = fp.read(min(opened[0].fsize, 16 * 1024 * 1024)).decode("utf-8", "replace")
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "://" in line or line.startswith("/"):

@@ -128,6 +128,11 @@ class JobManager:
         self._lock = threading.Lock()
         self._fail_interrupted()
 
+    @property
+    def fetcher(self) -> Fetcher:
+        """The bounded origin fetcher, for fetches made in a request (``/prefetch``); cut by :meth:`shutdown`."""
+        return self._fetcher
+
     def shutdown(self) -> None:
         """Cut fetches and notifications in flight, end running jobs after their current item."""
         with self._lock:

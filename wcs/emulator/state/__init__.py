@@ -2,8 +2,10 @@
 
 Layout of a data dir::
 
-    meta.sqlite3          buckets, objects, multipart blocks, async jobs, settings (WAL journal)
-    objects/<ab>/<id>     one immutable file per stored object; a new upload gets a new id
+    meta.sqlite3          buckets, objects (and what they are beyond their row: appendable, storage
+                          class, restore), mirror origins, multipart blocks, async jobs, settings (WAL)
+    objects/<ab>/<id>     one file per stored object version, immutable (an appendable object's file
+                          grows at its end, nothing else); a new upload gets a new id
     blocks/<id>           bytes received so far for one multipart (mkblk/bput) block; its row keeps the
                           SHA-1 of every complete 4 MiB piece, so mkfile needs no second pass
     blocks/u-<hash>       the blocks of one upload (``UploadBatch``), each at its place in the file
@@ -11,7 +13,9 @@ Layout of a data dir::
 
 Modules: :mod:`~.model` (what an object and a block are, key rules), :mod:`~.schema` (the sqlite
 tables and their migrations), :mod:`~.store` (the object store, :class:`Store`), :mod:`~.listing`
-(``/list`` pages and markers), :mod:`~.blocks` (multipart blocks and their merge).
+(``/list`` pages and markers), :mod:`~.blocks` (multipart blocks and their merge), :mod:`~.extras`
+(storage class, restore, appendability of a version), :mod:`~.appendable` (appends), :mod:`~.mirrors`
+(mirror origins, also changed from another process), :mod:`~.usage` (per-day figures).
 """
 
 from wcs.emulator.state.model import (

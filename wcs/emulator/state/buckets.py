@@ -104,6 +104,10 @@ def remove_bucket(data_dir: str, name: str, force: bool = False) -> int:
                 raise BucketNotEmpty(name, len(file_ids))
             conn.execute("DELETE FROM objects WHERE bucket=?", (name,))
             conn.execute("DELETE FROM buckets WHERE name=?", (name,))
+            # A bucket added again later must not get this one's mirror origin back (a data dir made
+            # before mirrors existed has no such table yet).
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='mirrors'").fetchone():
+                conn.execute("DELETE FROM mirrors WHERE bucket=?", (name,))
         except BaseException:
             conn.rollback()
             raise

@@ -22,7 +22,15 @@ CREATE TABLE IF NOT EXISTS moves (file_id TEXT PRIMARY KEY, source TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS objects_expiring ON objects (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS object_ext (
+    file_id TEXT PRIMARY KEY, appendable INTEGER NOT NULL DEFAULT 0, digests TEXT NOT NULL DEFAULT '',
+    class TEXT NOT NULL DEFAULT 'Standard', restore_ready INTEGER, restore_until INTEGER);
+CREATE TABLE IF NOT EXISTS mirrors (bucket TEXT PRIMARY KEY, origin TEXT NOT NULL);
 """
+# object_ext: what an object version is beyond its objects row (appendable, storage class, restore),
+# keyed by the version's file_id: a new upload (new file_id) is a normal Standard object again, a move
+# (same file_id) keeps it, and a row of a version that is gone matters to nobody. A data dir made
+# before these tables existed gets them empty: every object in it is a normal Standard one.
 
 
 def open_database(path: str) -> sqlite3.Connection:

@@ -19,23 +19,28 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, ContextManager, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from wcs.commons.fsutil import discard
 from wcs.emulator.crashpoints import crash_point
 from wcs.emulator.errors import BucketNotFound, FileExists, FileNotFound
+from wcs.emulator.state.appendable import AppendStore
 from wcs.emulator.state.blocks import BlockStore
 from wcs.emulator.state.buckets import object_file
+from wcs.emulator.state.extras import ObjectExtras
 from wcs.emulator.state.listing import Page, list_page, prefix_end
+from wcs.emulator.state.mirrors import Mirrors
 from wcs.emulator.state.model import BLOCK_TTL_MS, ObjectInfo, now_ms
 from wcs.emulator.state.schema import load_secret, open_database
+from wcs.emulator.state.usage import Usage
 
 _COLUMNS = "bucket, key, fsize, hash, mime, put_time, expires_at, file_id"
 
 
 class Store:
     """All durable state of one emulator instance, rooted at ``data_dir``; multipart blocks are
-    :attr:`blocks`."""
+    :attr:`blocks`, what objects are beyond their row (appendable, storage class, restore) :attr:`extras`,
+    appends :attr:`appends`, mirror origins :attr:`mirrors`, per-day figures :attr:`usage`."""
 
     def __init__(self, data_dir: str) -> None:
         self.data_dir = os.path.abspath(data_dir)
@@ -47,8 +52,21 @@ class Store:
         self._lock = threading.RLock()
         self._db = open_database(os.path.join(self.data_dir, "meta.sqlite3"))
         self.blocks = BlockStore(self._db, self._lock, self.blocks_dir, self)
+        self.extras = ObjectExtras(self._db, self._lock)
+        self.appends = AppendStore(self._db, self._lock, self, self.extras)
+        self.mirrors = Mirrors(self._db, self._lock)
+        self.usage = Usage(self._db, self._lock)
         self.secret = load_secret(self._db)
         self._recover()
+        self.extras.forget_orphans()
+        self.mirrors.forget_orphans()
+        self.appends.recover()
+
+    @property
+    def lock(self) -> ContextManager[Any]:
+        """The re-entrant lock every change commits under: hold it to look an object up and change it
+        in one step."""
+        return self._lock
 
     # -- housekeeping -------------------------------------------------------------------------------
 

@@ -44,13 +44,14 @@ from wcs.commons.result import ObjectInfo
 from wcs.services.bucket import BucketManager
 from wcs.services.events import Subscriber
 from wcs.services.jobs import FmgrService
+from wcs.services.listing import ListFunction
 from wcs.services.migrate.fetches import Fetch, FetchJobs, Outcome
 from wcs.services.migrate.journal import DONE, Journal
 from wcs.services.migrate.model import MigrateOptions, MigrationSummary
 from wcs.services.migrate.source import Source, SourceObject
 from wcs.services.plans import PlanWriter, wcs_facts
 from wcs.services.scheduler import Scheduler, TaskGroup
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletion_refusal
 from wcs.services.tree.model import Remote, TreeObserver
 from wcs.services.tree.plan import COMPARE, DELETE, SKIP, TRANSFER, UPLOAD, Action, Planner, remote_entries
 from wcs.services.uploads import BlockUploader
@@ -88,7 +89,8 @@ class MigrationRun:
 
     Args:
         source: the store to copy from. remote: the bucket and prefix to copy to.
-        objects: listings, ``stat`` and single deletions. jobs: fmgr fetch and delete jobs.
+        objects: ``stat`` and single deletions. jobs: fmgr fetch and delete jobs.
+        listing: the WCS listing (the facade's; default ``objects.listing``).
         uploads: the block uploader of client-side copies. scheduler: the pool the copies and the
             jobs being followed run on.
         journal: the migration's journal (the caller closes it).
@@ -98,13 +100,14 @@ class MigrationRun:
     def __init__(self, source: Source, remote: Remote, options: MigrateOptions, *, objects: BucketManager,
                  jobs: FmgrService, uploads: BlockUploader, scheduler: Scheduler, journal: Journal,
                  observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
-                 **timing: Any) -> None:
+                 listing: Optional[ListFunction] = None, **timing: Any) -> None:
         self.source = source
         self.remote = remote
         self.bucket = remote.bucket
         self.prefix = remote.key_prefix
         self.options = options.check()
         self.objects = objects
+        self.listing: ListFunction = listing if listing is not None else objects.listing
         self.jobs = jobs
         self.uploads = uploads
         self.scheduler = scheduler
@@ -156,7 +159,7 @@ class MigrationRun:
         opts = self.options
         if not opts.changes_nothing:
             self._follow_earlier_jobs()
-        listing = self.objects.iter_objects(self.bucket, prefix=self.prefix or None, limit=1000, typed=True)
+        listing = self.listing(self.bucket, self.prefix)
         spool = DeleteSpool()
         try:
             planner = Planner(UPLOAD, ((obj.rel, obj) for obj in self.source),
@@ -346,22 +349,17 @@ class MigrationRun:
     # -- deletions ---------------------------------------------------------------------------
 
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
-        """The tree's rules (:meth:`wcs.services.tree.engine.TreeRun._delete_phase`), with the journal."""
+        """The rules of every sync (:func:`~wcs.services.tree.deletes.deletion_refusal`), with the journal."""
         summary, opts = self.summary, self.options
         count = spool.count
-        if self._stopped or summary.failed or summary.errors or not planner.done:
-            summary.delete_status = "not done: %d error(s) in the run; nothing deleted" % max(
-                summary.failed + len(summary.errors), 1)
-            return
-        if count and planner.source_count == 0:
-            summary.delete_status = "refused: the source has no files; nothing deleted"
-            self._error(summary.source, "refusing to delete %d object(s): the source has no objects" % count)
-            return
-        if opts.max_delete is not None and count > opts.max_delete:
-            summary.delete_status = "aborted: %d deletions exceed the maximum of %d; nothing deleted" % (
-                count, opts.max_delete)
-            self._error(summary.destination, "%d objects to delete, more than the maximum of %d; nothing deleted"
-                        % (count, opts.max_delete))
+        refusal = deletion_refusal(
+            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
+            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
+            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
+        if refusal is not None:
+            summary.delete_status = refusal.status
+            if refusal.where is not None and refusal.message is not None:
+                self._error(refusal.where, refusal.message)
             return
         if opts.changes_nothing:
             for rel in spool:
@@ -391,7 +389,7 @@ class MigrationRun:
         for rel in spool:
             self._tell("on_action", Action(DELETE, rel, "extra"))
         deleter = RemoteDeleter(self.objects, self.jobs, self.bucket, self.prefix, batch=opts.delete_batch,
-                                timeout=opts.job_timeout, on_done=done)
+                                timeout=opts.job_timeout, on_done=done, listing=self.listing)
         try:
             with self.scheduler.group() as group:
                 deleted, failed = deleter.run(spool, group, opts.jobs)

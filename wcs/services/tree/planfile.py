@@ -5,15 +5,21 @@ etag, through the cache), and :class:`PlanObserver` writes each final decision i
 facts of both sides: the local file's size and modification time, the object's size, hash and put
 time, or the absence the decision relied on. A planned deletion is reported by the engine by path
 only, so its facts are read at that moment (a ``stat`` of the object, an ``lstat`` of the file).
+
+Between two prefixes (:data:`~.plan.REMOTE`) an action carries the source object only: a copy's
+destination is absent for reason ``missing``, else read by a ``stat``; a skipped object's
+destination is the same object as its source (equal size and etag, which is why it was skipped).
 """
 
 import os
+from dataclasses import replace
 from typing import Any, Callable, Dict, Optional
 
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
 from wcs.services.plans import PlanWriter, local_facts, stat_facts, wcs_facts
-from wcs.services.tree.plan import DELETE, REFUSE, SKIP, TRANSFER, UPLOAD, Action
+from wcs.services.tree.model import Remote
+from wcs.services.tree.plan import DELETE, REFUSE, REMOTE, SKIP, TRANSFER, UPLOAD, Action
 
 Stat = Callable[[str, str], Result]
 
@@ -22,13 +28,14 @@ class PlanObserver:
     """A tree observer writing a plan; the calls are passed on to ``inner`` (the progress display).
 
     Args:
-        writer: the open plan. direction: ``upload`` or ``download``.
-        bucket, prefix: the remote side (``prefix`` with its ``/``). root: the local folder.
-        stat: ``stat(bucket, key)`` for the facts of objects planned for deletion.
+        writer: the open plan. direction: ``upload``, ``download`` or ``remote``.
+        bucket, prefix: the remote side, the destination between two prefixes (``prefix`` with its
+            ``/``). root: the local folder. source: the source prefix between two prefixes.
+        stat: ``stat(bucket, key)`` for the facts of objects planned for deletion (and copies' destinations).
     """
 
     def __init__(self, writer: PlanWriter, direction: str, bucket: str, prefix: str, root: str, stat: Stat,
-                 inner: Any = None) -> None:
+                 inner: Any = None, source: Optional[Remote] = None) -> None:
         self.writer = writer
         self.direction = direction
         self.bucket = bucket
@@ -36,6 +43,7 @@ class PlanObserver:
         self.root = os.path.abspath(root)
         self.stat = stat
         self.inner = inner
+        self.source = source
         if inner is not None and callable(getattr(inner, "on_total", None)):
             self.on_total = inner.on_total  # only then: it costs the engine a second walk
 
@@ -52,16 +60,36 @@ class PlanObserver:
     def _remote(self, action: Action) -> Dict[str, Any]:
         return wcs_facts(self.bucket, self.prefix + action.rel, action.remote)
 
+    def _stat(self, rel: str) -> Dict[str, Any]:
+        key = self.prefix + rel
+        result = self.stat(self.bucket, key)
+        info = ObjectInfo.from_item(result.data, key) if result.ok and isinstance(result.data, dict) else None
+        return wcs_facts(self.bucket, key, info)
+
     def _deleted(self, rel: str) -> Dict[str, Any]:
-        if self.direction == UPLOAD:
-            key = self.prefix + rel
-            result = self.stat(self.bucket, key)
-            info = ObjectInfo.from_item(result.data, key) if result.ok and isinstance(result.data, dict) else None
-            return wcs_facts(self.bucket, key, info)
+        if self.direction in (UPLOAD, REMOTE):
+            return self._stat(rel)
         return stat_facts(os.path.join(self.root, *rel.split("/")))
+
+    def _between_prefixes(self, action: Action) -> None:
+        assert self.source is not None
+        src = wcs_facts(self.source.bucket, self.source.key_prefix + action.rel, action.remote)
+        if action.op == TRANSFER:
+            dst: Optional[Dict[str, Any]] = (self._remote(replace(action, remote=None)) if action.reason == "missing"
+                                             else self._stat(action.rel))
+            self.writer.add("copy", action.rel, action.reason, src, dst)
+        elif action.op == SKIP:
+            same = action.reason == "same" and action.remote is not None
+            dst = dict(src, bucket=self.bucket, key=self.prefix + action.rel, put_time=None) if same else None
+            self.writer.add("skip", action.rel, action.reason, src, dst)
+        elif action.op == DELETE:
+            self.writer.add("delete", action.rel, action.reason, None, self._deleted(action.rel))
 
     def on_action(self, action: Action) -> None:
         self._pass("on_action", action)
+        if self.direction == REMOTE:
+            self._between_prefixes(action)
+            return
         upload = self.direction == UPLOAD
         src, dst = (self._local(action), self._remote(action)) if upload else (self._remote(action),
                                                                                   self._local(action))
