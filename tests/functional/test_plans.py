@@ -193,3 +193,23 @@ def test_files_from_limits_a_folder_upload_and_download(client, bucket, tree, tm
     listing.write_text("same.txt\n")
     back = client.download_tree(bucket, "ff", str(tmp_path / "back"), files_from=str(listing), hash_cache=None)
     assert back.transferred_files == 1 and sorted(os.listdir(tmp_path / "back")) == ["same.txt"]
+
+
+def test_a_plan_between_two_prefixes_and_its_apply(client, bucket, tmp_path):
+    for key, data in {"a/same": b"same", "a/changed": b"new!", "a/new": b"new", "b/same": b"same",
+                      "b/changed": b"old!", "b/extra": b"extra"}.items():
+        (tmp_path / "up").write_bytes(data)
+        client.simple_upload(str(tmp_path / "up"), bucket, key)
+    plan = str(tmp_path / "remote.jsonl")
+    summary = client.sync(Remote(bucket, "a"), Remote(bucket, "b"), plan=plan, delete=True)
+    assert summary.dry_run and summary.planned_files == 2
+    actions = _lines(plan)[1:-1]
+    assert [(a["op"], a["rel"], a["reason"]) for a in actions] == [
+        ("copy", "changed", "hash"), ("delete", "extra", "extra"), ("copy", "new", "missing"), ("skip", "same", "same")]
+    assert actions[0]["src"]["key"] == "a/changed" and actions[0]["dst"]["hash"] == _etag(b"old!")
+    assert actions[2]["dst"] == {"bucket": bucket, "key": "b/new", "exists": False}
+    assert client.stat_object(bucket, "b/changed").hash == _etag(b"old!")
+    applied = client.apply_plan(plan)
+    assert applied.complete and applied.done == {"copy": 2, "delete": 1}, applied.to_json()
+    assert client.stat_object(bucket, "b/changed").hash == _etag(b"new!")
+    assert client.stat_object(bucket, "b/new").hash == _etag(b"new") and client.stat(bucket, "b/extra").code == 404
