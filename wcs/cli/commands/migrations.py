@@ -16,7 +16,6 @@ from wcs.cli import printing, uri
 from wcs.cli.argtypes import UsageError
 from wcs.cli.context import NEEDS_PUT, Context
 from wcs.cli.status import ExitStatus
-from wcs.cli.tree_progress import TreeReporter
 
 
 def is_store_url(text: str) -> bool:
@@ -49,33 +48,6 @@ def storage_options(pairs: Optional[List[str]]) -> Dict[str, Any]:
     return options
 
 
-class MigrationReporter(TreeReporter):
-    """The tree reporter, saying ``fetch`` for what the service fetches and counting those bytes (no
-    subscriber sees them) as done. ``planning`` (``--plan``): the actions go to the plan file, so they are
-    said on stderr only with ``-v``."""
-
-    def __init__(self, ctx: Context, *, planning: bool, **settings: Any) -> None:
-        super().__init__(ctx, "upload", **settings)
-        self.planning = planning
-        self._way = "stream"
-
-    def on_way(self, action: Any, way: str) -> None:
-        self._way = way
-
-    def on_action(self, action: Any) -> None:
-        if self.planning and not self.verbose:
-            return
-        if action.op == "transfer" and self._way == "fetch":
-            self.current = action.rel
-            if self.verbose or (self.dry_run and not self.ctx.quiet):
-                self._say("fetch %s (%s)" % (action.rel, action.reason), "dry-run" if self.dry_run else "")
-            return
-        super().on_action(action)
-
-    def on_fetched(self, action: Any, size: int) -> None:
-        self.meter.add(size, moved=True)
-
-
 def cmd_sync_from_store(args: argparse.Namespace, ctx: Context) -> int:
     """``sync SRC wcs://BUCKET[/PREFIX]`` with SRC another store's URL."""
     if not uri.is_wcs_uri(args.dst):
@@ -100,7 +72,9 @@ def cmd_sync_from_store(args: argparse.Namespace, ctx: Context) -> int:
         if given.get(dest) is not None:
             options[name] = given[dest]
     client = ctx.client(*(NEEDS_PUT + ("mgr_url",)), workers=args.transfers)
-    with MigrationReporter(ctx, planning=bool(plan), verbose=ctx.verbose, dry_run=dry_run or bool(plan),
+    from wcs.cli.migrate_progress import MigrationReporter  # loaded by a run, not by --help
+
+    with MigrationReporter(ctx, verbose=ctx.verbose, dry_run=dry_run or bool(plan),
                            stats=args.stats) as reporter:
         summary = client.sync(args.src, (bucket, prefix), observer=reporter, subscribers=reporter.subscribers(),
                               **options)
