@@ -14,7 +14,7 @@ from wcs.services.migrate.engine import decide
 from wcs.services.migrate.journal import DONE, FAILED, SUBMITTED, Journal, default_journal_path
 from wcs.services.migrate.listfile import Listed, ListedPaths, parse_line
 from wcs.services.migrate.source import Source, SourceObject, plain_md5
-from wcs.services.planrun import differences
+from wcs.services.plans import differences
 from wcs.services.tree.plan import COMPARE, SKIP, TRANSFER, Action
 
 

@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from wcs.commons.errors import Cancelled, InvalidArgument, LocalFileError, WcsError
@@ -41,6 +40,8 @@ from wcs.services.jobs import FmgrService
 from wcs.services.migrate.fetches import Fetch, FetchJobs
 from wcs.services.migrate.journal import Journal
 from wcs.services.migrate.source import HTTP_PROTOCOLS, etag_of, mtime_of, plain_md5
+from wcs.services.planmodel import PlanSummary, RunSettings
+from wcs.services.plans import differences
 from wcs.services.scheduler import Scheduler
 from wcs.services.tree import safepath
 from wcs.services.tree.hashcache import EtagCache
@@ -54,73 +55,6 @@ log = logging.getLogger(__name__)
 DONE, CHANGED, FAILED, SKIPPED = "done", "changed", "failed", "skipped"
 Opener = Callable[[str], Tuple[Any, str]]
 """``url -> (fsspec filesystem, path)``."""
-
-
-@dataclass
-class PlanSummary:
-    """What a run of a plan did. ``ok``: nothing failed (objects that changed since the plan are
-    reported, and make the run not ``complete``, but are no failure)."""
-
-    source: str
-    actions: int = 0
-    done: Dict[str, int] = field(default_factory=dict)
-    skipped: Dict[str, int] = field(default_factory=dict)
-    changed: int = 0
-    failed: int = 0
-    errors: List[str] = field(default_factory=list)
-    bytes: int = 0
-    delete_status: str = "none planned"
-    started: float = field(default_factory=time.monotonic)
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.errors
-
-    @property
-    def complete(self) -> bool:
-        return self.ok and not self.changed
-
-    def to_json(self) -> Dict[str, Any]:
-        return {"plan": self.source, "actions": self.actions, "done": dict(sorted(self.done.items())),
-                "skipped": dict(sorted(self.skipped.items())), "changed": self.changed, "failed": self.failed,
-                "errors": list(self.errors), "bytes": self.bytes, "delete": self.delete_status,
-                "elapsed": round(self.elapsed, 3)}
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """``transfers`` actions at once; fetches in jobs of ``batch`` ops, ``jobs`` followed at once."""
-
-    transfers: int = 8
-    batch: int = 50
-    jobs: int = 4
-    job_timeout: float = 3600.0
-    url_expiry: float = 7200.0
-    multipart_threshold: int = 8 * 1024 * 1024
-    local_root: Optional[str] = None
-
-
-def differences(planned: Optional[Dict[str, Any]], now: Optional[Dict[str, Any]]) -> Optional[str]:
-    """What differs between the facts a plan relied on and the facts now (None: nothing it recorded).
-
-    Only the facts the plan recorded are compared (a batch line records none but names).
-    """
-    if not planned or now is None:
-        return None
-    if planned.get("exists") is False:
-        return None if now.get("exists") is False else "%s exists now" % plans.describe(planned)
-    recorded = [name for name in ("size", "hash", "etag", "md5", "mtime_ns") if planned.get(name) is not None]
-    if not recorded:
-        return None
-    if now.get("exists") is False:
-        return "%s is gone" % plans.describe(planned)
-    for name in recorded:
-        if now.get(name) != planned[name]:
-            return "%s: %s was %r, is %r" % (plans.describe(planned), name, planned[name], now.get(name))
-    if planned.get("etag") is None and planned.get("mtime") is not None and now.get("mtime") != planned["mtime"]:
-        return "%s: modified at %s, not %s" % (plans.describe(planned), now.get("mtime"), planned["mtime"])
-    return None
 
 
 class _Spool:
@@ -159,7 +93,7 @@ class PlanRun:
 
     def __init__(self, *, objects: BucketManager, uploads: FormUploader, multipart: BlockUploader,
                  downloads: Downloader, jobs: FmgrService, scheduler: Scheduler, transfer: TransferConfig,
-                 opener: Opener, settings: RunSettings = RunSettings(), observer: Any = None,
+                 opener: Opener, settings: Optional[RunSettings] = None, observer: Any = None,
                  subscribers: Iterable[Subscriber] = (), source: str = "") -> None:
         self.objects = objects
         self.uploads = uploads
@@ -169,7 +103,7 @@ class PlanRun:
         self.scheduler = scheduler
         self.transfer = transfer
         self.opener = opener
-        self.settings = settings
+        self.settings = settings or RunSettings()
         self.observer = observer
         self.subscribers: Sequence[Subscriber] = list(subscribers)
         self.summary = PlanSummary(source)

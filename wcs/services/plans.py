@@ -258,3 +258,25 @@ def _actions(path: str) -> Iterator[Dict[str, Any]]:
                              document.get("src"), document.get("dst"))
             except InvalidArgument as exc:
                 raise PlanError("%s line %d: %s" % (path, number, exc)) from None
+
+
+def differences(planned: Optional[Dict[str, Any]], now: Optional[Dict[str, Any]]) -> Optional[str]:
+    """What differs between the facts a plan relied on and the facts now (None: nothing it recorded).
+
+    Only the facts the plan recorded are compared (a batch line records none but names).
+    """
+    if not planned or now is None:
+        return None
+    if planned.get("exists") is False:
+        return None if now.get("exists") is False else "%s exists now" % describe(planned)
+    recorded = [name for name in ("size", "hash", "etag", "md5", "mtime_ns") if planned.get(name) is not None]
+    if not recorded:
+        return None
+    if now.get("exists") is False:
+        return "%s is gone" % describe(planned)
+    for name in recorded:
+        if now.get(name) != planned[name]:
+            return "%s: %s was %r, is %r" % (describe(planned), name, planned[name], now.get(name))
+    if planned.get("etag") is None and planned.get("mtime") is not None and now.get("mtime") != planned["mtime"]:
+        return "%s: modified at %s, not %s" % (describe(planned), now.get("mtime"), planned["mtime"])
+    return None
