@@ -20,7 +20,19 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import browse, copymove, jobs, listing, objects, records, remove, shell, transfers, trees
+from wcs.cli.commands import (
+    browse,
+    copymove,
+    jobs,
+    listing,
+    migrations,
+    objects,
+    records,
+    remove,
+    shell,
+    transfers,
+    trees,
+)
 from wcs.cli.context import Context, Override
 from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
@@ -79,7 +91,9 @@ _DOWNLOAD = (opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
 # cp and mv go every way: what an upload or a download of one file takes, -r for folders.
 _COPY = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.MIME, opt.RECURSIVE)
 _COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.RECURSIVE, opt.TREE,
-              opt.DRY_RUN)
+              opt.TRANSFERS, opt.DRY_RUN)
+# apply and batch: what their uploads, downloads and fetches take.
+_PLANS = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.TRANSFERS, opt.FETCH)
 _COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
               "replaces what DEST has (--no-clobber: never)")
 
@@ -105,12 +119,24 @@ COMMANDS: List[Command] = [
                                                  "crosses it), or with -r a prefix"}),), "objects",
             (opt.RECURSIVE, opt.DRY_RUN),
             brief="rm wcs://BUCKET/KEY...  Delete keys, globs ('wcs://b/d/*.html'), -r a prefix; --dry-run"),
-    Command("sync", "Make a bucket prefix hold a local folder, the other way round, or another prefix",
-            "SOURCE DEST", trees.cmd_sync,
-            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
+    Command("sync", "Make a bucket prefix hold a local folder, the other way round, another prefix, or "
+            "another store's objects", "SOURCE DEST", trees.cmd_sync,
+            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR, wcs://BUCKET[/PREFIX], or another store's URL "
+                                                   "(s3://BUCKET/PREFIX, https://HOST/DIR/ with --files-from...) "
+                                                   "to copy from"}),
              ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
-            "folders", _UPLOAD + (opt.TREE, opt.SYNC, opt.DRY_RUN),
-            brief="sync SOURCE DEST  Make DEST hold SOURCE (local folders, bucket prefixes)"),
+            "folders", _UPLOAD + (opt.TREE, opt.TRANSFERS, opt.SYNC, opt.DRY_RUN, opt.PLAN, opt.MIGRATE, opt.FETCH),
+            brief="sync SOURCE DEST  Make DEST hold SOURCE (local folders, bucket prefixes, s3://...)"),
+    Command("apply", "Carry out a plan written by sync --plan, each action after its facts are checked again",
+            "PLAN", migrations.cmd_apply, (("plan_file", {"metavar": "PLAN", "help": "the plan file (JSON Lines)"}),),
+            "folders", _PLANS,
+            brief="apply PLAN  Carry out a sync --plan file; what changed since is skipped and said"),
+    Command("batch", "Run a file of cp/mv/rm/fetch lines as one plan: one summary, one exit status", "FILE",
+            migrations.cmd_batch, (("batch_file", {"metavar": "FILE", "help": "one command a line: cp SRC DST, "
+                                                                              "mv SRC DST, rm wcs://B/K, fetch URL "
+                                                                              "wcs://B/K"}),),
+            "folders", _PLANS,
+            brief="batch FILE  Run cp/mv/rm/fetch lines (s5cmd run), one summary"),
     Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE), "listing",
             (opt.LISTING,)),
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
@@ -120,7 +146,7 @@ COMMANDS: List[Command] = [
             (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
     Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
-            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
+            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,), "objects"),
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
             (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
@@ -130,7 +156,8 @@ COMMANDS: List[Command] = [
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
-            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE), _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.DRY_RUN)),
+            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE),
+            _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
             transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),

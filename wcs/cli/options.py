@@ -61,6 +61,10 @@ LS = "ls"  # --summarize
 SIZES = "sizes"  # -H: sizes for people (ls, du)
 DEPTH = "depth"  # du --depth
 WAIT = "wait"  # deletePrefix --wait
+TRANSFERS = "transfers"  # --transfers: folder transfers, apply and batch
+PLAN = "plan"  # sync --plan
+MIGRATE = "migrate"  # sync from another store: its journal, server-side fetches, MD5 checks
+FETCH = "fetch"  # fmgr fetch batches and the other store's filesystem: sync from a store, apply, batch
 
 
 def _rule(sign: str) -> Callable[[str], Tuple[str, str]]:
@@ -239,13 +243,38 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Read '+ PATTERN' / '- PATTERN' rules from FILE, in place", TREE),
         Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", DRY_RUN),
         Option(("--transfers",), "transfers", None, {"type": argtypes.positive_int, "metavar": "N"},
-               "Files transferred at once (default 8)", TREE, 8),
+               "Files transferred at once (default 8)", TRANSFERS, 8),
+        Option(("--files-from",), "files_from", None, {"metavar": "LIST"},
+               "Only the paths listed in LIST, one a line, relative to the source (an HTTP origin's keys; "
+               "a tab and the size, another and the MD5, may follow)", TREE),
         Option(("--fail-fast",), "fail_fast", None, _TRUE, "Start no transfer after the first failure", TREE),
         Option(("--follow-symlinks",), "follow_symlinks", None, _TRUE,
                "Follow symlinks (default: skip them with a note)", TREE),
         Option(("--hash-cache",), "hash_cache", None, {"metavar": "FILE"},
                "Local etag cache (default ~/.cache/wcs/etags.sqlite)", TREE),
         Option(("--no-hash-cache",), "no_hash_cache", None, _TRUE, "Keep no etag cache between runs", TREE),
+        Option(("--plan",), "plan", None, {"metavar": "FILE"},
+               "sync: write every action it would take, with its reason and the facts it relied on, to FILE "
+               "(JSON Lines) and change nothing; wcscmd apply FILE carries it out", PLAN),
+    ]),
+    ("Other stores (sync s3://..., https://... wcs://...; apply, batch)", [
+        Option(("--journal",), "journal", None, {"metavar": "FILE"},
+               "What each source object became, for incremental and resumed runs (default "
+               "~/.cache/wcs/migrations.sqlite)", MIGRATE),
+        Option(("--no-journal",), "no_journal", None, _TRUE,
+               "Keep no journal: a re-run copies again what WCS cannot prove unchanged", MIGRATE),
+        Option(("--no-server-side",), "no_server_side", None, _TRUE,
+               "Copy every object through this machine instead of letting the service fetch it", MIGRATE),
+        Option(("--no-md5",), "no_md5", None, _TRUE,
+               "Do not give the service the source's MD5 to check (S3 buckets with SSE-KMS or SSE-C, whose "
+               "ETags are no MD5s)", MIGRATE),
+        Option(("--fetch-batch",), "fetch_batch", None, {"type": argtypes.positive_int, "metavar": "N"},
+               "Fetch operations per fmgr job (default 50, at most 1000)", FETCH),
+        Option(("--jobs",), "jobs", None, {"type": argtypes.positive_int, "metavar": "N"},
+               "Fetch jobs followed at once (default 4)", FETCH),
+        Option(("--storage-option",), "storage_options", None, {"action": "append", "metavar": "KEY=VALUE"},
+               "An option of the other store's filesystem (fsspec), e.g. endpoint_url=https://..., "
+               "profile=NAME; VALUE is JSON when it parses as JSON; a.b=v nests", FETCH),
     ]),
 ]
 

@@ -53,7 +53,15 @@ DOCUMENTS: Tuple[Document, ...] = (
              '"skipped": {<reason>: <files>}, "deleted", "delete", "failed", "errors", "hashed": {"files", "bytes"}, '
              '"elapsed", "rate"}',
              'between two wcs:// ("direction": "remote") adds "replaced"; mv -r adds "sources_deleted"; '
-             '--dry-run adds "planned": {"files", "bytes", "deletes"}'),
+             '--dry-run and --plan add "planned": {"files", "bytes", "deletes"}; from another store '
+             '("direction": "migrate") adds "fetched": {"files", "bytes"} (by the service), "streamed": '
+             '{"files", "bytes"} (through this machine), "jobs": {"submitted", "followed"}, "journal", and '
+             'with --plan "plan"'),
+    Document(("apply", "batch"),
+             '{"plan", "actions", "done": {<op>: <actions>}, "skipped": {<reason>: <actions>}, "changed", "failed", '
+             '"errors", "bytes", "delete", "elapsed"}',
+             '"plan" is the file carried out; "changed": actions not done because their facts changed since the '
+             'plan (exit status 10)'),
     Document(("records",), '{"folder", "count", "records": [{"upload_id", "file", "bucket", "key", "size", '
                            '"blocks_done", "blocks_total", "updated", "age_days"}]}',
              'an unreadable record has "error"'),

@@ -13,9 +13,12 @@ import cycle):
   ``recordfolder``, ``groupcommit``; downloads: ``download``, ``ranged``, ``sinks``; ``events``
   (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r, and between two prefixes);
   ``placement`` (cp and mv of one object or file), ``removal`` (rm), ``usage`` (du);
+  ``migrate/`` (other stores into WCS: server-side fetches, the journal); ``plans`` (the plan
+  file format), ``planrun`` and ``planmodel`` (carrying a plan out), ``batchfile`` (batch lines
+  as plan actions);
 * the facade: ``client`` (the official ``Client``) and its method groups ``client_base``,
-  ``client_downloads``, ``client_jobs``, ``client_objects``, ``client_trees``, which build the
-  engine's services from a Config;
+  ``client_downloads``, ``client_jobs``, ``client_objects``, ``client_trees``, ``client_migrate``,
+  which build the engine's services from a Config;
 * the official module paths (``filemanager``, ``fmgr``, ``wslive``, ``mgrbase``, ``adapters``,
   ``simpleupload``, ``streamupload``, ``multipartupload``, ``simple_multipartupload``,
   ``persistentfop``, ``uploadprogressrecorder``): adapters at the edge over the facade and the

@@ -21,12 +21,22 @@ from typing import Any, Dict, Optional, Tuple
 
 from wcs.cli import printing, uri
 from wcs.cli.argtypes import UsageError
-from wcs.cli.commands import transfers
+from wcs.cli.commands import migrations, transfers
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
+from wcs.cli.options import option_named
 from wcs.cli.status import ExitStatus
+
+# Options of a sync from another store (s3://, https://...) only.
+_STORE_ONLY = ("journal", "no_journal", "no_server_side", "no_md5", "fetch_batch", "jobs", "storage_options")
 
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
+    if migrations.is_store_url(args.src):
+        return migrations.cmd_sync_from_store(args, ctx)
+    for dest in _STORE_ONLY:
+        if getattr(args, dest, None):
+            raise UsageError("--%s is for a sync from another store (s3://..., https://...)"
+                             % option_named(dest).name.lstrip("-"), "wcscmd sync")
     src_remote, dst_remote = uri.is_wcs_uri(args.src), uri.is_wcs_uri(args.dst)
     if not src_remote and not dst_remote:
         raise UsageError("sync needs wcs://BUCKET[/PREFIX] on at least one side", "wcscmd sync")
@@ -100,7 +110,7 @@ def _tree_options(args: argparse.Namespace, sync: bool, move: bool) -> Dict[str,
         max_delete=given.get("max_delete"), size_only=bool(given.get("size_only")),
         dry_run=bool(given.get("dry_run")), transfers=args.transfers, filters=list(given.get("filters") or []),
         follow_symlinks=bool(given.get("follow_symlinks")), fail_fast=bool(given.get("fail_fast")),
-        hash_cache=hash_cache, move=move)
+        hash_cache=hash_cache, move=move, files_from=given.get("files_from"))
 
 
 def _run_remote(args: argparse.Namespace, ctx: Context, source: Tuple[str, str], destination: Tuple[str, str], *,
@@ -119,9 +129,10 @@ def _run_remote(args: argparse.Namespace, ctx: Context, source: Tuple[str, str],
     client = ctx.client(*NEEDS_MGR, workers=args.transfers)
     from wcs.cli.tree_progress import TreeReporter
 
-    with TreeReporter(ctx, "remote", verbose=ctx.verbose, dry_run=options["dry_run"], stats=args.stats) as reporter:
+    planning = options["dry_run"] or bool(vars(args).get("plan"))  # a plan changes nothing either
+    with TreeReporter(ctx, "remote", verbose=ctx.verbose, dry_run=planning, stats=args.stats) as reporter:
         if sync:
-            summary = client.sync(source, destination, observer=reporter, **options)
+            summary = client.sync(source, destination, observer=reporter, plan=vars(args).get("plan"), **options)
         elif move:
             summary = client.move_tree(source, destination, observer=reporter, **options)
         else:
@@ -139,7 +150,7 @@ def _run(args: argparse.Namespace, ctx: Context, direction: str, local_dir: str,
     if prefix:
         uri.parse_object(uri.SCHEME + bucket + "/" + prefix)  # the key length check
     options = _tree_options(args, sync, move)
-    dry_run = options["dry_run"]
+    dry_run = options["dry_run"] or bool(vars(args).get("plan"))  # a plan changes nothing either
     needs = list(NEEDS_PUT if direction == "upload" else NEEDS_MGR)
     if direction == "upload" and (sync or options["skip_existing"]):
         needs.append("mgr_url")  # the listing
@@ -153,7 +164,7 @@ def _run(args: argparse.Namespace, ctx: Context, direction: str, local_dir: str,
         source, destination = (local_dir, place) if direction == "upload" else (place, local_dir)
         if sync:
             summary = client.sync(source, destination, observer=reporter, subscribers=reporter.subscribers(),
-                                  **options)
+                                  plan=vars(args).get("plan"), **options)
         elif direction == "upload":
             summary = client.upload_tree(local_dir, bucket, prefix, observer=reporter,
                                          subscribers=reporter.subscribers(), **options)
