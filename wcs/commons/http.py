@@ -288,12 +288,25 @@ class HttpClient:
         self.session = requests.Session()
         self.session.trust_env = False  # read once, above: not at every call
         self.session.headers["User-Agent"] = USER_AGENT
+        self._headers = dict(self.session.headers)  # the session's own, under every request's
         # Retries are ours (send), so a POST body is rewound and nothing is retried twice over.
         self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size + 2, max_retries=0)
         self._retired: List[Any] = []
         self._pool_lock = threading.Lock()
         self.session.mount("http://", self._adapter)
         self.session.mount("https://", self._adapter)
+
+    def _prepare(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+                 params: Optional[Mapping[str, Any]]) -> "requests.PreparedRequest":
+        """The request as the session would prepare it (its headers under ours, its cookie jar), without
+        ``Session.prepare_request``: that merges every setting through requests' generic helpers (runtime
+        protocol checks among them), about 0.4 ms a request, more than the rest of a small upload."""
+        merged = dict(self._headers)
+        merged.update(headers)
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method.upper(), url=url, headers=merged, data=data,
+                         params=params if params else "", cookies=self.session.cookies)
+        return prepared
 
     def grow_pool(self, size: int) -> None:
         """Keep at least ``size`` connections per host from now on (never fewer than before): a pool of
@@ -341,10 +354,10 @@ class HttpClient:
             if self.bucket is not None and payload:
                 payload = throttled(payload, self.bucket, cancel)
             try:
-                resp = self.session.request(method, url, headers=all_headers, data=payload, params=params,
-                                            timeout=self.timeout, verify=self._verify,
-                                            proxies=self.environment.proxies_for(url),
-                                            allow_redirects=allow_redirects, stream=stream)
+                resp = self.session.send(self._prepare(method, url, all_headers, payload, params),
+                                         timeout=self.timeout, verify=self._verify,
+                                         proxies=self.environment.proxies_for(url),
+                                         allow_redirects=allow_redirects, stream=stream)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 error = network_error(exc, url, self.timeout)
                 if attempt >= retries or not error.retryable:
