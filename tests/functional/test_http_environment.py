@@ -106,3 +106,35 @@ def test_threads_of_a_grown_pool_never_find_the_connection_pool_full(config, buc
             futures = [group.submit(stat, i) for i in range(24)]
         assert [f.result() for f in futures] == [404] * 24
     assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
+class _CookieServer(http.server.BaseHTTPRequestHandler):
+    """Sets a cookie on the first request and records what each request carried."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.server.seen.append((self.headers.get("Cookie"), self.headers.get("User-Agent"), self.path))
+        self.send_response(200)
+        if len(self.server.seen) == 1:
+            self.send_header("Set-Cookie", "session=abc; Path=/")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_requests_carry_the_sessions_headers_and_cookies(clean_proxy_env):
+    from wcs.commons.http import USER_AGENT, HttpClient
+
+    with loopback_server(_CookieServer, seen=[]) as server:
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        client = HttpClient(timeout=10)
+        try:
+            assert client.request("GET", url + "/a").code == 200
+            assert client.request("GET", url + "/b", params={"x": "1 2"}).code == 200
+        finally:
+            client.close()
+    assert server.seen == [(None, USER_AGENT, "/a"), ("session=abc", USER_AGENT, "/b?x=1+2")]
