@@ -135,7 +135,9 @@ class ClientBase:
         ``recursive``: every object whose key starts with ``prefix``, as typed
         :class:`~wcs.commons.result.ObjectInfo` in key order. Otherwise the one directory ``prefix``
         (``a`` means ``a/``): its sub-directories (:class:`~wcs.services.listing.CommonPrefix`)
-        first, then its objects. Streamed: two pages in memory at most; ``close()`` stops early.
+        first, then its objects. Streamed: a whole listing is fetched as key ranges at once on the
+        client's pool (:mod:`wcs.services.listing_ranges`), a bounded number of pages in memory, a
+        directory page after page; ``close()`` stops early.
 
         Raises:
             ServiceError, NetworkError: a page failed (when the iteration reaches it).
