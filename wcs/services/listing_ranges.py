@@ -120,12 +120,20 @@ class RangeListing:
         self.seen = 0  # items received
         self._ranges: List[_Range] = []
         self._group: Any = None
+        # Folder listings asked for: folder -> its answer (None while under way), and the ranges waiting.
+        self._folders: Dict[str, Optional[Result]] = {}
+        self._waiting: Dict[str, List[_Range]] = {}
 
     def slices(self) -> Generator[Slice, None, None]:
         """The slices in key order (call once)."""
         group = self._group = self.scheduler.group(urgent=True)
         root = _Range(self.base, keyspace.prefix_end(self.base), self.base, self.marker, self.limit)
         ranges = self._ranges = [root]
+        if (self.base == "" or self.base.endswith("/")) and self.marker is None and self.limit >= EVIDENCE:
+            # Beside the first page, its folders: a listing of more than a page is cut at them at once
+            # instead of a round trip later (for a short listing, one request more; none when the
+            # caller asked for small pages).
+            self._ask_folder(self.base)
         try:
             while ranges:
                 head = ranges[0]
@@ -170,19 +178,25 @@ class RangeListing:
             if not rng.finished:
                 first = False
 
-    def _page(self, rng: _Range, prefix: str, marker: Optional[str], limit: int,
-              mode: Optional[int]) -> Tuple[_Range, str, Optional[int], Result]:
+    def _page(self, rng: Optional[_Range], prefix: str, marker: Optional[str], limit: int,
+              mode: Optional[int]) -> Tuple[Optional[_Range], str, Optional[int], Result]:
         return rng, prefix, mode, self.fetch(prefix or None, marker, limit, mode)
+
+    def _ask_folder(self, folder: str) -> None:
+        """A listing of ``folder`` by directory (directories first), once for the whole listing."""
+        if folder not in self._folders:
+            self._folders[folder] = None
+            self._group.submit(self._page, None, folder, None, self.limit, _DIRECTORIES_FIRST)
+            self.in_flight += 1
 
     def _complete(self, future: Future) -> None:
         self.in_flight -= 1
         self.requests += 1
         rng, prefix, mode, result = future.result()  # _page raises only for a caller's mistake (a bad limit)
-        if mode is not None:
-            rng.answers.append((prefix, result))
-            rng.waiting -= 1
-            if not rng.waiting:
-                self._cut_at_folders(rng)
+        if rng is None:  # a folder listing
+            self._folders[prefix] = result
+            for waiting in self._waiting.pop(prefix, []):
+                self._answered(waiting, prefix, result)
             return
         rng.future = None
         rng.pages += 1
@@ -250,12 +264,22 @@ class RangeListing:
                 # Sub-folders are real places to cut (no guess, and a prefix needs no forged marker):
                 # ask each folder around the last key for them (directories first), and wait.
                 rng.sample = sample
+                rng.waiting = len(folders)
                 for folder in folders:
-                    self._group.submit(self._page, rng, folder, None, self.limit, _DIRECTORIES_FIRST)
-                    self.in_flight += 1
-                    rng.waiting += 1
+                    self._ask_folder(folder)
+                    known = self._folders[folder]
+                    if known is None:
+                        self._waiting.setdefault(folder, []).append(rng)
+                    else:
+                        self._answered(rng, folder, known)
                 return
         self._cut_by_keys(rng, sample)
+
+    def _answered(self, rng: _Range, folder: str, result: Result) -> None:
+        rng.answers.append((folder, result))
+        rng.waiting -= 1
+        if not rng.waiting:
+            self._cut_at_folders(rng)
 
     def _cut_by_keys(self, rng: _Range, sample: Sequence[str]) -> None:
         if not self.forged:
@@ -284,19 +308,21 @@ class RangeListing:
         rng.prefix = keyspace.request_prefix(sample[-1], rng.stop, self.base)
         self._insert_after(rng, children)
 
-    def _guessed(self, start: str, stop: Optional[str], prefix: str, marker: Optional[str], size: float) -> _Range:
+    def _guessed(self, start: str, stop: Optional[str], prefix: str, marker: Optional[str], size: float,
+                  margin: float = 1.25) -> _Range:
         """A new range guessed to hold ``size`` keys."""
-        rng = _Range(start, stop, prefix, marker, self._first_limit(size, prefix == start))
+        rng = _Range(start, stop, prefix, marker, self._first_limit(size, prefix == start, margin))
         rng.expected = size
         return rng
 
-    def _first_limit(self, size: float, whole: bool) -> int:
+    def _first_limit(self, size: float, whole: bool, margin: float = 1.25) -> int:
         """The page to ask for first from a range expected to hold ``size`` keys: what it should hold,
-        with a margin; more than a page: a small one, which tells how to cut it, unless the range is
-        ``whole`` (a prefix, or the rest of a range under way: its page cannot run into the next)."""
+        with a ``margin`` (a guess from the page's density: a quarter; whole folders of the page
+        counted: a tenth); more than a page: a small one, which tells how to cut it, unless the range
+        is ``whole`` (a prefix, or the rest of a range under way: its page cannot run into the next)."""
         if size > self.limit:
             return self.limit if whole else min(PROBE_LIMIT, self.limit)
-        return max(1, min(self.limit, int(size * 1.25) + 16))
+        return max(1, min(self.limit, int(size * margin) + 8))
 
     def _cut_at_folders(self, rng: _Range) -> None:
         """Cut ``rng`` at the sub-folders the ``mode`` listings named (see :meth:`_cut`)."""
@@ -359,7 +385,7 @@ class RangeListing:
                 prefix = keyspace.request_prefix(start, stop, self.base)
                 marker = keyspace.marker_before(start) if start != prefix else None
                 size = sum(size for _, size, _, _ in group)
-                children.append(self._guessed(start, stop, prefix, marker, size))
+                children.append(self._guessed(start, stop, prefix, marker, size, margin=1.1))
             group.clear()
 
         for entry in entries:
