@@ -103,7 +103,7 @@ def test_no_folders_and_opaque_markers_is_one_chain(pool):
     service = KeyService(KEY_SETS["varied"], opaque=True)
     listed, _ = _listed(service, pool)
     assert listed == KEY_SETS["varied"]
-    assert len(service.requests) == 13 and service.folder_requests == 1  # twelve pages, and the folders asked early
+    assert len(service.requests) == 12 and service.folder_requests == 0
 
 
 def test_held_pages_stay_within_the_budget(pool):

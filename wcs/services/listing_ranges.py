@@ -7,9 +7,8 @@ global key order, as the single chain would:
 
 * The first page is asked for as usual. When a range's page comes back full, what follows its last
   key is cut. Where the keys have folders, ``mode`` listings of the folders around that key (one per
-  level, at once; the listing's own folder is asked beside its first page) name the sub-folders that
-  follow it, and the cuts fall on them: nothing is guessed, and a folder is a prefix, which needs no
-  forged marker to be listed from its start. Otherwise, when
+  level, at once) name the sub-folders that follow it, and the cuts fall on them: nothing is guessed,
+  and a folder is a prefix, which needs no forged marker to be listed from its start. Otherwise, when
   the service's markers are understood, the cut falls where the page's keys suggest
   (:func:`~wcs.services.keyspace.plan_cut`), a few ranges after the first full page and more as the
   listing proves long, so that a listing of a few pages stays a few requests. A range whose page comes
@@ -130,11 +129,6 @@ class RangeListing:
         group = self._group = self.scheduler.group(urgent=True)
         root = _Range(self.base, keyspace.prefix_end(self.base), self.base, self.marker, self.limit)
         ranges = self._ranges = [root]
-        if (self.base == "" or self.base.endswith("/")) and self.marker is None and self.limit >= EVIDENCE:
-            # Beside the first page, its folders: a listing of more than a page is cut at them at once
-            # instead of a round trip later (for a short listing, one request more; none when the
-            # caller asked for small pages).
-            self._ask_folder(self.base)
         try:
             while ranges:
                 head = ranges[0]

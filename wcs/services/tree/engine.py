@@ -304,6 +304,7 @@ class TreeRun:
         etags = self.cache.known([cast(LocalFile, action.local) for action in actions])  # both sides: a COMPARE
         bulk = callable(getattr(self.observer, "on_unchanged", None)) \
             and not getattr(self.observer, "each_unchanged", False)
+        upload = self.direction == UPLOAD
         files = size = 0
         for action, etag in zip(actions, etags):
             remote = action.remote
@@ -311,12 +312,11 @@ class TreeRun:
                 if not self._start(group, action):
                     break
             elif remote.hash and etag == remote.hash:
-                self.summary.skip("same")
+                files += 1
                 if self.downloaded is not None:
                     self.downloaded.planned(action)
                 if bulk:
-                    files += 1
-                    size += action.source_size(self.direction)
+                    size += action.local.size if upload and action.local is not None else remote.size
                 else:
                     self._tell("on_action", replace(action, op=SKIP, reason="same"))
             elif self.options.dry_run:
@@ -326,7 +326,9 @@ class TreeRun:
             elif not self._start(group, replace(action, op=TRANSFER, reason="hash")):
                 break
         if files:
-            self._tell("on_unchanged", files, size)
+            self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
+            if bulk:
+                self._tell("on_unchanged", files, size)
         actions.clear()
 
     def _planned(self, action: Action) -> None:

@@ -24,6 +24,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Callable, Iterator, List, Optional, Tuple
 
 from wcs.commons import staging
@@ -66,6 +67,7 @@ class LocalFile:
 
 
 _new = object.__new__
+_first = itemgetter(0)
 
 
 def check_local_dir(path: str) -> str:
@@ -140,12 +142,13 @@ class LocalTree:
         entries = []
         for item in found:
             name = item.name
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
-                continue
-            if staging.NAME_RE.match(name):
+            if not name.isascii():  # (an ASCII name is valid UTF-8: the common case skips the encoding)
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
+                    continue
+            if name[:5] == ".wcs-" and staging.NAME_RE.match(name):
                 kind = staging.kind_of(item.path)
                 if kind is not None:
                     log.debug("%s: the staging folder of a download, skipped", item.path)
@@ -174,5 +177,5 @@ class LocalTree:
                 entries.append((rel_prefix + name, item.path, st))
             else:
                 self.on_note(item.path, "special", "not a regular file (FIFO, device or socket), skipped")
-        entries.sort(key=lambda entry: entry[0])
+        entries.sort(key=_first)
         return entries
