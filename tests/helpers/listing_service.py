@@ -3,7 +3,8 @@
 :class:`KeyService` answers ``fetch(prefix, marker, limit, mode)`` as the emulator would (flat pages,
 ``mode`` listings by directory, markers), counts requests and the requests at once, and can make its
 markers opaque (tokens the client cannot read, as a real service might: a marker it did not hand
-out is refused with a 400) or fail the requests that ``fail`` picks.
+out is refused with a 400) or fail the requests that ``fail`` picks, and every page that would hold
+the key ``fail_key``.
 """
 
 import bisect
@@ -19,11 +20,13 @@ from wcs.emulator.state.model import ObjectInfo
 
 class KeyService:
     def __init__(self, keys: List[str], *, opaque: bool = False, delay: float = 0.0,
-                 fail: Optional[Callable[[Optional[str], Optional[str], int, Optional[int]], bool]] = None) -> None:
+                 fail: Optional[Callable[[Optional[str], Optional[str], int, Optional[int]], bool]] = None,
+                 fail_key: Optional[str] = None) -> None:
         self.keys = sorted(keys)
         self.opaque = opaque
         self.delay = delay
         self.fail = fail
+        self.fail_key = fail_key
         self.requests: List[tuple] = []
         self.items_sent = 0
         self.at_once = 0
@@ -53,6 +56,8 @@ class KeyService:
                     return Result(400, {"code": 400, "message": "invalid marker"}, {"x-reqid": "bad-marker"})
                 marker = self._tokens[marker]
             items, common, next_marker = list_page(self._scan, prefix or "", marker or "", limit, mode)
+            if self.fail_key is not None and any(info.key == self.fail_key for info in items):
+                return Result(500, {"code": 500, "message": "injected"}, {"x-reqid": "failed"})
             if next_marker and self.opaque:
                 token = "t%d" % next(self._numbers)
                 self._tokens[token] = next_marker
