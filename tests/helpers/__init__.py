@@ -6,5 +6,6 @@
 - ``files``: test files with known content (``write_file``, ``MiB``).
 - ``official_sdk``: cached virtualenvs holding the official SDK, or only our dependencies.
 - ``servers``: a throwaway loopback HTTP server.
+- ``terminal``: the rows a terminal shows after a program wrote to it (``screen``).
 - ``waiting``: ``wait_until(predicate, timeout)`` instead of sleeping for a guessed time.
 """

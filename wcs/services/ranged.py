@@ -238,6 +238,8 @@ class RangedDownloader:
         store.save(checkpoint)
         reused = [index for index, _, _ in parts if index in checkpoint.parts]
 
+        if reused:  # the next delta is what was already on disk: done, but not speed
+            notifier.resumed(len(reused), len(parts))
         notifier.progress(sum(end - start + 1 for i, start, end in parts if i in checkpoint.parts))
         part_path = staging.file(PARTIAL_NAME)
         try:
