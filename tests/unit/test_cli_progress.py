@@ -82,6 +82,13 @@ def test_the_bar_takes_the_room_the_name_leaves():
                for line in lines)
 
 
+@pytest.mark.parametrize("width", [59, 79, 99])
+def test_what_the_line_holds_stays_put_while_the_numbers_change(width):
+    start = fit(width, NAME, 6 * MiB, 200 * MiB, 0.3, None, 14, 2000)  # no speed yet: "?B/s", ETA "?"
+    later = fit(width, NAME, 99 * MiB, 200 * MiB, 2.5, 41.5 * MiB, 1999, 2000)
+    assert (start["bar_format"], start["prefix"]) == (later["bar_format"], later["prefix"])
+
+
 def test_without_a_total_no_percentage_no_eta_and_no_bar():
     line = render(99, "sync", 3 * MiB, None, 2.0, 1.5 * MiB, 120, None)
     assert line == "sync: 3.00MB [00:02, 1.50MB/s, 120 files]"

@@ -72,13 +72,20 @@ def files_text(done: Optional[int], total: Optional[int]) -> str:
     return "%d/%d files" % (done, total) if total is not None else "%d files" % done
 
 
-def _bar_format(known: bool, name: bool, bar: bool, times: bool, speed: bool, counts: bool, files: bool) -> str:
-    """A ``bar_format`` for tqdm (``{speed}`` and ``{files}`` are ours, passed along as extra fields)."""
+def _bar_format(known: bool, name: bool, bar: bool, times: bool, speed: bool, counts: bool, files: bool,
+                widths: Optional[Dict[str, int]] = None) -> str:
+    """A ``bar_format`` for tqdm (``{speed}`` and ``{files}`` are ours, passed along as extra fields).
+
+    ``widths``: the least width of some fields, to measure a line as wide as it can get while it runs.
+    """
+    def field(key: str) -> str:
+        return "{%s:>%d}" % (key, widths[key]) if widths and key in widths else "{%s}" % key
+
     parts = ["{percentage:3.0f}%" + ("|{bar}|" if bar else "")] if known else []
     if counts:
-        parts.append("{n_fmt}/{total_fmt}{unit}" if known else "{n_fmt}{unit}")
-    stats = [text for text, shown in (("{elapsed}<{remaining}" if known else "{elapsed}", times),
-                                       ("{speed}", speed), ("{files}", files)) if shown]
+        parts.append(field("n_fmt") + ("/{total_fmt}{unit}" if known else "{unit}"))
+    stats = [text for text, shown in (("{elapsed}<" + field("remaining") if known else "{elapsed}", times),
+                                       (field("speed"), speed), (field("files"), files)) if shown]
     if stats:
         parts.append("[" + ", ".join(stats) + "]")
     return ("{desc}: " if name else "") + " ".join(parts)
@@ -99,13 +106,17 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
         "n": done, "total": shown_total, "elapsed": elapsed, "ncols": width, "prefix": "",
         "unit": "B", "unit_scale": True, "unit_divisor": 1024, "rate": rate or 0.0,  # 0: tqdm shows no ETA
         "speed": (size_text(rate) + "/s") if rate is not None else "?B/s", "files": files}
+    # The numbers that change while a transfer runs are measured at their widest, so that what the line
+    # holds stays put from one drawing to the next (the bar takes up what they leave).
+    widths = {"n_fmt": 5, "remaining": 5, "speed": 8, "files": len(files_text(files_total, files_total))}
     for step, (with_name, bar, times, speed, counts) in enumerate(_STEPS):
         counts = counts or not files
         with_name = with_name and bool(name)
         bar = bar and known
         # What the line takes without the name and the bar; what is left goes to them.
-        fixed = _bar_format(known, False, bar, times, speed, counts, bool(files)).replace("{bar}", "")
-        room = width - disp_len(tqdm.format_meter(**dict(args, bar_format=fixed, ncols=None))) - (BAR_MIN if bar else 0)
+        fixed = _bar_format(known, False, bar, times, speed, counts, bool(files), widths).replace("{bar}", "")
+        room = width - disp_len(tqdm.format_meter(**dict(args, bar_format=fixed, ncols=None)))
+        room -= BAR_MIN if bar else 0
         if with_name:
             room -= 2  # ": "
             if room < min(disp_len(name), NAME_MIN):
@@ -114,8 +125,9 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
             continue
         args["bar_format"] = _bar_format(known, with_name, bar, times, speed, counts, bool(files))
         args["prefix"] = shorten(name, room) if with_name else ""
-        if room < 0:  # a terminal narrower than the shortest line: its start, as a literal
-            args["line"] = disp_trim(tqdm.format_meter(**args), width)
+        line = tqdm.format_meter(**dict(args, ncols=None)) if room < 0 else ""
+        if disp_len(line) > width:  # a terminal narrower than the shortest line: its start, as a literal
+            args["line"] = disp_trim(line, width)
             args["bar_format"] = "{line}"
         break
     return args
