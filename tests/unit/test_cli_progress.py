@@ -112,6 +112,11 @@ def test_shorten_cuts_in_the_middle_and_counts_columns():
     assert disp_len(wide) <= 16 and wide.endswith("0042.jpg") and "..." in wide
 
 
+def test_a_name_cannot_break_the_line_or_the_format():
+    line = render(99, "new\nline\x1b[2J{desc}.txt", 5, 10, 1.0, None)
+    assert line.startswith("new?line?[2J{desc}.txt:  50%|") and "\n" not in line and "\x1b" not in line
+
+
 def test_sizes_and_times_are_tqdms_in_binary_steps():
     assert (size_text(0), size_text(1023), size_text(12 * MiB), size_text(200 * MiB)) == \
         ("0.00B", "1.00kB", "12.0MB", "200MB")

@@ -99,6 +99,7 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
     ``rate`` is the speed to show (None: not measured yet), never tqdm's average since the start,
     which would count bytes that were already there.
     """
+    name = "".join(char if char.isprintable() else "?" for char in name)  # a newline in a file name, an escape
     known = bool(total)
     shown_total = max(total or 0, done) if known else None  # more done than expected: 100 %, not "unknown"
     files = files_text(files_done, files_total)
