@@ -20,7 +20,6 @@ from typing import Any, Dict, Optional
 
 from wcs.cli import printing, uri
 from wcs.cli.context import NEEDS_MGR, Context
-from wcs.cli.meter import size_text
 from wcs.cli.status import ExitStatus
 from wcs.commons.result import ObjectInfo
 
@@ -41,7 +40,7 @@ def object_record(bucket: str, info: ObjectInfo) -> Dict[str, Any]:
 
 
 def _size(size: int, human: bool) -> str:
-    return size_text(size) if human else str(size)
+    return printing.human_size(size) if human else str(size)
 
 
 def _when(info: ObjectInfo) -> str:
