@@ -20,7 +20,7 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, records, shell, transfers, trees
+from wcs.cli.commands import jobs, listing, objects, records, shell, transfers, trees, usage, vendor
 from wcs.cli.context import Context, Override
 from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
@@ -44,6 +44,7 @@ class Command(NamedTuple):
     recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
     note: str = ""  # said after the label in the main --help (ours, not official)
     brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
+    recursive_params: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
 
     def tags_for(self, recursive: bool) -> Tuple[str, ...]:
         return self.recursive if recursive and self.recursive is not None else self.tags
@@ -92,11 +93,12 @@ COMMANDS: List[Command] = [
     Command("cp", "Copy a file from src bucket to des bucket",
             "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST, "objects",
             brief="cp wcs://BUCKET/SRC wcs://BUCKET/DST  Copy an object (server-side)"),
-    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
-            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
+    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", vendor.cmd_setdeadline,
+            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects",
+            (opt.DEADLINE, opt.RECURSIVE), (opt.RECURSIVE, opt.JOBS, opt.WAIT),
             note="0 deletes the object, -1 keeps it forever",
             brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it "
-                  "forever)"),
+                  "forever)", recursive_params="wcs://BUCKET/PREFIX/ deadline"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
@@ -118,8 +120,9 @@ COMMANDS: List[Command] = [
              ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
             "folders", _UPLOAD + (opt.TREE, opt.SYNC),
             brief="sync SOURCE DEST  Make DEST hold SOURCE (a local folder and a bucket prefix)"),
-    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
-            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,)),
+    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', usage.cmd_bucketstat,
+            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,),
+            note="a table on a terminal; --statistics TYPE"),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
             "[list|clean] [UPLOAD_ID...] [--older-than DAYS]", records.cmd_records,
             (("action", {"choices": ("list", "clean"), "nargs": "?", "default": "list",
@@ -133,6 +136,57 @@ COMMANDS: List[Command] = [
     Command("completion", "Print a shell completion script: eval \"$(wcscmd completion bash)\"", "bash|zsh",
             shell.cmd_completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
             brief="completion bash|zsh  Shell completion script: eval \"$(wcscmd completion bash)\""),
+    # -- what the vendor's Go, Java, PHP and C# SDKs do (wcs/cli/commands/vendor.py) --------------------
+    Command("append", "Append a local file or stdin to an object made by append",
+            "wcs://BUCKET/OBJECT FILE|-", vendor.cmd_append,
+            (_OBJ, ("localfile", {"metavar": "FILE|-", "help": "the bytes to append ('-': stdin, read to its end)"}),
+             ("--position", {"type": vendor.position, "metavar": "N", "dest": "position",
+                             "help": "where the bytes go: the object's length (default: asked of stat)"}),
+             ("--piece-size", {"type": vendor.piece_size, "metavar": "SIZE", "dest": "piece_size",
+                               "default": 4 * 1024 * 1024,
+                               "help": "stdin and pipes are appended SIZE bytes at a time (default 4M)"})),
+            "objects", (opt.MIME, opt.TRAFFIC, opt.PROGRESS)),
+    Command("prefetch", "Fetch objects from the bucket's mirror origin (one line per key that failed)",
+            "wcs://BUCKET/OBJECT...", vendor.cmd_prefetch,
+            (("uris", {"metavar": "wcs://BUCKET/OBJECT", "nargs": "+"}),), "objects",
+            brief="prefetch wcs://BUCKET/OBJECT...  Fetch objects from the bucket's mirror origin"),
+    Command("info", "Media information of an object (from the download domain)", "--av|--av2|--image|--exif "
+            "wcs://BUCKET/OBJECT", vendor.cmd_info,
+            (_OBJ,) + tuple((flag, {"action": "store_const", "const": op, "dest": "op",
+                                    "help": "?op=%s: %s" % (op, what)})
+                            for op, flag, what in (("avinfo", "--av", "audio and video streams and format"),
+                                                   ("avinfo2", "--av2", "the short audio/video metadata"),
+                                                   ("imageInfo", "--image", "format, size and colour model"),
+                                                   ("exif", "--exif", "the EXIF tags of an image"))),
+            "objects", brief="info --av|--av2|--image|--exif wcs://BUCKET/OBJECT  Media information (JSON)"),
+    Command("convert-type", "Change the storage class of an object (-r: of every object under a prefix)",
+            "wcs://BUCKET/OBJECT CLASS", vendor.cmd_convert_type,
+            (_OBJ, ("storage_class", {"metavar": "CLASS", "choices": ("Standard", "IA", "InfrequentAccess",
+                                                                       "Archive"),
+                                      "help": "Standard, IA (InfrequentAccess) or Archive"})),
+            "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
+            brief="convert-type [-r] wcs://BUCKET/OBJECT CLASS  Storage class: Standard, IA, Archive",
+            recursive_params="wcs://BUCKET[/PREFIX] CLASS"),
+    Command("restore", "Restore an Archive object for DAYS days (-r: every Archive object under a prefix)",
+            "wcs://BUCKET/OBJECT DAYS", vendor.cmd_restore,
+            (_OBJ, ("days", {"metavar": "DAYS", "help": "days it stays readable once restored (1 or more)"})),
+            "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
+            brief="restore [-r] wcs://BUCKET/OBJECT DAYS  Make an Archive object readable for DAYS days",
+            recursive_params="wcs://BUCKET[/PREFIX] DAYS"),
+    Command("zip", "ZIP objects and folders (dir/) of a bucket into a new object (an fmgr job)",
+            "wcs://BUCKET/OUT.zip wcs://BUCKET/OBJECT|wcs://BUCKET/DIR/...", vendor.cmd_zip,
+            (("zip", {"metavar": "wcs://BUCKET/OUT.zip"}),
+             ("sources", {"metavar": "wcs://BUCKET/OBJECT", "nargs": "*",
+                          "help": "objects to put in the ZIP; one ending in / takes every object under it"}),
+             ("--key-list", {"metavar": "wcs://BUCKET/LIST", "dest": "key_list",
+                             "help": "an object listing more keys to zip, one per line"})),
+            "jobs", (opt.JOBS, opt.WAIT),
+            brief="zip wcs://BUCKET/OUT.zip wcs://BUCKET/OBJECT...  ZIP objects and folders (fmgr compress)"),
+    Command("deletem3u8", "Delete an m3u8 playlist and the ts segments it names (an fmgr job)",
+            "wcs://BUCKET/OBJECT.m3u8", vendor.cmd_deletem3u8,
+            (_OBJ, ("--keep-ts", {"action": "store_true", "dest": "keep_ts",
+                                  "help": "delete the playlist only, not its segments"})),
+            "jobs", (opt.JOBS, opt.WAIT)),
 ]
 
 # Lines of the main --help beside the commands: the folder forms of put and get.
@@ -154,7 +208,7 @@ def _commands_help(width: int = 100) -> str:
         if group == "folders":
             rows.extend((form, label) for form, label, _name in _FOLDER_FORMS)
         for synopsis, label in rows:
-            lines.append("%-52s%s" % ("  %s %s" % (PROG, synopsis.strip()), label.strip()))
+            lines.append("%s  %s" % (("  %s %s" % (PROG, synopsis.strip())).ljust(50), label.strip()))
     return "\n".join(lines)
 
 
@@ -177,6 +231,8 @@ def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence
         shown = [o for o in options if accepted is None or (o.tag != opt.GLOBAL and o.tag in accepted)]
         if command and title.startswith("Folders") and shown:
             title = "Folders (%s)" % ("sync" if command == "sync" else "%s -r" % command)
+            if command not in ("sync", "put", "get"):
+                title = "Every object under a prefix (%s -r)" % command
         elif command and "(" in title and not title.endswith("(any command)"):
             title = title.split(" (", 1)[0]
         group = parser.add_argument_group(title)
@@ -204,7 +260,7 @@ def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
     for command in COMMANDS:
         usage = ("%s %s %s [options]" % (PROG, command.name, command.params)).replace("  ", " ")
         if command.recursive is not None:
-            usage += "\n       %s %s -r wcs://BUCKET[/PREFIX] LOCAL_DIR [options]" % (PROG, command.name)
+            usage += "\n       %s %s -r %s [options]" % (PROG, command.name, command.recursive_params)
         description = command.label + (" (%s)" % command.note if command.note else "")
         sp = sub.add_parser(command.name, usage=usage, description=description,
                             epilog=_global_help() + "\n\n" + EXIT_STATUS_HELP,
@@ -237,7 +293,8 @@ def check_options(args: argparse.Namespace) -> None:
         seen.add(option.dest)
         shown = "/".join(o.name for o in OPTIONS if o.dest == option.dest)
         if command.recursive is not None and not recursive and option.tag in command.recursive:
-            raise UsageError("%s needs -r (a whole folder)" % shown, "%s %s" % (PROG, name))
+            whole = "a whole folder" if "LOCAL_DIR" in command.recursive_params else "every object under a prefix"
+            raise UsageError("%s needs -r (%s)" % (shown, whole), "%s %s" % (PROG, name))
         users = [f for c in COMMANDS for f, t in c.forms if option.tag in t]
         raise UsageError("%s does not apply to %s (it is for: %s)" % (shown, form, ", ".join(users) or "none"),
                          "%s %s" % (PROG, name))

@@ -56,6 +56,7 @@ CLOBBER = "clobber"  # --no-clobber
 RECURSIVE = "recursive"  # -r: the flag that chooses a folder form (put -r, get -r)
 TREE = "tree"  # options of folder transfers
 SYNC = "sync"  # options of sync only
+WAIT = "wait"  # --wait, --wait-timeout: follow an fmgr job to its end (zip, deletem3u8, setdeadline -r)
 
 
 def _rule(sign: str) -> Callable[[str], Tuple[str, str]]:
@@ -165,7 +166,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--mode",), "mode", "mode", {}, "Mode for list objects of bucket (0, 1; 3 = flat)", LISTING),
         Option(("--marker",), "marker", "marker", {}, "Start string for list", LISTING),
     ]),
-    ("Jobs (deletePrefix, fops)", [
+    ("Jobs (deletePrefix, fops; zip, deletem3u8, setdeadline -r)", [
         Option(("--output",), "output", "output", {},
                "Save request result to specified key, like:<bucket>:<key>", JOBS),
         Option(("--notify",), "notifyurl", "notifyurl", {"metavar": "NOTIFYURL"},
@@ -174,6 +175,11 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Whether separate notify, bool type", JOBS),
         Option(("--force",), "force", "force", {"type": argtypes.flag01},
                "Whether to enforce data processing, bool type", JOBS),
+        Option(("--wait",), "wait", None, _TRUE,
+               "Follow the job to its end and exit by its result (9: an operation failed, or still running "
+               "after --wait-timeout)", WAIT),
+        Option(("--wait-timeout",), "wait_timeout", None, {"type": seconds, "metavar": "SECONDS"},
+               "How long --wait follows the job (default 600)", WAIT, 600.0),
     ]),
     ("setdeadline and bucketstat", [
         Option(("--relevance",), "relevance", None, _TRUE,
@@ -184,6 +190,9 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--islistdetails",), "islistdetails", None, {"choices": ("true", "false")},
                "Is list details (true/false)", BUCKETSTAT),
         Option(("--storagetype",), "storagetype", None, {}, "storage type", BUCKETSTAT),
+        Option(("--statistics",), "statistics", None, {"metavar": "TYPE"},
+               "bucketstat: read /bucket/statistics of TYPE (uploadRequest, uploadTraffic...) instead of the "
+               "storage used", BUCKETSTAT),
     ]),
     ("Transfers", [
         NO_CLOBBER,
@@ -204,8 +213,8 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
     ]),
     ("Folders (sync; put -r, get -r)", [
         Option(("-r", "--recursive"), "recursive", None, _TRUE,
-               "Whole folder: put -r wcs://BUCKET[/PREFIX] LOCAL_DIR, get -r wcs://BUCKET[/PREFIX] LOCAL_DIR",
-               RECURSIVE),
+               "Whole folder: put -r wcs://BUCKET[/PREFIX] LOCAL_DIR, get -r wcs://BUCKET[/PREFIX] LOCAL_DIR; "
+               "every object under a prefix: restore -r, convert-type -r, setdeadline -r", RECURSIVE),
         Option(("--skip-existing",), "skip_existing", None, _TRUE,
                "Skip files the destination already has (as --no-clobber)", TREE),
         Option(("--delete",), "delete", None, _TRUE,

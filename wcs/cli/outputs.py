@@ -22,7 +22,17 @@ SERVICE_CALL = '{"code": <HTTP status, -1 = no answer>, "reqid": <X-Reqid or nul
 
 DOCUMENTS: Tuple[Document, ...] = (
     Document(("listbucket", "stat", "del", "mv", "cp", "setdeadline", "deletePrefix", "fops", "fopsStatus",
-              "fmgrStatus", "bucketstat"), SERVICE_CALL),
+              "fmgrStatus", "prefetch", "info", "convert-type", "restore"), SERVICE_CALL),
+    Document(("bucketstat",), SERVICE_CALL,
+             "on a terminal without --json: a table instead (a row per day, a column per bucket and their total, "
+             "in MB with the peak and average of the period; --statistics: the counts with their total)"),
+    Document(("setdeadline -r", "zip", "deletem3u8"), SERVICE_CALL,
+             '--wait adds "job": <the job\'s status when the wait ended>'),
+    Document(("append",), '{"code", "reqid", "body", "position", "appended", "next_position"}',
+             "position: where the bytes went; next_position: the object's length after them"),
+    Document(("convert-type -r", "restore -r"),
+             '{"bucket", "prefix", "listed", "done", "skipped": {<reason>: <objects>}, "failed", '
+             '"errors": [{"key", "code", "message"}], "elapsed"}', "errors: the first 100"),
     Document(("put",), SERVICE_CALL,
              '--no-clobber on an existing key: the stat\'s answer with "skipped": "exists" added'),
     Document(("multiput",), '{"code", "reqid", "body", "upload_id"}',

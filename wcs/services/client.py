@@ -28,6 +28,7 @@ from wcs.services.blockplan import new_upload_id
 from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobMethods
 from wcs.services.client_trees import TreeMethods
+from wcs.services.client_vendor import VendorMethods
 from wcs.services.events import Progress, Subscriber
 from wcs.services.formupload import PathLike, open_for_upload
 from wcs.services.listing import ObjectListing
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 
 
-class Client(DownloadMethods, JobMethods, TreeMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods, VendorMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
@@ -276,7 +277,8 @@ class Client(DownloadMethods, JobMethods, TreeMethods):
             NetworkError: no answer.
         """
         result = self.stat(bucket, key).raise_for_status()
-        return ObjectInfo.from_item(result.data if isinstance(result.data, dict) else {}, key=key)
+        return ObjectInfo.from_item(result.data if isinstance(result.data, dict) else {}, key=key,
+                                    headers=result.headers)
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:

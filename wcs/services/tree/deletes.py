@@ -22,13 +22,12 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, 
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
-from wcs.services.jobs import FmgrService
+from wcs.services.jobs import FmgrService, follow_job
 from wcs.services.scheduler import TaskGroup
 from wcs.services.tree.plan import DELETE, Action, remote_entries
 
 log = logging.getLogger(__name__)
 
-_JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying: anything else is finished
 _ITEM_DONE = 3
 _SUBMIT_ATTEMPTS = 3
 
@@ -171,18 +170,9 @@ class RemoteDeleter:
             self.sleep(0.5 * attempt)
 
     def _wait(self, persistent_id: str) -> Optional[Dict[str, Any]]:
-        """The finished job's status, or None after ``timeout`` seconds."""
-        deadline = self.clock() + self.timeout
-        delay = 0.05
-        while True:
-            result = self.jobs.status(persistent_id)
-            status = _document(result)
-            if result.ok and status is not None and status.get("code") not in _JOB_RUNNING:
-                return status
-            if self.clock() >= deadline:
-                return None
-            self.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        """The finished job's status, or None when it did not finish in ``timeout`` seconds."""
+        status = follow_job(self.jobs.status, persistent_id, timeout=self.timeout, sleep=self.sleep, clock=self.clock)
+        return _document(status.result) if status.finished else None
 
     def _delete_each(self, rels: List[str]) -> Tuple[int, int]:
         def each() -> Iterator[Tuple[str, Optional[str]]]:
