@@ -76,8 +76,8 @@ class VendorMethods(ClientBase):
             start = fp.tell()
             size = fp.seek(0, io.SEEK_END) - start
             fp.seek(start)
-            return appender.append_file(fp, size, piece_size or MAX_PIECE, progress)
-        return appender.append_stream(fp, piece_size or STREAM_PIECE, progress)
+            return appender.append_file(fp, size, MAX_PIECE if piece_size is None else piece_size, progress)
+        return appender.append_stream(fp, STREAM_PIECE if piece_size is None else piece_size, progress)
 
     def appender(self, bucket: str, key: str, position: Optional[int] = None, *, mime_type: Optional[str] = None,
                  deadline: Optional[int] = None) -> Union[Appender, Result]:
