@@ -2,7 +2,7 @@
 mirror origin and stores them, replacing what they held.
 
 ``param`` is ``urlsafe_b64("<bucket>:" + urlsafe_b64(key1) + "|" + urlsafe_b64(key2) ...)``, as the
-reference and the vendor's Java and C# SDKs build it (the Go SDK leaves the keys to its caller). The
+reference and the vendor's Java and PHP SDKs build it (the Go and C# SDKs send the keys as they are). The
 answer lists each key with the origin's status as ``code``
 (:class:`~wcs.commons.answers.PrefetchItem`); the request itself succeeds whatever its items say.
 """
