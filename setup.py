@@ -28,6 +28,12 @@ DATA_STACK = FSSPEC + ["pandas>=1.5", "pyarrow>=10", "dask[dataframe]>=2023.1"]
 # FIPS mode): gmssl's SM3 is pure Python (a universal wheel; it pulls pycryptodomex, wheels everywhere, for
 # its SM4); with OpenSSL's SM3 it is never imported.
 SM3 = ["gmssl>=3.2"]
+# The migration tests (tests/functional/test_migrate_s3.py, tests/reliability/test_migrate_kill.py): moto's
+# standalone S3 server as the source and s3fs as the user's filesystem for s3:// (it brings aiobotocore and
+# aiohttp, which fsspec's http:// filesystem uses too). s3fs pins aiobotocore, which pins botocore to a
+# range that includes the boto3 moto brings; the SDK itself needs neither (a user installs the
+# filesystem of the store they migrate from).
+MIGRATION_TESTS = ["s3fs>=2023.1", "moto[server]>=5"]
 
 setup(
     name="wcs-storage-sdk",
@@ -48,10 +54,11 @@ setup(
         "sm3": SM3,
         # gmssl (sm3): the unit tests check the fallback SM3 against the same vectors as OpenSSL's.
         # pytest-xdist: the suite runs in parallel processes (tox.ini addopts), for a default run under a minute.
+        # s3fs, moto[server]: see MIGRATION_TESTS.
         # selenium: drives Debian's headless Chromium in the browser upload test (the browser and its driver
         # come from apt, see .ci/run; Selenium Manager is never asked to download one).
-        "test": EMULATOR + DATA_STACK + SM3 + ["pytest>=7", "pytest-timeout>=2", "pytest-xdist>=3",
-                                              "selenium>=4.11"],
+        "test": EMULATOR + DATA_STACK + SM3 + MIGRATION_TESTS + ["pytest>=7", "pytest-timeout>=2",
+                                                                 "pytest-xdist>=3", "selenium>=4.11"],
     },
     entry_points={
         "console_scripts": [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from tests.bench.children import CaseResult, Run
+from tests.bench.shaped_io import render_io
 from tests.helpers.official_sdk import OFFICIAL_VERSION
 
 MiB = 1024 * 1024
@@ -167,14 +168,18 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
     """The shaped-link table, or None when no shaped case ran."""
     names = {t.case for t in SHAPED_TARGETS}
     results = [r for r in bench.results if r.name in names]
-    if not results:
+    io_table = render_io(bench)
+    if not results and not io_table:
         return None
     by_name = {r.name: r for r in results}
     baselines = {name: side.baseline for name, side in bench.sides.items()}
     rate = bench.link.total_rate
     lines = list(head)
     lines += ["Link: %s, through the link shaper (`tests/bench/shaper.py`) that both SDKs' configs point at; %s." % (
-        bench.link.describe(), bench.shaped_settings), "",
+        bench.link.describe(), bench.shaped_settings), ""]
+    if not results and io_table:  # only the cases of shaped_io ran
+        return "\n".join(lines + io_table) + "\n"
+    lines += [
         "| case | ours: what ran | metric | ours | official | official / ours (median of pairs) | per pair "
         "| link utilisation ours / official | target | met |",
         "|---|---|---|---|---|---|---|---|---|---|"]
@@ -232,6 +237,8 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
                 med(lambda r: r.emulator_cpu), med(lambda r: r.extra.get("shaper_cpu", 0)),
                 med(lambda r: r.extra.get("connections", 0)), med(lambda r: r.extra.get("bytes_up", 0)) / 1e6,
                 med(lambda r: r.extra.get("bytes_down", 0)) / 1e6, med(lambda r: r.rchar) / MiB))
+    if io_table:
+        lines += [""] + io_table
     return "\n".join(lines) + "\n"
 
 

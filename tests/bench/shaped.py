@@ -18,6 +18,7 @@ carried (:class:`~tests.bench.children.Run` ``extra``).
   best equivalent lists the prefix and compares every file's etag (it has nothing to cache them in).
 * ``shaped_listall``: ``wcscmd listall`` of 100,000 objects, and ``shaped_plan``: the sync planner on
   them (``wcscmd sync --dry-run`` from the bucket into an empty folder), when the checkout has sync.
+* ``shaped_get_parts`` and ``shaped_range_reads``: one object's bytes (:mod:`tests.bench.shaped_io`).
 """
 
 import os
@@ -27,14 +28,15 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tests.bench.children import BenchError, CaseResult, Run, run_quietly
 from tests.bench.emulation import MiB, Tree, make_file
+from tests.bench.shaped_io import IO_CASES, IoCases
 
 OURS, OFFICIAL = "ours", "official"
-SHAPED_CASES = ("shaped_put_tree", "shaped_multiput", "shaped_get", "shaped_resync", "shaped_listall")
+SHAPED_CASES = ("shaped_put_tree", "shaped_multiput", "shaped_get", "shaped_resync", "shaped_listall") + IO_CASES
 DRIVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers")
 SYNC_MISSING = "n/a: sync not on this branch"
 
 
-class ShapedCases:
+class ShapedCases(IoCases):
     """The shaped cases, mixed into :class:`~tests.bench.harness.Bench` (needs its sides, client, shaper...)."""
 
     root: str

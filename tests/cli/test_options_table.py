@@ -95,7 +95,8 @@ def test_main_help_lists_every_command_on_one_line_in_groups_and_every_folder_op
     for command in COMMANDS:
         found = [line for line in lines if line.split()[:2] == ["wcscmd", command.name]]
         assert found and all(len(line) <= 120 for line in found)
-    assert [line.split()[1:3] for line in lines if "-r" in line.split()[:3]] == [["put", "-r"], ["get", "-r"]]
+    assert [line.split()[1:3] for line in lines if "-r" in line.split()[:3]] == [
+        ["cp", "-r"], ["mv", "-r"], ["put", "-r"], ["get", "-r"]]
     for flag in ("-r, --recursive", "--delete", "--dry-run", "--exclude", "--include", "--filter-from",
                  "--max-delete", "--size-only", "--transfers", "--no-clobber", "--bwlimit", "--mime-type",
                  "--profile", "--json"):

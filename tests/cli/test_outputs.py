@@ -61,6 +61,8 @@ def test_commands_print_the_keys_they_declare(wcscmd, cfgfile, bucket, tmp_path)
         "put -r": ("put", "-r", "wcs://%s/tree" % bucket, folder),
         "get -r": ("get", "-r", "wcs://%s/tree" % bucket, tmp_path / "restore"),
         "sync": ("sync", folder, "wcs://%s/synced" % bucket),
+        "cp -r": ("cp", "-r", folder, "wcs://%s/copied" % bucket),
+        "rm": ("rm", obj + "4"),
         "del": ("del", obj),
     }
     for form, argv in runs.items():

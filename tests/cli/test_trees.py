@@ -92,8 +92,7 @@ def test_put_r_and_get_r_take_the_remote_first(wcscmd, cfgfile, emulator, bucket
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["sync", "a", "b"], "one local folder and one wcs://"),
-    (["sync", "wcs://b/x", "wcs://b/y"], "one local folder and one wcs://"),
+    (["sync", "a", "b"], "wcs://BUCKET[/PREFIX] on at least one side"),
     (["get", "-r", "wcs://b/p"], "get -r needs LOCAL_DIR"),
     (["get", "-r", "http://h/x", "d"], "get -r needs wcs://"),
     (["put", "--skip-existing", "wcs://b/k", "f"], "--skip-existing needs -r"),

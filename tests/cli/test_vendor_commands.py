@@ -168,19 +168,19 @@ def test_job_commands_with_and_without_wait(w, bucket, tmp_path):
     submitted = w("zip", "wcs://%s/out.zip" % bucket, "wcs://%s/z/a.txt" % bucket)
     assert submitted.status == 0 and list(submitted.json) == declared("zip")
     run = w("zip", "wcs://%s/out2.zip" % bucket, "wcs://%s/z/a.txt" % bucket, "wcs://%s/z/dir/" % bucket, "--wait")
-    assert run.status == 0 and list(run.json) == declared("zip") + ["job"] and run.json["job"]["code"] == 3
+    assert run.status == 0 and list(run.json) == declared("zip --wait") and run.json["body"]["code"] == 3
     assert w("stat", "wcs://%s/out2.zip" % bucket).status == 0
     failed = w("zip", "wcs://%s/out3.zip" % bucket, "wcs://%s/nothing" % bucket, "--wait")
-    assert failed.status == 9 and failed.json["job"]["items"][0]["code"] == 2
+    assert failed.status == 9 and failed.json["body"]["items"][0]["code"] == 2
     assert failed.err_lines[-1].startswith("wcscmd: error: job %s failed: 1 of 1 operations failed (first: File "
-                                           "Not Found" % failed.json["body"]["persistentId"])
+                                           "Not Found" % failed.json["body"]["id"])
     deadline = w("setdeadline", "-r", "wcs://%s/logs/" % bucket, "5", "--wait", "--json")
-    assert deadline.status == 0 and deadline.json["job"]["items"][0]["count"] == 1
-    assert list(deadline.json) == declared("setdeadline -r") + ["job"]
+    assert deadline.status == 0 and deadline.json["body"]["items"][0]["count"] == 1
+    assert list(deadline.json) == declared("setdeadline -r --wait")
     assert w("stat", "wcs://%s/logs/1" % bucket).json["body"]["expirationDate"]
     m3u8 = w("deletem3u8", "wcs://%s/v.m3u8" % bucket, "--keep-ts", "--wait")
     assert m3u8.status == 0 and w("stat", "wcs://%s/v.m3u8" % bucket).status == 5
-    assert list(m3u8.json) == declared("deletem3u8") + ["job"]
+    assert list(m3u8.json) == declared("deletem3u8 --wait")
     assert "needs -r" in assert_one_error_line(w("setdeadline", "wcs://%s/logs/1" % bucket, "5", "--wait"), 2)
     assert "--output does not apply" in assert_one_error_line(
         w("zip", "wcs://%s/o.zip" % bucket, "wcs://%s/z/a.txt" % bucket, "--output", "b:k"), 2)
@@ -202,8 +202,8 @@ def test_wait_gives_up_on_a_job_still_running(w, bucket, monkeypatch):
 
     monkeypatch.setattr(Client, "wait_job", still_running)
     run = w("deletem3u8", "wcs://%s/none.m3u8" % bucket, "--wait", "--wait-timeout", "0.5")
-    assert run.status == 9 and run.json["job"]["code"] == 1
-    job_id = run.json["body"]["persistentId"]
+    assert run.status == 9 and run.json["body"]["code"] == 1
+    job_id = run.json["body"]["id"]
     assert run.err_lines[-1] == ("wcscmd: error: job %s still running after 0.5 s (code 1); follow it with: "
                                  "wcscmd fmgrStatus %s" % (job_id, job_id))
 
@@ -216,7 +216,7 @@ def test_wait_reports_a_status_that_cannot_be_read(w, bucket, monkeypatch):
     monkeypatch.setattr(Client, "wait_job", lambda self, job_id, **kwargs: JobStatus.from_result(
         job_id, Result(404, {"code": 404, "message": "Job Not Found"}, {"x-reqid": "r1"})))
     run = w("setdeadline", "-r", "wcs://%s/x/" % bucket, "1", "--wait")
-    assert run.status == 5 and run.json["job"] == {"code": 404, "message": "Job Not Found"}
+    assert run.status == 5 and run.json["body"] == {"code": 404, "message": "Job Not Found"}
     assert run.err_lines[-1] == "wcscmd: error: wcs://%s/x/: HTTP 404: Job Not Found (reqid r1)" % bucket
 
 

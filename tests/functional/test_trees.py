@@ -422,7 +422,7 @@ class _Refusing:
 
 
 def test_sync_arguments(client, tmp_path):
-    with pytest.raises(ValueError, match="one local folder"):
+    with pytest.raises(ValueError, match="a bucket prefix"):
         client.sync(str(tmp_path), str(tmp_path))
     with pytest.raises(ValueError, match="delete needs a sync"):
         client.upload_tree(str(tmp_path), "b", delete=True)

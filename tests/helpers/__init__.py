@@ -5,6 +5,7 @@
 - ``emulator_api``: raw signed requests to an emulator (``Api``) and the blocks it received.
 - ``files``: test files with known content (``write_file``, ``MiB``).
 - ``official_sdk``: cached virtualenvs holding the official SDK, or only our dependencies.
+- ``s3origin``: moto's S3 server on 127.0.0.1, its requests and bytes counted per caller (migrations).
 - ``servers``: a throwaway loopback HTTP server.
 - ``waiting``: ``wait_until(predicate, timeout)`` instead of sleeping for a guessed time.
 """

@@ -63,7 +63,8 @@ TABLE = [
     row("uri-empty-key-del", "good", ["del", "wcs://{b}/"], U, "missing object key"),
     row("uri-missing-bucket-multiput", "good", ["multiput", "wcs:///k", "{f}"], U, "missing bucket"),
     row("uri-key-where-bucket-expected", "good", ["list", "wcs://{b}/k", "out.json"], U, "without a key"),
-    row("uri-cp-destination-no-scheme", "good", ["cp", "wcs://{b}/a", "{b}/b"], U, "expected wcs://"),
+    # cp goes every way (wcs://B/a to the local path B/b is a download); neither side remote is refused.
+    row("uri-cp-no-side-remote", "good", ["cp", "{b}/a", "{b}/b"], U, "must be wcs://"),
     row("uri-mv-source-without-key", "good", ["mv", "wcs://{b}", "wcs://{b}/b"], U, "missing object key"),
     row("uri-get-ftp", "good", ["get", "ftp://host/x", "out"], U, "http"),
     row("key-1001-bytes", "good", ["put", "wcs://{b}/" + "k" * 1001, "{f}"], U, "1001 bytes"),

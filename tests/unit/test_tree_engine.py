@@ -64,6 +64,15 @@ class FakeObjects:
         fail = (self.fail_listing_after or {}).get(self.listings)
         return FakeListing([self.info(k) for k in keys], fail)
 
+    def listing(self, bucket, prefix="", *, recursive=True):
+        assert recursive
+        return self.iter_objects(bucket, prefix=prefix or None, limit=1000, typed=True)
+
+    def stat(self, bucket, key):
+        if key in self.objects:
+            return Result(200, {"fsize": len(self.objects[key])}, {})
+        return Result(404, {"code": 404, "message": "file not found"}, {})
+
     def delete(self, bucket, key):
         if key in self.refuse_delete:
             return Result(403, {"code": 403, "message": "refused"}, {})

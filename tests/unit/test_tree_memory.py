@@ -13,16 +13,14 @@ def test_planning_against_many_objects_keeps_memory_flat(tmp_path):
                  download_url="http://127.0.0.1:9/{bucket}")
     count = 30000
 
-    class Listing:
-        """The listing service the tree engine is given: ``count`` objects, produced one at a time."""
-
-        def iter_objects(self, bucket, prefix=None, **kwargs):
-            for i in range(count):
-                key = "p/%07d/object.bin" % i
-                yield ObjectInfo(key=key, size=i, hash="Fx", raw={"key": key, "fsize": str(i), "hash": "Fx"})
+    def listing(bucket, prefix="", recursive=True):
+        """The facade's listing, which the tree engine is given: ``count`` objects, produced one at a time."""
+        for i in range(count):
+            key = "p/%07d/object.bin" % i
+            yield ObjectInfo(key=key, size=i, hash="Fx", raw={"key": key, "fsize": str(i), "hash": "Fx"})
 
     with Client(cfg) as client:
-        client.bucket_manager = Listing
+        client.list_entries = listing
         (tmp_path / "dst").mkdir()
         tracemalloc.start()
         try:

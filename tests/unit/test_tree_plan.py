@@ -46,8 +46,9 @@ def test_copy_and_skip_existing():
                                                                  ("transfer", "b", "copy")]
     assert decisions(Planner(UPLOAD, src, [remote("a", 5)], sync=False, skip_existing=True)) == [
         ("skip", "a", "exists"), ("transfer", "b", "missing")]
+    # A copy onto a file the destination listing shows says so.
     assert decisions(Planner(UPLOAD, src, [remote("a", 5)], sync=False)) == [
-        ("transfer", "a", "copy"), ("transfer", "b", "copy")]
+        ("transfer", "a", "replace"), ("transfer", "b", "copy")]
 
 
 @pytest.mark.parametrize("rel", ["../x", "a/../../b", "/etc/x", "a//b", "./a", "a\0b"])

@@ -20,7 +20,21 @@ from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
-from wcs.cli.commands import jobs, listing, objects, records, shell, transfers, trees, usage, vendor
+from wcs.cli.commands import (
+    browse,
+    copymove,
+    jobs,
+    listing,
+    migrations,
+    objects,
+    records,
+    remove,
+    shell,
+    transfers,
+    trees,
+    usage,
+    vendor,
+)
 from wcs.cli.context import Context, Override
 from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
@@ -44,7 +58,7 @@ class Command(NamedTuple):
     recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
     note: str = ""  # said after the label in the main --help (ours, not official)
     brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
-    recursive_params: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
+    rparams: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
 
     def tags_for(self, recursive: bool) -> Tuple[str, ...]:
         return self.recursive if recursive and self.recursive is not None else self.tags
@@ -68,14 +82,63 @@ DEADLINE_HELP = ("days to keep the object: N > 0 expires it N days from now; 0 D
 _OBJ = ("uri", {"metavar": "wcs://BUCKET/OBJECT"})
 _RESFILE = ("resfile", {"metavar": "RESFILE", "help": "file the listing is written to ('-': stdout)"})
 _BUCKET = ("bucket", {"metavar": "wcs://BUCKET"})
-_SRC_DST = (("src", {"metavar": "wcs://srcBUCKET/srcOBJECT"}), ("dst", {"metavar": "wcs://dstBUCKET/desOBJECT"}))
+_SRC_DST = (("src", {"metavar": "SOURCE", "help": "wcs://BUCKET/KEY, a local file (a folder with -r), or - (stdin)"}),
+            ("dst", {"metavar": "DEST", "help": "wcs://BUCKET/KEY (wcs://BUCKET/DIR/: the source's name under "
+                                                "DIR/), a local file or folder, or - (stdout)"}))
 _JOB_ID = (("persistent_id", {"metavar": "persistentId"}),)
 
 # What transfers accept: uploads add the policy and the block size, downloads take neither.
 _UPLOAD = (opt.POLICY, opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
 _DOWNLOAD = (opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER)
+# cp and mv go every way: what an upload or a download of one file takes, -r for folders.
+_COPY = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.MIME, opt.RECURSIVE)
+_COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBER, opt.RECURSIVE, opt.TREE,
+              opt.TRANSFERS, opt.DRY_RUN)
+# apply and batch: what their uploads, downloads and fetches take.
+_PLANS = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.TRANSFERS, opt.FETCH)
+_COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
+              "replaces what DEST has (--no-clobber: never)")
 
 COMMANDS: List[Command] = [
+    Command("ls", "List buckets, one directory, or every key (-r)", "[wcs://BUCKET[/PREFIX]]", browse.cmd_ls,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]", "nargs": "?",
+                         "help": "no argument: the buckets; wcs://BUCKET/DIR/: that directory (DIR: its "
+                                 "sub-directories), -r: every key under it"}),), "listing",
+            (opt.RECURSIVE, opt.SIZES, opt.LS),
+            brief="ls [wcs://BUCKET[/PREFIX]]  List buckets, a directory (date, size, key), -r every key"),
+    Command("du", "Objects and bytes under a prefix", "wcs://BUCKET[/PREFIX]", browse.cmd_du,
+            (("target", {"metavar": "wcs://BUCKET[/PREFIX]"}),), "listing", (opt.SIZES, opt.DEPTH),
+            note="--depth N: per sub-prefix too"),
+    Command("cp", "Copy a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_cp, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="cp SOURCE DEST  Copy: local <-> wcs://, or wcs:// -> wcs:// on the service"),
+    Command("mv", "Move a file from src bucket to des bucket", "SOURCE DEST", copymove.cmd_mv, _SRC_DST, "objects",
+            _COPY, _COPY_TREE, note=_COPY_NOTE, rparams="SOURCE DEST",
+            brief="mv SOURCE DEST  Move, as cp; the source goes once its copy is verified"),
+    Command("rm", "Delete objects: keys, globs, or every key under a prefix (-r)", "wcs://BUCKET/KEY...",
+            remove.cmd_rm, (("targets", {"metavar": "wcs://BUCKET/KEY", "nargs": "+",
+                                         "help": "a key, a glob ('wcs://b/www/*.html': * and ? stop at /, ** "
+                                                 "crosses it), or with -r a prefix"}),), "objects",
+            (opt.RECURSIVE, opt.DRY_RUN),
+            brief="rm wcs://BUCKET/KEY...  Delete keys, globs ('wcs://b/d/*.html'), -r a prefix; --dry-run"),
+    Command("sync", "Make a bucket prefix hold a local folder, the other way round, another prefix, or "
+            "another store's objects", "SOURCE DEST", trees.cmd_sync,
+            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR, wcs://BUCKET[/PREFIX], or another store's URL "
+                                                   "(s3://BUCKET/PREFIX, https://HOST/DIR/ with --files-from...) "
+                                                   "to copy from"}),
+             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
+            "folders", _UPLOAD + (opt.TREE, opt.TRANSFERS, opt.SYNC, opt.DRY_RUN, opt.PLAN, opt.MIGRATE, opt.FETCH),
+            brief="sync SOURCE DEST  Make DEST hold SOURCE (local folders, bucket prefixes, s3://...)"),
+    Command("apply", "Carry out a plan written by sync --plan, each action after its facts are checked again",
+            "PLAN", migrations.cmd_apply, (("plan_file", {"metavar": "PLAN", "help": "the plan file (JSON Lines)"}),),
+            "folders", _PLANS,
+            brief="apply PLAN  Carry out a sync --plan file; what changed since is skipped and said"),
+    Command("batch", "Run a file of cp/mv/rm/fetch lines as one plan: one summary, one exit status", "FILE",
+            migrations.cmd_batch, (("batch_file", {"metavar": "FILE", "help": "one command a line: cp SRC DST, "
+                                                                              "mv SRC DST, rm wcs://B/K, fetch URL "
+                                                                              "wcs://B/K"}),),
+            "folders", _PLANS,
+            brief="batch FILE  Run cp/mv/rm/fetch lines (s5cmd run), one summary"),
     Command("list", "List objects", "wcs://BUCKET RESFILE", listing.cmd_list, (_BUCKET, _RESFILE), "listing",
             (opt.LISTING,)),
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
@@ -85,41 +148,31 @@ COMMANDS: List[Command] = [
             (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
     Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
-            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE)),
+            _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,), "objects"),
-    Command("mv", "Move a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_mv, _SRC_DST, "objects",
-            brief="mv wcs://BUCKET/SRC wcs://BUCKET/DST  Move an object (server-side)"),
-    Command("cp", "Copy a file from src bucket to des bucket",
-            "wcs://srcBUCKET/srcOBJECT wcs://dstBUCKET/desOBJECT", objects.cmd_cp, _SRC_DST, "objects",
-            brief="cp wcs://BUCKET/SRC wcs://BUCKET/DST  Copy an object (server-side)"),
     Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", vendor.cmd_setdeadline,
             (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects",
             (opt.DEADLINE, opt.RECURSIVE), (opt.RECURSIVE, opt.JOBS, opt.WAIT),
             note="0 deletes the object, -1 keeps it forever",
             brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it "
-                  "forever)", recursive_params="wcs://BUCKET/PREFIX/ deadline"),
+                  "forever)", rparams="wcs://BUCKET/PREFIX/ deadline"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
-            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE), _UPLOAD + (opt.RECURSIVE, opt.TREE)),
+            _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE),
+            _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
             transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),
     Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
-            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS,)),
+            jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS, opt.WAIT),
+            note="--wait: until done"),
     Command("fops", "Fops audio/video processing", "wcs://BUCKET/OBJECT fopsparm", jobs.cmd_fops,
             (_OBJ, ("fops", {"metavar": "fopsparm"})), "jobs", (opt.JOBS,)),
     Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID, "jobs"),
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
     Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
             (("file", {"metavar": "filePath"}),), "config"),
-    Command("sync", "Make a bucket prefix hold a local folder, or the other way round (-r: see put, get)",
-            "SOURCE DEST", trees.cmd_sync,
-            (("src", {"metavar": "SOURCE", "help": "LOCAL_DIR or wcs://BUCKET[/PREFIX] to copy from"}),
-             ("dst", {"metavar": "DEST", "help": "wcs://BUCKET[/PREFIX] or LOCAL_DIR to make like SOURCE"})),
-            "folders", _UPLOAD + (opt.TREE, opt.SYNC),
-            brief="sync SOURCE DEST  Make DEST hold SOURCE (a local folder and a bucket prefix)"),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', usage.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,),
             note="a table on a terminal; --statistics TYPE"),
@@ -166,13 +219,13 @@ COMMANDS: List[Command] = [
                                       "help": "Standard, IA (InfrequentAccess) or Archive"})),
             "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
             brief="convert-type [-r] wcs://BUCKET/OBJECT CLASS  Storage class: Standard, IA, Archive",
-            recursive_params="wcs://BUCKET[/PREFIX] CLASS"),
+            rparams="wcs://BUCKET[/PREFIX] CLASS"),
     Command("restore", "Restore an Archive object for DAYS days (-r: every Archive object under a prefix)",
             "wcs://BUCKET/OBJECT DAYS", vendor.cmd_restore,
             (_OBJ, ("days", {"metavar": "DAYS", "help": "days it stays readable once restored (1 or more)"})),
             "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
             brief="restore [-r] wcs://BUCKET/OBJECT DAYS  Make an Archive object readable for DAYS days",
-            recursive_params="wcs://BUCKET[/PREFIX] DAYS"),
+            rparams="wcs://BUCKET[/PREFIX] DAYS"),
     Command("zip", "ZIP objects and folders (dir/) of a bucket into a new object (an fmgr job)",
             "wcs://BUCKET/OUT.zip wcs://BUCKET/OBJECT|wcs://BUCKET/DIR/...", vendor.cmd_zip,
             (("zip", {"metavar": "wcs://BUCKET/OUT.zip"}),
@@ -190,7 +243,9 @@ COMMANDS: List[Command] = [
 ]
 
 # Lines of the main --help beside the commands: the folder forms of put and get.
-_FOLDER_FORMS = (("put -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Upload every file of a folder", "put"),
+_FOLDER_FORMS = (("cp -r SOURCE DEST", "Copy a folder's contents or a prefix, any way", "cp"),
+                 ("mv -r SOURCE DEST", "Move them (each source removed once its copy is verified)", "mv"),
+                 ("put -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Upload every file of a folder", "put"),
                  ("get -r wcs://BUCKET[/PREFIX] LOCAL_DIR", "Download every object under a prefix", "get"))
 
 
@@ -209,7 +264,15 @@ def _commands_help(width: int = 100) -> str:
             rows.extend((form, label) for form, label, _name in _FOLDER_FORMS)
         for synopsis, label in rows:
             lines.append("%s  %s" % (("  %s %s" % (PROG, synopsis.strip())).ljust(50), label.strip()))
+    lines.append("")
+    lines.extend(textwrap.wrap(OVERWRITE_RULE, width))
     return "\n".join(lines)
+
+
+OVERWRITE_RULE = ("Overwriting: cp, mv, sync and the -r forms replace what the destination holds under the same "
+                  "name, as aws and rclone (cp and mv of one object, and copies between two wcs:// prefixes, say "
+                  "what they replaced); --no-clobber never replaces; put and multiput keep the official "
+                  "overwrite setting (--overwrite 1 to replace).")
 
 
 def _global_help(width: int = 100) -> str:
@@ -223,6 +286,10 @@ def _global_help(width: int = 100) -> str:
                          subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
 
 
+# Commands whose -r acts on every object under a prefix, one call each or one fmgr job (no folder involved).
+_PREFIX_FORMS = ("restore", "convert-type", "setdeadline")
+
+
 def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence[str]], command: str = "") -> None:
     """Every option on ``parser``; those outside ``accepted`` (None: all, with help) parse but are not
     shown, so that :func:`check_options` can name them (argparse would only say "unrecognized"). A
@@ -231,7 +298,7 @@ def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence
         shown = [o for o in options if accepted is None or (o.tag != opt.GLOBAL and o.tag in accepted)]
         if command and title.startswith("Folders") and shown:
             title = "Folders (%s)" % ("sync" if command == "sync" else "%s -r" % command)
-            if command not in ("sync", "put", "get"):
+            if command in _PREFIX_FORMS:
                 title = "Every object under a prefix (%s -r)" % command
         elif command and "(" in title and not title.endswith("(any command)"):
             title = title.split(" (", 1)[0]
@@ -260,7 +327,7 @@ def build_parser(stdout: Optional[IO[str]] = None) -> argparse.ArgumentParser:
     for command in COMMANDS:
         usage = ("%s %s %s [options]" % (PROG, command.name, command.params)).replace("  ", " ")
         if command.recursive is not None:
-            usage += "\n       %s %s -r %s [options]" % (PROG, command.name, command.recursive_params)
+            usage += "\n       %s %s -r %s [options]" % (PROG, command.name, command.rparams)
         description = command.label + (" (%s)" % command.note if command.note else "")
         sp = sub.add_parser(command.name, usage=usage, description=description,
                             epilog=_global_help() + "\n\n" + EXIT_STATUS_HELP,
@@ -293,7 +360,7 @@ def check_options(args: argparse.Namespace) -> None:
         seen.add(option.dest)
         shown = "/".join(o.name for o in OPTIONS if o.dest == option.dest)
         if command.recursive is not None and not recursive and option.tag in command.recursive:
-            whole = "a whole folder" if "LOCAL_DIR" in command.recursive_params else "every object under a prefix"
+            whole = "every object under a prefix" if command.name in _PREFIX_FORMS else "a whole folder"
             raise UsageError("%s needs -r (%s)" % (shown, whole), "%s %s" % (PROG, name))
         users = [f for c in COMMANDS for f, t in c.forms if option.tag in t]
         raise UsageError("%s does not apply to %s (it is for: %s)" % (shown, form, ", ".join(users) or "none"),

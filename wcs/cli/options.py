@@ -53,10 +53,18 @@ TRAFFIC = "traffic"  # --traffic_limit (a header for the service) and --bwlimit 
 PROGRESS = "progress"  # --stats
 MIME = "mime"  # --mime-type / --content-type, --no-guess-mime-type
 CLOBBER = "clobber"  # --no-clobber
-RECURSIVE = "recursive"  # -r: the flag that chooses a folder form (put -r, get -r)
+RECURSIVE = "recursive"  # -r: a folder or a whole prefix (cp -r, mv -r, put -r, get -r; ls -r, rm -r)
 TREE = "tree"  # options of folder transfers
 SYNC = "sync"  # options of sync only
-WAIT = "wait"  # --wait, --wait-timeout: follow an fmgr job to its end (zip, deletem3u8, setdeadline -r)
+DRY_RUN = "dry-run"  # -n/--dry-run: folder transfers and rm
+LS = "ls"  # --summarize
+SIZES = "sizes"  # -H: sizes for people (ls, du)
+DEPTH = "depth"  # du --depth
+WAIT = "wait"  # --wait, --wait-timeout: follow an fmgr job to its end (deletePrefix, zip, deletem3u8, setdeadline -r)
+TRANSFERS = "transfers"  # --transfers: folder transfers, apply and batch
+PLAN = "plan"  # sync --plan
+MIGRATE = "migrate"  # sync from another store: its journal, server-side fetches, MD5 checks
+FETCH = "fetch"  # fmgr fetch batches and the other store's filesystem: sync from a store, apply, batch
 
 
 def _rule(sign: str) -> Callable[[str], Tuple[str, str]]:
@@ -175,11 +183,6 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Whether separate notify, bool type", JOBS),
         Option(("--force",), "force", "force", {"type": argtypes.flag01},
                "Whether to enforce data processing, bool type", JOBS),
-        Option(("--wait",), "wait", None, _TRUE,
-               "Follow the job to its end and exit by its result (9: an operation failed, or still running "
-               "after --wait-timeout)", WAIT),
-        Option(("--wait-timeout",), "wait_timeout", None, {"type": seconds, "metavar": "SECONDS"},
-               "How long --wait follows the job (default 600)", WAIT, 600.0),
     ]),
     ("setdeadline and bucketstat", [
         Option(("--relevance",), "relevance", None, _TRUE,
@@ -211,10 +214,25 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "When stderr is no terminal, a status line every SECONDS (0: none; default 10)", PROGRESS,
                10.0),
     ]),
-    ("Folders (sync; put -r, get -r)", [
+    ("Listing (ls, du)", [
+        Option(("-H", "--human-readable"), "human", None, _TRUE, "Sizes as KiB, MiB, GiB (binary units)", SIZES),
+        Option(("--summarize",), "summarize", None, _TRUE, "ls: end with the number of objects and their size",
+               LS),
+        Option(("--depth",), "depth", None, {"type": non_negative_int, "metavar": "N"},
+               "du: also one line per sub-prefix down to N levels (default 0: the total only)", DEPTH, 0),
+    ]),
+    ("Jobs: waiting (deletePrefix; zip, deletem3u8, setdeadline -r)", [
+        Option(("--wait",), "wait", None, _TRUE,
+               "Follow the job to its end, print its final status and exit by it (9: an operation failed, or "
+               "still running after --wait-timeout)", WAIT),
+        Option(("--wait-timeout",), "wait_timeout", None, {"type": seconds, "metavar": "SECONDS"},
+               "How long --wait follows the job (default 600)", WAIT, 600.0),
+    ]),
+    ("Folders (sync; cp -r, mv -r, put -r, get -r; rm)", [
         Option(("-r", "--recursive"), "recursive", None, _TRUE,
-               "Whole folder: put -r wcs://BUCKET[/PREFIX] LOCAL_DIR, get -r wcs://BUCKET[/PREFIX] LOCAL_DIR; "
-               "every object under a prefix: restore -r, convert-type -r, setdeadline -r", RECURSIVE),
+               "A whole folder or prefix: cp -r SOURCE DEST (the folder's contents go under DEST), mv -r, "
+               "put -r, get -r; ls -r lists every key, rm -r deletes every key under a prefix; restore -r, "
+               "convert-type -r, setdeadline -r act on every object under a prefix", RECURSIVE),
         Option(("--skip-existing",), "skip_existing", None, _TRUE,
                "Skip files the destination already has (as --no-clobber)", TREE),
         Option(("--delete",), "delete", None, _TRUE,
@@ -230,15 +248,40 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--filter-from",), "filters", None,
                {"action": "append", "type": _rule("file"), "metavar": "FILE"},
                "Read '+ PATTERN' / '- PATTERN' rules from FILE, in place", TREE),
-        Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", TREE),
+        Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", DRY_RUN),
         Option(("--transfers",), "transfers", None, {"type": argtypes.positive_int, "metavar": "N"},
-               "Files transferred at once (default 8)", TREE, 8),
+               "Files transferred at once (default 8)", TRANSFERS, 8),
+        Option(("--files-from",), "files_from", None, {"metavar": "LIST"},
+               "Only the paths listed in LIST, one a line, relative to the source (an HTTP origin's keys; "
+               "a tab and the size, another and the MD5, may follow)", TREE),
         Option(("--fail-fast",), "fail_fast", None, _TRUE, "Start no transfer after the first failure", TREE),
         Option(("--follow-symlinks",), "follow_symlinks", None, _TRUE,
                "Follow symlinks (default: skip them with a note)", TREE),
         Option(("--hash-cache",), "hash_cache", None, {"metavar": "FILE"},
                "Local etag cache (default ~/.cache/wcs/etags.sqlite)", TREE),
         Option(("--no-hash-cache",), "no_hash_cache", None, _TRUE, "Keep no etag cache between runs", TREE),
+        Option(("--plan",), "plan", None, {"metavar": "FILE"},
+               "sync: write every action it would take, with its reason and the facts it relied on, to FILE "
+               "(JSON Lines) and change nothing; wcscmd apply FILE carries it out", PLAN),
+    ]),
+    ("Other stores (sync s3://..., https://... wcs://...; apply, batch)", [
+        Option(("--journal",), "journal", None, {"metavar": "FILE"},
+               "What each source object became, for incremental and resumed runs (default "
+               "~/.cache/wcs/migrations.sqlite)", MIGRATE),
+        Option(("--no-journal",), "no_journal", None, _TRUE,
+               "Keep no journal: a re-run copies again what WCS cannot prove unchanged", MIGRATE),
+        Option(("--no-server-side",), "no_server_side", None, _TRUE,
+               "Copy every object through this machine instead of letting the service fetch it", MIGRATE),
+        Option(("--no-md5",), "no_md5", None, _TRUE,
+               "Do not give the service the source's MD5 to check (S3 buckets with SSE-KMS or SSE-C, whose "
+               "ETags are no MD5s)", MIGRATE),
+        Option(("--fetch-batch",), "fetch_batch", None, {"type": argtypes.positive_int, "metavar": "N"},
+               "Fetch operations per fmgr job (default 50, at most 1000)", FETCH),
+        Option(("--jobs",), "jobs", None, {"type": argtypes.positive_int, "metavar": "N"},
+               "Fetch jobs followed at once (default 4)", FETCH),
+        Option(("--storage-option",), "storage_options", None, {"action": "append", "metavar": "KEY=VALUE"},
+               "An option of the other store's filesystem (fsspec), e.g. endpoint_url=https://..., "
+               "profile=NAME; VALUE is JSON when it parses as JSON; a.b=v nests", FETCH),
     ]),
 ]
 

@@ -21,18 +21,33 @@ class Document(NamedTuple):
 SERVICE_CALL = '{"code": <HTTP status, -1 = no answer>, "reqid": <X-Reqid or null>, "body": <the service\'s answer>}'
 
 DOCUMENTS: Tuple[Document, ...] = (
-    Document(("listbucket", "stat", "del", "mv", "cp", "setdeadline", "deletePrefix", "fops", "fopsStatus",
-              "fmgrStatus", "prefetch", "info", "convert-type", "restore"), SERVICE_CALL),
+    Document(("listbucket", "stat", "del", "setdeadline", "deletePrefix", "fops", "fopsStatus",
+              "fmgrStatus", "prefetch", "info", "convert-type", "restore", "setdeadline -r", "zip", "deletem3u8"),
+             SERVICE_CALL),
+    Document(("deletePrefix --wait", "setdeadline -r --wait", "zip --wait", "deletem3u8 --wait"), SERVICE_CALL,
+             "the job's final status, as fmgrStatus prints it (exit 9 when one of its operations failed, or when "
+             "it still ran after --wait-timeout)"),
     Document(("bucketstat",), SERVICE_CALL,
              "on a terminal without --json: a table instead (a row per day, a column per bucket and their total, "
              "in MB with the peak and average of the period; --statistics: the counts with their total)"),
-    Document(("setdeadline -r", "zip", "deletem3u8"), SERVICE_CALL,
-             '--wait adds "job": <the job\'s status when the wait ended>'),
     Document(("append",), '{"code", "reqid", "body", "position", "appended", "next_position"}',
              "position: where the bytes went; next_position: the object's length after them"),
     Document(("convert-type -r", "restore -r"),
              '{"bucket", "prefix", "listed", "done", "skipped": {<reason>: <objects>}, "failed", '
              '"errors": [{"key", "code", "message"}], "elapsed"}', "errors: the first 100"),
+    Document(("cp", "mv"), '{"code", "reqid", "body", "source", "destination", "action": <copied, moved, uploaded, '
+                           'downloaded or skipped>, "replaced": <true when DEST existed and was replaced>}',
+             "code, reqid, body: the answer of the call that placed it (the copy or move, the upload, the "
+             "download; with --no-clobber and an existing DEST, the stat's); cp wcs://BUCKET/KEY - writes the "
+             "object to stdout instead, as cat does"),
+    Document(("rm",), '{"dry_run", "deleted", "failed", "errors": [{"key", "error"}]}',
+             '--dry-run adds "planned" (the keys are listed on stderr)'),
+    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY", "DIR PREFIX/", or a bucket; --json: JSON Lines '
+                          '{"type": "object", "bucket", "key", "size", "hash", "time": <ISO 8601, UTC>, "epoch_ms", '
+                          '"mime_type", "storage_class"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", '
+                          '"bucket"}; --summarize ends with {"type": "summary", "objects", "bytes"}'),
+    Document(("du",), "", 'a line per sub-prefix (--depth), then the total: "BYTES OBJECTS wcs://BUCKET/PREFIX"; '
+                          '--json: JSON Lines {"bucket", "prefix", "depth", "objects", "bytes"}'),
     Document(("put",), SERVICE_CALL,
              '--no-clobber on an existing key: the stat\'s answer with "skipped": "exists" added'),
     Document(("multiput",), '{"code", "reqid", "body", "upload_id"}',
@@ -43,11 +58,20 @@ DOCUMENTS: Tuple[Document, ...] = (
     Document(("cat",), "", "the object's bytes; no JSON document"),
     Document(("list", "listall"), '{"code", "reqid", "file", "count", "marker"}',
              "the listing goes to RESFILE; RESFILE - puts the listing itself on stdout, without this summary"),
-    Document(("sync", "put -r", "get -r"),
+    Document(("sync", "cp -r", "mv -r", "put -r", "get -r"),
              '{"direction", "source", "destination", "dry_run", "transferred": {"files", "bytes"}, '
              '"skipped": {<reason>: <files>}, "deleted", "delete", "failed", "errors", "hashed": {"files", "bytes"}, '
              '"elapsed", "rate"}',
-             '--dry-run adds "planned": {"files", "bytes", "deletes"}'),
+             'between two wcs:// ("direction": "remote") adds "replaced"; mv -r adds "sources_deleted"; '
+             '--dry-run and --plan add "planned": {"files", "bytes", "deletes"}; from another store '
+             '("direction": "migrate") adds "fetched": {"files", "bytes"} (by the service), "streamed": '
+             '{"files", "bytes"} (through this machine), "jobs": {"submitted", "followed"}, "journal", and '
+             'with --plan "plan"'),
+    Document(("apply", "batch"),
+             '{"plan", "actions", "done": {<op>: <actions>}, "skipped": {<reason>: <actions>}, "changed", "failed", '
+             '"errors", "bytes", "delete", "elapsed"}',
+             '"plan" is the file carried out; "changed": actions not done because their facts changed since the '
+             'plan (exit status 10)'),
     Document(("records",), '{"folder", "count", "records": [{"upload_id", "file", "bucket", "key", "size", '
                            '"blocks_done", "blocks_total", "updated", "age_days"}]}',
              'an unreadable record has "error"'),

@@ -138,14 +138,15 @@ class TreeReporter:
             return
         if not (self.verbose or (self.dry_run and not self.ctx.quiet)):
             return
-        verb = _VERBS[action.op] or self.direction
+        verb = _VERBS[action.op] or ("copy" if self.direction == "remote" else self.direction)
         self._say("%s %s (%s)" % (verb, action.rel, action.reason), "dry-run" if self.dry_run else "")
 
     def on_done(self, action: Any, error: Optional[str]) -> None:
         if action.op != "transfer":
             return
-        if error is not None:
-            self.meter.add(action.source_size(self.direction), moved=False)  # gone through, though failed
+        if error is not None or self.direction == "remote":
+            # Gone through, though failed; or copied by the service: no byte crossed this wire.
+            self.meter.add(action.source_size(self.direction), moved=False)
         self.meter.file_done(failed=error is not None)
         self.redraw(force=self.meter.files_done == self.meter.files_total)
 

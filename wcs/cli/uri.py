@@ -6,7 +6,7 @@ percent-decoded — a shell argument is already the key the user means), up to 1
 :class:`~wcs.commons.errors.InvalidArgument` with a one-line message naming the argument.
 """
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 from wcs.commons.errors import InvalidArgument
 
@@ -74,3 +74,12 @@ def parse_object(text: str, *, allow_empty_key: bool = False) -> Tuple[str, str]
         raise InvalidArgument("object key of %s... is %d bytes long; WCS keys have at most %d bytes (UTF-8)"
                               % (text[:40], size, MAX_KEY_BYTES))
     return bucket, key
+
+
+def remote_and_local(first: str, second: Optional[str]) -> Tuple[str, Optional[str]]:
+    """The two arguments of ``put``/``get``/``multiput`` as ``(remote, local)``: the official order
+    (remote first) or, when only the second is a ``wcs://`` URI, the other one (source first)."""
+    if second and is_wcs_uri(second) and not is_wcs_uri(first) and not first.lower().startswith(("http://",
+                                                                                                  "https://")):
+        return second, first
+    return first, second

@@ -245,8 +245,9 @@ class TransferConfig:
     mkfile_retries: int = 3
     tmp_record_folder: str = "/tmp/multipart/"
     traffic_limit: int = 0
-    # Ours: objects of at least download_threshold bytes are fetched as parallel ranges of
-    # download_part_size (a multiple of the 4 MiB etag block, so each part hashes whole blocks).
+    # Ours: objects of at least download_threshold bytes are fetched as parallel ranges, in waves of
+    # download_part_size parts (a multiple of the 4 MiB etag block, so each hashes whole blocks) and a
+    # last wave cut evenly over the connections (wcs.services.partplan).
     download_threshold: int = 32 * MiB
     download_part_size: int = 8 * MiB
     # Ours: bytes per second for all the connections of a client together (0: none; wcs.commons.bandwidth).

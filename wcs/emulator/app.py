@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from werkzeug import exceptions as http_errors
 from werkzeug.routing import RequestRedirect
@@ -39,7 +39,8 @@ MkblkRecord = Tuple[Optional[str], int, int]
 
 
 class Stats:
-    """Request counters per category, faults injected, and the log of completed mkblk calls."""
+    """Request counters per category, faults injected, bytes per category, and the log of completed
+    mkblk calls."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -48,11 +49,22 @@ class Stats:
     def reset(self) -> None:
         with self._lock:
             self._counts: Dict[str, int] = {"faults_injected": 0}
+            self._bytes: Dict[str, Dict[str, int]] = {}
             self._mkblk_log: List[MkblkRecord] = []
 
     def count(self, name: str) -> None:
         with self._lock:
             self._counts[name] = self._counts.get(name, 0) + 1
+
+    def count_bytes(self, category: str, direction: str, count: int) -> None:
+        """Add ``count`` bytes received (``direction`` "in") or sent ("out") for ``category``."""
+        with self._lock:
+            per = self._bytes.setdefault(category, {"in": 0, "out": 0})
+            per[direction] += count
+
+    def traffic(self) -> Dict[str, Dict[str, int]]:
+        with self._lock:
+            return {name: dict(per) for name, per in self._bytes.items()}
 
     def record_mkblk(self, batch: Optional[str], order: int, size: int) -> None:
         with self._lock:
@@ -65,6 +77,24 @@ class Stats:
     def mkblk_log(self) -> List[MkblkRecord]:
         with self._lock:
             return list(self._mkblk_log)
+
+
+class _CountedBody:
+    """A WSGI response body that counts the bytes it hands to the server (the traffic counters)."""
+
+    def __init__(self, body: Iterable[bytes], count: Any) -> None:
+        self._body = body
+        self._count = count
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._count(len(chunk))
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
 
 
 def _answer(exc: ApiError) -> Response:
@@ -131,7 +161,14 @@ class EmulatorApp:
         refused = self._route(environ)
         if refused is not None:
             return refused(environ, start_response)
-        return self._behind_router(environ, start_response)
+        name = environ[CATEGORY_KEY]
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        self.stats.count_bytes(name, "in", declared)
+        return _CountedBody(self._behind_router(environ, start_response),
+                            lambda sent: self.stats.count_bytes(name, "out", sent))
 
     def _route(self, environ: Dict[str, Any]) -> Optional[Response]:
         """Note the route and category of the request in ``environ`` and count it; or the answer to a

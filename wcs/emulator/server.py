@@ -200,6 +200,12 @@ class Emulator:
         return self._stats.snapshot()
 
     @property
+    def traffic(self) -> Dict[str, Dict[str, int]]:
+        """Snapshot: bytes per category, ``{"in": <request bodies, as declared by Content-Length>,
+        "out": <response bodies sent>}``; reset with :meth:`reset_counters`."""
+        return self._stats.traffic()
+
+    @property
     def connections_accepted(self) -> int:
         """TCP connections accepted since :meth:`start` (a kept-alive connection counts once, however
         many requests it carries)."""
@@ -212,7 +218,7 @@ class Emulator:
         return self._stats.mkblk_log()
 
     def reset_counters(self) -> None:
-        """Zero :attr:`counters` and empty :attr:`mkblk_log`."""
+        """Zero :attr:`counters` and :attr:`traffic`, and empty :attr:`mkblk_log`."""
         self._stats.reset()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:

@@ -1,8 +1,10 @@
 """``WcsFile``: the file object ``WcsFileSystem.open`` returns, buffered by fsspec in both directions.
 
-Reading (``rb``): fsspec's cache asks :meth:`WcsFile._fetch_range` for the byte ranges it needs, and
-each is one ranged GET on the download domain that must come from the version of the object seen at
-open (its etag), else :class:`~wcs.fs.errors.FileExpired`.
+Reading (``rb``): the file's cache (by default :class:`~wcs.fs.reads.GrowingReadAhead`: what is
+asked, plus a read-ahead only while reads are sequential; any fsspec ``cache_type`` may be named
+instead) asks :meth:`WcsFile._fetch_range` for the byte ranges it needs, and each is one ranged GET
+on the download domain that must come from the version of the object seen at open (its etag), else
+:class:`~wcs.fs.errors.FileExpired`.
 
 Writing (``wb``, ``xb``): fsspec buffers what is written and hands it over when the buffer holds a
 block; whole blocks go to an :class:`~wcs.fs.writes.ObjectWriter` (the SDK's one block pipeline:
@@ -25,7 +27,7 @@ from typing import Any, Optional
 
 from fsspec.spec import AbstractBufferedFile  # type: ignore[import-untyped, import-not-found]
 
-from wcs.fs.reads import fetch_range
+from wcs.fs.reads import GrowingReadAhead, fetch_range
 from wcs.fs.writes import ObjectWriter
 
 
@@ -36,9 +38,11 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
         fs: the filesystem.
         path: ``bucket/key``.
         mode: ``rb``, ``wb`` or ``xb``.
-        block_size: read-ahead size when reading; when writing, the upload block size is the
+        block_size: the largest read-ahead when reading; when writing, the upload block size is the
             config's ``block_size`` (a multiple of 4 MiB) and this only sets how much is buffered
             before blocks are cut (at least one block).
+        cache_type: the read cache: ``"wcs-growing"`` (:class:`~wcs.fs.reads.GrowingReadAhead`, the
+            default) or any of fsspec's (``"readahead"``, ``"bytes"``, ``"blockcache"``...).
         mime_type: content type to store (writing).
     """
 
@@ -47,8 +51,8 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
     mode: str
 
     def __init__(self, fs: Any, path: str, mode: str = "rb", block_size: Any = "default", autocommit: bool = True,
-                 cache_type: str = "readahead", cache_options: Optional[dict] = None, size: Optional[int] = None,
-                 mime_type: Optional[str] = None, **kwargs: Any) -> None:
+                 cache_type: str = GrowingReadAhead.name, cache_options: Optional[dict] = None,
+                 size: Optional[int] = None, mime_type: Optional[str] = None, **kwargs: Any) -> None:
         self.bucket, self.key = fs.split_path(path)
         if not self.key:
             raise IsADirectoryError(path)
@@ -62,9 +66,13 @@ class WcsFile(AbstractBufferedFile):  # type: ignore[misc]
         self._upload_block = fs.config.block_size
         if mode != "rb":
             block_size = max(self._upload_block, 0 if block_size in ("default", None) else int(block_size))
-        super().__init__(fs, path, mode, block_size=block_size, autocommit=autocommit, cache_type=cache_type,
-                         cache_options=cache_options, size=size, **kwargs)
+        growing = cache_type == GrowingReadAhead.name
+        super().__init__(fs, path, mode, block_size=block_size, autocommit=autocommit,
+                         cache_type="none" if growing else cache_type,
+                         cache_options=None if growing else cache_options, size=size, **kwargs)
         if mode == "rb":
+            if growing:  # not in fsspec's registry of caches: built here
+                self.cache = GrowingReadAhead(self.blocksize, self._fetch_range, self.size, **(cache_options or {}))
             details = self.details
             if details.get("type") != "file":
                 raise IsADirectoryError(path)

@@ -14,10 +14,14 @@ import cycle):
   ``pipeline`` (the one block pipeline) fed by ``sources`` (a file, a stream, bytes in memory),
   with ``blocksteps`` (mkblk/bput/mkfile), ``blockplan``, ``bodies`` (request bodies), ``resume``,
   ``recordfolder``, ``groupcommit``; downloads: ``download``, ``ranged``, ``sinks``; ``events``
-  (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r);
+  (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r, and between two prefixes);
+  ``placement`` (cp and mv of one object or file), ``removal`` (rm), ``usage`` (du);
+  ``migrate/`` (other stores into WCS: server-side fetches, the journal); ``plans`` (the plan
+  file format), ``planrun`` and ``planmodel`` (carrying a plan out), ``batchfile`` (batch lines
+  as plan actions);
 * the facade: ``client`` (the official ``Client``) and its method groups ``client_base``,
-  ``client_downloads``, ``client_jobs``, ``client_trees``, ``client_vendor``, which build the
-  engine's services from a Config;
+  ``client_downloads``, ``client_jobs``, ``client_objects``, ``client_trees``, ``client_migrate``,
+  ``client_vendor``, which build the engine's services from a Config;
 * the official module paths (``filemanager``, ``fmgr``, ``wslive``, ``mgrbase``, ``adapters``,
   ``simpleupload``, ``streamupload``, ``multipartupload``, ``simple_multipartupload``,
   ``persistentfop``, ``uploadprogressrecorder``): adapters at the edge over the facade and the

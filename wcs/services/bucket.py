@@ -166,15 +166,28 @@ class BucketManager(Service):
 
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                      limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
-                     endtime: Any = None, typed: bool = False) -> ObjectListing:
+                     endtime: Any = None, typed: bool = False, prefixes: bool = False) -> ObjectListing:
         """Every item, as an :class:`ObjectListing` iterator; the next page is fetched while this one
         is consumed (two pages in memory at most). Items are the service's dicts, or
-        :class:`~wcs.commons.result.ObjectInfo` with ``typed``.
+        :class:`~wcs.commons.result.ObjectInfo` with ``typed``; with ``prefixes`` and a ``mode`` of
+        0 or 1, the common prefixes too (:class:`~wcs.services.listing.CommonPrefix`).
 
         Raises:
+            InvalidArgument: an unknown ``mode`` (at once when ``prefixes``).
             ServiceError, NetworkError: a page failed (raised when that page is reached).
         """
-        return ObjectListing(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime), typed=typed)
+        pages = self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime)
+        return ObjectListing(pages, typed=typed, mode=check_mode(mode) if prefixes else None)
+
+    def listing(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> ObjectListing:
+        """A :class:`~wcs.services.listing.ListFunction`: every object under ``prefix`` (typed, key
+        order), or with ``recursive=False`` the objects and sub-directories of the directory
+        ``prefix`` (``a`` is ``a/``; directories first, as ``mode=1`` lists them)."""
+        if recursive:
+            return self.iter_objects(bucket, prefix=prefix or None, limit=MAX_LIMIT, typed=True)
+        directory = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        return self.iter_objects(bucket, prefix=directory or None, limit=MAX_LIMIT, mode=1, typed=True,
+                                 prefixes=True)
 
     def image_detect(self, image: str, dtype: str, bucket: str) -> Result:
         """``POST /imageDetect`` (content moderation of the image at URL ``image``; ``dtype`` e.g. ``porn``)."""

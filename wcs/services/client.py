@@ -27,6 +27,7 @@ from wcs.commons.result import ObjectInfo
 from wcs.services.blockplan import new_upload_id
 from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobMethods
+from wcs.services.client_objects import ObjectMethods
 from wcs.services.client_trees import TreeMethods
 from wcs.services.client_vendor import VendorMethods
 from wcs.services.events import Progress, Subscriber
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 
 
-class Client(DownloadMethods, JobMethods, TreeMethods, VendorMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods, VendorMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:

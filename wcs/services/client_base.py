@@ -17,6 +17,7 @@ from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService, FopsService
+from wcs.services.listing import ObjectListing
 from wcs.services.scheduler import Scheduler
 from wcs.services.uploads import BlockUploader
 
@@ -117,6 +118,20 @@ class ClientBase:
     def fmgr_service(self, signed: bool = True) -> FmgrService:
         """fmgr jobs (``signed=False``: for the status, which needs no keys)."""
         return FmgrService(self.http, self.auth if signed else None, self.cfg.endpoints)
+
+    def list_entries(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> ObjectListing:
+        """The one whole listing every multi-object method goes through (``ls``, ``du``, ``rm``, the
+        tree runs; a :class:`~wcs.services.listing.ListFunction`).
+
+        ``recursive``: every object whose key starts with ``prefix``, as typed
+        :class:`~wcs.commons.result.ObjectInfo` in key order. Otherwise the one directory ``prefix``
+        (``a`` means ``a/``): its sub-directories (:class:`~wcs.services.listing.CommonPrefix`)
+        first, then its objects. Streamed: two pages in memory at most; ``close()`` stops early.
+
+        Raises:
+            ServiceError, NetworkError: a page failed (when the iteration reaches it).
+        """
+        return self.bucket_manager().listing(bucket, prefix, recursive=recursive)
 
     def fops_service(self, signed: bool = True) -> FopsService:
         """Persistent processing jobs (``signed=False``: for the status)."""

@@ -2,12 +2,17 @@
 
 Memory stays at two pages whatever the bucket size: :func:`prefetched` produces the next page while
 the caller works through the current one, and :class:`ObjectListing` turns pages into items (the
-service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`).
+service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`; with ``prefixes``, the common
+prefixes of a listing by directory too, as :class:`CommonPrefix`, in the order the page gives them).
+
+:data:`ListFunction` is the one shape every whole listing of the engine is asked through (the tree
+runs, ``rm``, ``du``, ``ls``): the facade hands its own listing method to them, so how a listing is
+produced (one page after the other today) can change in one place.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from typing import Any, Generator, Iterable, Iterator, Optional, TypeVar, cast
+from typing import Any, Generator, Iterable, Iterator, NamedTuple, Optional, Protocol, TypeVar, Union, cast
 
 from wcs.commons.result import ObjectInfo, Result
 
@@ -40,10 +45,32 @@ def prefetched(items: Iterable[T]) -> Generator[T, None, None]:
             close()
 
 
+class CommonPrefix(NamedTuple):
+    """A "directory" of a listing by directory (``mode`` 0 or 1): ``prefix`` ends with ``/``."""
+
+    prefix: str
+
+
+Entry = Union[ObjectInfo, CommonPrefix]
+"""What a listing by directory yields: an object or a sub-directory."""
+
+
+class ListFunction(Protocol):
+    """``listing(bucket, prefix, recursive=True)``: every object whose key starts with ``prefix`` as
+    typed :class:`~wcs.commons.result.ObjectInfo` in key order (``recursive``), or the objects and
+    :class:`CommonPrefix` directories of the one directory ``prefix`` (directories first). The
+    iterator raises ``ServiceError``/``NetworkError`` when a page fails and has ``close()``."""
+
+    def __call__(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> "ObjectListing":
+        ...  # pragma: no cover - a protocol
+
+
 class ObjectListing(Iterator[Any]):
     """An iterator over the items of consecutive list pages that tells which page they came from.
 
-    ``reqid`` is the ``X-Reqid`` of the page whose items were reached last (after a complete
+    ``mode`` 0 or 1 (a listing by directory): the common prefixes come too, as :class:`CommonPrefix`,
+    after the files (0) or before them (1), as the service orders them. ``reqid`` is the
+    ``X-Reqid`` of the page whose items were reached last (after a complete
     iteration, the last page of the listing; None before the first page); ``pages`` counts the
     pages reached. ``close()`` stops the background fetch early.
 
@@ -51,10 +78,11 @@ class ObjectListing(Iterator[Any]):
         ServiceError, NetworkError: from ``next()``, when a failed page is reached.
     """
 
-    def __init__(self, pages: Iterable[Result], typed: bool = False) -> None:
+    def __init__(self, pages: Iterable[Result], typed: bool = False, mode: Optional[int] = None) -> None:
         self.reqid: Optional[str] = None
         self.pages = 0
         self._typed = typed
+        self._mode = mode
         self._items = self._generate(pages)
 
     def _generate(self, pages: Iterable[Result]) -> Generator[Any, None, None]:
@@ -63,11 +91,18 @@ class ObjectListing(Iterator[Any]):
                 self.pages += 1
                 self.reqid = page.reqid
                 page.raise_for_status()
-                items = (page.body.get("items") or []) if isinstance(page.body, dict) else ()
+                body = page.body if isinstance(page.body, dict) else {}
+                items = body.get("items") or []
+                common = [CommonPrefix(str(name)) for name in body.get("commonPrefixes") or []] \
+                    if self._mode in (0, 1) else []
                 if self._typed:
-                    yield from (ObjectInfo.from_item(item) for item in items)
-                else:
-                    yield from items
+                    items = [ObjectInfo.from_item(item) for item in items]
+                # Across the pages the service gives every directory before every file (mode 1) or
+                # the other way round (mode 0); one page holds the end of one kind and the start of
+                # the other, so the page's two lists are joined in the listing's order.
+                first, then = (common, items) if self._mode == 1 else (items, common)
+                yield from first
+                yield from then
 
     def __iter__(self) -> "ObjectListing":
         return self

@@ -1,29 +1,31 @@
 """Parallel ranged download of one large object into one preallocated file, resumable across runs.
 
-The object (size and etag known up front, from ``stat`` or a ``HEAD``) is cut into parts aligned to
-the 4 MiB etag blocks. Each part is one ``Range`` GET on the client's scheduler, written at its
-offset in a partial file (preallocated to the object's size) while the SHA-1 of each of its 4 MiB
-blocks is computed; every response must carry the same object (the ``ETag`` when the server sends
-one, and the total size in ``Content-Range``). The whole-file etag is then computed from the
-per-block SHA-1s, and only if it matches is the file renamed into place.
+The object (size and etag known up front, from ``stat`` or a ``HEAD``) is cut into parts so that
+the connections finish together (:mod:`wcs.services.partplan`). Each part is one ``Range`` GET on
+the client's scheduler, written at its offset in a partial file (preallocated to the object's size)
+while the SHA-1 of each 4 MiB etag block it holds whole is computed; a block shared by two parts
+(a boundary of the evenly cut last wave falls inside it) is hashed from disk once every piece of it
+is there. Every response must carry the same object (the ``ETag`` when the server sends one, and
+the total size in ``Content-Range``). The whole-file etag is then computed from the per-block
+SHA-1s, and only if it matches is the file renamed into place.
 
 The partial file and its checkpoint live in the target's resumable staging folder
 (:mod:`wcs.commons.staging`: ``.wcs-dl-<digest of the name>`` beside the target, made by this
 program and marked as its own, so that no key and no planted symlink can take its place and a
-name of any length fits). The JSON checkpoint (written atomically after each part) lists the parts
-on disk with their block digests. Running the same download again after an interruption (Ctrl-C,
-SIGKILL, a lost network) fetches only the parts it does not list, provided the object's size and
-hash are unchanged; if the object changed, the download starts over. The checkpoint is not taken
-on trust: each part it lists is read back and hashed before it is reused, and a part whose bytes
-on disk no longer match its digests is fetched again; if the reused parts still do not add up to
-the object's etag, the download starts over once from nothing. The folder is removed on success.
+name of any length fits). The JSON checkpoint (:mod:`wcs.services.dlcheckpoint`, written atomically
+as parts finish, after their bytes are fsynced) lists the blocks on disk with their digests.
+Running the same download again after an interruption (Ctrl-C, SIGKILL, a lost network) fetches
+only the blocks it does not list, provided the object's size and hash are unchanged; if the object
+changed, the download starts over. The checkpoint is not taken on trust: each block it lists is
+read back and hashed before it is reused, and a block whose bytes on disk no longer match its
+digest is fetched again; if the reused blocks still do not add up to the object's etag, the
+download starts over once from nothing. The folder is removed on success.
 """
 
-import json
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Dict, List, Mapping, Optional, Tuple
+import threading
+from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from wcs.commons import fsutil
 from wcs.commons.errors import IntegrityError, LocalFileError, ObjectChanged, WcsError
@@ -31,22 +33,25 @@ from wcs.commons.http import HttpClient, Result
 from wcs.commons.settings import TransferConfig
 from wcs.commons.staging import TEMPORARY, Staging, resumable_name
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
+from wcs.services.dlcheckpoint import Checkpoint, CheckpointStore
 from wcs.services.events import Notifier
 from wcs.services.groupcommit import GroupCommit
+from wcs.services.partplan import Part, block_count, block_span, missing_ranges, plan_parts, plan_ranges
 from wcs.services.scheduler import Scheduler
 from wcs.services.sinks import HashingSink
 
+__all__ = ["RangedDownloader", "Checkpoint", "CheckpointStore", "CHECKPOINT_NAME", "PARTIAL_NAME", "staging_path",
+           "part_size_for"]
+
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
 PARTIAL_NAME = "partial"
 CHECKPOINT_NAME = "checkpoint.json"
 READ_SIZE = 1024 * 1024
-MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024  # a checkpoint of a 10 TB object is ~8 MB; anything bigger is not ours
 
 
 class _ReusedPartsWrong(WcsError):
-    """Parts kept from an earlier run are not the object's after all (their digests agree with a
+    """Blocks kept from an earlier run are not the object's after all (their digests agree with a
     checkpoint that does not)."""
 
 
@@ -70,101 +75,67 @@ def part_size_for(transfer: TransferConfig) -> int:
     return -(-size // BLOCK_SIZE) * BLOCK_SIZE
 
 
-def plan_parts(size: int, part_size: int) -> List[Tuple[int, int, int]]:
-    """``(index, first byte, last byte)`` of each part of a ``size``-byte object."""
-    return [(i, start, min(start + part_size, size) - 1) for i, start in enumerate(range(0, size, part_size))]
-
-
-@dataclass
-class Checkpoint:
-    """The parts of one object already on disk, with the SHA-1 (hex) of each of their 4 MiB blocks."""
-
-    size: int
-    hash: str
-    part_size: int
-    url: str = ""
-    parts: Dict[int, List[str]] = field(default_factory=dict)
-    name: str = ""  # the target's file name (its staging folder is named by a digest of it)
-
-    def to_json(self) -> Dict[str, Any]:
-        return {"format": FORMAT_VERSION, "size": self.size, "hash": self.hash, "part_size": self.part_size,
-                "url": self.url, "name": self.name,
-                "parts": {str(i): list(d) for i, d in sorted(self.parts.items())}}
-
-    @classmethod
-    def from_json(cls, data: Any) -> "Checkpoint":
-        """Raises ValueError unless ``data`` is a well-formed checkpoint."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
-            raise ValueError("not a download checkpoint of format %d" % FORMAT_VERSION)
-        size, part_size, digest, url = data.get("size"), data.get("part_size"), data.get("hash"), data.get("url")
-        name = data.get("name")
-        if not (isinstance(size, int) and isinstance(part_size, int) and size >= 0 and part_size > 0
-                and isinstance(digest, str) and isinstance(url, str) and isinstance(name, str)
-                and isinstance(data.get("parts"), dict)):
-            raise ValueError("malformed checkpoint fields")
-        parts: Dict[int, List[str]] = {}
-        for index, digests in data["parts"].items():
-            if not (index.isdigit() and isinstance(digests, list)
-                    and all(isinstance(d, str) and len(d) == 40 for d in digests)):
-                raise ValueError("malformed part %r" % (index,))
-            parts[int(index)] = list(digests)
-        return cls(size, digest, part_size, url, parts, name)
-
-
-class CheckpointStore:
-    """The checkpoint file of one partial download (``path``: in its staging folder)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def load(self) -> Optional[Checkpoint]:
-        """The checkpoint, or None when there is none or it cannot be trusted (then the download starts over)."""
-        try:
-            data = fsutil.read_regular(self.path, MAX_CHECKPOINT_BYTES)  # no FIFO, device or huge file
-            return None if data is None else Checkpoint.from_json(json.loads(data.decode("utf-8")))
-        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
-            log.warning("ignoring the download checkpoint %s: %s", self.path, exc)
-            return None
-
-    def save(self, checkpoint: Checkpoint) -> None:
-        self.write(self.dumps(checkpoint))
-
-    @staticmethod
-    def dumps(checkpoint: Checkpoint) -> str:
-        """The text :meth:`write` stores (a snapshot: the checkpoint may change afterwards)."""
-        return json.dumps(checkpoint.to_json(), separators=(",", ":"))
-
-    def write(self, text: str) -> None:
-        with fsutil.atomic_write(self.path) as fp:
-            fp.write(text)
-
-    def remove(self) -> None:
-        fsutil.discard(self.path)
-
-
 def staging_path(target: str) -> str:
     """The staging folder of a ranged download of ``target`` (the same at every run, so that a re-run finds it)."""
     directory, name = os.path.split(target)
     return os.path.join(directory, resumable_name(name))
 
 
-def _block_digests(fd: int, start: int, end: int) -> List[str]:
-    """The SHA-1 (hex) of each 4 MiB block of bytes ``start``..``end`` of the open file ``fd``."""
+def _block_digest(fd: int, index: int, size: int) -> str:
+    """The SHA-1 (hex) of block ``index`` of the ``size``-byte object, read from the open file ``fd``."""
+    first, last = block_span(index, size)
     hasher = EtagHasher()
-    position = start
-    while position <= end:
-        data = os.pread(fd, min(READ_SIZE, end + 1 - position), position) if hasattr(os, "pread") else \
-            _read_at(fd, position, min(READ_SIZE, end + 1 - position))
+    position = first
+    while position <= last:
+        data = os.pread(fd, min(READ_SIZE, last + 1 - position), position) if hasattr(os, "pread") else \
+            _read_at(fd, position, min(READ_SIZE, last + 1 - position))
         if not data:
-            break  # shorter than it should be: the digests cannot match
+            return ""  # shorter than it should be: matches no digest
         hasher.update(data)
         position += len(data)
-    return [d.hex() for d in hasher.block_digests()]
+    return hasher.block_digests()[0].hex()
 
 
 def _read_at(fd: int, position: int, size: int) -> bytes:
     os.lseek(fd, position, os.SEEK_SET)
     return os.read(fd, size)
+
+
+class _Ledger:
+    """The blocks being fetched, and how many of their bytes are not on disk yet.
+
+    A block whose bytes come from more than one part (a boundary of an evenly cut wave falls inside
+    it) is complete only when the last of those parts is on disk.
+    """
+
+    def __init__(self, size: int, parts: Iterable[Part]) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._missing: Dict[int, int] = {}
+        for first, last in parts:
+            for index in range(first // BLOCK_SIZE, last // BLOCK_SIZE + 1):
+                start, end = block_span(index, size)
+                self._missing.setdefault(index, end + 1 - start)
+
+    def landed(self, first: int, last: int) -> List[int]:
+        """Bytes ``first``..``last`` are on disk: the blocks this completes."""
+        done = []
+        with self._lock:
+            for index in range(first // BLOCK_SIZE, last // BLOCK_SIZE + 1):
+                start, end = block_span(index, self.size)
+                self._missing[index] -= min(last, end) + 1 - max(first, start)
+                if self._missing[index] == 0:
+                    done.append(index)
+        return done
+
+
+def _inline_digests(first: int, last: int, size: int, hasher: EtagHasher) -> Dict[int, str]:
+    """The blocks a part hashed on the way in (it skipped the bytes before its first block boundary)."""
+    index = -(-first // BLOCK_SIZE)
+    out = {index + i: digest.hex() for i, digest in enumerate(hasher.digests)}
+    if last == size - 1 and hasher.filled:
+        out[index + len(hasher.digests)] = hasher.block_digests()[-1].hex()  # the object's short last block
+    return out
 
 
 class RangedDownloader:
@@ -212,8 +183,7 @@ class RangedDownloader:
                 except OSError:
                     fd = -1
             resumed = checkpoint is not None and fd >= 0 and os.fstat(fd).st_size == size \
-                and (checkpoint.size, checkpoint.hash, checkpoint.part_size, checkpoint.name) \
-                == (size, expected_hash, part_size, name)
+                and (checkpoint.size, checkpoint.hash, checkpoint.name) == (size, expected_hash, name)
             if checkpoint is not None and not resumed:
                 log.warning("%s: the object changed since the interrupted download (or its partial file is gone): "
                             "starting over", target)
@@ -222,23 +192,31 @@ class RangedDownloader:
                     os.close(fd)
                 fsutil.discard(staging.file(PARTIAL_NAME))
                 store.remove()
-                checkpoint = Checkpoint(size, expected_hash, part_size, url, name=name)
+                checkpoint = Checkpoint(size, expected_hash, url, name=name)
                 fd = staging.new_file(PARTIAL_NAME)
             os.ftruncate(fd, size)
             identity = _identity(os.fstat(fd))
-            parts = plan_parts(size, part_size)
             if resumed:
-                self._check_reused(fd, parts, checkpoint, target)
-                log.info("%s: resuming, %d of %d parts already on disk", target, len(checkpoint.parts), len(parts))
+                self._check_reused(fd, checkpoint, target)
         except OSError as exc:
             if fd >= 0:
                 os.close(fd)
             raise LocalFileError("cannot write %s: %s" % (staging.file(PARTIAL_NAME), exc.strerror or exc)) from None
         os.close(fd)
         store.save(checkpoint)
-        reused = [index for index, _, _ in parts if index in checkpoint.parts]
+        reused = sorted(checkpoint.blocks)
+        if reused:
+            # The holes lie where the interrupted run left them: block-aligned parts over each.
+            parts = plan_ranges(missing_ranges(size, reused), part_size)
+            log.info("%s: resuming, %d of %d blocks already on disk", target, len(reused), block_count(size))
+        else:
+            parts = plan_parts(size, part_size, self.transfer.concurrency)
 
-        notifier.progress(sum(end - start + 1 for i, start, end in parts if i in checkpoint.parts))
+        def block_bytes(index: int) -> int:
+            first, last = block_span(index, size)
+            return last + 1 - first
+
+        notifier.progress(sum(block_bytes(index) for index in reused))
         part_path = staging.file(PARTIAL_NAME)
         try:
             failure = self._fetch(url, part_path, identity, parts, checkpoint, store, notifier, etag_header, staging)
@@ -250,13 +228,16 @@ class RangedDownloader:
             if staging.kind == TEMPORARY:
                 staging.remove()
             return failure
-        digests = [bytes.fromhex(d) for index, _, _ in parts for d in checkpoint.parts[index]]
-        local = etag_from_block_digests(digests)
+        absent = [index for index in range(block_count(size)) if index not in checkpoint.blocks]
+        if absent:  # cannot happen when every part succeeded; never assemble a file with holes
+            staging.remove()
+            raise IntegrityError("download of %s: blocks %s were never recorded" % (url, absent[:10]))
+        local = etag_from_block_digests(bytes.fromhex(checkpoint.blocks[index]) for index in range(block_count(size)))
         if local != expected_hash:
-            notifier.progress(-sum(end - start + 1 for _, start, end in parts))
+            notifier.progress(-size)
             staging.remove()
             if reused:
-                raise _ReusedPartsWrong("the %d part(s) kept from an earlier run and the new ones hash to %s, "
+                raise _ReusedPartsWrong("the %d block(s) kept from an earlier run and the new ones hash to %s, "
                                         "not to the object's %s" % (len(reused), local, expected_hash))
             raise IntegrityError("download of %s: the parts hash to %s, the object's hash is %s"
                                  % (url, local, expected_hash))
@@ -269,19 +250,20 @@ class RangedDownloader:
         return Result(200, {"hash": local, "fsize": size, "path": target}, {})
 
     @staticmethod
-    def _check_reused(fd: int, parts: List[Tuple[int, int, int]], checkpoint: Checkpoint, target: str) -> None:
-        """Drop from ``checkpoint`` every part whose bytes on disk do not hash to its recorded digests."""
-        for index, start, end in parts:
-            recorded = checkpoint.parts.get(index)
-            if recorded is not None and _block_digests(fd, start, end) != recorded:
-                log.warning("%s: part %d on disk does not match the checkpoint; fetching it again", target, index)
-                del checkpoint.parts[index]
+    def _check_reused(fd: int, checkpoint: Checkpoint, target: str) -> None:
+        """Drop from ``checkpoint`` every block whose bytes on disk do not hash to its recorded digest."""
+        count = block_count(checkpoint.size)
+        for index, recorded in sorted(checkpoint.blocks.items()):
+            if index >= count or _block_digest(fd, index, checkpoint.size) != recorded:
+                log.warning("%s: block %d on disk does not match the checkpoint; fetching it again", target, index)
+                del checkpoint.blocks[index]
 
-    def _fetch(self, url: str, part_path: str, identity: Tuple[int, int], parts: List[Tuple[int, int, int]],
+    def _fetch(self, url: str, part_path: str, identity: Tuple[int, int], parts: List[Part],
                checkpoint: Checkpoint, store: CheckpointStore, notifier: Notifier, etag_header: Optional[str],
                staging: Staging) -> Optional[Result]:
         # Workers finishing parts together share one checkpoint write (see GroupCommit).
         recorder: GroupCommit[str] = GroupCommit(lambda: store.dumps(checkpoint), store.write)
+        ledger = _Ledger(checkpoint.size, parts)
         failure: Optional[Result] = None
         error: Optional[BaseException] = None
         size = checkpoint.size
@@ -297,16 +279,16 @@ class RangedDownloader:
                                     % (url, total, size))
 
         with self.scheduler.group() as group:
-            def fetch(index: int, start: int, end: int) -> Result:
+            def fetch(first: int, last: int) -> Result:
                 with _open_partial(part_path, identity) as out:
                     def write_at(position: int, data: bytes) -> None:
-                        out.seek(start + position)
+                        out.seek(first + position)
                         out.write(data)
 
-                    sink = HashingSink(write_at, part_path, notifier)
+                    sink = HashingSink(write_at, part_path, notifier, skip=-first % BLOCK_SIZE)
                     try:
-                        result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(), start=start,
-                                                    end=end, restart=sink.restart, cancel=group.cancel_event,
+                        result = self.http.get_body(url, sink, headers=self.transfer.traffic_headers(), start=first,
+                                                    end=last, restart=sink.restart, cancel=group.cancel_event,
                                                     check=check, retries=self.transfer.connection_retries)
                     except BaseException:
                         sink.take_back()
@@ -316,17 +298,19 @@ class RangedDownloader:
                         return result
                     out.flush()
                     os.fsync(out.fileno())
-                digests = [d.hex() for d in sink.hasher.block_digests()]
+                    inline = _inline_digests(first, last, size, sink.hasher)
+                    # Blocks shared with other parts are hashed from disk once all their pieces are there.
+                    digests = {index: inline.get(index) or _block_digest(out.fileno(), index, size)
+                               for index in ledger.landed(first, last)}
 
                 def remember() -> None:
-                    checkpoint.parts[index] = digests
+                    checkpoint.blocks.update(digests)
 
-                recorder.commit(remember)  # recorded at once: a re-run after a kill does not fetch this part again
+                recorder.commit(remember)  # recorded at once: a re-run after a kill does not fetch these again
                 return result
 
-            for index, start, end in parts:
-                if index not in checkpoint.parts:
-                    group.submit(fetch, index, start, end)
+            for first, last in parts:
+                group.submit(fetch, first, last)
             for future in group.as_completed():
                 if future.cancelled():
                     continue

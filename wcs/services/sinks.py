@@ -21,12 +21,15 @@ class HashingSink:
         write_at: stores ``data`` at byte ``position`` of this body (a file at an offset, a stream in order).
         what: the destination, named in a write error.
         notifier: told of every byte as progress (taken back by :meth:`take_back` and :meth:`restart`).
+        skip: how many bytes at the start of the body are written but not hashed (a part of a ranged
+            download that starts inside an etag block hashes from the next block on).
     """
 
-    def __init__(self, write_at: WriteAt, what: str, notifier: Notifier) -> None:
+    def __init__(self, write_at: WriteAt, what: str, notifier: Notifier, skip: int = 0) -> None:
         self._write_at = write_at
         self._what = what
         self._notifier = notifier
+        self._skip = skip
         self.hasher = EtagHasher()
         self.count = 0
 
@@ -35,7 +38,8 @@ class HashingSink:
             self._write_at(self.count, data)
         except OSError as exc:
             raise LocalFileError("cannot write %s: %s" % (self._what, exc.strerror or exc)) from exc
-        self.hasher.update(data)
+        unhashed = self._skip - self.count
+        self.hasher.update(data if unhashed <= 0 else memoryview(data)[unhashed:])
         self.count += len(data)
         self._notifier.progress(len(data))
 

@@ -5,8 +5,12 @@ one JSON document through the context and returns an exit status, or raises for 
 (:mod:`wcs.cli.core`). They reach WCS only through :class:`wcs.services.client.Client`, which the
 context creates on first use, so that parsing and ``--help`` never load the SDK.
 
-* :mod:`.objects`: del, mv, cp, setdeadline, stat;
-* :mod:`.transfers`: get, put, multiput, crc64 (local files in or out);
+* :mod:`.copymove`: cp, mv of one object or file, every direction (source, then destination);
+* :mod:`.trees`: sync, cp -r, mv -r, put -r, get -r (folders and prefixes);
+* :mod:`.remove`: rm (keys, globs, prefixes);
+* :mod:`.browse`: ls, du (streamed lines or JSON Lines);
+* :mod:`.objects`: del, setdeadline, stat;
+* :mod:`.transfers`: get, put, multiput, cat, crc64 (local files in or out);
 * :mod:`.listing`: list, listall, listbucket, bucketstat;
 * :mod:`.jobs`: deletePrefix, fops, fopsStatus, fmgrStatus (asynchronous jobs);
 * :mod:`.records`: records (multipart resume records left by failed uploads);

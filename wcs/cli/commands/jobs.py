@@ -1,9 +1,15 @@
-"""Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status."""
+"""Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status.
+
+``deletePrefix --wait`` follows its job to the end and prints the final status (as ``fmgrStatus``
+does), exiting 9 (JOB_FAILED) when an operation of the job failed, or when it still runs after
+``--wait-timeout`` seconds; :func:`follow` does it for every job command (``zip``, ``deletem3u8``,
+``setdeadline -r`` too), over :meth:`Client.wait_job <wcs.services.client.Client.wait_job>`.
+"""
 
 import argparse
-from typing import Any, Optional
+from typing import Any, List, Optional
 
-from wcs.cli import uri
+from wcs.cli import printing, uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_STATUS, Context
 from wcs.cli.status import CommandFailed, ExitStatus
 from wcs.commons.errors import InvalidArgument
@@ -14,7 +20,32 @@ def cmd_deletePrefix(args: argparse.Namespace, ctx: Context) -> int:  # official
     ctx.subject = uri.show(bucket, args.prefix)
     if not args.prefix:  # refused before the config is even read
         raise InvalidArgument("PREFIX must not be empty (it would delete the whole bucket)")
-    return ctx.emit_result(ctx.client(*NEEDS_MGR).delete_prefix(bucket, args.prefix))
+    client = ctx.client(*NEEDS_MGR)
+    return follow(args, ctx, client, client.delete_prefix(bucket, args.prefix))
+
+
+def follow(args: argparse.Namespace, ctx: Context, client: Any, submitted: Any) -> int:
+    """Print a job's submission; with ``--wait``, follow the job (at most ``--wait-timeout`` seconds) and
+    print its final status instead, as ``fmgrStatus`` does, exiting 9 when an operation failed or the job
+    still runs. A submission refused, or a status that cannot be read, is printed and reported as is."""
+    answer = submitted.data if isinstance(submitted.data, dict) else {}
+    if not getattr(args, "wait", False) or not submitted.ok or not answer.get("persistentId"):
+        return ctx.emit_result(submitted)
+    persistent_id = str(answer["persistentId"])
+    printing.note(ctx, "job %s submitted; waiting for it to finish" % persistent_id)
+    seen: List[Optional[int]] = []
+
+    def on_status(status: Any) -> None:
+        if not seen or seen[-1] != status.code:
+            printing.verbose(ctx, "job %s: code %s %s" % (persistent_id, status.code, status.desc))
+        seen.append(status.code)
+
+    status = client.wait_job(persistent_id, timeout=args.wait_timeout, on_status=on_status)
+    if status.code is not None and not status.finished:
+        ctx.emit_result(status.result)
+        raise CommandFailed("job %s still running after %g s (code %s); follow it with: wcscmd fmgrStatus %s"
+                            % (persistent_id, args.wait_timeout, status.code, persistent_id), ExitStatus.JOB_FAILED)
+    return _job_status(ctx, persistent_id, status.result)
 
 
 def cmd_fops(args: argparse.Namespace, ctx: Context) -> int:

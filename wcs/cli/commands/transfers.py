@@ -377,6 +377,7 @@ class _ResumeNote:
 
 
 def cmd_multiput(args: argparse.Namespace, ctx: Context) -> int:
+    args.uri, args.localfile = uri.remote_and_local(args.uri, args.localfile)  # source first works too
     bucket, key, size = _upload_start(args, ctx)
     if size is None:
         return _put_stream(args, ctx, bucket, key)

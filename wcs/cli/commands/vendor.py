@@ -6,22 +6,22 @@ bytes at a time; lost answers are settled by the SDK (:meth:`Client.append
 <wcs.services.client.Client.append>`). ``prefetch`` exits 10 when some key could not be fetched (each
 says why on stderr). The ``-r`` forms list the prefix, call once per object on the client's pool, say
 each failure on stderr, print a summary and exit 10 when any object failed. The job commands print the
-submission's answer; with ``--wait`` they follow the job and add its last status as ``"job"``, exiting
-9 when an operation failed or the job still ran after ``--wait-timeout``.
+submission's answer; with ``--wait`` they follow the job and print its final status instead
+(:func:`wcs.cli.commands.jobs.follow`, as ``deletePrefix --wait``).
 """
 
 import argparse
 import os
 from stat import S_ISREG
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from wcs.cli import uri
 from wcs.cli.argtypes import UsageError, parse_days
-from wcs.cli.commands import objects, upload_options
-from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
+from wcs.cli.commands import jobs, objects, upload_options
+from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
 from wcs.cli.printing import note, verbose
 from wcs.cli.status import CommandFailed, ExitStatus
-from wcs.commons.answers import JobStatus, PrefetchItem
+from wcs.commons.answers import PrefetchItem
 from wcs.commons.errors import InvalidArgument, LocalFileError
 
 STDIN = "-"
@@ -209,34 +209,6 @@ def _no_output(args: argparse.Namespace) -> None:
         raise UsageError("--output does not apply to %s (it is for: deletePrefix, fops)" % form, "wcscmd " + form)
 
 
-def _submitted(args: argparse.Namespace, ctx: Context, client: Any, result: Any) -> int:
-    """Print a job's submission; with ``--wait`` follow it first and exit by its outcome."""
-    job_id = result.data.get("persistentId") if result.ok and isinstance(result.data, dict) else None
-    if not getattr(args, "wait", False) or not job_id:
-        return ctx.emit_result(result)
-    note(ctx, "job %s submitted; waiting for it to end (up to %g s)" % (job_id, args.wait_timeout))
-    seen: List[Optional[int]] = []
-
-    def on_status(status: JobStatus) -> None:
-        if not seen or seen[-1] != status.code:
-            verbose(ctx, "job %s: code %s %s" % (job_id, status.code, status.desc))
-        seen.append(status.code)
-
-    status = client.wait_job(job_id, timeout=args.wait_timeout, on_status=on_status)
-    read = status.result
-    ctx.emit(result_document(result, job=getattr(read, "data", None)))
-    if status.code is None:
-        read.raise_for_status()  # the status could not be read: that failure, as is
-    if status.succeeded:
-        return ExitStatus.SUCCESS
-    if status.failed:
-        first = status.failed[0]
-        raise CommandFailed("job %s failed: %d of %d operations failed (first: %s)"
-                            % (job_id, len(status.failed), len(status.items), first.reason), ExitStatus.JOB_FAILED)
-    raise CommandFailed("job %s still running after %g s (code %s); follow it with: wcscmd fmgrStatus %s"
-                        % (job_id, args.wait_timeout, status.code, job_id), ExitStatus.JOB_FAILED)
-
-
 def cmd_setdeadline(args: argparse.Namespace, ctx: Context) -> int:
     """``setdeadline`` of one object (official), or ``-r`` of every object under a prefix (an fmgr job)."""
     if not getattr(args, "recursive", False):
@@ -246,7 +218,7 @@ def cmd_setdeadline(args: argparse.Namespace, ctx: Context) -> int:
     ctx.subject = uri.show(bucket, prefix)
     days = parse_days(args.days)
     client = ctx.client(*NEEDS_MGR)
-    return _submitted(args, ctx, client, client.fmgr_setdeadline(bucket, prefix, days))
+    return jobs.follow(args, ctx, client, client.fmgr_setdeadline(bucket, prefix, days))
 
 
 def cmd_zip(args: argparse.Namespace, ctx: Context) -> int:
@@ -263,7 +235,7 @@ def cmd_zip(args: argparse.Namespace, ctx: Context) -> int:
     client = ctx.client(*NEEDS_MGR)
     result = client.compress_objects(buckets[0], [key for _bucket, key in sources], dst_bucket, dst_key,
                                      key_list=key_list[1] if key_list else None)
-    return _submitted(args, ctx, client, result)
+    return jobs.follow(args, ctx, client, result)
 
 
 def cmd_deletem3u8(args: argparse.Namespace, ctx: Context) -> int:
@@ -271,4 +243,4 @@ def cmd_deletem3u8(args: argparse.Namespace, ctx: Context) -> int:
     bucket, key = uri.parse_object(args.uri)
     ctx.subject = uri.show(bucket, key)
     client = ctx.client(*NEEDS_MGR)
-    return _submitted(args, ctx, client, client.delete_m3u8(bucket, key, deletets=not args.keep_ts))
+    return jobs.follow(args, ctx, client, client.delete_m3u8(bucket, key, deletets=not args.keep_ts))

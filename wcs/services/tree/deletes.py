@@ -5,10 +5,11 @@ While the trees are merged, the paths to delete are written to a temporary file 
 after every transfer succeeded and both listings ran to their end.
 
 Remote objects are deleted in batches through the service's asynchronous batch means, fmgr
-``delete`` jobs (``bucket/<b64>/key/<b64>`` ops joined by ``;``), each polled with ``fmgr/status``
-until done and read item by item; a batch whose job cannot be submitted falls back to one
-``delete`` per object. Then the prefix is listed again: an object still listed is a failure.
-Local files are removed one by one and checked gone.
+``delete`` jobs (``bucket/<b64>/key/<b64>`` ops joined by ``;``, :mod:`.jobbatch`), each polled
+with ``fmgr/status`` until done and read item by item; a batch whose job cannot be submitted falls
+back to one ``delete`` per object. Then the prefix is listed again (or, for a few keys named one by
+one, each is ``stat``-ed): an object still there is a failure. Local files are removed one by one
+and checked gone. ``wcscmd rm`` deletes through the same :class:`RemoteDeleter`.
 """
 
 import json
@@ -17,19 +18,17 @@ import os
 import tempfile
 import time
 from concurrent.futures import Future
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import IO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
-from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
-from wcs.services.jobs import FmgrService, follow_job
+from wcs.services.jobs import FmgrService
+from wcs.services.listing import ListFunction
 from wcs.services.scheduler import TaskGroup
+from wcs.services.tree.jobbatch import JobBatches, failure_text
 from wcs.services.tree.plan import DELETE, Action, remote_entries
 
 log = logging.getLogger(__name__)
-
-_ITEM_DONE = 3
-_SUBMIT_ATTEMPTS = 3
 
 Done = Callable[[Action, Optional[str]], None]
 
@@ -71,40 +70,35 @@ class DeleteSpool:
             self._fp = None
 
 
-def _failure_text(result: Result) -> str:
-    return "HTTP %d: %s" % (result.code, result.message)
-
-
-def _document(result: Result) -> Optional[Dict[str, Any]]:
-    """The decoded JSON answer (``Result.data`` where results carry it, else ``body``), if it is an object."""
-    data = getattr(result, "data", None)
-    body = data if isinstance(data, dict) else result.body
-    return body if isinstance(body, dict) else None
-
-
 class RemoteDeleter:
     """Deletes ``prefix + rel`` objects of ``bucket`` (see the module docstring).
 
     Args:
-        objects: single deletions (``delete``) and the listing that checks them (``iter_objects``).
+        objects: single deletions (``delete``) and ``stat``.
         jobs: fmgr jobs (``submit("delete", ...)``, ``status``).
         on_done: told of each path, with the failure or None.
+        listing: the listing that checks the deletions (default ``objects.listing``).
+        verify_by: ``"listing"`` (list the prefix again, once) or ``"stat"`` (one ``stat`` per path:
+            for a few keys named one by one, where the prefix may hold a whole bucket).
+        job_min: a batch of fewer paths is deleted one ``delete`` at a time (a job costs a
+            submission and at least one status poll).
         sleep: injected for tests.
         clock: ``time.monotonic``, injected for tests (the job timeout).
     """
 
     def __init__(self, objects: BucketManager, jobs: FmgrService, bucket: str, prefix: str, *, batch: int,
-                 timeout: float, on_done: Done, sleep: Callable[[float], None] = time.sleep,
+                 timeout: float, on_done: Done, listing: Optional[ListFunction] = None, verify_by: str = "listing",
+                 job_min: int = 1, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.objects = objects
-        self.jobs = jobs
         self.bucket = bucket
         self.prefix = prefix
         self.batch = batch
-        self.timeout = timeout
         self.on_done = on_done
-        self.sleep = sleep
-        self.clock = clock
+        self.listing: ListFunction = listing if listing is not None else objects.listing
+        self.verify_by = verify_by
+        self.job_min = job_min
+        self.job_runner = JobBatches(jobs, "delete", timeout=timeout, sleep=sleep, clock=clock)
         # Paths whose deletion already failed: the check does not count them a second time. Only
         # failures are kept in memory, never the paths deleted.
         self._failed: Set[str] = set()
@@ -141,44 +135,19 @@ class RemoteDeleter:
         return "bucket/%s/key/%s" % (urlsafe_base64_encode(self.bucket), urlsafe_base64_encode(self.prefix + rel))
 
     def _delete_batch(self, rels: List[str]) -> Tuple[int, int]:
-        ops = {self._op(rel): rel for rel in rels}
-        result = self._submit(";".join(ops))
-        answer = _document(result)
-        if not result.ok or answer is None or not answer.get("persistentId"):
-            log.info("fmgr delete job refused (%s): deleting %d objects one by one", result.code, len(rels))
+        if len(rels) < self.job_min:
             return self._delete_each(rels)
-        status = self._wait(str(answer["persistentId"]))
-        if status is None:
-            late = "the delete job did not finish in %.0f s" % self.timeout
-            return self._report((rel, late) for rel in rels)
-        outcome: Dict[str, Optional[str]] = {}
-        for item in status.get("items") or []:
-            if isinstance(item, dict) and item.get("cmd") in ops:
-                error = None if item.get("code") == _ITEM_DONE else str(item.get("error") or item.get("desc")
-                                                                       or "failed")
-                outcome[ops[item["cmd"]]] = error
-        return self._report((rel, outcome.get(rel, "not in the delete job's answer")) for rel in rels)
-
-    def _submit(self, fops: str) -> Result:
-        attempt = 0
-        while True:
-            result = self.jobs.submit("delete", fops, notifyurl="", force=0, separate=0)
-            attempt += 1
-            # Deleting twice is harmless, so a job whose answer was lost can be submitted again.
-            if result.ok or not is_transient_failure(result) or attempt >= _SUBMIT_ATTEMPTS:
-                return result
-            self.sleep(0.5 * attempt)
-
-    def _wait(self, persistent_id: str) -> Optional[Dict[str, Any]]:
-        """The finished job's status, or None when it did not finish in ``timeout`` seconds."""
-        status = follow_job(self.jobs.status, persistent_id, timeout=self.timeout, sleep=self.sleep, clock=self.clock)
-        return _document(status.result) if status.finished else None
+        ops = {self._op(rel): rel for rel in rels}
+        outcome = self.job_runner.run(ops)
+        if outcome.refused is not None:
+            return self._delete_each(rels)
+        return self._report((rel, outcome.error_of(op)) for op, rel in ops.items())
 
     def _delete_each(self, rels: List[str]) -> Tuple[int, int]:
         def each() -> Iterator[Tuple[str, Optional[str]]]:
             for rel in rels:
                 result = self.objects.delete(self.bucket, self.prefix + rel)
-                yield rel, None if result.ok or result.code == 404 else _failure_text(result)
+                yield rel, None if result.ok or result.code == 404 else failure_text(result)
 
         return self._report(each())
 
@@ -200,8 +169,10 @@ class RemoteDeleter:
         Raises:
             ServiceError, NetworkError: the listing failed (the deletions are then unverified).
         """
+        if self.verify_by == "stat":
+            return self._verify_by_stat(spool)
         still = 0
-        listing = self.objects.iter_objects(self.bucket, prefix=self.prefix or None, limit=1000, typed=True)
+        listing = self.listing(self.bucket, self.prefix)
         try:
             listed = remote_entries(listing, self.prefix)
             current = next(listed, None)
@@ -214,6 +185,49 @@ class RemoteDeleter:
         finally:
             listing.close()
         return still
+
+    def _verify_by_stat(self, spool: DeleteSpool) -> int:
+        still = 0
+        for rel in spool:
+            if rel in self._failed:
+                continue
+            result = self.objects.stat(self.bucket, self.prefix + rel)
+            if result.code == 404:
+                continue
+            result.raise_for_status()  # no answer: the deletions are unverified
+            still += 1
+            self.on_done(Action(DELETE, rel, "extra"), "still there after it was deleted")
+        return still
+
+
+class Refusal(NamedTuple):
+    """Why the deletions of a run do not take place: the summary's ``delete`` status, and the error
+    to report (``where``, ``message``) when it is one."""
+
+    status: str
+    where: Optional[str] = None
+    message: Optional[str] = None
+
+
+def deletion_refusal(*, clean: bool, problems: int, source_count: int, count: int, max_delete: Optional[int],
+                     source: str, destination: str) -> Optional[Refusal]:
+    """The rules every sync applies before deleting what the source lacks; None: go ahead.
+
+    Args:
+        clean: no file failed, nothing went wrong, the run was not stopped and both listings ran to
+            their end. problems: how many things went wrong (for the message).
+        source_count: the source's files taking part; count: the deletions planned.
+    """
+    if not clean:
+        return Refusal("not done: %d error(s) in the run; nothing deleted" % max(problems, 1))
+    if count and source_count == 0:
+        return Refusal("refused: the source has no files; nothing deleted", source,
+                       "refusing to delete %d file(s): the source has no files" % count)
+    if max_delete is not None and count > max_delete:
+        return Refusal("aborted: %d deletions exceed the maximum of %d; nothing deleted" % (count, max_delete),
+                       destination, "%d files to delete, more than the maximum of %d; nothing deleted"
+                       % (count, max_delete))
+    return None
 
 
 def delete_local(root: str, spool: DeleteSpool, on_done: Done) -> Tuple[int, int]:

@@ -30,14 +30,16 @@ from wcs.services.download import Downloader
 from wcs.services.events import Subscriber
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
+from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.census import Census
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletion_refusal
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalTree, check_local_dir
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.mover import FileFailed, FileMover
+from wcs.services.tree.moves import DownloadedSources
 from wcs.services.tree.plan import (
     COMPARE,
     DELETE,
@@ -91,8 +93,10 @@ class TreeRun:
     def __init__(self, direction: str, local_dir: str, remote: Remote, options: TreeOptions, *,
                  uploads: FormUploader, multipart: BlockUploader, downloads: Downloader,
                  objects: BucketManager, jobs: FmgrService, scheduler: Scheduler, transfer: TransferConfig,
-                 observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = ()) -> None:
+                 observer: Optional[TreeObserver] = None, subscribers: Iterable[Subscriber] = (),
+                 listing: Optional[ListFunction] = None) -> None:
         self.uploads = uploads
+        self.listing: ListFunction = listing if listing is not None else objects.listing
         self.multipart = multipart
         self.downloads = downloads
         self.objects = objects
@@ -114,6 +118,11 @@ class TreeRun:
         self._stopped = False
         self._cancel = threading.Event()
         self.cache = EtagCache(None)
+        # mv -r: objects downloaded are deleted at the end; files uploaded are removed as they go.
+        moving = self.options.move and not self.options.dry_run
+        self.downloaded = DownloadedSources() if moving and direction == DOWNLOAD else None
+        if moving:
+            self.summary.sources_deleted = 0
 
     # -- observer (one call at a time, from any thread) --------------------------------------
 
@@ -163,14 +172,18 @@ class TreeRun:
         cache_path = opts.hash_cache if opts.hash_cache != "" else default_cache_path()
         self.cache = EtagCache(cache_path)
         census = self._census()
-        listing = self.objects.iter_objects(self.remote.bucket, prefix=self.prefix or None, limit=1000, typed=True)
+        listing = self.listing(self.remote.bucket, self.prefix)
         spool = DeleteSpool()
         try:
             planner = self._planner(listing)
             self._transfer_all(planner, spool)
             if opts.delete:
                 self._delete_phase(planner, spool)
+            if self.downloaded is not None:
+                self._delete_downloaded(self.downloaded)
         finally:
+            if self.downloaded is not None:
+                self.downloaded.close()
             if census is not None:
                 census.stop()
             close = getattr(listing, "close", None)
@@ -187,8 +200,7 @@ class TreeRun:
         if self.options.dry_run or not callable(getattr(self.observer, "on_total", None)):
             return None
         return Census(self.direction, self.root,
-                      lambda: self.objects.iter_objects(self.remote.bucket, prefix=self.prefix or None, limit=1000,
-                                                        typed=True),
+                      lambda: self.listing(self.remote.bucket, self.prefix),
                       self.prefix, self.options.filters, self.options.follow_symlinks,
                       lambda files, size: self._tell("on_total", files, size))
 
@@ -247,6 +259,8 @@ class TreeRun:
                             break
                         if action.op == TRANSFER:
                             self._tell("on_action", action)
+                        if self.downloaded is not None:
+                            self.downloaded.planned(action)  # in key order, as the plan goes
                         group.submit(self._file_task, action)
                         in_flight += 1
                     if self._stopped:
@@ -283,6 +297,8 @@ class TreeRun:
         outcome: FileOutcome = future.result()
         action = outcome.action
         if outcome.error is not None:
+            if self.downloaded is not None:
+                self.downloaded.fail(action.rel)
             self._tell("on_done", action, outcome.error)
             self._failed(action, outcome.error)
         elif action.op == SKIP:
@@ -292,6 +308,8 @@ class TreeRun:
         else:
             self.summary.transferred_files += 1
             self.summary.transferred_bytes += outcome.moved
+            if self.options.move and self.direction == UPLOAD:
+                self.summary.sources_deleted = (self.summary.sources_deleted or 0) + 1
             self._tell("on_done", action, None)
 
     # -- one file (a task on the scheduler) ---------------------------------------------------
@@ -308,7 +326,8 @@ class TreeRun:
             attempt = 0
             while True:
                 try:
-                    moved = self.mover.upload(action) if self.direction == UPLOAD else self.mover.download(action)
+                    moved = self.mover.upload(action, remove_source=self.options.move) \
+                        if self.direction == UPLOAD else self.mover.download(action)
                     return FileOutcome(action, None, moved)
                 except (FileFailed, IntegrityError) as exc:
                     retry = isinstance(exc, IntegrityError) or exc.transient
@@ -325,23 +344,34 @@ class TreeRun:
 
     # -- deletions ----------------------------------------------------------------------------
 
+    def _delete_downloaded(self, downloaded: DownloadedSources) -> None:
+        """``mv -r`` down: delete the objects downloaded, when still unchanged (:mod:`.moves`)."""
+
+        def done(action: Action, error: Optional[str]) -> None:
+            if error is not None:
+                self._tell("on_error", action.rel, "not deleted: " + error)
+
+        try:
+            deleted, failed = downloaded.delete(self.remote, objects=self.objects, jobs=self.jobs, listing=self.listing,
+                                                scheduler=self.scheduler, options=self.options, on_done=done)
+        except WcsError as exc:
+            self._error(str(self.remote), "could not delete the objects moved: %s" % exc)
+            return
+        self.summary.sources_deleted = deleted
+        self.summary.failed += failed
+
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
         summary = self.summary
         opts = self.options
         count = spool.count
-        if self._stopped or summary.failed or summary.errors or not planner.done:
-            problems = summary.failed + len(summary.errors)
-            summary.delete_status = "not done: %d error(s) in the run; nothing deleted" % max(problems, 1)
-            return
-        if count and planner.source_count == 0:
-            summary.delete_status = "refused: the source has no files; nothing deleted"
-            self._error(summary.source, "refusing to delete %d file(s): the source has no files" % count)
-            return
-        if opts.max_delete is not None and count > opts.max_delete:
-            summary.delete_status = "aborted: %d deletions exceed the maximum of %d; nothing deleted" % (
-                count, opts.max_delete)
-            self._error(summary.destination, "%d files to delete, more than the maximum of %d; nothing deleted"
-                        % (count, opts.max_delete))
+        refusal = deletion_refusal(
+            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
+            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
+            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
+        if refusal is not None:
+            summary.delete_status = refusal.status
+            if refusal.where is not None and refusal.message is not None:
+                self._error(refusal.where, refusal.message)
             return
         if opts.dry_run:
             for rel in spool:
@@ -364,7 +394,7 @@ class TreeRun:
             for rel in spool:
                 self._tell("on_action", Action(DELETE, rel, "extra"))
             deleter = RemoteDeleter(self.objects, self.jobs, self.remote.bucket, self.prefix, batch=opts.delete_batch,
-                                    timeout=opts.job_timeout, on_done=done)
+                                    timeout=opts.job_timeout, on_done=done, listing=self.listing)
             group: TaskGroup
             try:
                 with self.scheduler.group() as group:

@@ -47,8 +47,11 @@ class TreeOptions:
             None: none kept between runs.
         multipart_threshold: files of at least this size are uploaded in blocks (resumable).
         delete_batch: deletions per fmgr delete job.
-        job_timeout: seconds to wait for one delete job to finish.
+        copy_batch: copies per fmgr copy job (between two bucket prefixes).
+        job_timeout: seconds to wait for one delete or copy job to finish.
         file_retries: extra attempts for a file whose transfer failed in a way a retry may fix.
+        move: remove each source file or object once its copy is verified (``mv -r``; copies every
+            file, so ``sync`` and ``delete`` must be False).
     """
 
     sync: bool = True
@@ -64,8 +67,10 @@ class TreeOptions:
     hash_cache: Optional[str] = ""
     multipart_threshold: int = 8 * MiB
     delete_batch: int = 100
+    copy_batch: int = 100
     job_timeout: float = 600.0
     file_retries: int = 1
+    move: bool = False
 
     def check(self) -> "TreeOptions":
         """Self, if the combination makes sense.
@@ -79,8 +84,11 @@ class TreeOptions:
             raise InvalidArgument("max_delete must be a non-negative integer, got %r" % (self.max_delete,))
         if self.delete and not self.sync:
             raise InvalidArgument("delete needs a sync (put -r / get -r only copy)")
-        if self.multipart_threshold < 1 or self.delete_batch < 1 or self.file_retries < 0:
-            raise InvalidArgument("multipart_threshold and delete_batch must be positive, file_retries >= 0")
+        if self.move and (self.sync or self.delete):
+            raise InvalidArgument("move copies every file: it goes with neither sync nor delete")
+        if self.multipart_threshold < 1 or self.delete_batch < 1 or self.copy_batch < 1 or self.file_retries < 0:
+            raise InvalidArgument("multipart_threshold, delete_batch and copy_batch must be positive, "
+                                  "file_retries >= 0")
         return self
 
 
@@ -112,7 +120,12 @@ class TreeObserver:
 
 @dataclass
 class TreeSummary:
-    """What a run did. ``ok`` is True when no file failed and nothing went wrong around them."""
+    """What a run did. ``ok`` is True when no file failed and nothing went wrong around them.
+
+    ``replaced``: between two bucket prefixes, how many copies replaced an existing object (None
+    where the run does not know). ``sources_deleted``: for a move, the source files or objects
+    removed after their copy was verified (None for other runs).
+    """
 
     direction: str
     source: str
@@ -130,6 +143,8 @@ class TreeSummary:
     planned_deletes: int = 0
     hashed_bytes: int = 0
     hashed_files: int = 0
+    replaced: Optional[int] = None
+    sources_deleted: Optional[int] = None
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
 
@@ -161,6 +176,10 @@ class TreeSummary:
             "hashed": {"files": self.hashed_files, "bytes": self.hashed_bytes},
             "elapsed": round(self.elapsed, 3), "rate": round(self.rate, 1),
         }
+        if self.replaced is not None:
+            doc["replaced"] = self.replaced
+        if self.sources_deleted is not None:
+            doc["sources_deleted"] = self.sources_deleted
         if self.dry_run:
             doc["planned"] = {"files": self.planned_files, "bytes": self.planned_bytes,
                               "deletes": self.planned_deletes}

@@ -65,11 +65,12 @@ class FileMover:
             return replace(action, op=SKIP, reason="same")
         return replace(action, op=TRANSFER, reason="hash")
 
-    def upload(self, action: Action) -> int:
-        """Upload the file; its size.
+    def upload(self, action: Action, remove_source: bool = False) -> int:
+        """Upload the file; its size. ``remove_source`` (``mv -r``): then remove the file, once the
+        service's etag is proven to be that of the bytes sent and the file is unchanged since.
 
         Raises:
-            FileFailed, LocalFileError, IntegrityError: the file is not stored.
+            FileFailed, LocalFileError, IntegrityError: the file is not stored (or, moving, not removed).
         """
         assert action.local is not None
         path = action.local.path
@@ -95,8 +96,18 @@ class FileMover:
             after: Optional[LocalFile] = LocalFile.from_stat(action.rel, path, os.stat(path))
         except OSError:
             after = None
-        if etag and after is not None and after.identity == f.identity:
+        unchanged = after is not None and after.identity == f.identity
+        if etag and unchanged:
             self.cache.put(f, etag, started)  # the service confirmed the hash of exactly these bytes
+        if remove_source:
+            if not etag:
+                raise FileFailed("uploaded, but the answer proves no etag (returnBody or callback): the file is kept")
+            if not unchanged:
+                raise FileFailed("changed while it was uploaded: the file is kept")
+            try:
+                os.remove(path)
+            except OSError as exc:
+                raise LocalFileError("uploaded, but cannot remove %s: %s" % (path, exc.strerror or exc)) from None
         return f.size
 
     def _multipart(self, f: LocalFile, key: str) -> Result:

@@ -12,10 +12,13 @@ The decision rule (``sync``):
 2. sizes differ: transfer, reason ``size``;
 3. ``size_only``: skip, reason ``same-size``;
 4. otherwise compare etags (``compare``; the engine computes or looks up the local etag): equal -
-   skip, reason ``same``; different - transfer, reason ``hash``.
+   skip, reason ``same``; different - transfer, reason ``hash``. Between two bucket prefixes
+   (:data:`REMOTE`) both listings carry the etags, so the plan decides at once (an etag missing on
+   either side counts as different).
 
-``put -r`` / ``get -r`` (``sync=False``) transfer every file (reason ``copy``), or with
-``skip_existing`` skip those the destination has (reason ``exists``) whatever their content.
+``put -r`` / ``get -r`` (``sync=False``) transfer every file (reason ``copy``, or ``replace`` when
+the destination was listed and has it), or with ``skip_existing`` skip those the destination has
+(reason ``exists``) whatever their content.
 Source files excluded by the filters are skipped (``excluded``); destination files the source lacks
 are deleted with ``delete`` (reason ``extra``), unless excluded (filters protect them). Keys that
 cannot be local file names (``../x``...) are refused (``unsafe``) when downloading, and so is a key
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - the claims (and sqlite3) come with a dow
 
 UPLOAD = "upload"
 DOWNLOAD = "download"
+REMOTE = "remote"  # between two bucket prefixes, copied by the service
 
 # Action ops.
 TRANSFER = "transfer"
@@ -54,7 +58,11 @@ class ListingOrderError(WcsError):
 
 @dataclass(frozen=True)
 class Action:
-    """One decision: ``op`` (transfer, compare, skip, delete, refuse), why, and the two sides."""
+    """One decision: ``op`` (transfer, compare, skip, delete, refuse), why, and the two sides.
+
+    Between two bucket prefixes (:data:`REMOTE`) ``remote`` is the source object (the destination's
+    for a deletion) and ``local`` is None.
+    """
 
     op: str
     rel: str
@@ -98,7 +106,8 @@ class Planner:
     """The actions for one run, in key order (see the module docstring).
 
     Args:
-        direction: :data:`UPLOAD` (source local, destination remote) or :data:`DOWNLOAD`.
+        direction: :data:`UPLOAD` (source local, destination remote), :data:`DOWNLOAD`, or
+            :data:`REMOTE` (both remote).
         source, destination: ``(rel, item)`` streams sorted by ``rel``; ``destination`` None when
             nothing needs to be known about it (``put -r`` without ``skip_existing``).
         case_claims: downloads into a case-insensitive folder: the keys seen so far by folded case
@@ -147,6 +156,8 @@ class Planner:
         self.done = True
 
     def _sides(self, src: Any, dst: Any) -> Tuple[Optional[LocalFile], Optional[ObjectInfo]]:
+        if self.direction == REMOTE:
+            return None, src if src is not None else dst
         return (src, dst) if self.direction == UPLOAD else (dst, src)
 
     def _decide(self, rel: str, src: Any, dst: Any) -> Optional[Action]:
@@ -170,9 +181,12 @@ class Planner:
         if self.skip_existing:
             return Action(SKIP, rel, "exists", local, remote)
         if not self.sync:
-            return Action(TRANSFER, rel, "copy", local, remote)
+            return Action(TRANSFER, rel, "replace", local, remote)
         if src.size != dst.size:
             return Action(TRANSFER, rel, "size", local, remote)
         if self.size_only:
             return Action(SKIP, rel, "same-size", local, remote)
+        if self.direction == REMOTE:
+            same = bool(src.hash) and src.hash == dst.hash
+            return Action(SKIP, rel, "same", local, remote) if same else Action(TRANSFER, rel, "hash", local, remote)
         return Action(COMPARE, rel, "compare", local, remote)
