@@ -141,6 +141,23 @@ def test_convert_type_restore_and_a_refused_download(w, bucket, tmp_path):
         if w("put", "wcs://%s/cold" % bucket, data).status == 0 else False
 
 
+def test_ls_long_and_json_show_the_class_and_the_restore(w, bucket, tmp_path):
+    data = tmp_path / "d"
+    data.write_bytes(b"12345")
+    for key in ("l/std", "l/arch"):
+        assert w("put", "wcs://%s/%s" % (bucket, key), data).status == 0
+    assert w("convert-type", "wcs://%s/l/arch" % bucket, "Archive").status == 0
+    lines = w("ls", "-l", "wcs://%s/l/" % bucket).out.splitlines()
+    assert [line.split()[2:] for line in lines] == [["5", "Archive:none", "l/arch"], ["5", "Standard", "l/std"]]
+    assert w("restore", "wcs://%s/l/arch" % bucket, "1").status == 0
+    assert w("ls", "-l", "wcs://%s/l/arch" % bucket).out.split()[3] == "Archive:restoring"
+    assert w("ls", "wcs://%s/l/arch" % bucket).out.split()[2:] == ["5", "l/arch"]  # the default line is unchanged
+    records = [json.loads(line) for line in w("ls", "--json", "wcs://%s/l/" % bucket).out.splitlines()]
+    assert [(r["storage_class"], r["restore_state"], r["restore_until"]) for r in records] == [
+        ("Archive", "restoring", None), ("Standard", None, None)]
+    assert "-l" in assert_one_error_line(w("du", "-l", "wcs://%s/l/" % bucket), 2)
+
+
 def test_the_r_forms_run_over_a_prefix(w, bucket, tmp_path):
     data = tmp_path / "d"
     data.write_bytes(b"x")

@@ -170,3 +170,16 @@ def test_usage_table_storage_and_statistics():
     lines = usage_table(counts, "uploadRequest", storage=False)
     assert lines[0].split() == ["date", "b"] and lines[-1].split() == ["total", "7"]
     assert usage_table({}, "storage", storage=True)[0].split() == ["date"]
+
+
+def test_ls_class_column_is_one_word():
+    from wcs.cli.commands.browse import class_column
+
+    def column(**item):
+        return class_column(ObjectInfo.from_item(dict(item, key="k")))
+
+    assert column(storageClass="InfrequentAccess") == "InfrequentAccess" and column() == "-"
+    assert column(storageClass="Archive") == "Archive:unknown"
+    assert column(storageClass="Archive", restoreState="none", restoreExpirationDate="") == "Archive:none"
+    assert column(storageClass="Archive", restoreState="restored",
+                  restoreExpirationDate="2030-01-02T03:04:05Z") == "Archive:restored:2030-01-02T03:04:05Z"

@@ -57,7 +57,7 @@ RECURSIVE = "recursive"  # -r: a folder or a whole prefix (cp -r, mv -r, put -r,
 TREE = "tree"  # options of folder transfers
 SYNC = "sync"  # options of sync only
 DRY_RUN = "dry-run"  # -n/--dry-run: folder transfers and rm
-LS = "ls"  # --summarize
+LS = "ls"  # --summarize, -l
 SIZES = "sizes"  # -H: sizes for people (ls, du)
 DEPTH = "depth"  # du --depth
 WAIT = "wait"  # --wait, --wait-timeout: follow an fmgr job to its end (deletePrefix, zip, deletem3u8, setdeadline -r)
@@ -217,6 +217,9 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
     ("Listing (ls, du)", [
         Option(("-H", "--human-readable"), "human", None, _TRUE, "Sizes as KiB, MiB, GiB (binary units)", SIZES),
         Option(("--summarize",), "summarize", None, _TRUE, "ls: end with the number of objects and their size",
+               LS),
+        Option(("-l", "--long"), "long", None, _TRUE,
+               "ls: a storage class column before the key (Archive objects: whether and until when restored)",
                LS),
         Option(("--depth",), "depth", None, {"type": non_negative_int, "metavar": "N"},
                "du: also one line per sub-prefix down to N levels (default 0: the total only)", DEPTH, 0),

@@ -42,10 +42,11 @@ DOCUMENTS: Tuple[Document, ...] = (
              "object to stdout instead, as cat does"),
     Document(("rm",), '{"dry_run", "deleted", "failed", "errors": [{"key", "error"}]}',
              '--dry-run adds "planned" (the keys are listed on stderr)'),
-    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY", "DIR PREFIX/", or a bucket; --json: JSON Lines '
-                          '{"type": "object", "bucket", "key", "size", "hash", "time": <ISO 8601, UTC>, "epoch_ms", '
-                          '"mime_type", "storage_class"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", '
-                          '"bucket"}; --summarize ends with {"type": "summary", "objects", "bytes"}'),
+    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY" (-l: "DATE TIME SIZE CLASS KEY"), "DIR PREFIX/", or '
+                          'a bucket; --json: JSON Lines {"type": "object", "bucket", "key", "size", "hash", "time": '
+                          '<ISO 8601, UTC>, "epoch_ms", "mime_type", "storage_class", "restore_state", '
+                          '"restore_until"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", "bucket"}; '
+                          '--summarize ends with {"type": "summary", "objects", "bytes"}'),
     Document(("du",), "", 'a line per sub-prefix (--depth), then the total: "BYTES OBJECTS wcs://BUCKET/PREFIX"; '
                           '--json: JSON Lines {"bucket", "prefix", "depth", "objects", "bytes"}'),
     Document(("put",), SERVICE_CALL,
