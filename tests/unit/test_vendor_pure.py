@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from wcs.cli.commands.usage import usage_table
+from wcs.cli.commands.bucketstat import usage_table
 from wcs.commons.answers import JobStatus, PrefetchItem
 from wcs.commons.errors import InvalidArgument, NotRestored
 from wcs.commons.result import ObjectInfo, Result

@@ -22,6 +22,7 @@ from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
 from wcs.cli.commands import (
     browse,
+    bucketstat,
     copymove,
     jobs,
     listing,
@@ -32,7 +33,6 @@ from wcs.cli.commands import (
     shell,
     transfers,
     trees,
-    usage,
     vendor,
 )
 from wcs.cli.context import Context, Override
@@ -173,7 +173,7 @@ COMMANDS: List[Command] = [
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
     Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
             (("file", {"metavar": "filePath"}),), "config"),
-    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', usage.cmd_bucketstat,
+    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', bucketstat.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,),
             note="a table on a terminal; --statistics TYPE"),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",

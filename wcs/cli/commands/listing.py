@@ -1,4 +1,4 @@
-"""Commands that list: ``list``, ``listall`` (into RESFILE), ``listbucket`` (``bucketstat``: :mod:`.usage`).
+"""Commands that list: ``list``, ``listall`` (into RESFILE), ``listbucket`` (``bucketstat``: :mod:`.bucketstat`).
 
 RESFILE ``-`` (or ``/dev/stdout``) writes the listing to stdout instead, as the command's one JSON
 document: the summary (``file``, ``count``, ``marker``) is then not printed, since the listing itself
