@@ -25,7 +25,6 @@ from wcs.commons.answers import PrefetchItem
 from wcs.commons.errors import InvalidArgument, LocalFileError
 
 STDIN = "-"
-INFO_OPS = {"avinfo": "--av", "avinfo2": "--av2", "imageInfo": "--image", "exif": "--exif"}
 
 
 # -- append ----------------------------------------------------------------------------------------
@@ -244,3 +243,24 @@ def cmd_deletem3u8(args: argparse.Namespace, ctx: Context) -> int:
     ctx.subject = uri.show(bucket, key)
     client = ctx.client(*NEEDS_MGR)
     return jobs.follow(args, ctx, client, client.delete_m3u8(bucket, key, deletets=not args.keep_ts))
+
+
+# -- the arguments of their rows in the command table (wcs/cli/definition.py) --------------------------
+
+APPEND_ARGUMENTS = (
+    ("localfile", {"metavar": "FILE|-", "help": "the bytes to append ('-': stdin, read to its end)"}),
+    ("--position", {"type": position, "metavar": "N", "dest": "position",
+                    "help": "where the bytes go: the object's length (default: asked of stat)"}),
+    ("--piece-size", {"type": piece_size, "metavar": "SIZE", "dest": "piece_size", "default": 4 * 1024 * 1024,
+                      "help": "stdin and pipes are appended SIZE bytes at a time (default 4M)"}))
+INFO_ARGUMENTS = tuple((flag, {"action": "store_const", "const": op, "dest": "op", "help": "?op=%s: %s" % (op, what)})
+                       for op, flag, what in (("avinfo", "--av", "audio and video streams and format"),
+                                              ("avinfo2", "--av2", "the short audio/video metadata"),
+                                              ("imageInfo", "--image", "format, size and colour model"),
+                                              ("exif", "--exif", "the EXIF tags of an image")))
+ZIP_ARGUMENTS = (
+    ("zip", {"metavar": "wcs://BUCKET/OUT.zip"}),
+    ("sources", {"metavar": "wcs://BUCKET/OBJECT", "nargs": "*",
+                 "help": "objects to put in the ZIP; one ending in / takes every object under it"}),
+    ("--key-list", {"metavar": "wcs://BUCKET/LIST", "dest": "key_list",
+                    "help": "an object listing more keys to zip, one per line"}))
