@@ -42,6 +42,9 @@ class LossyProxy:
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     answer = upstream.getresponse()
                     data = answer.read()
+                except (OSError, http.client.HTTPException):  # the server dropped it: so does the proxy
+                    self._drop()
+                    return
                 finally:
                     upstream.close()
                 with proxy._lock:
@@ -50,12 +53,7 @@ class LossyProxy:
                     if drop:
                         proxy.lost += 1
                 if drop:
-                    self.close_connection = True
-                    try:  # linger 0: the close is an RST, as from a crashed middlebox
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                    self._drop()
                     return
                 self.send_response(answer.status, answer.reason)
                 for name, value in answer.getheaders():
@@ -65,6 +63,14 @@ class LossyProxy:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+
+            def _drop(self) -> None:
+                self.close_connection = True
+                try:  # linger 0: the close is an RST, as from a crashed middlebox
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
             do_GET = do_POST = do_HEAD = _relay
 
