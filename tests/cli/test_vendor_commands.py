@@ -123,9 +123,11 @@ def test_convert_type_restore_and_a_refused_download(w, bucket, tmp_path):
     got = w("get", obj, tmp_path / "copy")
     line = assert_one_error_line(got, 5)
     assert line == ("wcscmd: error: %s is in Archive storage and not restored: run 'wcscmd restore %s DAYS', then "
-                    "get it once 'wcscmd stat' shows restoreState restored (HTTP 403, reqid %s)"
+                    "this again once 'wcscmd stat' shows restoreState restored (HTTP 403, reqid %s)"
                     % (obj, obj, got.json["reqid"]))
     assert got.json["code"] == 403
+    copied = w("cp", obj, tmp_path / "copy")  # cp's download says the same
+    assert "is in Archive storage and not restored: run 'wcscmd restore" in assert_one_error_line(copied, 5)
     assert not (tmp_path / "copy").exists()
     assert "Archive storage and not restored" in assert_one_error_line(w("cat", obj), 5)
     assert "Invalid Object State" in assert_one_error_line(w("convert-type", obj, "Archive"), 5)

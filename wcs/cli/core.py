@@ -337,7 +337,7 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
                                         "" if debug else " (run with --debug for details)")
     if isinstance(exc, NotRestored):
         name = ctx.subject if ctx.subject and ctx.subject.startswith("wcs://") else "wcs://BUCKET/KEY"
-        return ("%s is in Archive storage and not restored: run 'wcscmd restore %s DAYS', then get it once "
+        return ("%s is in Archive storage and not restored: run 'wcscmd restore %s DAYS', then this again once "
                 "'wcscmd stat' shows restoreState restored (HTTP %s, reqid %s)"
                 % (ctx.subject or "the object", name, exc.code, getattr(exc.result, "reqid", None)))
     if isinstance(exc, ServiceError):
