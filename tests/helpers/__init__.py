@@ -7,5 +7,6 @@
 - ``official_sdk``: cached virtualenvs holding the official SDK, or only our dependencies.
 - ``s3origin``: moto's S3 server on 127.0.0.1, its requests and bytes counted per caller (migrations).
 - ``servers``: a throwaway loopback HTTP server.
+- ``terminal``: the rows a terminal shows after a program wrote to it (``screen``).
 - ``waiting``: ``wait_until(predicate, timeout)`` instead of sleeping for a guessed time.
 """

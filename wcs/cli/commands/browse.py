@@ -21,7 +21,6 @@ from typing import Any, Dict, Optional
 
 from wcs.cli import printing, uri
 from wcs.cli.context import NEEDS_MGR, Context
-from wcs.cli.meter import size_text
 from wcs.cli.status import ExitStatus
 from wcs.commons.result import ObjectInfo
 
@@ -55,7 +54,7 @@ def class_column(info: ObjectInfo) -> str:
 
 
 def _size(size: int, human: bool) -> str:
-    return size_text(size) if human else str(size)
+    return printing.human_size(size) if human else str(size)
 
 
 def _when(info: ObjectInfo) -> str:
