@@ -15,7 +15,7 @@ SERVICES = "wcs.services"
 # The facade: the official Client, split over a few modules that only it uses.
 FACADE = {SERVICES + "." + name for name in ("client", "client_base", "client_downloads", "client_jobs",
                                              "client_objects", "client_trees",
-                                             "client_migrate")}
+                                             "client_migrate", "client_vendor")}
 # The official module paths: adapters over the facade and the engine, imported by neither.
 OFFICIAL = {SERVICES + "." + name for name in ("adapters", "mgrbase", "filemanager", "fmgr", "wslive",
                                                "simpleupload", "streamupload", "multipartupload",

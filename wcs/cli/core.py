@@ -22,7 +22,7 @@ from wcs.cli.argtypes import UsageError
 from wcs.cli.context import Context, MaskingFormatter
 from wcs.cli.definition import PROG, build_parser, check_options, normalize_argv, overrides_from
 from wcs.cli.status import ExitStatus, status_for
-from wcs.commons.errors import LocalFileError, ServiceError
+from wcs.commons.errors import LocalFileError, NotRestored, ServiceError
 
 _LOGGERS = ("wcs", "urllib3")
 
@@ -335,6 +335,11 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
     if status == ExitStatus.ERROR and not isinstance(exc, ServiceError):
         return "unexpected %s: %s%s" % (type(exc).__name__, text,
                                         "" if debug else " (run with --debug for details)")
+    if isinstance(exc, NotRestored):
+        name = ctx.subject if ctx.subject and ctx.subject.startswith("wcs://") else "wcs://BUCKET/KEY"
+        return ("%s is in Archive storage and not restored: run 'wcscmd restore %s DAYS', then this again once "
+                "'wcscmd stat' shows restoreState restored (HTTP %s, reqid %s)"
+                % (ctx.subject or "the object", name, exc.code, getattr(exc.result, "reqid", None)))
     if isinstance(exc, ServiceError):
         if ctx.advice:
             text = "%s; %s" % (text, ctx.advice)
