@@ -29,7 +29,8 @@ declared in :mod:`wcs.cli.outputs`, which renders it into ``--help`` and that pa
 import sys
 
 from wcs.cli.argtypes import parse_days
-from wcs.cli.commands.transfers import default_filename, resume_argv
+from wcs.cli.commands.downloads import default_filename
+from wcs.cli.commands.uploads import resume_argv
 from wcs.cli.core import main
 from wcs.cli.definition import COMMANDS, build_parser, normalize_argv
 from wcs.cli.messages import network_message
