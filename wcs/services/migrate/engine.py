@@ -51,8 +51,8 @@ from wcs.services.migrate.model import MigrateOptions, MigrationSummary
 from wcs.services.migrate.source import Source
 from wcs.services.plans import PlanWriter, wcs_facts
 from wcs.services.scheduler import Scheduler, TaskGroup
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletion_refusal
-from wcs.services.tree.model import Remote, TreeObserver
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletions_refused
+from wcs.services.tree.model import Hooks, Remote, TreeObserver
 from wcs.services.tree.plan import COMPARE, DELETE, SKIP, TRANSFER, UPLOAD, Action, Planner, remote_entries
 from wcs.services.uploads import BlockUploader
 
@@ -109,7 +109,7 @@ class MigrationRun:
         """Copies each object, fetched or streamed (:mod:`.copies`)."""
         self.summary = MigrationSummary("migrate", str(source), str(remote), dry_run=options.changes_nothing,
                                         journal=journal.path, plan=options.plan)
-        self._lock = threading.Lock()
+        self._tell = Hooks(self.observer, log, "migration observer")
         self._stopped = False
         self._plan: Optional[PlanWriter] = None
         self._pending: List[Tuple[Action, int]] = []  # fetches waiting for a batch: (action, attempt)
@@ -117,16 +117,6 @@ class MigrationRun:
         self._cancel = threading.Event()
 
     # -- observer ----------------------------------------------------------------------------
-
-    def _tell(self, method: str, *args: Any) -> None:
-        call = getattr(self.observer, method, None)
-        if call is None:
-            return
-        with self._lock:
-            try:
-                call(*args)
-            except Exception:  # an observer's bug must not fail the migration
-                log.exception("migration observer %s failed", method)
 
     def _error(self, where: str, message: str) -> None:
         self.summary.errors.append("%s: %s" % (where, message))
@@ -306,17 +296,11 @@ class MigrationRun:
     # -- deletions ---------------------------------------------------------------------------
 
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
-        """The rules of every sync (:func:`~wcs.services.tree.deletes.deletion_refusal`), with the journal."""
+        """The rules of every sync (:func:`~wcs.services.tree.deletes.deletions_refused`), with the journal."""
         summary, opts = self.summary, self.options
         count = spool.count
-        refusal = deletion_refusal(
-            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
-            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
-            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
-        if refusal is not None:
-            summary.delete_status = refusal.status
-            if refusal.where is not None and refusal.message is not None:
-                self._error(refusal.where, refusal.message)
+        if deletions_refused(summary, self._error, stopped=self._stopped, listed=planner.done,
+                             source_count=planner.source_count, count=count, max_delete=opts.max_delete):
             return
         if opts.changes_nothing:
             for rel in spool:

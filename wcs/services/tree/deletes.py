@@ -26,6 +26,7 @@ from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import TaskGroup
 from wcs.services.tree.jobbatch import JobBatches, failure_text
+from wcs.services.tree.model import TreeSummary
 from wcs.services.tree.plan import DELETE, Action, remote_entries
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,28 @@ def deletion_refusal(*, clean: bool, problems: int, source_count: int, count: in
                        destination, "%d files to delete, more than the maximum of %d; nothing deleted"
                        % (count, max_delete))
     return None
+
+
+def deletions_refused(summary: TreeSummary, error: Callable[[str, str], None], *, stopped: bool, listed: bool,
+                      source_count: int, count: int, max_delete: Optional[int]) -> bool:
+    """Whether the rules refuse the ``count`` deletions of a run (:func:`deletion_refusal`), judged by its
+    ``summary``; when they do, its ``delete_status`` says why and ``error(where, message)`` reports it
+    (when it is an error).
+
+    Args:
+        stopped: the run was stopped (fail fast). listed: both listings ran to their end.
+        source_count: the source's files taking part.
+    """
+    refusal = deletion_refusal(
+        clean=not (stopped or summary.failed or summary.errors or not listed),
+        problems=summary.failed + len(summary.errors), source_count=source_count, count=count,
+        max_delete=max_delete, source=summary.source, destination=summary.destination)
+    if refusal is None:
+        return False
+    summary.delete_status = refusal.status
+    if refusal.where is not None and refusal.message is not None:
+        error(refusal.where, refusal.message)
+    return True
 
 
 def delete_local(root: str, spool: DeleteSpool, on_done: Done) -> Tuple[int, int]:
