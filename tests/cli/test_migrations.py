@@ -114,6 +114,17 @@ def test_batch_from_the_command_line(wcscmd, cfgfile, bucket, tmp_path, emulator
     assert "line 1: cp takes SOURCE and DESTINATION" in line
 
 
+def test_a_batch_file_or_a_list_that_cannot_be_read_is_one_local_file_error(wcscmd, cfgfile, bucket, tmp_path):
+    missing = tmp_path / "missing.txt"
+    line = assert_one_error_line(wcscmd("-c", cfgfile, "batch", str(missing)), ExitStatus.LOCAL_FILE)
+    assert "cannot read the batch file %s: No such file or directory" % missing in line
+    site = tmp_path / "site"
+    site.mkdir()
+    run = wcscmd("-c", cfgfile, "put", "-r", "wcs://%s/ff" % bucket, str(site), "--files-from", str(missing))
+    assert "cannot read the list %s: No such file or directory" % missing in assert_one_error_line(
+        run, ExitStatus.LOCAL_FILE)
+
+
 def test_files_from_on_put_r_and_get_r(wcscmd, cfgfile, bucket, tmp_path, emulator):
     site = tmp_path / "site"
     (site / "d").mkdir(parents=True)
