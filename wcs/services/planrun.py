@@ -21,13 +21,11 @@ module decides what runs when (``transfers`` actions at once, fetches in batches
 counts the outcomes; the checks and the actions themselves are :class:`~wcs.services.planactions.PlanActions`.
 """
 
-import json
 import logging
-import tempfile
 import threading
 import time
 from concurrent.futures import Future
-from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from wcs.commons.errors import Cancelled, WcsError
 from wcs.commons.settings import TransferConfig
@@ -36,6 +34,7 @@ from wcs.services.download import Downloader
 from wcs.services.events import Subscriber
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
+from wcs.services.jsonspool import JsonSpool
 from wcs.services.migrate.fetches import Fetch, FetchJobs
 from wcs.services.migrate.journal import Journal
 from wcs.services.planactions import Opener, PlanActions
@@ -47,31 +46,6 @@ from wcs.services.uploads import BlockUploader
 log = logging.getLogger(__name__)
 
 DONE, CHANGED, FAILED, SKIPPED = "done", "changed", "failed", "skipped"
-
-
-class _Spool:
-    """Deferred actions (the deletions) on disk until the transfers are done."""
-
-    def __init__(self) -> None:
-        self._fp: Optional[IO[str]] = None
-        self.count = 0
-
-    def add(self, action: Dict[str, Any]) -> None:
-        if self._fp is None:
-            self._fp = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="wcs-plan-")
-        self._fp.write(json.dumps(action) + "\n")
-        self.count += 1
-
-    def __iter__(self) -> Any:
-        if self._fp is not None:
-            self._fp.flush()
-            self._fp.seek(0)
-            for line in self._fp:
-                yield json.loads(line)
-
-    def close(self) -> None:
-        if self._fp is not None:
-            self._fp.close()
 
 
 class PlanRun:
@@ -123,7 +97,7 @@ class PlanRun:
 
     def run(self, actions: Iterable[Dict[str, Any]]) -> PlanSummary:
         """Carry out ``actions`` (plan action dicts, in order; deletions last)."""
-        deletions = _Spool()
+        deletions = JsonSpool("wcs-plan-")  # deferred until the transfers are done
         pending: List[Dict[str, Any]] = []
         try:
             with self.scheduler.group() as group:
@@ -144,7 +118,7 @@ class PlanRun:
                         if op == "skip":
                             self._report(action, SKIPPED)
                         elif op == "delete":
-                            deletions.add(action)
+                            deletions.put(action)
                         elif op == "fetch":
                             pending.append(action)
                             if len(pending) >= self.settings.batch:
@@ -226,7 +200,7 @@ class PlanRun:
 
     # -- deletions ----------------------------------------------------------------------------------
 
-    def _deletions(self, spool: _Spool) -> None:
+    def _deletions(self, spool: JsonSpool) -> None:
         summary = self.summary
         if not spool.count:
             return
@@ -235,7 +209,7 @@ class PlanRun:
                 summary.failed + len(summary.errors))
             return
         with self.scheduler.group() as group:
-            for action in spool:
+            for action in spool.values():
                 group.submit(self._delete, action)
             for finished in group.as_completed():
                 self._collect(finished)

@@ -12,17 +12,16 @@ one, each is ``stat``-ed): an object still there is a failure. Local files are r
 and checked gone. ``wcscmd rm`` deletes through the same :class:`RemoteDeleter`.
 """
 
-import json
 import logging
 import os
-import tempfile
 import time
 from concurrent.futures import Future
-from typing import IO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
 from wcs.services.jobs import FmgrService
+from wcs.services.jsonspool import JsonSpool
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import TaskGroup
 from wcs.services.tree.jobbatch import JobBatches, failure_text
@@ -34,26 +33,17 @@ log = logging.getLogger(__name__)
 Done = Callable[[Action, Optional[str]], None]
 
 
-class DeleteSpool:
+class DeleteSpool(JsonSpool):
     """Paths to delete, in the order they were added, on disk until the run ends."""
 
     def __init__(self) -> None:
-        self._fp: Optional[IO[str]] = None
-        self.count = 0
+        super().__init__("wcs-deletes-")
 
     def add(self, rel: str) -> None:
-        if self._fp is None:
-            self._fp = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="wcs-deletes-")
-        self._fp.write(json.dumps(rel) + "\n")
-        self.count += 1
+        self.put(rel)
 
     def __iter__(self) -> Iterator[str]:
-        if self._fp is None:
-            return
-        self._fp.flush()
-        self._fp.seek(0)
-        for line in self._fp:
-            yield json.loads(line)
+        return self.values()
 
     def batches(self, size: int) -> Iterator[List[str]]:
         batch: List[str] = []
@@ -64,11 +54,6 @@ class DeleteSpool:
                 batch = []
         if batch:
             yield batch
-
-    def close(self) -> None:
-        if self._fp is not None:
-            self._fp.close()
-            self._fp = None
 
 
 class RemoteDeleter:
