@@ -19,9 +19,9 @@ import time
 import pytest
 
 from tests.bench.shaper import Link, Shaper
+from tests.helpers.files import etag_of as _etag
 from tests.helpers.s3origin import S3Origin
 from tests.helpers.waiting import wait_until
-from wcs.commons.util import EtagHasher
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.moto_server.werkzeug_app")
@@ -44,12 +44,6 @@ with Client(cfg) as client:
                           delete=delete == "1")
 print(json.dumps(summary.to_json()))
 """
-
-
-def _etag(data: bytes) -> str:
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 def _objects():

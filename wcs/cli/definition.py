@@ -8,22 +8,24 @@ other option, wherever it was written (exit 2, naming it), and ``wcscmd CMD --he
 options CMD takes. Options with a Config key are applied over the ``.wcscfg`` values through the
 Config's own validation (:func:`overrides_from`).
 
-Adding a command: a :class:`Command` row with its function, arguments, group and tags; options
+Adding a command: a :class:`~wcs.cli.command.Command` row with its function, arguments, group and tags; options
 of its own go in its ``arguments`` (like ``records --older-than``), shared ones (``-r``,
 ``--no-clobber``, ``--dry-run``, ``--exclude``...) by tag.
 """
 
 import argparse
 import textwrap
-from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, List, Optional, Sequence
 
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
+from wcs.cli.command import PROG, Command
 from wcs.cli.commands import (
     browse,
     bucketstat,
     copymove,
+    downloads,
     jobs,
     listing,
     migrations,
@@ -31,8 +33,8 @@ from wcs.cli.commands import (
     records,
     remove,
     shell,
-    transfers,
     trees,
+    uploads,
     vendor,
 )
 from wcs.cli.context import Context, Override
@@ -40,37 +42,8 @@ from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
 from wcs.cli.status import EXIT_STATUS_HELP
 
-PROG = "wcscmd"
 DESCRIPTION = ("Wcscmd is a tool for managing objects in WCS Object Storage. It allows for uploading, "
                "downloading and removing objects from buckets.")
-
-Arguments = Tuple[Tuple[str, Dict[str, Any]], ...]
-
-
-class Command(NamedTuple):
-    name: str
-    label: str  # the official one-line description
-    params: str  # the official parameter synopsis
-    func: Callable[[argparse.Namespace, Context], int]
-    arguments: Arguments  # positionals, and options of this command alone
-    group: str  # where --help lists it: one of GROUPS
-    tags: Tuple[str, ...] = ()  # the option tags it accepts (global options always)
-    recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
-    note: str = ""  # said after the label in the main --help (ours, not official)
-    brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
-    rparams: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
-
-    def tags_for(self, recursive: bool) -> Tuple[str, ...]:
-        return self.recursive if recursive and self.recursive is not None else self.tags
-
-    @property
-    def forms(self) -> List[Tuple[str, Tuple[str, ...]]]:
-        """``(form, tags)``: ``("put", ...)`` and ``("put -r", ...)``."""
-        found = [(self.name, self.tags)]
-        if self.recursive is not None:
-            found.append((self.name + " -r", self.recursive))
-        return found
-
 
 GROUPS = (("objects", "Objects"), ("folders", "Folders"), ("listing", "Listing"), ("jobs", "Jobs"),
           ("config", "Configuration and local files"))
@@ -98,6 +71,11 @@ _COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBE
 _PLANS = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.TRANSFERS, opt.FETCH)
 _COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
               "replaces what DEST has (--no-clobber: never)")
+
+def _completion(args: argparse.Namespace, ctx: Context) -> int:
+    """``completion``: the script is made from this table, which passes itself."""
+    return shell.cmd_completion(args, ctx, COMMANDS)
+
 
 COMMANDS: List[Command] = [
     Command("ls", "List buckets, one directory, or every key (-r)", "[wcs://BUCKET[/PREFIX]]", browse.cmd_ls,
@@ -144,7 +122,7 @@ COMMANDS: List[Command] = [
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
             (_BUCKET, _RESFILE), "listing", (opt.LISTING,)),
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, (), "listing"),
-    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
+    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", downloads.cmd_cat,
             (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
     Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
@@ -162,7 +140,7 @@ COMMANDS: List[Command] = [
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE),
             _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
-            transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
+            uploads.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),
     Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
             jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS, opt.WAIT),
@@ -171,7 +149,7 @@ COMMANDS: List[Command] = [
             (_OBJ, ("fops", {"metavar": "fopsparm"})), "jobs", (opt.JOBS,)),
     Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID, "jobs"),
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
-    Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
+    Command("crc64", "Calculating 64-bit CRC value", "filePath", uploads.cmd_crc64,
             (("file", {"metavar": "filePath"}),), "config"),
     Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', bucketstat.cmd_bucketstat,
             (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,),
@@ -187,7 +165,7 @@ COMMANDS: List[Command] = [
             note="records clean --older-than 7: remove what no multiput touched for a week",
             brief="records [list|clean] [UPLOAD_ID...]  Multipart resume records (clean --older-than 7)"),
     Command("completion", "Print a shell completion script: eval \"$(wcscmd completion bash)\"", "bash|zsh",
-            shell.cmd_completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
+            _completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
             brief="completion bash|zsh  Shell completion script: eval \"$(wcscmd completion bash)\""),
     # -- what the vendor's Go, Java, PHP and C# SDKs do (wcs/cli/commands/vendor.py) --------------------
     Command("append", "Append a local file or stdin to an object made by append", "wcs://BUCKET/OBJECT FILE|-",

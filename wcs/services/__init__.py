@@ -17,8 +17,8 @@ import cycle):
   (subscribers), ``scheduler``; ``tree/`` (sync, put -r, get -r, and between two prefixes);
   ``placement`` (cp and mv of one object or file), ``removal`` (rm), ``usage`` (du);
   ``migrate/`` (other stores into WCS: server-side fetches, the journal); ``plans`` (the plan
-  file format), ``planrun`` and ``planmodel`` (carrying a plan out), ``batchfile`` (batch lines
-  as plan actions);
+  file format), ``planrun``, ``planactions`` and ``planmodel`` (carrying a plan out),
+  ``batchfile`` (batch lines as plan actions);
 * the facade: ``client`` (the official ``Client``) and its method groups ``client_base``,
   ``client_downloads``, ``client_jobs``, ``client_objects``, ``client_trees``, ``client_migrate``,
   ``client_vendor``, which build the engine's services from a Config;
