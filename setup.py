@@ -47,7 +47,9 @@ setup(
     package_data={"wcs": ["py.typed"]},
     # fastcrc >= 0.4: SIMD CRC-64 that reads any bytes-like object in place; wheels for CPython 3.8+ on
     # Linux (glibc and musl), macOS and Windows, so crc64 needs no compiler and no pure-Python fallback.
-    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "fastcrc>=0.4"],
+    # tqdm >= 4.58: formats and draws wcscmd's progress line; 4.58 added `delay` (no drawing before the first
+    # update, so a bar is first drawn with its total).
+    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.58", "fastcrc>=0.4"],
     extras_require={
         "emulator": EMULATOR,
         "fsspec": FSSPEC,

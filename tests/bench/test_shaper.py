@@ -3,8 +3,12 @@
 The timed tests (``slow``: not in the default run, where a busy machine makes any clock-based verdict
 a coin toss) each move about a second of data between threads on 127.0.0.1 through a
 :class:`Shaper`; rates are measured at the receiving end, from its first byte to its last (so the
-fixed delays do not count), and must be within 15 % of the configured caps. The default run checks
-what no load can change: every byte delivered in order, end of stream passed on, connections counted.
+fixed delays do not count). A busy machine can only make the shaper slower, never faster, so the
+checks that decide are the ceilings: a rate never more than 15 % above its cap, a delay never shorter
+than configured. The floors (half the cap, a delay at most half a second too long) only catch a shaper
+that does not deliver at all; how close it comes to its caps on a calm machine is what
+``tests/bench/RESULTS.md`` reports. The default run checks what no load can change: every byte delivered
+in order, end of stream passed on, connections counted.
 """
 
 import socket
@@ -16,7 +20,13 @@ import pytest
 
 from tests.bench.shaper import Link, Shaper
 
-TOLERANCE = 0.15
+TOLERANCE = 0.15  # above a cap
+FLOOR = 0.5  # of a cap: below it the shaper is broken, not merely short of CPU
+SLACK = 0.5  # seconds a delay may exceed its configured value on a busy machine
+
+
+def within_cap(measured: float, cap: float) -> bool:
+    return FLOOR * cap <= measured <= (1 + TOLERANCE) * cap
 
 
 class Server:
@@ -93,7 +103,7 @@ def test_a_single_stream_gets_its_per_connection_rate_upstream(sink):
         send(("127.0.0.1", shaper.port), 1_600_000)
         sink.close()
         stats = shaper.stats()
-    assert rate(sink.results[0]) == pytest.approx(2e6, rel=TOLERANCE)
+    assert within_cap(rate(sink.results[0]), 2e6), rate(sink.results[0])
     assert sink.results[0][0] == 1_600_000
     assert stats["connections"] == 1 and stats["bytes_up"] == 1_600_000
 
@@ -111,7 +121,7 @@ def test_a_single_stream_gets_its_per_connection_rate_downstream():
     finally:
         server.close()
     assert received[0] == 1_600_000
-    assert rate(received) == pytest.approx(2e6, rel=TOLERANCE)
+    assert within_cap(rate(received), 2e6), rate(received)
 
 
 @pytest.mark.slow  # timed
@@ -129,9 +139,9 @@ def test_many_streams_share_the_total(sink):
     rates = [rate(result) for result in sink.results]
     first = min(result[1] for result in sink.results)
     last = max(result[2] for result in sink.results)
-    assert 4_800_000 / (last - first) == pytest.approx(6e6, rel=TOLERANCE)
+    assert within_cap(4_800_000 / (last - first), 6e6), 4_800_000 / (last - first)
     for value in rates:  # each gets its share, not its own cap
-        assert value == pytest.approx(1.5e6, rel=0.25)
+        assert within_cap(value, 1.5e6 * (1 + TOLERANCE)), value
 
 
 @pytest.mark.slow  # timed
@@ -160,9 +170,9 @@ def test_the_round_trip_time_is_added_to_every_exchange():
                     again.append(time.perf_counter() - started)
     finally:
         server.close()
-    assert 2 * rtt <= fresh <= 2 * rtt + 0.03
+    assert 2 * rtt <= fresh <= 2 * rtt + SLACK
     for value in again:
-        assert rtt <= value <= rtt + 0.03
+        assert rtt <= value <= rtt + SLACK
 
 
 @pytest.mark.slow  # timed
@@ -186,7 +196,7 @@ def test_without_handshake_a_fresh_connection_costs_one_rtt_and_the_server_closi
             assert shaper.stats()["active"] == 0
     finally:
         server.close()
-    assert 0.06 <= elapsed <= 0.06 + 0.03
+    assert 0.06 <= elapsed <= 0.06 + SLACK
 
 
 def test_every_byte_arrives_in_order_both_ways_and_connections_are_counted():

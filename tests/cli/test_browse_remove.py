@@ -58,7 +58,8 @@ def test_ls_json_lines_and_summary(wcscmd, cfgfile, site):
     docs = lines(run)
     assert docs[0] == {"type": "dir", "bucket": site, "prefix": "www/img/"}
     obj = docs[1]
-    assert list(obj) == ["type", "bucket", "key", "size", "hash", "time", "epoch_ms", "mime_type", "storage_class"]
+    assert list(obj) == ["type", "bucket", "key", "size", "hash", "time", "epoch_ms", "mime_type", "storage_class",
+                         "restore_state", "restore_until"]
     assert obj["key"] == "www/a.css" and obj["size"] == 3 and isinstance(obj["epoch_ms"], int)
     assert obj["time"].endswith("Z") and obj["time"][10] == "T"
     assert docs[-1] == {"type": "summary", "objects": 3, "bytes": len(b"css") + len(b"about") + len(b"<p>index</p>")}

@@ -74,4 +74,4 @@ def test_a_transfer_without_a_terminal_says_how_far_it_is(wcscmd, cfgfile, bucke
     run = wcscmd("-c", cfgfile, "get", obj, str(tmp_path / "copy.bin"), "--bwlimit", "2M", "--stats", "0.2")
     assert run.status == 0, run.err
     status = [line for line in run.err_lines if line.startswith("wcscmd: status: copy.bin: ")]
-    assert len(status) >= 2 and all(" of 2.0 MiB, " in line for line in status)
+    assert len(status) >= 2 and all(" of 2.00MB, " in line for line in status)

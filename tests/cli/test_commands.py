@@ -535,7 +535,7 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(cfgfile, bucket, local, m
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     assert main(["-c", cfgfile] + argv) == 0
-    assert "p.bin" in terminal.text and "5.0 MiB" in terminal.text  # drawn, then the final line
+    assert "p.bin" in terminal.text and "5.00MB" in terminal.text  # drawn, then the final line
     quiet = _Terminal()
     monkeypatch.setattr("sys.stderr", quiet)
     assert main(["-c", cfgfile, "--quiet"] + argv) == 0

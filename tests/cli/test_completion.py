@@ -16,7 +16,7 @@ needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="no bash he
 def complete(tmp_path, *words):
     """What bash offers for ``wcscmd WORDS`` (the last word being completed), via the generated function."""
     path = tmp_path / "wcscmd.bash"
-    path.write_text(script("bash"), encoding="utf-8")
+    path.write_text(script("bash", COMMANDS), encoding="utf-8")
     words = ["wcscmd"] + list(words)
     program = "\n".join([
         "source %s" % path,
@@ -36,7 +36,7 @@ def complete(tmp_path, *words):
 
 def test_the_command_prints_the_script(wcscmd):
     run = wcscmd("completion", "bash")
-    assert run.status == 0 and run.out == script("bash") and run.err == ""
+    assert run.status == 0 and run.out == script("bash", COMMANDS) and run.err == ""
     assert wcscmd("completion", "zsh").out.startswith("#compdef wcscmd\n")
     assert wcscmd("completion", "fish").status == 2
 
@@ -70,7 +70,7 @@ def test_bash_completes_values_and_files(tmp_path):
 
 
 def test_the_zsh_script_has_every_command_and_its_options():
-    text = script("zsh")
+    text = script("zsh", COMMANDS)
     assert text.startswith("#compdef wcscmd\n") and text.rstrip().endswith("compdef _wcscmd wcscmd")
     for command in COMMANDS:
         assert "'%s:" % command.name in text
@@ -82,7 +82,7 @@ def test_the_zsh_script_has_every_command_and_its_options():
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh here")
 def test_zsh_runs_the_script(tmp_path):
     path = tmp_path / "_wcscmd"
-    path.write_text(script("zsh"), encoding="utf-8")
+    path.write_text(script("zsh", COMMANDS), encoding="utf-8")
     proc = subprocess.run(["zsh", "-n", str(path)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     # compadd, _describe and _files exist only inside a completion widget: stand-ins print what they get.

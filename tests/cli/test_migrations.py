@@ -1,43 +1,21 @@
 """``wcscmd sync SRC wcs://...`` from other stores, ``--plan``, ``apply``, ``batch`` and ``--files-from`` as a
 user runs them (issue 26): summaries, lines, exit statuses, refusals."""
 
-import http.server
 import json
 import os
 
 import pytest
 
 from tests.cli.conftest import assert_one_error_line
+from tests.helpers.files import etag_of as _etag
+from tests.helpers.servers import FilesHandler as Origin
 from tests.helpers.servers import loopback_server
 from wcs.cli.status import ExitStatus
-from wcs.commons.util import EtagHasher
 
 
 @pytest.fixture(autouse=True)
 def _no_machine_cache(monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # the journal goes under the test's HOME
-
-
-def _etag(data: bytes) -> str:
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
-
-
-class Origin(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_HEAD(self):
-        self.do_GET(body=False)
-
-    def do_GET(self, body=True):
-        data = self.server.files.get(self.path)
-        self.send_response(200 if data is not None else 404)
-        self.send_header("Content-Length", str(len(data or b"")))
-        self.end_headers()
-        if body and data:
-            self.wfile.write(data)
 
 
 FILES = {"/site/index.html": b"<h1>hi</h1>", "/site/img/logo.png": b"\x89PNG" * 100, "/site/a%20b.txt": b"space"}
@@ -112,6 +90,17 @@ def test_batch_from_the_command_line(wcscmd, cfgfile, bucket, tmp_path, emulator
     batch.write_text("cp a\n")
     line = assert_one_error_line(wcscmd("-c", cfgfile, "batch", str(batch)), ExitStatus.USAGE)
     assert "line 1: cp takes SOURCE and DESTINATION" in line
+
+
+def test_a_batch_file_or_a_list_that_cannot_be_read_is_one_local_file_error(wcscmd, cfgfile, bucket, tmp_path):
+    missing = tmp_path / "missing.txt"
+    line = assert_one_error_line(wcscmd("-c", cfgfile, "batch", str(missing)), ExitStatus.LOCAL_FILE)
+    assert "cannot read the batch file %s: No such file or directory" % missing in line
+    site = tmp_path / "site"
+    site.mkdir()
+    run = wcscmd("-c", cfgfile, "put", "-r", "wcs://%s/ff" % bucket, str(site), "--files-from", str(missing))
+    assert "cannot read the list %s: No such file or directory" % missing in assert_one_error_line(
+        run, ExitStatus.LOCAL_FILE)
 
 
 def test_files_from_on_put_r_and_get_r(wcscmd, cfgfile, bucket, tmp_path, emulator):

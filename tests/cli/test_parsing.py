@@ -205,7 +205,7 @@ def test_network_message_without_a_host_or_a_known_kind_is_the_text():
 
 
 def test_help_does_not_load_the_sdk():
-    # `wcscmd --help` and usage errors must stay instant: requests loads only when used (tqdm: never).
+    # `wcscmd --help` and usage errors must stay instant: requests and tqdm load only when a command uses them.
     import subprocess
     import sys
 

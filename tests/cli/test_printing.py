@@ -45,3 +45,10 @@ def test_describe_says_the_answer_and_the_time():
     summary = {"transferred": {"files": 2, "bytes": 10}, "skipped": {"same": 3}, "deleted": 1, "failed": 0}
     assert "2 files transferred (10 bytes), 3 skipped, 1 deleted, 0 failed" in printing.describe(ctx, summary)
     assert printing.describe(ctx, ["not", "a", "document"]) is None
+
+
+def test_human_sizes_of_listings_are_iec_units():
+    from wcs.cli.printing import human_size
+
+    assert [human_size(n) for n in (0, 12, 1023, 1536, 3 * 1024 ** 3, 2 * 1024 ** 6)] == \
+        ["0 B", "12 B", "1023 B", "1.5 KiB", "3.0 GiB", "2048.0 PiB"]

@@ -3,6 +3,8 @@
 import io
 import os
 
+import pytest
+
 from wcs.cli.wcscmd import main
 from wcs.services.bodies import SLICE
 
@@ -47,3 +49,33 @@ def test_sdk_progress_of_one_chunk_comes_in_slices(client, bucket, tmp_path):
     res = client.multipart_upload(str(path), bucket, "one.bin", progress=deltas.append)
     assert res.ok
     assert sum(deltas) == 4 * MiB and len(deltas) == 4 * MiB // SLICE and max(deltas) == SLICE
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_resumed_ranged_download_does_not_count_the_parts_on_disk_as_speed(config, bucket, tmp_path):
+    from wcs.cli.progress import Progress
+    from wcs.services.client import Client
+
+    config.update(download_threshold=8 * MiB, download_part_size=4 * MiB, concurrency=1)
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(3 * 4 * MiB))
+    target = str(tmp_path / "copy.bin")
+    with Client(config) as client:
+        assert client.multipart_upload(str(path), bucket, "big.bin").ok
+        got = [0]
+
+        def stop_in_the_second_part(delta):
+            got[0] += delta
+            if got[0] > 5 * MiB:
+                raise _Stop()
+
+        with pytest.raises(_Stop):
+            client.download_file(bucket, "big.bin", target, progress=stop_in_the_second_part)
+        with Progress(None, "copy.bin", enabled=True, stream=_Terminal()) as bar:
+            assert client.download_file(bucket, "big.bin", target, subscribers=bar.subscribers()).ok
+            meter = bar.meter
+    assert meter.total == meter.done == 12 * MiB
+    assert meter.moved == 8 * MiB  # the first part was on disk: done, but no speed

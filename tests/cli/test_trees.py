@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.helpers.files import make_tree
 from wcs.cli.status import ExitStatus
 from wcs.cli.wcscmd import main
 from wcs.commons.util import etag
@@ -14,15 +15,6 @@ from wcs.commons.util import etag
 @pytest.fixture(autouse=True)
 def _no_machine_cache(monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # the default cache goes under the test's HOME
-
-
-def make_tree(root, files):
-    for rel, data in files.items():
-        path = os.path.join(str(root), *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fp:
-            fp.write(data)
-    return str(root)
 
 
 def keys(emulator, bucket):

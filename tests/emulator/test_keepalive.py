@@ -237,9 +237,9 @@ def test_every_accepted_connection_has_tcp_nodelay(emulator):
     """Small answers must not wait on Nagle and delayed ACKs on a kept-alive connection."""
     held = _kept_alive(emulator, 3)
     try:
-        gate = emulator._server.gate  # the server side of the connections, idle in the selector
-        assert wait_until(lambda: len(gate._waiting) >= 3, timeout=10)
-        assert all(conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for conn in list(gate._waiting))
+        waiting = emulator._server.gate.connections.waiting  # the server side of the connections, idle in the selector
+        assert wait_until(lambda: len(waiting) >= 3, timeout=10)
+        assert all(conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for conn in list(waiting))
     finally:
         for sock, rfile in held:
             rfile.close()

@@ -11,20 +11,14 @@ import os
 import pytest
 
 from tests.bench.shaper import Link, Shaper
+from tests.helpers.files import etag_of as _etag
 from tests.helpers.s3origin import S3Origin, put_objects
-from wcs.commons.util import EtagHasher
 from wcs.services.tree import Remote
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.moto_server.werkzeug_app")
 
 MiB = 1024 * 1024
-
-
-def _etag(data: bytes) -> str:
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,13 @@ import uuid
 
 import pytest
 
+from tests.helpers.files import etag_of as _etag
 from tests.helpers.servers import loopback_server
-from wcs.commons.util import EtagHasher
 from wcs.services.tree import Remote
 
 fsspec = pytest.importorskip("fsspec")
 
 MiB = 1024 * 1024
-
-
-def _etag(data: bytes) -> str:
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 class Origin(http.server.BaseHTTPRequestHandler):

@@ -6,19 +6,13 @@ import os
 import pytest
 
 from tests.helpers.emulator_api import batch_log
-from tests.helpers.files import MiB
+from tests.helpers.files import MiB, etag_of
 from wcs.commons.errors import InvalidArgument, LocalFileError, ResumeError
-from wcs.commons.util import EtagHasher, etag
+from wcs.commons.util import etag
 from wcs.services.blocksteps import BlockSteps
 from wcs.services.resume import RecordStore
 
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "3"))
-
-
-def etag_of(data):
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 def record_dir(config, upload_id):

@@ -2,22 +2,16 @@
 every decision with its facts and changes nothing; ``apply_plan`` carries out exactly that plan, each
 action only after its facts are checked again; ``run_batch`` runs a file of cp/mv/rm/fetch lines."""
 
-import http.server
 import json
 import os
 
 import pytest
 
+from tests.helpers.files import etag_of as _etag
+from tests.helpers.servers import FilesHandler as Origin
 from tests.helpers.servers import loopback_server
-from wcs.commons.util import EtagHasher
 from wcs.services.plans import PlanError
 from wcs.services.tree import Remote
-
-
-def _etag(data: bytes) -> str:
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 def _lines(path):
@@ -119,22 +113,6 @@ def test_a_plan_cut_short_is_refused(client, tmp_path, bucket, tree):
     plan.write_text('{"not": "a plan"}\n')
     with pytest.raises(PlanError, match="not a plan"):
         client.apply_plan(str(plan))
-
-
-class Origin(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_HEAD(self):
-        self.do_GET(body=False)
-
-    def do_GET(self, body=True):
-        data = self.server.files.get(self.path)
-        self.send_response(200 if data is not None else 404)
-        self.send_header("Content-Length", str(len(data or b"")))
-        self.end_headers()
-        if body and data:
-            self.wfile.write(data)
 
 
 def test_a_batch_file_runs_as_one_plan_with_one_summary(client, bucket, tmp_path):

@@ -7,14 +7,8 @@ import threading
 import pytest
 
 from tests.helpers.files import MiB
+from tests.helpers.files import etag_of as _etag
 from wcs.commons.errors import IntegrityError, InvalidArgument
-from wcs.commons.util import EtagHasher
-
-
-def _etag(data):
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 class _Pipe:

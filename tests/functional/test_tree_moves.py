@@ -4,18 +4,11 @@ removed only once its copy on the other side is verified."""
 import io
 import os
 
+from tests.helpers.files import make_tree
+
 
 def put(client, bucket, key, data):
     client.upload_fileobj(io.BytesIO(data), bucket, key, size=len(data), overwrite=1).raise_for_status()
-
-
-def make_tree(root, files):
-    for rel, data in files.items():
-        path = os.path.join(str(root), *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fp:
-            fp.write(data)
-    return str(root)
 
 
 def test_move_up_removes_each_uploaded_file(client, emulator, bucket, tmp_path):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.helpers.files import MiB, write_file
+from tests.helpers.files import MiB, make_tree, write_file
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
 from wcs.commons.staging import Staging
@@ -49,19 +49,6 @@ def cache(tmp_path):
 def settle():
     """Wait until the files just written are past the etag cache's racy window (hashcache.is_racy)."""
     time.sleep(2 * FINE_WINDOW_NS / 1e9)
-
-
-def make_tree(root, files):
-    """``files``: rel -> bytes (or an int: that many deterministic bytes)."""
-    for rel, data in files.items():
-        path = os.path.join(str(root), *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if isinstance(data, int):
-            write_file(path, data, seed=len(rel))
-        else:
-            with open(path, "wb") as fp:
-                fp.write(data)
-    return str(root)
 
 
 def on_service(client, factory, method, replace):

@@ -23,7 +23,7 @@ OFFICIAL_VERSION = "5.0.36"
 PACKAGES = ["wcs-python3-sdk==%s" % OFFICIAL_VERSION, "chardet"]  # chardet: used by its wcscmd, undeclared
 OURS_VENV = os.path.join(CACHE, "ours-venv")
 # setup.py install_requires
-OURS_PACKAGES = ["requests>=2.25", "requests-toolbelt>=0.9.1", "fastcrc>=0.4"]
+OURS_PACKAGES = ["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.58", "fastcrc>=0.4"]
 
 
 class VenvUnavailable(RuntimeError):
@@ -97,4 +97,4 @@ def ours_python() -> str:
     Our package is deliberately not installed there (an editable install adds an import hook to every
     start-up), so start-up costs compare like for like with :func:`official_python`.
     """
-    return cached_venv(OURS_VENV, OURS_PACKAGES, "import requests, requests_toolbelt, fastcrc.crc64")
+    return cached_venv(OURS_VENV, OURS_PACKAGES, "import requests, requests_toolbelt, tqdm, fastcrc.crc64")

@@ -5,6 +5,24 @@ import http.server
 import threading
 
 
+class FilesHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.files`` ({path: bytes}) for GET and HEAD (404 for any other path), quietly."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_HEAD(self):
+        self.do_GET(body=False)
+
+    def do_GET(self, body=True):
+        data = self.server.files.get(self.path)
+        self.send_response(200 if data is not None else 404)
+        self.send_header("Content-Length", str(len(data or b"")))
+        self.end_headers()
+        if body and data:
+            self.wfile.write(data)
+
+
 @contextlib.contextmanager
 def loopback_server(handler, **state):
     """A threaded HTTP server on 127.0.0.1 serving ``handler``; ``state`` becomes server attributes."""

@@ -34,7 +34,7 @@ import pytest
 import requests
 
 from tests.helpers.emulator_api import Api
-from tests.helpers.files import MiB, write_file
+from tests.helpers.files import MiB, etag_of, write_file
 from wcs.cli.configure import QUESTIONS
 from wcs.commons.auth import upload_token_from_encoded
 from wcs.commons.config import Config
@@ -301,14 +301,6 @@ def test_tampered_expired_and_out_of_scope_tokens_are_refused_by_the_multipart_a
     assert api.mgr("GET", "/stat/" + entry(bucket, "mp")).status_code == 404  # nothing was stored
     resp = requests.post(api.url + "/mkfile/1000", data=ctx, headers={"Authorization": good})
     assert resp.status_code == 200 and resp.json()["hash"] == etag_of(block)
-
-
-def etag_of(data):
-    from wcs.commons.util import EtagHasher
-
-    hasher = EtagHasher()
-    hasher.update(data)
-    return hasher.etag()
 
 
 def test_forged_management_tokens_change_nothing(emulator, bucket):

@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from tests.helpers.files import etag_of as _etag
+from tests.helpers.files import make_tree as _tree
 from wcs.commons.errors import ServiceError
 from wcs.commons.result import ObjectInfo, Result
 from wcs.commons.settings import PolicyDefaults, TransferConfig
@@ -153,23 +155,6 @@ class Recorder:
 
     def on_done(self, action, error):
         self.done.append((action.rel, error))
-
-
-def _etag(data):
-    import io
-
-    from wcs.commons.util import etag_stream
-
-    return etag_stream(io.BytesIO(data))
-
-
-def _tree(root, files):
-    for rel, data in files.items():
-        path = os.path.join(str(root), *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fp:
-            fp.write(data)
-    return str(root)
 
 
 def _sync_up(local, objects, jobs, uploads=None, workers=2, observer=None, **options):

@@ -1,4 +1,5 @@
-"""Shell completion for ``wcscmd``, generated from the command table (``wcscmd completion bash|zsh``).
+"""Shell completion for ``wcscmd``, generated from the command table it is given
+(:data:`wcs.cli.definition.COMMANDS`, which ``wcscmd completion bash|zsh`` passes).
 
 The script knows the commands, the options each command takes (the same table that refuses the
 others: :func:`wcs.cli.definition.check_options`), which options take a value, the values of
@@ -10,7 +11,7 @@ import shlex
 from typing import Dict, List, Sequence, Tuple
 
 from wcs.cli import options as opt
-from wcs.cli.definition import COMMANDS, PROG, Command
+from wcs.cli.command import PROG, Command
 from wcs.cli.options import OPTIONS
 
 # Values offered after an option (the others take free text: nothing to offer, or file names).
@@ -45,9 +46,9 @@ def _global_flags() -> List[str]:
     return [flag for option in opt.GLOBAL_OPTIONS for flag in option.flags] + ["--version", "-h", "--help"]
 
 
-def _valued() -> List[str]:
+def _valued(commands: Sequence[Command]) -> List[str]:
     flags = [flag for option in OPTIONS if option.takes_value for flag in option.flags]
-    for command in COMMANDS:
+    for command in commands:
         flags.extend(flag for flag, valued in _own_options(command) if valued and flag not in flags)
     return flags
 
@@ -67,7 +68,7 @@ def _bash(commands: Sequence[Command]) -> str:
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" word opts i skip=0',
         '    (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"',
         '    local commands="%s"' % " ".join(c.name for c in commands),
-        '    local valued=" %s "' % " ".join(_valued()),
+        '    local valued=" %s "' % " ".join(_valued(commands)),
         "    for (( i = 1; i < COMP_CWORD; i++ )); do",
         '        word="${COMP_WORDS[i]}"',
         "        if (( skip )); then skip=0; continue; fi",
@@ -120,7 +121,7 @@ def _zsh(commands: Sequence[Command]) -> str:
         "  commands=(",
         *described,
         "  )",
-        "  valued=(%s)" % _zsh_words(_valued()),
+        "  valued=(%s)" % _zsh_words(_valued(commands)),
         "  for (( i = 2; i < CURRENT; i++ )); do",
         "    word=${words[i]}",
         "    if (( skip )); then skip=0; continue; fi",
@@ -148,6 +149,6 @@ def _zsh(commands: Sequence[Command]) -> str:
         ""])
 
 
-def script(shell: str) -> str:
-    """The completion script for ``shell`` (``bash`` or ``zsh``)."""
-    return _bash(COMMANDS) if shell == "bash" else _zsh(COMMANDS)
+def script(shell: str, commands: Sequence[Command]) -> str:
+    """The completion script for ``shell`` (``bash`` or ``zsh``) of the command table ``commands``."""
+    return _bash(commands) if shell == "bash" else _zsh(commands)

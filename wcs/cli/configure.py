@@ -21,7 +21,8 @@ import os
 from typing import IO, Dict, List, Optional, Tuple
 
 from wcs.cli.files import atomic_output
-from wcs.cli.status import ExitStatus
+from wcs.cli.messages import network_message
+from wcs.cli.status import ExitStatus, status_for
 from wcs.commons import wcscfg
 from wcs.commons.config import DEFAULTS, SECRET_KEYS, Config
 from wcs.commons.errors import ConfigError, InvalidArgument
@@ -193,9 +194,7 @@ def run_configure(path: str, stdin: IO[str], out: IO[str], profile: Optional[str
 
 def _test_access(cfg: Config, dialog: _Dialog) -> int:
     """List the buckets once; on failure say why and return the exit status of that failure."""
-    from wcs.cli.core import network_message
-    from wcs.cli.status import status_for
-    from wcs.services.client import Client
+    from wcs.services.client import Client  # the SDK only for the test, not for the questions
 
     try:
         with Client(cfg) as client:

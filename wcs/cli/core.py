@@ -19,10 +19,12 @@ from typing import IO, Any, Dict, Iterator, List, Mapping, Optional, Sequence, T
 
 from wcs.cli import pipes
 from wcs.cli.argtypes import UsageError
+from wcs.cli.configure import run_configure
 from wcs.cli.context import Context, MaskingFormatter
 from wcs.cli.definition import PROG, build_parser, check_options, normalize_argv, overrides_from
+from wcs.cli.messages import network_message
 from wcs.cli.status import ExitStatus, status_for
-from wcs.commons.errors import LocalFileError, ServiceError
+from wcs.commons.errors import LocalFileError, NotRestored, ServiceError
 
 _LOGGERS = ("wcs", "urllib3")
 
@@ -160,8 +162,6 @@ class _StopSignals:
 
 def _run(args: Any, ctx: Context, parser: Any) -> int:
     if getattr(args, "configure", False):
-        from wcs.cli.configure import run_configure
-
         return run_configure(ctx.config_file(), ctx.stdin, ctx.stderr, profile=_profile(ctx))
     if getattr(args, "dump_config", False):
         ctx.config().dump_config(ctx.stdout, sources=True)  # the one place the secret key is shown
@@ -287,38 +287,6 @@ def _emit_failure(ctx: Context, exc: BaseException, status: ExitStatus, message:
 _RESUMABLE = (ExitStatus.SERVICE, ExitStatus.NETWORK, ExitStatus.INTEGRITY, ExitStatus.ERROR)
 
 
-def network_message(error: BaseException) -> str:
-    """The one line for a failure on the wire: where (``host:port``) and what, from the error's fields.
-
-    The library's full text (``HTTPConnectionPool(...): Max retries exceeded ...``) stays for
-    ``--debug`` and the JSON body; a person needs the host and the reason. A TLS failure says what
-    it means (a plain-http server, an untrusted certificate) and what to change.
-    """
-    from wcs.commons.errors import NetworkError, NetworkKind
-
-    text = str(error) or type(error).__name__
-    if not isinstance(error, NetworkError) or not error.address:
-        return text
-    where, kind, reason = error.address, error.kind, error.reason
-    if kind in (NetworkKind.REFUSED, NetworkKind.UNREACHABLE, NetworkKind.CONNECT_TIMEOUT):
-        return "cannot reach %s: %s" % (where, reason)
-    if kind == NetworkKind.DNS:
-        return "cannot reach %s: Failed to resolve '%s' (%s)" % (where, error.host, reason)
-    if kind == NetworkKind.READ_TIMEOUT:
-        return "no answer from %s: %s (connection_timeout)" % (where, reason)
-    if kind == NetworkKind.RESET:
-        return "the connection to %s broke off: %s" % (where, reason)
-    if kind == NetworkKind.NOT_TLS:
-        return ("TLS handshake with %s failed: the server does not speak https (%s); use an http:// host "
-                "without -s/--ssl and ishttps" % (where, reason))
-    if kind == NetworkKind.TLS_UNTRUSTED:
-        return ("TLS certificate of %s is not trusted (%s): trust it with REQUESTS_CA_BUNDLE, or set "
-                "isverify = False to skip the check" % (where, reason))
-    if kind == NetworkKind.TLS:
-        return "TLS error with %s: %s" % (where, reason)
-    return text
-
-
 def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, UsageError):
@@ -335,6 +303,11 @@ def _message(exc: BaseException, status: ExitStatus, ctx: Context, debug: bool) 
     if status == ExitStatus.ERROR and not isinstance(exc, ServiceError):
         return "unexpected %s: %s%s" % (type(exc).__name__, text,
                                         "" if debug else " (run with --debug for details)")
+    if isinstance(exc, NotRestored):
+        name = ctx.subject if ctx.subject and ctx.subject.startswith("wcs://") else "wcs://BUCKET/KEY"
+        return ("%s is in Archive storage and not restored: run 'wcscmd restore %s DAYS', then this again once "
+                "'wcscmd stat' shows restoreState restored (HTTP %s, reqid %s)"
+                % (ctx.subject or "the object", name, exc.code, getattr(exc.result, "reqid", None)))
     if isinstance(exc, ServiceError):
         if ctx.advice:
             text = "%s; %s" % (text, ctx.advice)

@@ -8,21 +8,24 @@ other option, wherever it was written (exit 2, naming it), and ``wcscmd CMD --he
 options CMD takes. Options with a Config key are applied over the ``.wcscfg`` values through the
 Config's own validation (:func:`overrides_from`).
 
-Adding a command: a :class:`Command` row with its function, arguments, group and tags; options
+Adding a command: a :class:`~wcs.cli.command.Command` row with its function, arguments, group and tags; options
 of its own go in its ``arguments`` (like ``records --older-than``), shared ones (``-r``,
 ``--no-clobber``, ``--dry-run``, ``--exclude``...) by tag.
 """
 
 import argparse
 import textwrap
-from typing import IO, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, List, Optional, Sequence
 
 from wcs import __version__
 from wcs.cli import options as opt
 from wcs.cli.argtypes import Parser, UsageError, Version
+from wcs.cli.command import PROG, Command
 from wcs.cli.commands import (
     browse,
+    bucketstat,
     copymove,
+    downloads,
     jobs,
     listing,
     migrations,
@@ -30,45 +33,17 @@ from wcs.cli.commands import (
     records,
     remove,
     shell,
-    transfers,
     trees,
+    uploads,
+    vendor,
 )
 from wcs.cli.context import Context, Override
 from wcs.cli.options import OPTION_GROUPS, OPTIONS, Option
 from wcs.cli.outputs import OUTPUT_HELP
 from wcs.cli.status import EXIT_STATUS_HELP
 
-PROG = "wcscmd"
 DESCRIPTION = ("Wcscmd is a tool for managing objects in WCS Object Storage. It allows for uploading, "
                "downloading and removing objects from buckets.")
-
-Arguments = Tuple[Tuple[str, Dict[str, Any]], ...]
-
-
-class Command(NamedTuple):
-    name: str
-    label: str  # the official one-line description
-    params: str  # the official parameter synopsis
-    func: Callable[[argparse.Namespace, Context], int]
-    arguments: Arguments  # positionals, and options of this command alone
-    group: str  # where --help lists it: one of GROUPS
-    tags: Tuple[str, ...] = ()  # the option tags it accepts (global options always)
-    recursive: Optional[Tuple[str, ...]] = None  # the tags of its -r form, when it has one
-    note: str = ""  # said after the label in the main --help (ours, not official)
-    brief: str = ""  # the line of the main --help, when the label and parameters are too long for one
-    rparams: str = "wcs://BUCKET[/PREFIX] LOCAL_DIR"  # the parameters of its -r form
-
-    def tags_for(self, recursive: bool) -> Tuple[str, ...]:
-        return self.recursive if recursive and self.recursive is not None else self.tags
-
-    @property
-    def forms(self) -> List[Tuple[str, Tuple[str, ...]]]:
-        """``(form, tags)``: ``("put", ...)`` and ``("put -r", ...)``."""
-        found = [(self.name, self.tags)]
-        if self.recursive is not None:
-            found.append((self.name + " -r", self.recursive))
-        return found
-
 
 GROUPS = (("objects", "Objects"), ("folders", "Folders"), ("listing", "Listing"), ("jobs", "Jobs"),
           ("config", "Configuration and local files"))
@@ -96,6 +71,11 @@ _COPY_TREE = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.CLOBBE
 _PLANS = (opt.BLOCKS, opt.CONCURRENCY, opt.TRAFFIC, opt.PROGRESS, opt.TRANSFERS, opt.FETCH)
 _COPY_NOTE = ("SOURCE then DEST: a local path, wcs://BUCKET/KEY or -; between two wcs:// on the service; "
               "replaces what DEST has (--no-clobber: never)")
+
+def _completion(args: argparse.Namespace, ctx: Context) -> int:
+    """``completion``: the script is made from this table, which passes itself."""
+    return shell.cmd_completion(args, ctx, COMMANDS)
+
 
 COMMANDS: List[Command] = [
     Command("ls", "List buckets, one directory, or every key (-r)", "[wcs://BUCKET[/PREFIX]]", browse.cmd_ls,
@@ -142,24 +122,25 @@ COMMANDS: List[Command] = [
     Command("listall", "List all files in the bucket.", "wcs://BUCKET RESFILE", listing.cmd_listall,
             (_BUCKET, _RESFILE), "listing", (opt.LISTING,)),
     Command("listbucket", "List buckets", "", listing.cmd_listbucket, (), "listing"),
-    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", transfers.cmd_cat,
+    Command("cat", "Write an object to stdout (hash checked at the end)", "wcs://BUCKET/OBJECT", downloads.cmd_cat,
             (_OBJ,), "objects", (opt.TRAFFIC, opt.PROGRESS)),
     Command("get", "Download file", "URL [FILENAME]", trees.cmd_get,
             (("url", {"metavar": "URL"}), ("filename", {"metavar": "FILENAME", "nargs": "?"})), "objects",
             _DOWNLOAD + (opt.RECURSIVE,), _DOWNLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("del", "Delete a file", "wcs://BUCKET/OBJECT", objects.cmd_del, (_OBJ,), "objects"),
-    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", objects.cmd_setdeadline,
-            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects", (opt.DEADLINE,),
+    Command("setdeadline", "Set deadline of file", "wcs://BUCKET/OBJECT deadline", vendor.cmd_setdeadline,
+            (_OBJ, ("days", {"metavar": "deadline", "help": DEADLINE_HELP})), "objects",
+            (opt.DEADLINE, opt.RECURSIVE), (opt.RECURSIVE, opt.JOBS, opt.WAIT),
             note="0 deletes the object, -1 keeps it forever",
             brief="setdeadline wcs://BUCKET/OBJECT deadline  Expire in N days (0 deletes the object, -1 keeps it "
-                  "forever)"),
+                  "forever)", rparams="wcs://BUCKET/PREFIX/ deadline"),
     Command("stat", "Get file info", "wcs://BUCKET/OBJECT", objects.cmd_stat, (_OBJ,), "objects"),
     Command("put", "Upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE", trees.cmd_put,
             (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RECURSIVE),
             _UPLOAD + (opt.RECURSIVE, opt.TREE, opt.TRANSFERS, opt.DRY_RUN)),
     Command("multiput", "Multipart upload a local file to WCS", "wcs://BUCKET/OBJECT LOCALFILE",
-            transfers.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
+            uploads.cmd_multiput, (_OBJ, ("localfile", {"metavar": "LOCALFILE"})), "objects",
             _UPLOAD + (opt.OVERWRITE, opt.MIME, opt.RESUME)),
     Command("deletePrefix", "Delete multiple files according to prefix", "wcs://BUCKET PREFIX",
             jobs.cmd_deletePrefix, (_BUCKET, ("prefix", {"metavar": "PREFIX"})), "jobs", (opt.JOBS, opt.WAIT),
@@ -168,10 +149,11 @@ COMMANDS: List[Command] = [
             (_OBJ, ("fops", {"metavar": "fopsparm"})), "jobs", (opt.JOBS,)),
     Command("fopsStatus", "Get fops task results", "persistentId", jobs.cmd_fopsStatus, _JOB_ID, "jobs"),
     Command("fmgrStatus", "Get fmgrStatus task results", "persistentId", jobs.cmd_fmgrStatus, _JOB_ID, "jobs"),
-    Command("crc64", "Calculating 64-bit CRC value", "filePath", transfers.cmd_crc64,
+    Command("crc64", "Calculating 64-bit CRC value", "filePath", uploads.cmd_crc64,
             (("file", {"metavar": "filePath"}),), "config"),
-    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', listing.cmd_bucketstat,
-            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,)),
+    Command("bucketstat", "Get bucket storage", '"bucket1|bucket2|..."', bucketstat.cmd_bucketstat,
+            (("buckets", {"metavar": '"bucket1|bucket2|..."'}),), "listing", (opt.BUCKETSTAT,),
+            note="a table on a terminal; --statistics TYPE"),
     Command("records", "List or remove multipart resume records (of failed or abandoned multiputs)",
             "[list|clean] [UPLOAD_ID...] [--older-than DAYS]", records.cmd_records,
             (("action", {"choices": ("list", "clean"), "nargs": "?", "default": "list",
@@ -183,8 +165,41 @@ COMMANDS: List[Command] = [
             note="records clean --older-than 7: remove what no multiput touched for a week",
             brief="records [list|clean] [UPLOAD_ID...]  Multipart resume records (clean --older-than 7)"),
     Command("completion", "Print a shell completion script: eval \"$(wcscmd completion bash)\"", "bash|zsh",
-            shell.cmd_completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
+            _completion, (("shell", {"choices": shell.SHELLS, "metavar": "bash|zsh"}),), "config",
             brief="completion bash|zsh  Shell completion script: eval \"$(wcscmd completion bash)\""),
+    # -- what the vendor's Go, Java, PHP and C# SDKs do (wcs/cli/commands/vendor.py) --------------------
+    Command("append", "Append a local file or stdin to an object made by append", "wcs://BUCKET/OBJECT FILE|-",
+            vendor.cmd_append, (_OBJ,) + vendor.APPEND_ARGUMENTS, "objects", (opt.MIME, opt.TRAFFIC, opt.PROGRESS)),
+    Command("prefetch", "Fetch objects from the bucket's mirror origin (one line per key that failed)",
+            "wcs://BUCKET/OBJECT...", vendor.cmd_prefetch,
+            (("uris", {"metavar": "wcs://BUCKET/OBJECT", "nargs": "+"}),), "objects",
+            brief="prefetch wcs://BUCKET/OBJECT...  Fetch objects from the bucket's mirror origin"),
+    Command("info", "Media information of an object (from the download domain)",
+            "--av|--av2|--image|--exif wcs://BUCKET/OBJECT", vendor.cmd_info, (_OBJ,) + vendor.INFO_ARGUMENTS,
+            "objects", brief="info --av|--av2|--image|--exif wcs://BUCKET/OBJECT  Media information (JSON)"),
+    Command("convert-type", "Change the storage class of an object (-r: of every object under a prefix)",
+            "wcs://BUCKET/OBJECT CLASS", vendor.cmd_convert_type,
+            (_OBJ, ("storage_class", {"metavar": "CLASS", "choices": ("Standard", "IA", "InfrequentAccess",
+                                                                       "Archive"),
+                                      "help": "Standard, IA (InfrequentAccess) or Archive"})),
+            "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
+            brief="convert-type [-r] wcs://BUCKET/OBJECT CLASS  Storage class: Standard, IA, Archive",
+            rparams="wcs://BUCKET[/PREFIX] CLASS"),
+    Command("restore", "Restore an Archive object for DAYS days (-r: every Archive object under a prefix)",
+            "wcs://BUCKET/OBJECT DAYS", vendor.cmd_restore,
+            (_OBJ, ("days", {"metavar": "DAYS", "help": "days it stays readable once restored (1 or more)"})),
+            "objects", (opt.RECURSIVE,), (opt.RECURSIVE, opt.CONCURRENCY),
+            brief="restore [-r] wcs://BUCKET/OBJECT DAYS  Make an Archive object readable for DAYS days",
+            rparams="wcs://BUCKET[/PREFIX] DAYS"),
+    Command("zip", "ZIP objects and folders (dir/) of a bucket into a new object (an fmgr job)",
+            "wcs://BUCKET/OUT.zip wcs://BUCKET/OBJECT|wcs://BUCKET/DIR/...", vendor.cmd_zip, vendor.ZIP_ARGUMENTS,
+            "jobs", (opt.JOBS, opt.WAIT),
+            brief="zip wcs://BUCKET/OUT.zip wcs://BUCKET/OBJECT...  ZIP objects and folders (fmgr compress)"),
+    Command("deletem3u8", "Delete an m3u8 playlist and the ts segments it names (an fmgr job)",
+            "wcs://BUCKET/OBJECT.m3u8", vendor.cmd_deletem3u8,
+            (_OBJ, ("--keep-ts", {"action": "store_true", "dest": "keep_ts",
+                                  "help": "delete the playlist only, not its segments"})),
+            "jobs", (opt.JOBS, opt.WAIT)),
 ]
 
 # Lines of the main --help beside the commands: the folder forms of put and get.
@@ -208,7 +223,7 @@ def _commands_help(width: int = 100) -> str:
         if group == "folders":
             rows.extend((form, label) for form, label, _name in _FOLDER_FORMS)
         for synopsis, label in rows:
-            lines.append("%-52s%s" % ("  %s %s" % (PROG, synopsis.strip()), label.strip()))
+            lines.append("%s  %s" % (("  %s %s" % (PROG, synopsis.strip())).ljust(50), label.strip()))
     lines.append("")
     lines.extend(textwrap.wrap(OVERWRITE_RULE, width))
     return "\n".join(lines)
@@ -231,6 +246,10 @@ def _global_help(width: int = 100) -> str:
                          subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
 
 
+# Commands whose -r acts on every object under a prefix, one call each or one fmgr job (no folder involved).
+_PREFIX_FORMS = ("restore", "convert-type", "setdeadline")
+
+
 def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence[str]], command: str = "") -> None:
     """Every option on ``parser``; those outside ``accepted`` (None: all, with help) parse but are not
     shown, so that :func:`check_options` can name them (argparse would only say "unrecognized"). A
@@ -239,6 +258,8 @@ def _attach_options(parser: argparse.ArgumentParser, accepted: Optional[Sequence
         shown = [o for o in options if accepted is None or (o.tag != opt.GLOBAL and o.tag in accepted)]
         if command and title.startswith("Folders") and shown:
             title = "Folders (%s)" % ("sync" if command == "sync" else "%s -r" % command)
+            if command in _PREFIX_FORMS:
+                title = "Every object under a prefix (%s -r)" % command
         elif command and "(" in title and not title.endswith("(any command)"):
             title = title.split(" (", 1)[0]
         group = parser.add_argument_group(title)
@@ -299,7 +320,8 @@ def check_options(args: argparse.Namespace) -> None:
         seen.add(option.dest)
         shown = "/".join(o.name for o in OPTIONS if o.dest == option.dest)
         if command.recursive is not None and not recursive and option.tag in command.recursive:
-            raise UsageError("%s needs -r (a whole folder)" % shown, "%s %s" % (PROG, name))
+            whole = "every object under a prefix" if command.name in _PREFIX_FORMS else "a whole folder"
+            raise UsageError("%s needs -r (%s)" % (shown, whole), "%s %s" % (PROG, name))
         users = [f for c in COMMANDS for f, t in c.forms if option.tag in t]
         raise UsageError("%s does not apply to %s (it is for: %s)" % (shown, form, ", ".join(users) or "none"),
                          "%s %s" % (PROG, name))

@@ -1,57 +1,143 @@
-"""What a progress line says, as pure functions of counts and a clock: no terminal, no threads beyond a lock.
+"""What a progress line says: counts and a speed (:class:`Meter`), and the layout that fits a width (:func:`fit`).
 
-:class:`Meter` counts bytes done and bytes *moved*, which differ by what was already there (the stored
-blocks of a resumed multiput, files a sync found unchanged): only moved bytes make the speed,
-measured over the last :data:`RATE_WINDOW` seconds rather than since the start, so a stall shows.
-Without a known total there is no percentage and no ETA. :func:`render` fits a line to a width:
-the percentage, the byte and file counts always stay; a name (shortened in the middle), the speed,
-the ETA and a bar get what room is left, in that order. :mod:`wcs.cli.progress` draws these lines.
+tqdm formats the line (``tqdm.format_meter``: sizes, times, the percentage, a bar that takes the room
+left); two things it cannot know stay here, small and pure. :class:`Meter` counts bytes done and bytes
+*moved*, which differ by what was already there (the stored blocks of a resumed multiput, the parts of
+a resumed download already on disk, files a sync found unchanged): only moved bytes make the speed,
+measured over the last :data:`RATE_WINDOW` seconds rather than since the start, so a stall shows; it
+is handed to tqdm as ``rate``. :func:`fit` picks what a width holds: the percentage, the byte count
+and the file count always stay; a name (shortened in the middle), the speed, the elapsed time and ETA
+and a bar get what room is left, and the bar gives way first. Without a known total there is no
+percentage, no ETA and no bar. :mod:`wcs.cli.progress` draws these lines, with tqdm too.
+
+Sizes are tqdm's notation in binary steps (``12.0MB`` is 12 MiB, as ``--bwlimit 12M`` means).
 """
 
 import collections
 import threading
 import time
-from typing import Callable, Deque, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Optional, Tuple
+
+from tqdm import tqdm  # type: ignore[import-untyped]
+from tqdm.utils import disp_len, disp_trim  # type: ignore[import-untyped]
 
 MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
 RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
 SAMPLE_EVERY = 0.1  # seconds between two samples of the speed
 NAME_MIN = 12  # characters of a name shown before the speed, the ETA and the bar get room
+BAR_MIN = 10  # cells of the narrowest bar worth drawing
+
+# What a line may hold besides the percentage and the file count, richest first:
+# (name, bar, elapsed time and ETA, speed, byte count). Each step leaves out what gives way first: the
+# bar, then the times, then the speed, then the name, at last the byte count (a tree run keeps its files).
+_STEPS = ((True, True, True, True, True), (True, False, True, True, True), (True, False, False, True, True),
+          (True, False, False, False, True), (False, False, False, False, True), (False, False, False, False, False))
 
 
 def size_text(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(count) < 1024 or unit == "TiB":
-            return ("%d %s" % (count, unit)) if unit == "B" else "%.1f %s" % (count, unit)
-        count /= 1024.0
-    return "%.1f TiB" % count  # pragma: no cover
-
-
-def _pair(done: int, total: int) -> str:
-    """``12.3/27.0 MiB``: both counts in the unit of the total."""
-    unit_size, unit = 1.0, "B"
-    for name in ("KiB", "MiB", "GiB", "TiB"):
-        if total >= 1024 * unit_size:
-            unit_size, unit = unit_size * 1024, name
-    if unit == "B":
-        return "%d/%d B" % (done, total)
-    return "%.1f/%.1f %s" % (done / unit_size, total / unit_size, unit)
+    """``12.0MB``: tqdm's size notation, in steps of 1024."""
+    return str(tqdm.format_sizeof(count, "B", 1024))
 
 
 def duration_text(seconds: float) -> str:
-    seconds = int(round(max(seconds, 0)))
-    hours, rest = divmod(seconds, 3600)
-    return "%d:%02d:%02d" % (hours, rest // 60, rest % 60) if hours else "%d:%02d" % (rest // 60, rest % 60)
+    """``01:05``, ``1:00:05``: tqdm's clock notation."""
+    return str(tqdm.format_interval(max(seconds, 0)))
+
+
+def _columns(text: str, width: int) -> int:
+    """How many characters of ``text`` fill at most ``width`` terminal columns (wide characters take two)."""
+    count = used = 0
+    for char in text:
+        used += disp_len(char)
+        if used > width:
+            break
+        count += 1
+    return count
 
 
 def shorten(text: str, width: int) -> str:
-    """``text`` in at most ``width`` characters, cut in the middle (``photos/.../img_0042.jpg``)."""
-    if len(text) <= width:
+    """``text`` in at most ``width`` terminal columns, cut in the middle (``photos/.../img_0042.jpg``)."""
+    if disp_len(text) <= width:
         return text
     if width <= 3:
-        return text[-width:] if width > 0 else ""
+        return text[len(text) - _columns(text[::-1], max(width, 0)):]
     head = (width - 3) // 3  # the end (the file's own name) keeps two thirds
-    return text[:head] + "..." + text[len(text) - (width - 3 - head):]
+    tail = _columns(text[::-1], width - 3 - head)
+    return text[:_columns(text, head)] + "..." + text[len(text) - tail:]
+
+
+def files_text(done: Optional[int], total: Optional[int]) -> str:
+    if done is None:
+        return ""
+    return "%d/%d files" % (done, total) if total is not None else "%d files" % done
+
+
+def _bar_format(known: bool, name: bool, bar: bool, times: bool, speed: bool, counts: bool, files: bool,
+                widths: Optional[Dict[str, int]] = None) -> str:
+    """A ``bar_format`` for tqdm (``{speed}`` and ``{files}`` are ours, passed along as extra fields).
+
+    ``widths``: the least width of some fields, to measure a line as wide as it can get while it runs.
+    """
+    def field(key: str) -> str:
+        return "{%s:>%d}" % (key, widths[key]) if widths and key in widths else "{%s}" % key
+
+    parts = ["{percentage:3.0f}%" + ("|{bar}|" if bar else "")] if known else []
+    if counts:
+        parts.append(field("n_fmt") + ("/{total_fmt}{unit}" if known else "{unit}"))
+    stats = [text for text, shown in (("{elapsed}<" + field("remaining") if known else "{elapsed}", times),
+                                       (field("speed"), speed), (field("files"), files)) if shown]
+    if stats:
+        parts.append("[" + ", ".join(stats) + "]")
+    return ("{desc}: " if name else "") + " ".join(parts)
+
+
+def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, rate: Optional[float],
+        files_done: Optional[int] = None, files_total: Optional[int] = None) -> Dict[str, Any]:
+    """The ``tqdm.format_meter`` arguments of a line of at most ``width`` characters.
+
+    ``total`` None (not known yet) or 0 (nothing to count): no percentage, no ETA, no bar.
+    ``rate`` is the speed to show (None: not measured yet), never tqdm's average since the start,
+    which would count bytes that were already there.
+    """
+    name = "".join(char if char.isprintable() else "?" for char in name)  # a newline in a file name, an escape
+    known = bool(total)
+    shown_total = max(total or 0, done) if known else None  # more done than expected: 100 %, not "unknown"
+    files = files_text(files_done, files_total)
+    args: Dict[str, Any] = {
+        "n": done, "total": shown_total, "elapsed": elapsed, "ncols": width, "prefix": "",
+        "unit": "B", "unit_scale": True, "unit_divisor": 1024, "rate": rate or 0.0,  # 0: tqdm shows no ETA
+        "speed": (size_text(rate) + "/s") if rate is not None else "?B/s", "files": files}
+    # The numbers that change while a transfer runs are measured at their widest, so that what the line
+    # holds stays put from one drawing to the next (the bar takes up what they leave).
+    widths = {"n_fmt": 5, "remaining": 5, "speed": 8, "files": len(files_text(files_total, files_total))}
+    for step, (with_name, bar, times, speed, counts) in enumerate(_STEPS):
+        counts = counts or not files
+        with_name = with_name and bool(name)
+        bar = bar and known
+        # What the line takes without the name and the bar; what is left goes to them.
+        fixed = _bar_format(known, False, bar, times, speed, counts, bool(files), widths).replace("{bar}", "")
+        room = width - disp_len(tqdm.format_meter(**dict(args, bar_format=fixed, ncols=None)))
+        room -= BAR_MIN if bar else 0
+        if with_name:
+            room -= 2  # ": "
+            if room < min(disp_len(name), NAME_MIN):
+                continue
+        elif room < 0 and step < len(_STEPS) - 1:
+            continue
+        args["bar_format"] = _bar_format(known, with_name, bar, times, speed, counts, bool(files))
+        args["prefix"] = shorten(name, room) if with_name else ""
+        line = tqdm.format_meter(**dict(args, ncols=None)) if room < 0 else ""
+        if disp_len(line) > width:  # a terminal narrower than the shortest line: its start, as a literal
+            args["line"] = disp_trim(line, width)
+            args["bar_format"] = "{line}"
+        break
+    return args
+
+
+def render(width: int, name: str, done: int, total: Optional[int], elapsed: float, rate: Optional[float],
+           files_done: Optional[int] = None, files_total: Optional[int] = None) -> str:
+    """The line :func:`fit` chooses, formatted by tqdm; at most ``width`` characters."""
+    return str(tqdm.format_meter(**fit(width, name, done, total, elapsed, rate, files_done, files_total)))
 
 
 class Meter:
@@ -59,7 +145,7 @@ class Meter:
 
     Args:
         total: bytes expected, or None until known (:meth:`set_total`).
-        files_total: files expected (tree commands), or None.
+        files: count files too (tree commands); their total comes with :meth:`set_total`.
     """
 
     def __init__(self, total: Optional[int] = None, *, files: bool = False,
@@ -124,9 +210,13 @@ class Meter:
             return None
         return max(self.total - self.done, 0) / rate
 
+    def layout(self, width: int, name: str = "") -> Dict[str, Any]:
+        """The ``tqdm.format_meter`` arguments of the line now (:func:`fit`)."""
+        files_done, files_total = (self.files_done, self.files_total) if self.files else (None, None)
+        return fit(width, name, self.done, self.total, self.elapsed(), self.rate(), files_done, files_total)
+
     def line(self, width: int, name: str = "") -> str:
-        rate = self.rate()
-        return render(width, name, self.done, self.total, rate, self.eta(rate), *self._file_counts())
+        return str(tqdm.format_meter(**self.layout(width, name)))
 
     def final_line(self, width: int, name: str = "") -> str:
         """What stays on the terminal after a run: the counts, the bytes moved, the time and average speed."""
@@ -145,57 +235,3 @@ class Meter:
         text = "  ".join(parts)
         room = width - len(text) - 2
         return (shorten(name, room) + "  " + text) if name and room >= 6 else text[:width]
-
-    def _file_counts(self) -> Tuple[Optional[int], Optional[int]]:
-        return (self.files_done, self.files_total) if self.files else (None, None)
-
-
-def render(width: int, name: str, done: int, total: Optional[int], rate: Optional[float], eta: Optional[float],
-           files_done: Optional[int] = None, files_total: Optional[int] = None) -> str:
-    """One progress line of at most ``width`` characters.
-
-    The percentage, the byte count and the file count always stay; then, while there is room, a
-    name (at least :data:`NAME_MIN` characters, shortened in the middle), the speed, the ETA and a bar
-    of 10 cells; what room is left grows the name to its full length, then the bar to 30 cells.
-    """
-    known = total is not None
-    pct = ("%3d%%" % min(100, done * 100 // total if total else 100)) if known else ""
-    counts = _pair(done, total) if known and total is not None else size_text(done)
-    files = ""
-    if files_done is not None:
-        files = "%d/%d files" % (files_done, files_total) if files_total is not None else "%d files" % files_done
-    rate_text = "%s/s" % size_text(rate) if rate is not None else ""
-    eta_text = "ETA %s" % duration_text(eta) if eta is not None else ""
-
-    def joined(parts: List[str]) -> str:
-        return "  ".join(part for part in parts if part)
-
-    budget = width - len(joined([pct, counts, files]))
-    if budget < 0:  # a very narrow terminal: the percentage and the file count are what matter
-        return (joined([pct, files]) if files else joined([pct, counts]))[:width]
-    name_width = min(len(name), NAME_MIN)
-    if name_width and budget >= name_width + 2:
-        budget -= name_width + 2
-    else:
-        name_width = 0
-    extras = {}
-    for key, text in (("rate", rate_text), ("eta", eta_text)):
-        if text and budget >= len(text) + 2:
-            extras[key] = text
-            budget -= len(text) + 2
-    cells = 0
-    if known and budget >= 14:  # "[" + 10 cells + "]" and a separator
-        cells = 10
-        budget -= 14
-    if name_width:
-        grow = min(len(name) - name_width, budget)
-        name_width += grow
-        budget -= grow
-    if cells:
-        cells += min(20, budget)
-    bar = ""
-    if cells:
-        fill = cells * min(done, total or 0) // total if total else cells
-        bar = "[%s%s]" % ("#" * fill, "-" * (cells - fill))
-    return joined([shorten(name, name_width) if name_width else "", pct, bar, counts, extras.get("rate", ""),
-                   extras.get("eta", ""), files])

@@ -58,10 +58,10 @@ RECURSIVE = "recursive"  # -r: a folder or a whole prefix (cp -r, mv -r, put -r,
 TREE = "tree"  # options of folder transfers
 SYNC = "sync"  # options of sync only
 DRY_RUN = "dry-run"  # -n/--dry-run: folder transfers and rm
-LS = "ls"  # --summarize
+LS = "ls"  # --summarize, -l
 SIZES = "sizes"  # -H: sizes for people (ls, du)
 DEPTH = "depth"  # du --depth
-WAIT = "wait"  # deletePrefix --wait
+WAIT = "wait"  # --wait, --wait-timeout: follow an fmgr job to its end (deletePrefix, zip, deletem3u8, setdeadline -r)
 TRANSFERS = "transfers"  # --transfers: folder transfers, apply and batch
 PLAN = "plan"  # sync --plan
 MIGRATE = "migrate"  # sync from another store: its journal, server-side fetches, MD5 checks
@@ -175,7 +175,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--mode",), "mode", "mode", {}, "Mode for list objects of bucket (0, 1; 3 = flat)", LISTING),
         Option(("--marker",), "marker", "marker", {}, "Start string for list", LISTING),
     ]),
-    ("Jobs (deletePrefix, fops)", [
+    ("Jobs (deletePrefix, fops; zip, deletem3u8, setdeadline -r)", [
         Option(("--output",), "output", "output", {},
                "Save request result to specified key, like:<bucket>:<key>", JOBS),
         Option(("--notify",), "notifyurl", "notifyurl", {"metavar": "NOTIFYURL"},
@@ -194,6 +194,9 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("--islistdetails",), "islistdetails", None, {"choices": ("true", "false")},
                "Is list details (true/false)", BUCKETSTAT),
         Option(("--storagetype",), "storagetype", None, {}, "storage type", BUCKETSTAT),
+        Option(("--statistics",), "statistics", None, {"metavar": "TYPE"},
+               "bucketstat: read /bucket/statistics of TYPE (uploadRequest, uploadTraffic...) instead of the "
+               "storage used", BUCKETSTAT),
     ]),
     ("Transfers", [
         NO_CLOBBER,
@@ -216,17 +219,24 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
         Option(("-H", "--human-readable"), "human", None, _TRUE, "Sizes as KiB, MiB, GiB (binary units)", SIZES),
         Option(("--summarize",), "summarize", None, _TRUE, "ls: end with the number of objects and their size",
                LS),
+        Option(("-l", "--long"), "long", None, _TRUE,
+               "ls: a storage class column before the key (Archive objects: whether and until when restored)",
+               LS),
         Option(("--depth",), "depth", None, {"type": non_negative_int, "metavar": "N"},
                "du: also one line per sub-prefix down to N levels (default 0: the total only)", DEPTH, 0),
     ]),
-    ("Jobs: waiting (deletePrefix)", [
+    ("Jobs: waiting (deletePrefix; zip, deletem3u8, setdeadline -r)", [
         Option(("--wait",), "wait", None, _TRUE,
-               "Follow the job to its end, print its final status (as fmgrStatus) and exit by it", WAIT),
+               "Follow the job to its end, print its final status and exit by it (9: an operation failed, or "
+               "still running after --wait-timeout)", WAIT),
+        Option(("--wait-timeout",), "wait_timeout", None, {"type": seconds, "metavar": "SECONDS"},
+               "How long --wait follows the job (default 600)", WAIT, 600.0),
     ]),
     ("Folders (sync; cp -r, mv -r, put -r, get -r; rm)", [
         Option(("-r", "--recursive"), "recursive", None, _TRUE,
                "A whole folder or prefix: cp -r SOURCE DEST (the folder's contents go under DEST), mv -r, "
-               "put -r, get -r; ls -r lists every key, rm -r deletes every key under a prefix", RECURSIVE),
+               "put -r, get -r; ls -r lists every key, rm -r deletes every key under a prefix; restore -r, "
+               "convert-type -r, setdeadline -r act on every object under a prefix", RECURSIVE),
         Option(("--skip-existing",), "skip_existing", None, _TRUE,
                "Skip files the destination already has (as --no-clobber)", TREE),
         Option(("--delete",), "delete", None, _TRUE,

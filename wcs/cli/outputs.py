@@ -22,9 +22,19 @@ SERVICE_CALL = '{"code": <HTTP status, -1 = no answer>, "reqid": <X-Reqid or nul
 
 DOCUMENTS: Tuple[Document, ...] = (
     Document(("listbucket", "stat", "del", "setdeadline", "deletePrefix", "fops", "fopsStatus",
-              "fmgrStatus", "bucketstat"), SERVICE_CALL),
-    Document(("deletePrefix --wait",), SERVICE_CALL,
-             "the job's final status, as fmgrStatus prints it (exit 9 when one of its operations failed)"),
+              "fmgrStatus", "prefetch", "info", "convert-type", "restore", "setdeadline -r", "zip", "deletem3u8"),
+             SERVICE_CALL),
+    Document(("deletePrefix --wait", "setdeadline -r --wait", "zip --wait", "deletem3u8 --wait"), SERVICE_CALL,
+             "the job's final status, as fmgrStatus prints it (exit 9 when one of its operations failed, or when "
+             "it still ran after --wait-timeout)"),
+    Document(("bucketstat",), SERVICE_CALL,
+             "on a terminal without --json: a table instead (a row per day, a column per bucket and their total, "
+             "in MB with the peak and average of the period; --statistics: the counts with their total)"),
+    Document(("append",), '{"code", "reqid", "body", "position", "appended", "next_position"}',
+             "position: where the bytes went; next_position: the object's length after them"),
+    Document(("convert-type -r", "restore -r"),
+             '{"bucket", "prefix", "listed", "done", "skipped": {<reason>: <objects>}, "failed", '
+             '"errors": [{"key", "code", "message"}], "elapsed"}', "errors: the first 100"),
     Document(("cp", "mv"), '{"code", "reqid", "body", "source", "destination", "action": <copied, moved, uploaded, '
                            'downloaded or skipped>, "replaced": <true when DEST existed and was replaced>}',
              "code, reqid, body: the answer of the call that placed it (the copy or move, the upload, the "
@@ -32,10 +42,11 @@ DOCUMENTS: Tuple[Document, ...] = (
              "object to stdout instead, as cat does"),
     Document(("rm",), '{"dry_run", "deleted", "failed", "errors": [{"key", "error"}]}',
              '--dry-run adds "planned" (the keys are listed on stderr)'),
-    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY", "DIR PREFIX/", or a bucket; --json: JSON Lines '
-                          '{"type": "object", "bucket", "key", "size", "hash", "time": <ISO 8601, UTC>, "epoch_ms", '
-                          '"mime_type", "storage_class"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", '
-                          '"bucket"}; --summarize ends with {"type": "summary", "objects", "bytes"}'),
+    Document(("ls",), "", 'a line per entry: "DATE TIME SIZE KEY" (-l: "DATE TIME SIZE CLASS KEY"), "DIR PREFIX/", or '
+                          'a bucket; --json: JSON Lines {"type": "object", "bucket", "key", "size", "hash", "time": '
+                          '<ISO 8601, UTC>, "epoch_ms", "mime_type", "storage_class", "restore_state", '
+                          '"restore_until"}, {"type": "dir", "bucket", "prefix"}, {"type": "bucket", "bucket"}; '
+                          '--summarize ends with {"type": "summary", "objects", "bytes"}'),
     Document(("du",), "", 'a line per sub-prefix (--depth), then the total: "BYTES OBJECTS wcs://BUCKET/PREFIX"; '
                           '--json: JSON Lines {"bucket", "prefix", "depth", "objects", "bytes"}'),
     Document(("put",), SERVICE_CALL,

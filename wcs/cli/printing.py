@@ -65,3 +65,13 @@ def describe(ctx: Any, document: Any) -> Optional[str]:
         parts.append("%s bytes" % document["size"])
     parts.append("%.2f s" % elapsed(ctx))
     return "%s: %s" % (ctx.subject or ctx.command or ctx.prog, ", ".join(parts))
+
+
+def human_size(count: float) -> str:
+    """``12 B``, ``1.5 KiB``, ``3.0 GiB``: the sizes of listings for people (``ls -H``, ``du -H``), in
+    the IEC units aws and rclone print there (progress lines use tqdm's shorter notation)."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(count) < 1024 or unit == "PiB":
+            return ("%d %s" % (count, unit)) if unit == "B" else "%.1f %s" % (count, unit)
+        count /= 1024.0
+    raise AssertionError("unreachable")  # pragma: no cover

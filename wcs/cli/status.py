@@ -32,10 +32,11 @@ class ExitStatus(IntEnum):
     NETWORK = 6, "network error: no answer from the service after every retry"
     INTEGRITY = 7, "integrity error: hash of the transferred bytes does not match"
     RESUME = 8, "resume error: multipart resume record missing, corrupt or for another file"
-    JOB_FAILED = 9, ("job failed: fopsStatus/fmgrStatus (or deletePrefix --wait) report a failed operation (the "
-                     "JSON is printed)")
+    JOB_FAILED = 9, ("job failed: fopsStatus/fmgrStatus report a failed operation; with --wait (deletePrefix, "
+                     "zip, deletem3u8, setdeadline -r), also a job still running at --wait-timeout (the JSON is "
+                     "printed)")
     PARTIAL = 10, ("partial failure: sync, a -r form or rm ran, but some files or objects failed or --delete was "
-                   "not carried out")
+                   "not carried out; prefetch could not fetch some keys")
     CHANGED = 11, "object changed: it was replaced while it was downloaded; nothing was kept, run again for the new one"
     HANGUP = 129, "hung up (SIGHUP: the terminal went away); a multiput prints how to resume it"
     INTERRUPTED = 130, "interrupted (Ctrl-C, SIGINT); a multiput prints how to resume it"

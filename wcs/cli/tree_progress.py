@@ -8,7 +8,7 @@ crossed the wire make the speed. The total comes from the engine's count of the 
 (``on_total``), made while the transfers already run: until it is known the line shows no
 percentage and no ETA, only what is done so far.
 
-On a terminal the line is drawn in place and fits its width (:func:`wcs.cli.progress.render`); when
+On a terminal the line is drawn in place by tqdm and fits its width (:func:`wcs.cli.meter.fit`); when
 stderr is not a terminal, a status line every ``--stats`` seconds tells a CI log the job is alive;
 ``--quiet`` silences both, and the per-file lines of ``-v`` and ``--dry-run``. Lines always go
 through the context's mask, each on a line of its own; per-file lines a batch at a time (at most
@@ -85,7 +85,7 @@ class TreeReporter:
         if dry_run:
             return
         if wants_bar(ctx.stderr, ctx.quiet):
-            self._line = LiveLine(ctx.stderr, self._text)
+            self._line = LiveLine(ctx.stderr, self._layout)
             ctx.live = self._line
             self.total_after = 0.0
         elif not ctx.quiet and stats > 0:
@@ -106,12 +106,15 @@ class TreeReporter:
         """The ``subscribers=`` of the transfers: the byte counter (also when nothing is drawn: the status line)."""
         return [self._bytes]
 
+    def _layout(self, width: int) -> Dict[str, Any]:
+        return self.meter.layout(width, self.current or self.direction)
+
     def _text(self, width: int) -> str:
         return self.meter.line(width, self.current or self.direction)
 
     def redraw(self, force: bool = False) -> None:
         if self._line is not None:
-            self._line.update(force)
+            self._line.tick(force)
 
     def status_line(self) -> str:
         meter = self.meter

@@ -7,7 +7,8 @@ the parts live beside it:
 
 * :mod:`wcs.cli.options`: every option once, with what it acts on (its tag);
 * :mod:`wcs.cli.definition`: the command table (which tags each command takes), :func:`build_parser`
-  and :func:`~wcs.cli.definition.check_options`, which refuses an option a command cannot use;
+  and :func:`~wcs.cli.definition.check_options`, which refuses an option a command cannot use; a row
+  of the table is a :class:`~wcs.cli.command.Command`;
 * :mod:`wcs.cli.outputs`: the JSON document each command prints;
 * :mod:`wcs.cli.printing`: what ``-v``, ``--json`` and ``--quiet`` do to a command's output;
 * :mod:`wcs.cli.meter`, :mod:`wcs.cli.progress`, :mod:`wcs.cli.tree_progress`: the progress line on stderr;
@@ -17,7 +18,8 @@ the parts live beside it:
 * :mod:`wcs.cli.commands`: one ``cmd_*`` function per command;
 * :mod:`wcs.cli.core`: :func:`main`, the one error boundary: commands raise, and ``main`` turns the
   exception into one ``wcscmd: error: ...`` line on stderr and an exit status from
-  :class:`wcs.cli.status.ExitStatus` (a traceback only with ``--debug``).
+  :class:`wcs.cli.status.ExitStatus` (a traceback only with ``--debug``); :mod:`wcs.cli.messages`:
+  the one line it says for a network failure (``--configure``'s access test says the same).
 
 The output contract (what each command prints on stdout and stderr, and how it treats local files)
 is written once, in ``docs/wcscmd.md`` (section "Output"); the JSON document of each command is
@@ -27,9 +29,11 @@ declared in :mod:`wcs.cli.outputs`, which renders it into ``--help`` and that pa
 import sys
 
 from wcs.cli.argtypes import parse_days
-from wcs.cli.commands.transfers import default_filename, resume_argv
-from wcs.cli.core import main, network_message
+from wcs.cli.commands.downloads import default_filename
+from wcs.cli.commands.uploads import resume_argv
+from wcs.cli.core import main
 from wcs.cli.definition import COMMANDS, build_parser, normalize_argv
+from wcs.cli.messages import network_message
 
 __all__ = ["COMMANDS", "build_parser", "default_filename", "main", "network_message", "normalize_argv",
            "parse_days", "resume_argv"]

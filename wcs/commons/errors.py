@@ -148,6 +148,12 @@ class ServiceError(WcsError):
         return getattr(self.result, "code", -1)
 
 
+class NotRestored(ServiceError):
+    """A download refused because the object is in the Archive storage class and not restored (the
+    service's 403 ``Invalid Object State``): restore it (``Client.restore``), wait until ``stat`` shows
+    it restored, then download it. ``result`` holds the refusal."""
+
+
 class WcsSeriveError(ServiceError):
     """An upload the official SDK reports by raising (``smart_upload``, ``MultipartUpload.smart_upload``,
     ``Simple_MultipartUpload``): the official name and message, with our ``result`` and ``code``.

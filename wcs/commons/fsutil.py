@@ -250,6 +250,18 @@ def read_regular(path: str, limit: int) -> Optional[bytes]:
     return data
 
 
+def open_text(path: str, what: str) -> IO[str]:
+    """The UTF-8 text file ``path`` the user named as ``what`` (``"the batch file"``), opened for reading.
+
+    Raises:
+        LocalFileError: it cannot be opened (the message says what it is and why).
+    """
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise LocalFileError("cannot read %s %s: %s" % (what, path, exc.strerror or exc)) from None
+
+
 def open_regular(path: str, buffering: int = -1) -> BinaryIO:
     """``path`` opened for reading (``buffering`` as for ``open``) if it is a regular file (symlinks
     followed), without ever blocking.

@@ -54,7 +54,9 @@ class Result(Tuple[int, Any, Dict[str, str]]):
             ``body`` for every call but form uploads). ``ok``, ``message`` and the SDK read this.
         text: the raw body text.
         upload_id: for multipart uploads, the id that resumes a failed one.
-        error: the exception behind a -1.
+        error: the exception behind a -1; for an answer whose meaning has a type of its own (a download
+            refused because the object is in Archive storage and not restored: ``NotRestored``), that
+            :class:`~wcs.commons.errors.ServiceError`, which :meth:`raise_for_status` raises.
         attempts: how many times the request was sent (1 + the retries it took).
     """
 
@@ -111,6 +113,12 @@ class Result(Tuple[int, Any, Dict[str, str]]):
         return self.text or str(self.data)
 
     @property
+    def next_position(self) -> Optional[int]:
+        """The ``x-wcs-next-append-position`` header as a number (an append's answer, a 409 refusing one
+        at a stale position, the ``stat`` of an appendable object), or None without it."""
+        return _int(self.headers.get("x-wcs-next-append-position"))
+
+    @property
     def answered_hash(self) -> Optional[str]:
         """The etag an upload's answer reports, or None when it carries none.
 
@@ -126,9 +134,12 @@ class Result(Tuple[int, Any, Dict[str, str]]):
         return None
 
     def raise_for_status(self) -> "Result":
-        """Return self when ``ok``; else raise ``NetworkError`` (-1) or ``ServiceError``."""
+        """Return self when ``ok``; else raise ``NetworkError`` (-1), the typed ``ServiceError`` of ``error``
+        when it has one (``NotRestored``), or ``ServiceError``."""
         if self.ok:
             return self
+        if isinstance(self.error, ServiceError):
+            raise self.error
         if self.code == NO_RESPONSE:
             if isinstance(self.error, NetworkError):
                 raise self.error
@@ -137,6 +148,10 @@ class Result(Tuple[int, Any, Dict[str, str]]):
 
     def with_upload_id(self, upload_id: Optional[str]) -> "Result":
         return self._copy(upload_id=upload_id)
+
+    def with_error(self, error: BaseException) -> "Result":
+        """The same answer carrying ``error`` (a typed ``ServiceError`` is what ``raise_for_status`` raises)."""
+        return self._copy(error=error)
 
     def with_raw_body(self) -> "Result":
         """The same answer with the raw text as ``body`` (``data`` keeps the decoded form), as the
@@ -198,12 +213,26 @@ def _int(value: Any) -> Optional[int]:
         return None
 
 
+ARCHIVE = "Archive"
+RESTORED = "restored"
+APPENDABLE = "Appendable"
+# Where the answers name what the reference leaves open (an object's type, the restore of an Archive
+# object): the emulator's names, written here once (docs/emulator.md, "Choices").
+_OBJECT_TYPE = "objectType"
+_RESTORE_STATE = "restoreState"
+_RESTORE_UNTIL = "restoreExpirationDate"
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """One object, as a listing item or a ``stat`` answer describes it.
 
     ``size`` is an int even where the wire has a string (list items carry ``fsize`` as text);
     ``put_time`` is epoch milliseconds; ``raw`` is the service's dict as received.
+    ``storage_class`` is ``Standard``, ``InfrequentAccess`` or ``Archive`` as the service names it;
+    ``object_type`` ``Normal`` or ``Appendable``; for Archive objects ``restore_state`` is ``none``,
+    ``restoring`` or ``restored`` and ``restore_until`` when a restored one stops being readable
+    (each None when the answer does not say).
     """
 
     key: str
@@ -213,17 +242,23 @@ class ObjectInfo:
     mime_type: Optional[str] = None
     expiration: Optional[str] = None
     storage_class: Optional[str] = None
+    object_type: Optional[str] = None
+    restore_state: Optional[str] = None
+    restore_until: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any], key: Optional[str] = None) -> "ObjectInfo":
-        """From a ``/list`` item, or a ``stat`` body (which names the key ``name``, or not at all).
+    def from_item(cls, item: Mapping[str, Any], key: Optional[str] = None,
+                  headers: Optional[Mapping[str, str]] = None) -> "ObjectInfo":
+        """From a ``/list`` item, or a ``stat`` body (which names the key ``name``, or not at all) and
+        its ``headers`` (an appendable object's ``x-wcs-object-type``).
 
         ``raw`` is ``item`` itself (not a copy). Made without the dataclass ``__init__`` (a frozen
         one sets each field through ``object.__setattr__``): a listing makes one per object, and
         this is five times faster.
         """
         name = item.get("key", item.get("name")) if key is None else key
+        object_type = item.get(_OBJECT_TYPE) or (_Headers(headers).get("x-wcs-object-type") if headers else None)
         info = _new(cls)
         fields = info.__dict__
         fields["key"] = name if type(name) is str else str(name or "")
@@ -234,8 +269,31 @@ class ObjectInfo:
         fields["mime_type"] = item.get("mimeType") or None
         fields["expiration"] = item.get("expirationDate") or None
         fields["storage_class"] = item.get("storageClass") or None
+        fields["object_type"] = object_type or None
+        fields["restore_state"] = item.get(_RESTORE_STATE) or None
+        fields["restore_until"] = item.get(_RESTORE_UNTIL) or None
         fields["raw"] = item if isinstance(item, dict) else dict(item)
         return info
+
+    @property
+    def archived(self) -> bool:
+        """Whether the object is in the Archive storage class (read only after a restore)."""
+        return (self.storage_class or "").lower() == ARCHIVE.lower()
+
+    @property
+    def appendable(self) -> bool:
+        """Whether appends (``Client.append``) can extend the object."""
+        return (self.object_type or "").lower() == APPENDABLE.lower()
+
+    @property
+    def needs_restore(self) -> Optional[bool]:
+        """True for an Archive object that cannot be read until a restore is done; False for an object
+        that can be read; None for an Archive object whose answer does not tell its restore."""
+        if not self.archived:
+            return False
+        if self.restore_state is None:
+            return None
+        return self.restore_state.lower() != RESTORED
 
 
 _new = object.__new__

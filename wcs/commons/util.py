@@ -113,6 +113,14 @@ class EtagHasher:
                 self._block = hashlib.sha1()
                 self.filled = 0
 
+    def copy(self) -> "EtagHasher":
+        """An independent hasher in the same state (to try bytes that may have to be taken back)."""
+        twin = EtagHasher(self.digests, self.block_size)
+        twin._block = self._block.copy()
+        twin.filled = self.filled
+        twin.size = self.size
+        return twin
+
     def block_digests(self) -> List[bytes]:
         """Raw SHA-1 of each block seen so far, the partial last block included."""
         if self.filled or not self.digests:

@@ -24,7 +24,8 @@ import shlex
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
-from wcs.commons.errors import InvalidArgument, LocalFileError
+from wcs.commons.errors import InvalidArgument
+from wcs.commons.fsutil import open_text
 from wcs.services import plans
 
 COMMANDS = ("cp", "mv", "rm", "fetch")
@@ -116,11 +117,7 @@ def read_batch(path: str) -> Iterator[Dict[str, Any]]:
         InvalidArgument: a malformed line, named by its number (before any action of it is yielded).
         LocalFileError: the file cannot be read.
     """
-    try:
-        fp = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise LocalFileError("cannot read the batch file %s: %s" % (path, exc.strerror or exc)) from None
-    with fp:
+    with open_text(path, "the batch file") as fp:
         for number, line in enumerate(fp, 1):
             try:
                 action = parse_line(line)
@@ -133,11 +130,7 @@ def read_batch(path: str) -> Iterator[Dict[str, Any]]:
 def check_batch(path: str) -> List[str]:
     """Every malformed line of the file (empty when it is all good): checked before anything runs."""
     problems = []
-    try:
-        fp = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise LocalFileError("cannot read the batch file %s: %s" % (path, exc.strerror or exc)) from None
-    with fp:
+    with open_text(path, "the batch file") as fp:
         try:
             for number, line in enumerate(fp, 1):
                 try:

@@ -29,6 +29,7 @@ from wcs.services.client_downloads import DownloadMethods
 from wcs.services.client_jobs import JobMethods
 from wcs.services.client_objects import ObjectMethods
 from wcs.services.client_trees import TreeMethods
+from wcs.services.client_vendor import VendorMethods
 from wcs.services.events import Progress, Subscriber
 from wcs.services.formupload import PathLike, open_for_upload
 from wcs.services.listing import ObjectListing
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 
 
-class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods):
+class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods, VendorMethods):
     """The WCS client (official ``wcs.services.client.Client``).
 
     Args:
@@ -279,7 +280,8 @@ class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods):
             NetworkError: no answer.
         """
         result = self.stat(bucket, key).raise_for_status()
-        return ObjectInfo.from_item(result.data if isinstance(result.data, dict) else {}, key=key)
+        return ObjectInfo.from_item(result.data if isinstance(result.data, dict) else {}, key=key,
+                                    headers=result.headers)
 
     def bucket_stat(self, name: str, startdate: str, enddate: str, isListDetails: str = "false",
                     storageType: Optional[str] = None) -> Result:

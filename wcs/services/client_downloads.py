@@ -13,6 +13,7 @@ from wcs.commons.result import ObjectInfo
 from wcs.services.client_base import ClientBase
 from wcs.services.download import Downloader
 from wcs.services.events import Progress, Subscriber
+from wcs.services.storageclass import mark_not_restored
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -34,14 +35,16 @@ class DownloadMethods(ClientBase):
 
         Returns:
             ``Result(status, {"hash", "fsize", "path"}, headers)``; an error status or -1 leaves
-            ``path`` untouched.
+            ``path`` untouched. A refusal because the object is in Archive storage and not restored
+            carries :class:`~wcs.commons.errors.NotRestored`, which ``raise_for_status()`` raises.
 
         Raises:
             LocalFileError: the target cannot be written.
             IntegrityError: the bytes do not match ``expected_hash`` or the ``ETag`` header.
         """
-        return self.downloader().fetch(url, os.fspath(path), size=size, expected_hash=expected_hash,
-                                       progress=progress, subscribers=subscribers)
+        return mark_not_restored(self.downloader().fetch(url, os.fspath(path), size=size,
+                                                         expected_hash=expected_hash, progress=progress,
+                                                         subscribers=subscribers), url)
 
     def download_file(self, bucket: str, key: str, path: PathLike, *, progress: Optional[Progress] = None,
                       subscribers: Iterable[Subscriber] = ()) -> Result:
@@ -57,8 +60,9 @@ class DownloadMethods(ClientBase):
         downloader, url, stat = self._locate(bucket, key)
         if isinstance(stat, Result):
             return stat
-        return downloader.fetch(url, os.fspath(path), size=stat.size, expected_hash=stat.hash or None,
-                                progress=progress, subscribers=subscribers, bucket=bucket, key=key)
+        result = downloader.fetch(url, os.fspath(path), size=stat.size, expected_hash=stat.hash or None,
+                                  progress=progress, subscribers=subscribers, bucket=bucket, key=key)
+        return mark_not_restored(result, "%s:%s" % (bucket, key), stat)
 
     def download_fileobj(self, bucket: str, key: str, fileobj: BinaryIO, *, progress: Optional[Progress] = None,
                          subscribers: Iterable[Subscriber] = ()) -> Result:
@@ -66,8 +70,9 @@ class DownloadMethods(ClientBase):
         downloader, url, stat = self._locate(bucket, key)
         if isinstance(stat, Result):
             return stat
-        return downloader.download_fileobj(url, fileobj, expected_hash=stat.hash or None, progress=progress,
-                                           subscribers=subscribers)
+        result = downloader.download_fileobj(url, fileobj, expected_hash=stat.hash or None, progress=progress,
+                                             subscribers=subscribers)
+        return mark_not_restored(result, "%s:%s" % (bucket, key), stat)
 
     def _locate(self, bucket: str, key: str) -> Tuple[Downloader, str, Union[ObjectInfo, Result]]:
         """The downloader, the object's URL (ConfigError without a download domain, before any request)
@@ -77,13 +82,15 @@ class DownloadMethods(ClientBase):
         stat = self.bucket_manager().stat(bucket, key)
         if not stat.ok:
             return downloader, url, stat
-        return downloader, url, ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=key)
+        info = ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=key, headers=stat.headers)
+        return downloader, url, info
 
     def download_stream(self, url: str, fileobj: BinaryIO, *, expected_hash: Optional[str] = None,
                         progress: Optional[Progress] = None, subscribers: Iterable[Subscriber] = ()) -> Result:
         """Stream ``url`` into a writable binary stream, verified by ``expected_hash`` / a WCS ``ETag``."""
-        return self.downloader().download_fileobj(url, fileobj, expected_hash=expected_hash, progress=progress,
-                                                  subscribers=subscribers)
+        result = self.downloader().download_fileobj(url, fileobj, expected_hash=expected_hash, progress=progress,
+                                                    subscribers=subscribers)
+        return mark_not_restored(result, url)
 
     def download_url(self, bucket: str, key: str) -> str:
         """The URL of ``bucket``/``key`` on its download domain (``download_url`` / ``download_domains``).

@@ -2,8 +2,10 @@
 
 Every transfer (one upload, one download) gets a :class:`TransferInfo`. Its subscribers hear
 ``on_queued`` once, ``on_resumed`` once when a multipart upload continues from its resume record
-(how many of its blocks are already stored), ``on_progress`` with byte deltas (negative when bytes
-are taken back because a chunk is resent) and ``on_done`` once, with the exception if it failed.
+(how many of its blocks are already stored) or a ranged download from its checkpoint (how many of
+its parts are on disk; the next ``on_progress`` carries their bytes), ``on_progress`` with byte
+deltas (negative when bytes are taken back because a chunk is resent) and ``on_done`` once, with the
+exception if it failed.
 A subscriber may define only the hooks it needs (:class:`Subscriber` has them all as no-ops). The plain
 ``progress=callable(delta)`` of the single-file methods is one such subscriber
 (:class:`CallbackSubscriber`). Calls for one transfer never overlap: :class:`Notifier` serialises
@@ -49,7 +51,8 @@ class Subscriber:
         pass
 
     def on_resumed(self, transfer: TransferInfo, blocks_done: int, blocks_total: int) -> None:
-        """A resumed multipart upload: ``blocks_done`` of its ``blocks_total`` blocks are already stored."""
+        """A resumed multipart upload (download): ``blocks_done`` of its ``blocks_total`` blocks (parts) are already
+        stored (on disk)."""
 
     def on_progress(self, transfer: TransferInfo, delta: int) -> None:
         pass

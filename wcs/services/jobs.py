@@ -7,12 +7,17 @@ service wants it). A processing body is ``bucket=<b64>&key=<b64>&fops=<b64 of th
 list>&notifyURL=<b64>&force=1&separate=1`` (7.5). In both, ``force`` and ``separate`` are only sent
 when set, as the official SDK does. Every submission answers ``{"persistentId": ...}``; a status
 needs no signature.
+
+:func:`follow_job` is the one loop that follows a job to its end (``--wait`` of the job commands, the
+deletions of ``sync --delete``).
 """
 
 import logging
-from typing import Any, List, Mapping, Optional, Tuple
+import time
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
-from wcs.commons.http import Result
+from wcs.commons.answers import JobStatus
+from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.base import Service, form_body
 
@@ -86,3 +91,33 @@ class FopsService(Service):
     def status(self, persistent_id: str) -> Result:
         """State of a processing job (no signature needed)."""
         return self.mgr_get("/status/get/prefop", [("persistentId", persistent_id)], signed=False)
+
+
+def follow_job(status: Callable[[str], Result], persistent_id: str, *, timeout: float,
+               sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+               on_status: Optional[Callable[[JobStatus], None]] = None) -> JobStatus:
+    """Read a job's status until it finished, or ``timeout`` seconds passed; the last status read.
+
+    The first read is at once, then after 0.05 s, doubling up to 2 s between reads. A read that fails
+    for a reason that may pass (no answer, a 5xx) is tried again at the next turn; one the service
+    refuses (an unknown id: 4xx) ends the wait at once. Either way the status returned has no ``code``
+    and its ``result`` says why.
+
+    Args:
+        status: reads the status of a job id (``FmgrService.status``, ``FopsService.status``).
+        on_status: told of every status read (e.g. to show progress).
+        sleep, clock: injected for tests.
+    """
+    deadline = clock() + max(float(timeout), 0.0)
+    delay = 0.05
+    while True:
+        result = status(persistent_id)
+        current = JobStatus.from_result(persistent_id, result)
+        if on_status is not None:
+            on_status(current)
+        if current.finished or (current.code is None and not is_transient_failure(result)):
+            return current
+        if clock() >= deadline:
+            return current
+        sleep(min(delay, max(deadline - clock(), 0.0)))
+        delay = min(delay * 2, 2.0)

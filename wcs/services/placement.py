@@ -32,6 +32,7 @@ from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
 from wcs.services.events import Notifier, Progress, Subscriber, TransferInfo
 from wcs.services.formupload import FormUploader
+from wcs.services.storageclass import mark_not_restored
 from wcs.services.uploads import BlockUploader, sends_blocks
 
 COPIED, MOVED, UPLOADED, DOWNLOADED, SKIPPED, FAILED = "copied", "moved", "uploaded", "downloaded", "skipped", "failed"
@@ -195,6 +196,7 @@ def download_remote(downloads: Downloader, objects: BucketManager, bucket: str, 
         return Placement(source, destination, SKIPPED, result=answer)
     result = downloads.fetch(url, path, size=info.size, expected_hash=info.hash or None, progress=progress,
                              subscribers=subscribers, bucket=bucket, key=key)
+    result = mark_not_restored(result, "%s:%s" % (bucket, key), info)  # an Archive object not restored
     if not result.ok:
         return Placement(source, destination, FAILED, result=result)
     removed = False

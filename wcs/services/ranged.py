@@ -216,6 +216,8 @@ class RangedDownloader:
             first, last = block_span(index, size)
             return last + 1 - first
 
+        if reused:  # the next delta is what was already on disk: done, but not speed
+            notifier.resumed(len(reused), block_count(size))
         notifier.progress(sum(block_bytes(index) for index in reused))
         part_path = staging.file(PARTIAL_NAME)
         try:

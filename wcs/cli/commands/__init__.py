@@ -10,7 +10,8 @@ context creates on first use, so that parsing and ``--help`` never load the SDK.
 * :mod:`.remove`: rm (keys, globs, prefixes);
 * :mod:`.browse`: ls, du (streamed lines or JSON Lines);
 * :mod:`.objects`: del, setdeadline, stat;
-* :mod:`.transfers`: get, put, multiput, cat, crc64 (local files in or out);
+* :mod:`.downloads`: get, cat (an object or URL to a local file or stdout);
+* :mod:`.uploads`: put, multiput (a local file or stdin to an object), crc64;
 * :mod:`.listing`: list, listall, listbucket, bucketstat;
 * :mod:`.jobs`: deletePrefix, fops, fopsStatus, fmgrStatus (asynchronous jobs);
 * :mod:`.records`: records (multipart resume records left by failed uploads);

@@ -3,8 +3,9 @@
 ``ls`` without an argument lists the buckets; ``ls wcs://b/dir/`` one directory (``dir`` means
 ``dir/``): its sub-directories as ``DIR`` lines, then its objects; ``ls -r`` every key under the
 prefix. An object line has the upload time (UTC), the size and the key; ``-H`` writes sizes in
-KiB/MiB/GiB, ``--summarize`` ends with the number of objects and their total size. ``ls
-wcs://b/file.txt`` of a key that is no directory shows that object.
+KiB/MiB/GiB, ``-l`` adds the storage class before the key (:func:`class_column`: for Archive objects
+whether and until when they are restored), ``--summarize`` ends with the number of objects and their
+total size. ``ls wcs://b/file.txt`` of a key that is no directory shows that object.
 
 ``du wcs://b/prefix/`` prints objects and bytes under the prefix, ``--depth N`` one line per
 sub-prefix down to N levels first (each as soon as the listing has passed it), the total last.
@@ -20,7 +21,6 @@ from typing import Any, Dict, Optional
 
 from wcs.cli import printing, uri
 from wcs.cli.context import LISTING_WORKERS, NEEDS_MGR, Context
-from wcs.cli.meter import size_text
 from wcs.cli.status import ExitStatus
 from wcs.commons.result import ObjectInfo
 
@@ -34,14 +34,27 @@ def iso_time(put_time_ms: Optional[int]) -> Optional[str]:
 
 
 def object_record(bucket: str, info: ObjectInfo) -> Dict[str, Any]:
-    """The JSON line of one object."""
+    """The JSON line of one object (``restore_state`` and ``restore_until``: of Archive objects, else null)."""
     return {"type": "object", "bucket": bucket, "key": info.key, "size": info.size, "hash": info.hash,
             "time": iso_time(info.put_time), "epoch_ms": info.put_time, "mime_type": info.mime_type,
-            "storage_class": info.storage_class}
+            "storage_class": info.storage_class, "restore_state": info.restore_state,
+            "restore_until": info.restore_until}
+
+
+def class_column(info: ObjectInfo) -> str:
+    """``-l``'s column, one word: the class (``Standard``, ``InfrequentAccess``...), and for an Archive
+    object its restore: ``Archive:none``, ``Archive:restoring``, ``Archive:restored:<until>``."""
+    name = info.storage_class or "-"
+    if not info.archived:
+        return name
+    state = info.restore_state or "unknown"
+    if info.restore_until and state == "restored":
+        return "%s:%s:%s" % (name, state, info.restore_until)
+    return "%s:%s" % (name, state)
 
 
 def _size(size: int, human: bool) -> str:
-    return size_text(size) if human else str(size)
+    return printing.human_size(size) if human else str(size)
 
 
 def _when(info: ObjectInfo) -> str:
@@ -58,16 +71,21 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
     ctx.subject = uri.show(bucket, prefix)
     client = ctx.client(*NEEDS_MGR, workers=LISTING_WORKERS)
     recursive = bool(getattr(args, "recursive", False))
+    long = bool(getattr(args, "long", False))
     objects = total = 0
     width = 12
+
+    def line(info: ObjectInfo) -> str:
+        return "%s %*s  %s%s" % (_when(info), width, _size(info.size, human),
+                                 class_column(info).ljust(16) + " " if long else "", info.key)
+
     listing = client.list_entries(bucket, prefix, recursive=recursive)
     try:
         for entry in listing:
             if isinstance(entry, ObjectInfo):
                 objects += 1
                 total += entry.size
-                printing.record(ctx, object_record(bucket, entry),
-                                "%s %*s  %s" % (_when(entry), width, _size(entry.size, human), entry.key))
+                printing.record(ctx, object_record(bucket, entry), line(entry))
             else:
                 printing.record(ctx, {"type": "dir", "bucket": bucket, "prefix": entry.prefix},
                                 "%s %*s  %s" % (" " * 19, width, "DIR", entry.prefix))
@@ -77,10 +95,10 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
         # No directory of that name: a key of that name, as ``ls FILE`` shows the file.
         stat = client.stat(bucket, prefix)
         if stat.ok:
-            info = ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=prefix)
+            info = ObjectInfo.from_item(stat.data if isinstance(stat.data, dict) else {}, key=prefix,
+                                        headers=stat.headers)
             objects, total = 1, info.size
-            printing.record(ctx, object_record(bucket, info),
-                            "%s %*s  %s" % (_when(info), width, _size(info.size, human), info.key))
+            printing.record(ctx, object_record(bucket, info), line(info))
     if getattr(args, "summarize", False):
         printing.record(ctx, {"type": "summary", "objects": objects, "bytes": total},
                         "\nTotal objects: %d\n   Total size: %s" % (objects, _size(total, human)))

@@ -21,7 +21,7 @@ from typing import Any
 
 from wcs.cli import printing, uri
 from wcs.cli.argtypes import UsageError
-from wcs.cli.commands import transfers, upload_options
+from wcs.cli.commands import downloads, upload_options, uploads
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context, result_document
 from wcs.cli.status import ExitStatus
 from wcs.commons.errors import InvalidArgument
@@ -105,7 +105,7 @@ def _upload(args: argparse.Namespace, ctx: Context, move: bool) -> int:
         if not key or key.endswith("/"):
             raise InvalidArgument("give the object key (wcs://%s/KEY) to upload from stdin" % bucket)
     else:
-        transfers._local_file(local)  # one clear error for a missing file or a folder
+        uploads.local_file(local)  # one clear error for a missing file or a folder
         key = _named_key(key, os.path.basename(os.path.normpath(local)))
     key = check_object_key(key)
     ctx.subject = uri.show(bucket, key)
@@ -145,18 +145,18 @@ def _download(args: argparse.Namespace, ctx: Context, move: bool) -> int:
     if target_arg == STDIO:
         if move:
             raise UsageError("mv cannot write to stdout: use cp wcs://BUCKET/KEY - (or cat)", _command(move))
-        return transfers._to_stdout(source, ctx)
-    name = transfers._safe_name(key.rsplit("/", 1)[-1], source)
+        return downloads.to_stdout(source, ctx)
+    name = downloads.safe_name(key.rsplit("/", 1)[-1], source)
     if target_arg.endswith(("/", os.sep)) and not os.path.isdir(target_arg):
         target = os.path.abspath(os.path.join(target_arg, name))  # a folder to make, as aws does
     else:
-        target = transfers._target_path(target_arg, name)
+        target = downloads.target_path(target_arg, name)
     client = ctx.client(*NEEDS_MGR)
     client.download_url(bucket, key)  # no download domain: a config error before any request
     no_clobber = bool(getattr(args, "no_clobber", False))
     from wcs.cli.progress import open_progress
 
-    with transfers._parent_dirs(target), \
+    with downloads.parent_dirs(target), \
             open_progress(None, os.path.basename(target), quiet=ctx.quiet, stream=ctx.stderr, ctx=ctx) as bar:
         placed = client.get_object(bucket, key, target, move=move, no_clobber=no_clobber,
                                    subscribers=bar.subscribers())

@@ -1,12 +1,13 @@
 """Commands that start or query asynchronous jobs: ``deletePrefix``, ``fops`` (fmgr/fops), and their status.
 
 ``deletePrefix --wait`` follows its job to the end and prints the final status (as ``fmgrStatus``
-does), exiting 9 (JOB_FAILED) when an operation of the job failed.
+does), exiting 9 (JOB_FAILED) when an operation of the job failed, or when it still runs after
+``--wait-timeout`` seconds; :func:`follow` does it for every job command (``zip``, ``deletem3u8``,
+``setdeadline -r`` too), over :meth:`Client.wait_job <wcs.services.client.Client.wait_job>`.
 """
 
 import argparse
-import time
-from typing import Any, Callable, Optional
+from typing import Any, List, Optional
 
 from wcs.cli import printing, uri
 from wcs.cli.context import NEEDS_MGR, NEEDS_STATUS, Context
@@ -20,33 +21,31 @@ def cmd_deletePrefix(args: argparse.Namespace, ctx: Context) -> int:  # official
     if not args.prefix:  # refused before the config is even read
         raise InvalidArgument("PREFIX must not be empty (it would delete the whole bucket)")
     client = ctx.client(*NEEDS_MGR)
-    submitted = client.delete_prefix(bucket, args.prefix)
-    if not getattr(args, "wait", False):
-        return ctx.emit_result(submitted)
+    return follow(args, ctx, client, client.delete_prefix(bucket, args.prefix))
+
+
+def follow(args: argparse.Namespace, ctx: Context, client: Any, submitted: Any) -> int:
+    """Print a job's submission; with ``--wait``, follow the job (at most ``--wait-timeout`` seconds) and
+    print its final status instead, as ``fmgrStatus`` does, exiting 9 when an operation failed or the job
+    still runs. A submission refused, or a status that cannot be read, is printed and reported as is."""
     answer = submitted.data if isinstance(submitted.data, dict) else {}
-    if not submitted.ok or not answer.get("persistentId"):
+    if not getattr(args, "wait", False) or not submitted.ok or not answer.get("persistentId"):
         return ctx.emit_result(submitted)
     persistent_id = str(answer["persistentId"])
     printing.note(ctx, "job %s submitted; waiting for it to finish" % persistent_id)
-    return _job_status(ctx, persistent_id, wait_for_job(client, persistent_id))
+    seen: List[Optional[int]] = []
 
+    def on_status(status: Any) -> None:
+        if not seen or seen[-1] != status.code:
+            printing.verbose(ctx, "job %s: code %s %s" % (persistent_id, status.code, status.desc))
+        seen.append(status.code)
 
-JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying
-
-
-def wait_for_job(client: Any, persistent_id: str, *, sleep: Callable[[float], None] = time.sleep) -> Any:
-    """The fmgr status of a job once it has finished (polled with growing delays, up to 2 s).
-
-    A status that cannot be read is returned as is (the caller reports it); Ctrl-C stops the wait.
-    """
-    delay = 0.1
-    while True:
-        status = client.fmgr_status(persistent_id)
-        body = status.data if isinstance(status.data, dict) else {}
-        if not status.ok or _as_int(body.get("code")) not in JOB_RUNNING:
-            return status
-        sleep(delay)
-        delay = min(delay * 2, 2.0)
+    status = client.wait_job(persistent_id, timeout=args.wait_timeout, on_status=on_status)
+    if status.code is not None and not status.finished:
+        ctx.emit_result(status.result)
+        raise CommandFailed("job %s still running after %g s (code %s); follow it with: wcscmd fmgrStatus %s"
+                            % (persistent_id, args.wait_timeout, status.code, persistent_id), ExitStatus.JOB_FAILED)
+    return _job_status(ctx, persistent_id, status.result)
 
 
 def cmd_fops(args: argparse.Namespace, ctx: Context) -> int:

@@ -1,4 +1,4 @@
-"""Commands that list or count: ``list``, ``listall`` (into RESFILE), ``listbucket``, ``bucketstat``.
+"""Commands that list: ``list``, ``listall`` (into RESFILE), ``listbucket`` (``bucketstat``: :mod:`.bucketstat`).
 
 RESFILE ``-`` (or ``/dev/stdout``) writes the listing to stdout instead, as the command's one JSON
 document: the summary (``file``, ``count``, ``marker``) is then not printed, since the listing itself
@@ -7,7 +7,6 @@ holds all of it.
 
 import argparse
 import contextlib
-import datetime
 import itertools
 import json
 import os
@@ -17,7 +16,6 @@ from wcs.cli import uri
 from wcs.cli.context import LISTING_WORKERS, NEEDS_MGR, Context
 from wcs.cli.files import atomic_output, names_stdout
 from wcs.cli.status import ExitStatus
-from wcs.commons.errors import InvalidArgument
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -108,22 +106,3 @@ def _listall_items(client: Any, bucket: str, cfg: Any) -> Iterator[Dict[str, Any
 
 def cmd_listbucket(args: argparse.Namespace, ctx: Context) -> int:
     return ctx.emit_result(ctx.client(*NEEDS_MGR).list_buckets())
-
-
-def cmd_bucketstat(args: argparse.Namespace, ctx: Context) -> int:
-    names = args.buckets.strip()
-    if not names or any(not name.strip() for name in names.split("|")):
-        raise InvalidArgument("expected bucket names separated by '|', got %r" % args.buckets)
-    ctx.subject = "|".join(uri.show(name.strip()) for name in names.split("|"))
-    today = datetime.date.today()
-    # Official defaults: from yesterday to today.
-    startdate = getattr(args, "startdate", None) or (today - datetime.timedelta(days=1)).isoformat()
-    enddate = getattr(args, "enddate", None) or today.isoformat()
-    if startdate > enddate:
-        raise InvalidArgument("--startdate %s is after --enddate %s" % (startdate, enddate))
-    kwargs: Dict[str, Any] = {}
-    if getattr(args, "islistdetails", None):
-        kwargs["isListDetails"] = args.islistdetails
-    if getattr(args, "storagetype", None):
-        kwargs["storageType"] = args.storagetype
-    return ctx.emit_result(ctx.client(*NEEDS_MGR).bucket_stat(names, startdate, enddate, **kwargs))

@@ -98,31 +98,32 @@ class PlanReporter:
             printing.verbose(self.ctx, "%s: done" % what)
 
 
-def _run_settings(args: argparse.Namespace) -> Dict[str, Any]:
+def _run_options(args: argparse.Namespace, ctx: Context) -> Dict[str, Any]:
+    """What ``apply`` and ``batch`` pass to the run: the observer, the other stores' options, the settings."""
     given = vars(args)
-    settings: Dict[str, Any] = {"transfers": args.transfers}
+    options: Dict[str, Any] = {"observer": PlanReporter(ctx), "transfers": args.transfers,
+                               "storage_options": storage_options(given.get("storage_options"))}
     for name, dest in (("batch", "fetch_batch"), ("jobs", "jobs")):
         if given.get(dest) is not None:
-            settings[name] = given[dest]
-    return settings
+            options[name] = given[dest]
+    return options
+
+
+def _plan_client(args: argparse.Namespace, ctx: Context) -> Any:
+    return ctx.client(*(NEEDS_PUT + ("mgr_url",)), workers=args.transfers)
+
+
+def _outcome(ctx: Context, summary: Any) -> int:
+    ctx.emit(summary.to_json())
+    return ExitStatus.SUCCESS if summary.complete else ExitStatus.PARTIAL
 
 
 def cmd_apply(args: argparse.Namespace, ctx: Context) -> int:
-    client = ctx.client(*(NEEDS_PUT + ("mgr_url",)), workers=args.transfers)
-    summary = client.apply_plan(args.plan_file, observer=PlanReporter(ctx),
-                                storage_options=storage_options(vars(args).get("storage_options")),
-                                **_run_settings(args))
-    ctx.emit(summary.to_json())
-    return ExitStatus.SUCCESS if summary.complete else ExitStatus.PARTIAL
+    return _outcome(ctx, _plan_client(args, ctx).apply_plan(args.plan_file, **_run_options(args, ctx)))
 
 
 def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
-    client = ctx.client(*(NEEDS_PUT + ("mgr_url",)), workers=args.transfers)
-    summary = client.run_batch(args.batch_file, observer=PlanReporter(ctx),
-                               storage_options=storage_options(vars(args).get("storage_options")),
-                               **_run_settings(args))
-    ctx.emit(summary.to_json())
-    return ExitStatus.SUCCESS if summary.complete else ExitStatus.PARTIAL
+    return _outcome(ctx, _plan_client(args, ctx).run_batch(args.batch_file, **_run_options(args, ctx)))
 
 
 __all__ = ["cmd_apply", "cmd_batch", "cmd_sync_from_store", "is_store_url", "storage_options"]

@@ -6,16 +6,18 @@ file names. The script is :func:`wcs.cli.completion.script`; it is data, no JSON
 """
 
 import argparse
+from typing import Sequence
 
+from wcs.cli.command import Command
+from wcs.cli.completion import script
 from wcs.cli.context import Context
 from wcs.cli.status import ExitStatus
 
 SHELLS = ("bash", "zsh")
 
 
-def cmd_completion(args: argparse.Namespace, ctx: Context) -> int:
-    from wcs.cli.completion import script  # it reads the command table, which imports this module
-
-    ctx.stdout.write(script(args.shell))
+def cmd_completion(args: argparse.Namespace, ctx: Context, commands: Sequence[Command]) -> int:
+    """Print the script of ``commands``, the command table (which passes itself: it imports this module)."""
+    ctx.stdout.write(script(args.shell, commands))
     ctx.emitted = True  # the script is the output
     return ExitStatus.SUCCESS

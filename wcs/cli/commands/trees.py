@@ -1,5 +1,5 @@
 """Commands that move whole folders: ``sync``, ``cp -r``, ``mv -r``, ``put -r``, ``get -r`` (single
-files: :mod:`.transfers` and :mod:`.copymove`).
+files: :mod:`.uploads`, :mod:`.downloads` and :mod:`.copymove`).
 
 One argument order, source then destination: ``sync LOCAL_DIR wcs://BUCKET[/PREFIX]`` uploads,
 ``sync wcs://BUCKET[/PREFIX] LOCAL_DIR`` downloads, ``sync wcs://A wcs://B`` copies on the
@@ -21,7 +21,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from wcs.cli import printing, uri
 from wcs.cli.argtypes import UsageError
-from wcs.cli.commands import migrations, transfers
+from wcs.cli.commands import downloads, migrations, uploads
 from wcs.cli.context import NEEDS_MGR, NEEDS_PUT, Context
 from wcs.cli.options import option_named
 from wcs.cli.status import ExitStatus
@@ -66,7 +66,7 @@ def cmd_copy_tree(args: argparse.Namespace, ctx: Context, *, move: bool) -> int:
 def cmd_put(args: argparse.Namespace, ctx: Context) -> int:
     args.uri, args.localfile = uri.remote_and_local(args.uri, args.localfile)
     if not getattr(args, "recursive", False):
-        return transfers.cmd_put(args, ctx)
+        return uploads.cmd_put(args, ctx)
     return _run(args, ctx, "upload", args.localfile, uri.split_uri(args.uri), sync=False)
 
 
@@ -79,7 +79,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
                 ctx.line("%s exists: not downloaded (--no-clobber)" % target, "note")
                 ctx.emit({"code": None, "reqid": None, "body": None, "file": target, "skipped": "exists"})
                 return ExitStatus.SUCCESS
-        return transfers.cmd_get(args, ctx)
+        return downloads.cmd_get(args, ctx)
     if not uri.is_wcs_uri(args.url):
         raise UsageError("get -r needs wcs://BUCKET[/PREFIX], got %r" % args.url, "wcscmd get")
     if not args.filename:
@@ -92,10 +92,10 @@ def _get_target(args: argparse.Namespace) -> str:
     source = args.url
     if uri.is_wcs_uri(source):
         _bucket, key = uri.parse_object(source)
-        name = transfers._safe_name(key.rsplit("/", 1)[-1], source)
+        name = downloads.safe_name(key.rsplit("/", 1)[-1], source)
     else:
-        name = transfers.default_filename(source)
-    return transfers._target_path(args.filename, name)
+        name = downloads.default_filename(source)
+    return downloads.target_path(args.filename, name)
 
 
 def _tree_options(args: argparse.Namespace, sync: bool, move: bool) -> Dict[str, Any]:

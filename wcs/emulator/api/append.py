@@ -26,15 +26,14 @@ none), ``deadline`` (retention from now, as a form upload), ``x:<name>``, ``file
 """
 
 import time
-from typing import List, Optional
-from urllib.parse import quote, unquote
+from typing import Optional
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from wcs.emulator.api import policy as put_policy
 from wcs.emulator.api.context import Context
-from wcs.emulator.api.form import read_form
-from wcs.emulator.api.upload import Spool, answer, redirect
+from wcs.emulator.api.upload import Spool, answer, failure_redirect, spooled_form
 from wcs.emulator.api.wire import bounded_int, json_response, retention
 from wcs.emulator.errors import ApiError, BadRequest, PositionNotEqualToLength
 from wcs.emulator.state import guess_mime, validate_key
@@ -56,18 +55,7 @@ class AppendApi:
     def append(self, request: Request, position: str) -> Response:
         started = time.monotonic()
         at = bounded_int(position, "position", 0, MAX_POSITION)
-        if request.mimetype != "multipart/form-data":
-            raise BadRequest("Content-Type must be multipart/form-data")
-        spools: List[Spool] = []
-
-        def new_spool() -> Spool:
-            spool = Spool(self.ctx.store.new_temp_path())
-            spools.append(spool)
-            return spool
-
-        try:
-            form = read_form(request.stream, request.mimetype_params.get("boundary", ""),
-                             self.ctx.upload_checker(request), new_spool, self.ctx.settings.spool_before_token)
+        with spooled_form(self.ctx, request) as form:
             if form.file is None:
                 raise BadRequest("form field 'file' with a filename is required")
             return_url = form.policy.get("returnUrl")
@@ -76,17 +64,14 @@ class AppendApi:
                                     form.file.content_type, at, started)
             except PositionNotEqualToLength as exc:
                 if return_url:
-                    return _failed(str(return_url), exc)
+                    return failure_redirect(str(return_url), exc)
                 response = json_response(exc.body(), exc.code)
                 response.headers[NEXT_POSITION] = str(exc.next_position)
                 return response
             except ApiError as exc:
                 if not return_url:
                     raise
-                return _failed(str(return_url), exc)
-        finally:
-            for spool in spools:
-                spool.discard()
+                return failure_redirect(str(return_url), exc)
 
     def _append(self, request: Request, policy: dict, fields: dict, spool: Spool, fname: str,
                 part_type: Optional[str], at: int, started: float) -> Response:
@@ -106,8 +91,3 @@ class AppendApi:
         response.headers[NEXT_POSITION] = str(info.fsize)
         response.headers["x-wcs-object-type"] = "Appendable"
         return response
-
-
-def _failed(return_url: str, exc: ApiError) -> Response:
-    sep = "&" if "?" in return_url else "?"
-    return redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))

@@ -15,8 +15,9 @@ so memory does not grow with the object's size; the spool is then renamed into p
   ``returnUrl`` answers 303 to it, and to ``?code=..&message=..`` on a failure.
 """
 
+import contextlib
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request, Response
@@ -59,6 +60,34 @@ def redirect(location: str) -> Response:
     return Response(b"", status=status_line(303), headers={"Location": location})
 
 
+def failure_redirect(return_url: str, exc: ApiError) -> Response:
+    """The answer to a form with a ``returnUrl`` that failed: 303 to it with ``code`` and ``message``."""
+    sep = "&" if "?" in return_url else "?"
+    return redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))
+
+
+@contextlib.contextmanager
+def spooled_form(ctx: Context, request: Request) -> Iterator[Form]:
+    """The form of the multipart ``request`` (:func:`~wcs.emulator.api.form.read_form`), its file part
+    spooled under ``tmp/``; the spool is removed when the block ends, whatever happened (a stored object's
+    spool was renamed into place before)."""
+    if request.mimetype != "multipart/form-data":
+        raise BadRequest("Content-Type must be multipart/form-data")
+    spools: List[Spool] = []
+
+    def new_spool() -> Spool:
+        spool = Spool(ctx.store.new_temp_path())
+        spools.append(spool)
+        return spool
+
+    try:
+        yield read_form(request.stream, request.mimetype_params.get("boundary", ""), ctx.upload_checker(request),
+                        new_spool, ctx.settings.spool_before_token)
+    finally:
+        for spool in spools:
+            spool.discard()
+
+
 class UploadApi:
     """``upload``: the form upload endpoint."""
 
@@ -69,29 +98,14 @@ class UploadApi:
 
     def upload(self, request: Request) -> Response:
         started = time.monotonic()
-        if request.mimetype != "multipart/form-data":
-            raise BadRequest("Content-Type must be multipart/form-data")
-        spools: List[Spool] = []
-
-        def new_spool() -> Spool:
-            spool = Spool(self.ctx.store.new_temp_path())
-            spools.append(spool)
-            return spool
-
-        try:
-            form = read_form(request.stream, request.mimetype_params.get("boundary", ""),
-                             self.ctx.upload_checker(request), new_spool, self.ctx.settings.spool_before_token)
+        with spooled_form(self.ctx, request) as form:
             return_url = form.policy.get("returnUrl")
             try:
                 return self._store(request, form, started)
             except ApiError as exc:
                 if not return_url:
                     raise
-                sep = "&" if "?" in return_url else "?"
-                return redirect("%s%scode=%d&message=%s" % (return_url, sep, exc.code, quote(exc.message)))
-        finally:
-            for spool in spools:
-                spool.discard()
+                return failure_redirect(str(return_url), exc)
 
     def _store(self, request: Request, parsed: Form, started: float) -> Response:
         policy, form, upload = parsed.policy, parsed.fields, parsed.file

@@ -14,7 +14,7 @@ How a connection goes (modules):
 * :mod:`~wcs.emulator.httpd.gate`: one selector thread accepts, completes TLS handshakes, gathers a
   request's head (:mod:`~wcs.emulator.httpd.head`) and its body's first bytes (what they call for:
   :mod:`~wcs.emulator.httpd.intake`), and holds connections that are idle between requests, lingering,
-  or being written to slowly;
+  or being written to slowly (where each connection is: :mod:`~wcs.emulator.httpd.connections`);
 * :mod:`~wcs.emulator.httpd.exchange`: a worker runs the WSGI app for one request, reading the body
   through :mod:`~wcs.emulator.httpd.body` (framing by ``Content-Length`` or
   :mod:`~wcs.emulator.httpd.chunked`, never a byte past the end) and writing the answer

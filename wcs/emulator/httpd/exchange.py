@@ -16,16 +16,13 @@ write hands the rest of the answer to the selector: a slow reader costs no worke
 import logging
 import socket
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Tuple
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from wcs.emulator.httpd.answer import CHUNKED, LENGTH, NO_BODY, SERVER, UNTIL_CLOSE, Answer, error_bytes, http_date
 from wcs.emulator.httpd.body import Body, body_for
 from wcs.emulator.httpd.conn import CLOSE, KEEP, LINGER_THEN_CLOSE, WRITE_REST, Conn
-from wcs.emulator.httpd.limits import Pace
-
-if TYPE_CHECKING:
-    from wcs.emulator.httpd.server import Server
+from wcs.emulator.httpd.limits import Limits, Pace
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +32,29 @@ HANDOFF = 0.05
 _HOP_BY_HOP = ("connection", "keep-alive", "transfer-encoding")
 
 
+class Host(Protocol):
+    """What an exchange reads from the server it runs in (:class:`~wcs.emulator.httpd.server.Server`)."""
+
+    app: Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+    """The WSGI app."""
+    server_address: Tuple[Any, ...]
+    """``(host, port)`` the server listens on (the environ's ``SERVER_NAME`` and ``SERVER_PORT``)."""
+    keepalive: bool
+    """Whether connections may serve more than one request."""
+    limits: Limits
+
+    @property
+    def stopping(self) -> bool:
+        """True once the server is shutting down: no connection is kept after its answer."""
+
+    def new_reqid(self) -> str:
+        """The ``X-Reqid`` of an answer the server makes itself (a 500)."""
+
+
 class Exchange:
     """The request whose head is ``conn.head`` (its body's pace in ``conn.pace``), served by ``server``."""
 
-    def __init__(self, conn: Conn, server: "Server") -> None:
+    def __init__(self, conn: Conn, server: Host) -> None:
         assert conn.head is not None and conn.pace is not None
         self.conn = conn
         self.head = conn.head

@@ -6,7 +6,8 @@ ACKs), completes TLS handshakes, gathers a request's head and the first bytes of
 connection to a worker (the ``dispatch`` callback) only when the worker will not wait
 (:mod:`~wcs.emulator.httpd.intake`). Workers hand connections back
 (:meth:`Gate.resume`): kept alive (they wait here for their next request, in order, pipelined ones
-included), with the rest of an answer to write (a slow reader), to linger, or to close.
+included), with the rest of an answer to write (a slow reader), to linger, or to close. Which
+connection is where, and registered for what, is :class:`~wcs.emulator.httpd.connections.Connections`.
 
 Limits (:class:`~wcs.emulator.httpd.limits.Limits`):
 
@@ -33,15 +34,12 @@ import socket
 import ssl
 import threading
 import time
-from collections import OrderedDict, deque
-from typing import Callable, Deque, List, Optional, Set, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from wcs.emulator.httpd.answer import Answer, unacknowledged
 from wcs.emulator.httpd.conn import (
     BODY,
-    BUSY,
     CLOSE,
-    CLOSED,
     HANDSHAKE,
     HEAD,
     KEEP,
@@ -52,6 +50,7 @@ from wcs.emulator.httpd.conn import (
     Conn,
     close_quietly,
 )
+from wcs.emulator.httpd.connections import Connections
 from wcs.emulator.httpd.intake import READY, Refusal, examine
 from wcs.emulator.httpd.limits import Limits
 
@@ -87,14 +86,10 @@ class Gate:
         self._dispatch_to = dispatch
         self._refuse_with = refuse
         self._ssl = ssl_context
-        self._waiting: OrderedDict[Conn, None] = OrderedDict()  # here, evictable, longest waiting first
-        self._writing: Set[Conn] = set()
-        self._busy: Set[Conn] = set()  # in workers; shared with them, under _lock
-        self._returned: Deque[Tuple[Conn, str]] = deque()
-        self._lock = threading.Lock()
-        self._closed = False
         self._stop = threading.Event()
         self._selector = selectors.DefaultSelector()
+        self.connections = Connections(self._selector)
+        """Where each open connection is (waiting here, written to, in a worker)."""
         self._paused_until = 0.0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -107,7 +102,7 @@ class Gate:
 
     @property
     def open_connections(self) -> int:
-        return len(self._busy) + len(self._waiting) + len(self._writing)
+        return len(self.connections)
 
     @property
     def stopping(self) -> bool:
@@ -116,13 +111,7 @@ class Gate:
     def resume(self, conn: Conn, outcome: str) -> None:
         """A worker is done with ``conn``; ``outcome`` says what next (:data:`~wcs.emulator.httpd.conn.KEEP`,
         ``WRITE_REST``, ``LINGER_THEN_CLOSE``, ``CLOSE``)."""
-        with self._lock:
-            closed = self._closed
-            if closed:
-                self._busy.discard(conn)
-            else:
-                self._returned.append((conn, outcome))
-        if closed:
+        if not self.connections.hand_back(conn, outcome):  # the loop has ended
             if conn.answer is not None:
                 conn.answer.close()
             close_quietly(conn.sock)
@@ -131,8 +120,7 @@ class Gate:
 
     def busy_sockets(self) -> List[socket.socket]:
         """Sockets of the connections in workers now."""
-        with self._lock:
-            return [conn.sock for conn in self._busy]
+        return self.connections.busy_sockets()
 
     def stop(self) -> None:
         self._stop.set()
@@ -166,14 +154,7 @@ class Gate:
                     self._expire(now)
                     next_check = now + _TICK
         finally:
-            with self._lock:
-                self._closed = True
-                returned = list(self._returned)
-                self._returned.clear()
-                for conn, _ in returned:
-                    self._busy.discard(conn)
-            for conn in [conn for conn, _ in returned] + list(self._waiting) + list(self._writing):
-                self._close(conn)
+            self.connections.close_all()
             self._selector.close()
             close_quietly(self._wake_r)
             close_quietly(self._wake_w)
@@ -186,7 +167,7 @@ class Gate:
                 return
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    if not self._evict_oldest():
+                    if not self.connections.evict_oldest():
                         self._pause_accepting()
                     return
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
@@ -195,7 +176,7 @@ class Gate:
             self.accepted += 1
             if self.open_connections >= self.limits.max_connections:
                 self._take_returned()  # connections workers are done with, not seen yet, count as busy
-            if self.open_connections >= self.limits.max_connections and not self._evict_oldest():
+            if self.open_connections >= self.limits.max_connections and not self.connections.evict_oldest():
                 try:
                     sock.setblocking(False)
                     sock.send(self._refuse_with(503, "too many connections"))
@@ -223,7 +204,7 @@ class Gate:
                 close_quietly(sock)
                 return
         conn = Conn(sock, address, self._ssl is not None, time.monotonic() + self.limits.header_timeout)
-        self._wait(conn, selectors.EVENT_READ)
+        self.connections.wait(conn, selectors.EVENT_READ)
         self._event(conn)  # the request often came with the connection
 
     def _event(self, conn: Conn) -> None:
@@ -238,7 +219,7 @@ class Gate:
                 self._linger(conn)
         except (OSError, ValueError) as exc:  # a reset, a failed handshake: nothing to answer
             logger.debug("connection from %s dropped (%s): %r", conn.address, conn.state, exc)
-            self._close(conn)
+            self.connections.close(conn)
 
     # -- requests coming in ------------------------------------------------------------------------------
 
@@ -246,13 +227,13 @@ class Gate:
         try:
             conn.sock.do_handshake()  # type: ignore[attr-defined]
         except ssl.SSLWantReadError:
-            self._register(conn, selectors.EVENT_READ)
+            self.connections.register(conn, selectors.EVENT_READ)
             return
         except ssl.SSLWantWriteError:
-            self._register(conn, selectors.EVENT_WRITE)
+            self.connections.register(conn, selectors.EVENT_WRITE)
             return
         conn.state = HEAD
-        self._register(conn, selectors.EVENT_READ)
+        self.connections.register(conn, selectors.EVENT_READ)
         self._read(conn)
 
     def _read(self, conn: Conn) -> None:
@@ -268,7 +249,7 @@ class Gate:
                 if conn.state == BODY:
                     self._refuse(conn, 400, "the request body ended early (the client closed its side)")
                 else:
-                    self._close(conn)
+                    self.connections.close(conn)
                 return
             if conn.state == BODY:
                 assert conn.pace is not None
@@ -288,17 +269,11 @@ class Gate:
             self._refuse(conn, verdict.code, verdict.message)
 
     def _dispatch(self, conn: Conn) -> None:
-        self._unregister(conn)
-        self._waiting.pop(conn, None)
-        conn.state = BUSY
-        with self._lock:
-            self._busy.add(conn)
+        self.connections.to_worker(conn)
         try:
             self._dispatch_to(conn)
         except BaseException:
-            with self._lock:
-                self._busy.discard(conn)
-            self._close(conn)
+            self.connections.not_dispatched(conn)
             raise
 
     def _refuse(self, conn: Conn, code: int, message: str) -> None:
@@ -306,7 +281,7 @@ class Gate:
         try:
             conn.sock.send(self._refuse_with(code, message))  # best effort: a full buffer means nobody reads
         except (OSError, ValueError):
-            self._close(conn)
+            self.connections.close(conn)
             return
         self._linger_start(conn)
 
@@ -318,29 +293,24 @@ class Gate:
                 pass
         except OSError:
             pass
-        with self._lock:
-            returned = list(self._returned)
-            self._returned.clear()
-            for conn, _ in returned:
-                self._busy.discard(conn)
-        for conn, outcome in returned:
+        for conn, outcome in self.connections.returned():
             try:
                 conn.sock.setblocking(False)  # workers leave a timeout, which would make recv() wait here
                 if outcome == KEEP:
                     self._keep(conn)
                 elif outcome == WRITE_REST:
                     conn.state = WRITE
-                    self._writing.add(conn)
-                    self._register(conn, selectors.EVENT_WRITE)
+                    self.connections.writing.add(conn)
+                    self.connections.register(conn, selectors.EVENT_WRITE)
                     self._write(conn)
                 elif outcome == LINGER_THEN_CLOSE:
                     self._linger_start(conn)
                 else:
                     assert outcome == CLOSE, outcome
-                    self._close(conn)
+                    self.connections.close(conn)
             except (OSError, ValueError) as exc:
                 logger.debug("connection from %s dropped: %r", conn.address, exc)
-                self._close(conn)
+                self.connections.close(conn)
 
     def _keep(self, conn: Conn) -> None:
         """Wait for the next request on ``conn`` (maybe already buffered: pipelined)."""
@@ -350,7 +320,7 @@ class Gate:
         conn.idle = not conn.buffer
         timeout = self.limits.keepalive_timeout if conn.idle else self.limits.header_timeout
         conn.deadline = time.monotonic() + timeout
-        self._wait(conn, selectors.EVENT_READ)
+        self.connections.wait(conn, selectors.EVENT_READ)
         self._step(conn)
         self._read(conn)
 
@@ -362,15 +332,15 @@ class Gate:
                     more = answer.refill()
                 except OSError as exc:  # e.g. a fault that cuts the answer on purpose
                     logger.debug("answer to %s cut: %r", conn.address, exc)
-                    self._close(conn)
+                    self.connections.close(conn)
                     return
                 except Exception:
                     logger.exception("answer to %s failed", conn.address)
-                    self._close(conn)
+                    self.connections.close(conn)
                     return
                 if not more:
                     answer.close()
-                    self._writing.discard(conn)
+                    self.connections.writing.discard(conn)
                     if answer.keep:
                         self._keep(conn)
                     else:
@@ -379,29 +349,29 @@ class Gate:
             try:
                 count = conn.sock.send(answer.pending)
             except ssl.SSLWantReadError:
-                self._register(conn, selectors.EVENT_READ)
+                self.connections.register(conn, selectors.EVENT_READ)
                 break
             except (BlockingIOError, ssl.SSLWantWriteError):
-                self._register(conn, selectors.EVENT_WRITE)
+                self.connections.register(conn, selectors.EVENT_WRITE)
                 break
             answer.pace.moved(count)
             answer.pending = answer.pending[count:]
         conn.deadline = answer.pace.deadline()
 
     def _linger_start(self, conn: Conn) -> None:
-        self._writing.discard(conn)
+        self.connections.writing.discard(conn)
         if conn.peer_closed:
-            self._close(conn)
+            self.connections.close(conn)
             return
         try:
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
-            self._close(conn)
+            self.connections.close(conn)
             return
         conn.state = LINGER
         conn.scanned = 0
         conn.deadline = time.monotonic() + LINGER_TIME
-        self._wait(conn, selectors.EVENT_READ)
+        self.connections.wait(conn, selectors.EVENT_READ)
         self._linger(conn)
 
     def _linger(self, conn: Conn) -> None:
@@ -412,54 +382,17 @@ class Gate:
                 return
             conn.scanned += len(data)
             if not data or conn.scanned > _LINGER_BYTES:
-                self._close(conn)
+                self.connections.close(conn)
                 return
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
 
     def _expire(self, now: float) -> None:
-        for conn in self._writing:  # the bytes a slow reader has not taken yet do not count for its pace
+        for conn in self.connections.writing:  # the bytes a slow reader has not taken yet do not count for its pace
             conn.deadline = conn.answer.pace.deadline(unacknowledged(conn.sock))
-        for conn in [c for c in self._waiting if c.deadline <= now] + [c for c in self._writing if c.deadline <= now]:
+        for conn in self.connections.overdue(now):
             if conn.state == BODY:
                 self._refuse(conn, 408, "the request body did not arrive in time")
             else:
                 logger.debug("connection from %s: timed out (%s)", conn.address, conn.state)
-                self._close(conn)
-
-    def _evict_oldest(self) -> bool:
-        if not self._waiting:
-            return False
-        self._close(next(iter(self._waiting)))
-        return True
-
-    def _wait(self, conn: Conn, events: int) -> None:
-        self._waiting[conn] = None
-        self._waiting.move_to_end(conn)
-        self._register(conn, events)
-
-    def _register(self, conn: Conn, events: int) -> None:
-        if not conn.events:
-            self._selector.register(conn.sock, events, conn)
-        elif conn.events != events:
-            self._selector.modify(conn.sock, events, conn)
-        conn.events = events
-
-    def _unregister(self, conn: Conn) -> None:
-        if conn.events:
-            conn.events = 0
-            try:
-                self._selector.unregister(conn.sock)
-            except (KeyError, ValueError):
-                pass
-
-    def _close(self, conn: Conn) -> None:
-        self._waiting.pop(conn, None)
-        self._writing.discard(conn)
-        self._unregister(conn)
-        if conn.answer is not None:
-            conn.answer.close()
-            conn.answer = None
-        conn.state = CLOSED
-        close_quietly(conn.sock)
-
+                self.connections.close(conn)

@@ -11,11 +11,13 @@ Layout of a data dir::
     blocks/u-<hash>       the blocks of one upload (``UploadBatch``), each at its place in the file
     tmp/                  spools of uploads in flight; emptied at start
 
-Modules: :mod:`~.model` (what an object and a block are, key rules), :mod:`~.schema` (the sqlite
-tables and their migrations), :mod:`~.store` (the object store, :class:`Store`), :mod:`~.listing`
-(``/list`` pages and markers), :mod:`~.blocks` (multipart blocks and their merge), :mod:`~.extras`
-(storage class, restore, appendability of a version), :mod:`~.appendable` (appends), :mod:`~.mirrors`
-(mirror origins, also changed from another process), :mod:`~.usage` (per-day figures).
+Modules: :mod:`~.model` (what an object and a block are, key rules, what the parts need of the
+object store), :mod:`~.schema` (the sqlite tables and their migrations), :mod:`~.store` (the object
+store, :class:`Store`: the data dir, buckets, job rows, recovery), :mod:`~.objects` (object rows and
+files: look-up, commit, copy, range scans), :mod:`~.listing` (``/list`` pages and markers),
+:mod:`~.blocks` (multipart blocks and their merge), :mod:`~.extras` (storage class, restore,
+appendability of a version), :mod:`~.appendable` (appends), :mod:`~.mirrors` (mirror origins, also
+changed from another process), :mod:`~.usage` (per-day figures).
 """
 
 from wcs.emulator.state.model import (

@@ -14,16 +14,13 @@ last, partial piece and the new bytes.
 
 import os
 import sqlite3
-from typing import TYPE_CHECKING, Any, ContextManager, List, NamedTuple, Optional
+from typing import Any, ContextManager, List, NamedTuple, Optional
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.emulator.errors import ObjectNotAppendable, PositionNotEqualToLength
 from wcs.emulator.state.extras import ARCHIVE, Extra, ObjectExtras, file_id_of
-from wcs.emulator.state.model import ObjectInfo, now_ms
-
-if TYPE_CHECKING:  # the object store owns this one
-    from wcs.emulator.state.store import Store
+from wcs.emulator.state.model import ObjectFiles, ObjectInfo, now_ms
 
 _COPY = 1024 * 1024
 
@@ -48,7 +45,7 @@ def _hex(digests: List[bytes]) -> str:
 class AppendStore:
     """The appends of one data dir, committed through ``objects`` (whose connection and lock they share)."""
 
-    def __init__(self, db: sqlite3.Connection, lock: ContextManager[Any], objects: "Store",
+    def __init__(self, db: sqlite3.Connection, lock: ContextManager[Any], objects: ObjectFiles,
                  extras: ObjectExtras) -> None:
         self._db = db
         self._lock = lock

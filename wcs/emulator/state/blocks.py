@@ -17,15 +17,12 @@ import hashlib
 import os
 import sqlite3
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, List, Optional
+from typing import Any, Callable, ContextManager, List, Optional
 
 from wcs.commons.fsutil import discard
 from wcs.commons.util import BLOCK_SIZE, EtagHasher, etag_from_block_digests
 from wcs.emulator.errors import IncompleteBlocks, InvalidCtx
-from wcs.emulator.state.model import Block, ObjectInfo, now_ms
-
-if TYPE_CHECKING:  # the object store owns this one
-    from wcs.emulator.state.store import Store
+from wcs.emulator.state.model import Block, ObjectFiles, ObjectInfo, now_ms
 
 _COLUMNS = "id, batch, size, ord, received, digests, file, base, scope"
 _COPY_BUFFER = 1024 * 1024
@@ -38,7 +35,7 @@ class BlockStore:
     database connection and lock they share."""
 
     def __init__(self, db: sqlite3.Connection, lock: ContextManager[Any], blocks_dir: str,
-                 objects: "Store") -> None:
+                 objects: ObjectFiles) -> None:
         self._db = db
         self._lock = lock
         self.blocks_dir = blocks_dir
@@ -129,7 +126,7 @@ class BlockStore:
         Raises:
             InvalidCtx: a block is unknown or already merged (701).
             IncompleteBlocks: a block's data is short (412).
-            FileExists: as :meth:`Store.put_file` (406).
+            FileExists: as :meth:`~wcs.emulator.state.objects.Objects.put_file` (406).
         """
         etag = stored_etag(blocks)
         ids = [block.id for block in blocks]

@@ -1,10 +1,13 @@
-"""What the store hands out: an object, a multipart block, and the rules every key and time obeys."""
+"""What the store hands out: an object, a multipart block, and the rules every key and time obeys; and
+what the parts of the store (blocks, appends) need of the object store that owns them
+(:class:`ObjectFiles`)."""
 
 import mimetypes
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Protocol
 
 from wcs.emulator.errors import InvalidKey
 
@@ -96,3 +99,21 @@ class Block:
     """The file at ``path`` is its upload's batch file (never truncated, removed with its last block)."""
     scope: Optional[str] = None
     """The scope of the upload token that made it (None: a block of an older data dir, bound to none)."""
+
+
+class ObjectFiles(Protocol):
+    """What the block and append stores call on the object store that owns them (and whose database
+    connection and lock they share): :class:`~wcs.emulator.state.objects.Objects`."""
+
+    def get(self, bucket: str, key: str) -> Optional[ObjectInfo]:
+        """The live object at ``bucket``/``key``, or None."""
+
+    def new_temp_path(self, suffix: str = ".part") -> str:
+        """A fresh path on the file system of the object files."""
+
+    def put_file(self, bucket: str, key: str, temp_path: str, fsize: int, etag: str, mime_type: str,
+                 expires_at: Optional[int] = None, overwrite: bool = True,
+                 put_time: Optional[int] = None, also: Optional[Callable[[sqlite3.Connection], None]] = None,
+                 undo_to: Optional[str] = None) -> ObjectInfo:
+        """Move ``temp_path`` into place as ``bucket``/``key`` and commit its row (``also(conn)`` in that
+        transaction)."""

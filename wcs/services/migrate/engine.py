@@ -15,7 +15,7 @@ calls, the fmgr jobs, the block uploader, the pool), like the tree engine
 3. **Copy.** An object the service can reach by URL (:meth:`Source.url_for
    <wcs.services.migrate.source.Source.url_for>`) is fetched server-side, in batches
    (:mod:`.fetches`); any other is read from the source and uploaded through the client's block
-   pipeline (no byte of a fetched object crosses this machine; streamed ones do). Failures are
+   pipeline (no byte of a fetched object crosses this machine; streamed ones do): :mod:`.copies`. Failures are
    retried ``file_retries`` times, then reported per object.
 4. **Delete** (``delete``): WCS objects the source lacks, by the tree's delete phase
    (:class:`~wcs.services.tree.deletes.RemoteDeleter`) and its rules: only after a run without any
@@ -36,36 +36,27 @@ import logging
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, cast
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from wcs.commons.errors import Cancelled, WcsError
-from wcs.commons.http import is_transient_failure
+from wcs.commons.errors import WcsError
 from wcs.commons.result import ObjectInfo
 from wcs.services.bucket import BucketManager
 from wcs.services.events import Subscriber
 from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
+from wcs.services.migrate.copies import FETCH, STREAM, Copier, source_object
 from wcs.services.migrate.fetches import Fetch, FetchJobs, Outcome
 from wcs.services.migrate.journal import DONE, Journal
 from wcs.services.migrate.model import MigrateOptions, MigrationSummary
-from wcs.services.migrate.source import Source, SourceObject
+from wcs.services.migrate.source import Source
 from wcs.services.plans import PlanWriter, wcs_facts
 from wcs.services.scheduler import Scheduler, TaskGroup
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletion_refusal
-from wcs.services.tree.model import Remote, TreeObserver
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletions_refused
+from wcs.services.tree.model import Hooks, Remote, TreeObserver
 from wcs.services.tree.plan import COMPARE, DELETE, SKIP, TRANSFER, UPLOAD, Action, Planner, remote_entries
 from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
-
-FETCH = "fetch"
-STREAM = "stream"
-
-
-def source_object(action: Action) -> SourceObject:
-    """The source side of a migration's action (the tree planner's ``local`` side holds it)."""
-    return cast(SourceObject, action.local)
-
 
 def decide(action: Action, journal: Journal, size_only: bool) -> Action:
     """An action of the tree planner, with objects of equal size decided by the journal (step 2)."""
@@ -109,15 +100,16 @@ class MigrationRun:
         self.objects = objects
         self.listing: ListFunction = listing if listing is not None else objects.listing
         self.jobs = jobs
-        self.uploads = uploads
         self.scheduler = scheduler
         self.journal = journal
         self.observer = observer or TreeObserver()
-        self.subscribers: Sequence[Subscriber] = list(subscribers)
         self.fetches = FetchJobs(jobs, self.bucket, journal, timeout=options.job_timeout, **timing)
+        self.copier = Copier(source, self.fetches, uploads, journal, bucket=self.bucket, prefix=self.prefix,
+                             expiry=self.options.expiry, subscribers=list(subscribers))
+        """Copies each object, fetched or streamed (:mod:`.copies`)."""
         self.summary = MigrationSummary("migrate", str(source), str(remote), dry_run=options.changes_nothing,
                                         journal=journal.path, plan=options.plan)
-        self._lock = threading.Lock()
+        self._tell = Hooks(self.observer, log, "migration observer")
         self._stopped = False
         self._plan: Optional[PlanWriter] = None
         self._pending: List[Tuple[Action, int]] = []  # fetches waiting for a batch: (action, attempt)
@@ -125,16 +117,6 @@ class MigrationRun:
         self._cancel = threading.Event()
 
     # -- observer ----------------------------------------------------------------------------
-
-    def _tell(self, method: str, *args: Any) -> None:
-        call = getattr(self.observer, method, None)
-        if call is None:
-            return
-        with self._lock:
-            try:
-                call(*args)
-            except Exception:  # an observer's bug must not fail the migration
-                log.exception("migration observer %s failed", method)
 
     def _error(self, where: str, message: str) -> None:
         self.summary.errors.append("%s: %s" % (where, message))
@@ -235,7 +217,7 @@ class MigrationRun:
             spool.add(action.rel)  # planned in the delete phase, which may refuse them all
             return
         obj = source_object(action)
-        way = FETCH if self.source.url_for(obj, self.options.expiry) is not None else STREAM
+        way = self.copier.way(obj)
         self._tell("on_way", action, way)  # how it will be copied: "fetch" (server-side) or "stream"
         self._tell("on_action", action)
         if self.options.changes_nothing:
@@ -250,7 +232,7 @@ class MigrationRun:
             self._submit_fetches(group, flush=False)
         else:
             self._wait_below(STREAM, self.options.transfers, group)
-            self._in_flight[group.submit(self._stream_task, action, 0)] = STREAM
+            self._in_flight[group.submit(self.copier.stream, action, 0)] = STREAM
 
     # -- facts for the plan ----------------------------------------------------------------------
 
@@ -270,42 +252,7 @@ class MigrationRun:
         while self._pending and (flush or len(self._pending) >= self.options.batch) and not self._stopped:
             self._wait_below(FETCH, self.options.jobs, group)
             batch, self._pending = self._pending[:self.options.batch], self._pending[self.options.batch:]
-            self._in_flight[group.submit(self._fetch_task, batch)] = FETCH
-
-    def _fetch_task(self, batch: List[Tuple[Action, int]]) -> List[Tuple[Action, int, Outcome]]:
-        fetches = []
-        for action, _attempt in batch:
-            obj = source_object(action)
-            # Signed now, not when planned: the URL must outlive the job, not the listing.
-            url = self.source.url_for(obj, self.options.expiry) or ""
-            fetches.append(Fetch(action.rel, obj.version, self.prefix + action.rel, url, obj.md5))
-        outcomes = self.fetches.run(fetches)
-        return [(action, attempt, outcome) for (action, attempt), outcome in zip(batch, outcomes)]
-
-    def _stream_task(self, action: Action, attempt: int) -> Tuple[Action, int, Outcome]:
-        obj = source_object(action)
-        key = self.prefix + action.rel
-        fetch = Fetch(action.rel, obj.version, key)
-        try:
-            with self.source.open(obj) as fp:
-                result = self.uploads.upload_stream(fp, self.bucket, key, overwrite=1, subscribers=self.subscribers)
-        except Cancelled:
-            return action, attempt, Outcome(fetch, error="cancelled", retry=False)
-        except (WcsError, OSError) as exc:
-            return action, attempt, Outcome(fetch, error=str(exc) or type(exc).__name__)
-        if not result.ok:
-            return action, attempt, Outcome(fetch, error="upload failed: HTTP %d: %s" % (result.code, result.message),
-                                            retry=is_transient_failure(result))
-        stored = result.answered_hash
-        uploaded = getattr(result, "data", None)
-        size = uploaded.get("fsize") if isinstance(uploaded, dict) else None
-        if size is not None and int(size) != obj.size:
-            error = "uploaded %s bytes where the source listed %d" % (size, obj.size)
-            return action, attempt, Outcome(fetch, error=error)
-        if not stored:
-            return action, attempt, Outcome(fetch, error="the service reported no hash for the upload", retry=False)
-        self.journal.done(action.rel, obj.version, key, stored)
-        return action, attempt, Outcome(fetch, hash=stored)
+            self._in_flight[group.submit(self.copier.fetch, batch)] = FETCH
 
     def _collect(self, future: Future, group: TaskGroup) -> None:
         kind = self._in_flight.pop(future)
@@ -342,24 +289,18 @@ class MigrationRun:
             if kind == FETCH:
                 self._pending.append((action, attempt + 1))
             else:
-                self._in_flight[group.submit(self._stream_task, action, attempt + 1)] = STREAM
+                self._in_flight[group.submit(self.copier.stream, action, attempt + 1)] = STREAM
             return
         self._failed(action, outcome.error)
 
     # -- deletions ---------------------------------------------------------------------------
 
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
-        """The rules of every sync (:func:`~wcs.services.tree.deletes.deletion_refusal`), with the journal."""
+        """The rules of every sync (:func:`~wcs.services.tree.deletes.deletions_refused`), with the journal."""
         summary, opts = self.summary, self.options
         count = spool.count
-        refusal = deletion_refusal(
-            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
-            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
-            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
-        if refusal is not None:
-            summary.delete_status = refusal.status
-            if refusal.where is not None and refusal.message is not None:
-                self._error(refusal.where, refusal.message)
+        if deletions_refused(summary, self._error, stopped=self._stopped, listed=planner.done,
+                             source_count=planner.source_count, count=count, max_delete=opts.max_delete):
             return
         if opts.changes_nothing:
             for rel in spool:

@@ -20,12 +20,11 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from wcs.commons.http import Result, is_transient_failure
 from wcs.commons.util import urlsafe_base64_encode
-from wcs.services.jobs import FmgrService
+from wcs.services.jobs import FmgrService, follow_job
 from wcs.services.migrate.journal import Journal, Version
 
 log = logging.getLogger(__name__)
 
-JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying (7.3)
 ITEM_DONE = 3
 _SUBMIT_ATTEMPTS = 3
 
@@ -149,16 +148,10 @@ class FetchJobs:
     def _wait(self, job: str) -> Optional[Dict[str, Any]]:
         """The finished job's status (``{"missing": reason}`` for an id the service does not know), or None
         after ``timeout`` seconds."""
-        deadline = self.clock() + self.timeout
-        delay = 0.05
-        while True:
-            result = self.jobs.status(job)
-            status = _document(result)
-            if result.ok and status is not None and status.get("code") not in JOB_RUNNING:
-                return status
-            if result.code in (400, 404):
-                return {"missing": "HTTP %d: %s" % (result.code, result.message)}
-            if self.clock() >= deadline:
-                return None
-            self.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        status = follow_job(self.jobs.status, job, timeout=self.timeout, sleep=self.sleep, clock=self.clock)
+        if status.finished:
+            return _document(status.result)
+        result = status.result
+        if status.code is None and result.code in (400, 404):
+            return {"missing": "HTTP %d: %s" % (result.code, result.message)}
+        return None

@@ -18,7 +18,8 @@ import tempfile
 import threading
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
-from wcs.commons.errors import InvalidArgument, LocalFileError
+from wcs.commons.errors import InvalidArgument
+from wcs.commons.fsutil import open_text
 from wcs.services.tree.filters import FilterRules, Rule
 
 _HEX = frozenset("0123456789abcdef")
@@ -80,11 +81,7 @@ class ListedPaths:
             raise
 
     def _load(self, path: str) -> None:
-        try:
-            fp = open(path, encoding="utf-8")
-        except OSError as exc:
-            raise LocalFileError("cannot read the list %s: %s" % (path, exc.strerror or exc)) from None
-        with fp:
+        with open_text(path, "the list") as fp:
             try:
                 for number, line in enumerate(fp, 1):
                     entry = parse_line(line, "%s line %d: " % (path, number))

@@ -13,16 +13,15 @@ with the source's etag (a source changed during the run shows as a difference). 
 check are spooled to a temporary file in key order (:class:`CopySpool`), so memory stays flat.
 """
 
-import json
 import logging
-import tempfile
 import threading
 import time
-from typing import IO, Callable, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Set, Tuple
 
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
 from wcs.services.jobs import FmgrService
+from wcs.services.jsonspool import JsonSpool
 from wcs.services.listing import ListFunction
 from wcs.services.tree.jobbatch import JobBatches, failure_text
 from wcs.services.tree.model import Remote
@@ -36,32 +35,17 @@ JOB_MIN = 4
 Done = Callable[[Action, Optional[str]], None]
 
 
-class CopySpool:
+class CopySpool(JsonSpool):
     """``(rel, etag, size, replaces)`` of the copies made, in key order, on disk until the run ends."""
 
     def __init__(self) -> None:
-        self._fp: Optional[IO[str]] = None
-        self.count = 0
+        super().__init__("wcs-copies-")
 
     def add(self, rel: str, etag: str, size: int, replaces: bool = False) -> None:
-        if self._fp is None:
-            self._fp = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="wcs-copies-")
-        self._fp.write(json.dumps([rel, etag, size, replaces]) + "\n")
-        self.count += 1
+        self.put([rel, etag, size, replaces])
 
     def __iter__(self) -> Iterator[Tuple[str, str, int, bool]]:
-        if self._fp is None:
-            return
-        self._fp.flush()
-        self._fp.seek(0)
-        for line in self._fp:
-            rel, etag, size, replaces = json.loads(line)
-            yield rel, etag, size, replaces
-
-    def close(self) -> None:
-        if self._fp is not None:
-            self._fp.close()
-            self._fp = None
+        return ((rel, etag, size, replaces) for rel, etag, size, replaces in self.values())
 
 
 class RemoteCopier:

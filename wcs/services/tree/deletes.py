@@ -12,20 +12,20 @@ one, each is ``stat``-ed): an object still there is a failure. Local files are r
 and checked gone. ``wcscmd rm`` deletes through the same :class:`RemoteDeleter`.
 """
 
-import json
 import logging
 import os
-import tempfile
 import time
 from concurrent.futures import Future
-from typing import IO, Callable, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from wcs.commons.util import urlsafe_base64_encode
 from wcs.services.bucket import BucketManager
 from wcs.services.jobs import FmgrService
+from wcs.services.jsonspool import JsonSpool
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import TaskGroup
 from wcs.services.tree.jobbatch import JobBatches, failure_text
+from wcs.services.tree.model import TreeSummary
 from wcs.services.tree.plan import DELETE, Action, remote_entries
 
 log = logging.getLogger(__name__)
@@ -33,26 +33,17 @@ log = logging.getLogger(__name__)
 Done = Callable[[Action, Optional[str]], None]
 
 
-class DeleteSpool:
+class DeleteSpool(JsonSpool):
     """Paths to delete, in the order they were added, on disk until the run ends."""
 
     def __init__(self) -> None:
-        self._fp: Optional[IO[str]] = None
-        self.count = 0
+        super().__init__("wcs-deletes-")
 
     def add(self, rel: str) -> None:
-        if self._fp is None:
-            self._fp = tempfile.TemporaryFile("w+", encoding="utf-8", prefix="wcs-deletes-")
-        self._fp.write(json.dumps(rel) + "\n")
-        self.count += 1
+        self.put(rel)
 
     def __iter__(self) -> Iterator[str]:
-        if self._fp is None:
-            return
-        self._fp.flush()
-        self._fp.seek(0)
-        for line in self._fp:
-            yield json.loads(line)
+        return self.values()
 
     def batches(self, size: int) -> Iterator[List[str]]:
         batch: List[str] = []
@@ -63,11 +54,6 @@ class DeleteSpool:
                 batch = []
         if batch:
             yield batch
-
-    def close(self) -> None:
-        if self._fp is not None:
-            self._fp.close()
-            self._fp = None
 
 
 class RemoteDeleter:
@@ -228,6 +214,28 @@ def deletion_refusal(*, clean: bool, problems: int, source_count: int, count: in
                        destination, "%d files to delete, more than the maximum of %d; nothing deleted"
                        % (count, max_delete))
     return None
+
+
+def deletions_refused(summary: TreeSummary, error: Callable[[str, str], None], *, stopped: bool, listed: bool,
+                      source_count: int, count: int, max_delete: Optional[int]) -> bool:
+    """Whether the rules refuse the ``count`` deletions of a run (:func:`deletion_refusal`), judged by its
+    ``summary``; when they do, its ``delete_status`` says why and ``error(where, message)`` reports it
+    (when it is an error).
+
+    Args:
+        stopped: the run was stopped (fail fast). listed: both listings ran to their end.
+        source_count: the source's files taking part.
+    """
+    refusal = deletion_refusal(
+        clean=not (stopped or summary.failed or summary.errors or not listed),
+        problems=summary.failed + len(summary.errors), source_count=source_count, count=count,
+        max_delete=max_delete, source=summary.source, destination=summary.destination)
+    if refusal is None:
+        return False
+    summary.delete_status = refusal.status
+    if refusal.where is not None and refusal.message is not None:
+        error(refusal.where, refusal.message)
+    return True
 
 
 def delete_local(root: str, spool: DeleteSpool, on_done: Done) -> Tuple[int, int]:

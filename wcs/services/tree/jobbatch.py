@@ -2,10 +2,10 @@
 
 Many objects are deleted or copied with the service's asynchronous batch means, fmgr jobs (protocol
 reference 7.1-7.3): the ops of a batch joined by ``;`` in one ``/fmgr/<operation>`` request,
-answered ``{"persistentId": ...}``; ``/fmgr/status`` is then polled (doubling delays up to 2 s)
-until the job's code says it finished, and its items answer op by op. Shared by the deletions of
-``sync --delete`` and ``rm`` (:mod:`.deletes`) and the server-side copies of remote trees
-(:mod:`.copies`).
+answered ``{"persistentId": ...}``; the job is then followed (:func:`~wcs.services.jobs.follow_job`:
+doubling delays up to 2 s) until its code says it finished, and its items answer op by op. Shared by
+the deletions of ``sync --delete`` and ``rm`` (:mod:`.deletes`) and the server-side copies of remote
+trees (:mod:`.copies`).
 """
 
 import logging
@@ -13,11 +13,10 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from wcs.commons.http import Result, is_transient_failure
-from wcs.services.jobs import FmgrService
+from wcs.services.jobs import FmgrService, follow_job
 
 log = logging.getLogger(__name__)
 
-JOB_RUNNING = (0, 1, 4)  # pending, processing, notifying: anything else is finished
 ITEM_DONE = 3
 SUBMIT_ATTEMPTS = 3
 
@@ -92,18 +91,9 @@ class JobBatches:
             self.sleep(0.5 * attempt)
 
     def _wait(self, persistent_id: str) -> Optional[Dict[str, Any]]:
-        """The finished job's status, or None after ``timeout`` seconds."""
-        deadline = self.clock() + self.timeout
-        delay = 0.05
-        while True:
-            result = self.jobs.status(persistent_id)
-            status = document(result)
-            if result.ok and status is not None and status.get("code") not in JOB_RUNNING:
-                return status
-            if self.clock() >= deadline:
-                return None
-            self.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        """The finished job's status, or None when it did not finish in ``timeout`` seconds."""
+        status = follow_job(self.jobs.status, persistent_id, timeout=self.timeout, sleep=self.sleep, clock=self.clock)
+        return document(status.result) if status.finished else None
 
 
 class BatchOutcome:

@@ -1,6 +1,8 @@
 """The vocabulary of tree transfers: what a run is asked (:class:`TreeOptions`), who hears about it
-(:class:`TreeObserver`) and what it did (:class:`TreeSummary`)."""
+(:class:`TreeObserver`, called through :class:`Hooks`) and what it did (:class:`TreeSummary`)."""
 
+import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional
@@ -117,6 +119,29 @@ class TreeObserver:
 
     def on_error(self, where: str, message: str) -> None:
         pass
+
+
+class Hooks:
+    """Calls the methods of a run's observer (``hooks("on_done", action, None)``) one at a time, from any
+    thread. A method the observer lacks is skipped (a duck-typed observer may implement only some); one
+    that raises is logged on ``log`` as the ``name``'s, and the run goes on: an observer's bug must not
+    turn into a failed transfer."""
+
+    def __init__(self, observer: Any, log: logging.Logger, name: str) -> None:
+        self.observer = observer
+        self._log = log
+        self._name = name
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, *args: Any) -> None:
+        call = getattr(self.observer, method, None)
+        if call is None:
+            return
+        with self._lock:
+            try:
+                call(*args)
+            except Exception:
+                self._log.exception("%s %s failed", self._name, method)
 
 
 @dataclass

@@ -8,16 +8,15 @@ through the client either; every copy is then checked by listing the destination
 
 The rules of local syncs hold: ``delete`` removes what the source lacks only after a run without
 any error whose listings both ran to their end, an empty source is refused, ``max_delete`` caps it
-(:func:`~.deletes.deletion_refusal`); a dry run lists and decides, nothing else. A move
+(:func:`~.deletes.deletions_refused`); a dry run lists and decides, nothing else. A move
 (``options.move``) deletes a source object only once its copy has been verified, through the
 same batched and verified deletions (:class:`~.deletes.RemoteDeleter`). The two prefixes may not
 overlap: a copy into its own source would list its own copies.
 """
 
 import logging
-import threading
 from concurrent.futures import Future
-from typing import Any, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from wcs.commons.errors import InvalidArgument, WcsError
 from wcs.services.bucket import BucketManager
@@ -25,8 +24,8 @@ from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler
 from wcs.services.tree.copies import CopySpool, RemoteCopier
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletion_refusal
-from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletions_refused
+from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.plan import DELETE, REMOTE, SKIP, TRANSFER, Action, Planner, remote_entries
 
 log = logging.getLogger(__name__)
@@ -72,20 +71,10 @@ class RemoteTreeRun:
             self.summary.replaced = 0
             if self.options.move:
                 self.summary.sources_deleted = 0
-        self._lock = threading.Lock()
+        self._tell = Hooks(self.observer, log, "tree observer")
         self._stopped = False
 
-    # -- observer (one call at a time, from any thread) --------------------------------------
-
-    def _tell(self, method: str, *args: Any) -> None:
-        call = getattr(self.observer, method, None)
-        if call is None:
-            return
-        with self._lock:
-            try:
-                call(*args)
-            except Exception:  # an observer's bug must not turn into a failed copy
-                log.exception("tree observer %s failed", method)
+    # -- observer ----------------------------------------------------------------------------
 
     def _error(self, where: str, message: str) -> None:
         self.summary.errors.append("%s: %s" % (where, message))
@@ -211,14 +200,8 @@ class RemoteTreeRun:
     def _delete_phase(self, planner: Planner, spool: DeleteSpool) -> None:
         summary = self.summary
         opts = self.options
-        refusal = deletion_refusal(
-            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
-            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=spool.count,
-            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
-        if refusal is not None:
-            summary.delete_status = refusal.status
-            if refusal.where is not None and refusal.message is not None:
-                self._error(refusal.where, refusal.message)
+        if deletions_refused(summary, self._error, stopped=self._stopped, listed=planner.done,
+                             source_count=planner.source_count, count=spool.count, max_delete=opts.max_delete):
             return
         for rel in spool:
             self._tell("on_action", Action(DELETE, rel, "extra"))
