@@ -27,7 +27,7 @@ def test_bench_quick_help_prints_a_table():
 
 @pytest.mark.slow
 def test_bench_quick_shaped_cases_print_their_table():
-    proc = subprocess.run([sys.executable, "-m", "tests.bench", "--quick", "--cases", "shaped_put_tree,shaped_listall",
+    proc = subprocess.run([sys.executable, "-m", "tests.bench", "--quick", "--cases", "shaped_put_tree,shaped_listings",
                            "--pairs", "1", "--tree-files", "20", "--list-objects", "1500", "--output", "-"],
                           cwd=REPO, capture_output=True, text=True, timeout=240)
     if proc.returncode == 3:
@@ -35,5 +35,6 @@ def test_bench_quick_shaped_cases_print_their_table():
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Link: RTT 40 ms, 4 MB/s per connection, 40 MB/s total" in proc.stdout
     assert "| upload 20 files of 4-64 KiB" in proc.stdout
-    assert "| listall of 1500 objects |" in proc.stdout
+    assert "| listall of 1500 objects in 100 folders |" in proc.stdout
+    assert "| listall of 1500 objects with varied names in one folder |" in proc.stdout
     assert "| shaped_put_tree | official | 1 |" in proc.stdout

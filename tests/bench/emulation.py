@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from tests.bench.children import BenchError
 
@@ -20,22 +20,26 @@ MiB = 1024 * 1024
 KiB = 1024
 
 
-def seed_bucket(data_dir: str, bucket: str, count: int, prefix: str = "objects/") -> None:
-    """Put ``count`` small objects (``<prefix>000000.txt`` ...) into ``bucket`` (before the emulator serves)."""
+def seed_bucket(data_dir: str, bucket: str, count: int, prefix: str = "objects/",
+                names: Optional[Iterable[str]] = None) -> None:
+    """Put ``count`` small objects (``<prefix>000000.txt`` ..., or the keys ``names``) into ``bucket``
+    (before the emulator serves)."""
     from wcs.commons.util import EtagHasher
     from wcs.emulator.state import Store
 
     store = Store(data_dir)
 
+    keys = names if names is not None else ("%s%06d.txt" % (prefix, i) for i in range(count))
+
     def items() -> Iterator[Tuple[str, str, int, str, str]]:
-        for i in range(count):
+        for i, key in enumerate(keys):
             data = ("object %d\n" % i).encode()
             hasher = EtagHasher()
             hasher.update(data)
             temp = store.new_temp_path()
             with open(temp, "wb") as fp:
                 fp.write(data)
-            yield "%s%06d.txt" % (prefix, i), temp, len(data), hasher.etag(), "text/plain"
+            yield key, temp, len(data), hasher.etag(), "text/plain"
 
     try:
         store.create_bucket(bucket)

@@ -47,6 +47,7 @@ from tests.bench.children import BenchError, CaseResult, Run, kill_all, run_chil
 from tests.bench.emulation import EmulatorProcess, Tree, make_file, process_cpu, seed_bucket, seed_tree
 from tests.bench.report import load_average, render, write_results
 from tests.bench.shaped import SHAPED_CASES, ShapedCases
+from tests.bench.shaped_many import folder_names, varied_names
 from tests.bench.shaper import Link, Shaper, add_link_arguments, link_from_args
 from tests.helpers.official_sdk import VenvUnavailable, clean_env, official_python, official_script, ours_python
 
@@ -150,7 +151,7 @@ class Bench(ShapedCases):
         data_dir = os.path.join(self.root, "emulator-data")
         os.makedirs(data_dir)
         self._seed(data_dir)
-        self.emulator = EmulatorProcess(data_dir, ["bench", "many", "tree", "sync", "huge"], base_cfg).start()
+        self.emulator = EmulatorProcess(data_dir, ["bench", "many", "tree", "sync", "huge", "flat"], base_cfg).start()
         self.emulator_used = True
         self.say("wcs-emulator at %s (pid %d)" % (self.emulator.url, self.emulator.proc.pid))
         with open(base_cfg, encoding="utf-8") as fp:
@@ -182,9 +183,11 @@ class Bench(ShapedCases):
         if "listall" in self.cases:
             self.say("seeding %d objects into bucket 'many' (state layer, before serving)" % self.sizes.objects)
             seed_bucket(data_dir, "many", self.sizes.objects)
-        if "shaped_listall" in self.cases:
-            self.say("seeding %d objects into bucket 'huge'" % self.sizes.list_objects)
-            seed_bucket(data_dir, "huge", self.sizes.list_objects)
+        if "shaped_listings" in self.cases:
+            count = self.sizes.list_objects
+            self.say("seeding %d objects into bucket 'huge' (100 folders) and %d into 'flat'" % (count, count))
+            seed_bucket(data_dir, "huge", count, names=folder_names(count))
+            seed_bucket(data_dir, "flat", count, names=varied_names(count))
         if "shaped_resync" in self.cases:
             count = self.sizes.resync_files
             self.say("making %d files and seeding them into sync/tree/ (as if uploaded)" % count)
@@ -391,7 +394,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     shaped = parser.add_argument_group("shaped cases (through the link shaper)")
     shaped.add_argument("--tree-files", type=int, help="files of shaped_put_tree (default 1000, quick 100)")
     shaped.add_argument("--resync-files", type=int, help="files of shaped_resync (default 10000, quick 1000)")
-    shaped.add_argument("--list-objects", type=int, help="objects of shaped_listall (default 100000, quick 5000)")
+    shaped.add_argument("--list-objects", type=int,
+                        help="objects of each shaped_listings bucket (default 100000, quick 5000)")
     shaped.add_argument("--concurrency", type=int, default=32,
                         help="concurrency in both SDKs' configs (blocks, ranges, files at once; default 32)")
     shaped.add_argument("--part-mib", type=int, default=8, help="our download range size (default 8)")

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from tests.bench.children import CaseResult, Run
 from tests.bench.shaped_io import render_io
+from tests.bench.shaped_many import render_many
 from tests.helpers.official_sdk import OFFICIAL_VERSION
 
 MiB = 1024 * 1024
@@ -58,19 +59,9 @@ class ShapedTarget:
     limit: float = 0.0
 
 
-SHAPED_TARGETS = [
-    ShapedTarget("shaped_put_tree", "wall time (s)", "time", "speedup", 10),
+SHAPED_TARGETS = [  # the cases of many objects and of one object's bytes have tables of their own
     ShapedTarget("shaped_multiput", "wall time (s)", "time", "util", 0.85),
     ShapedTarget("shaped_get", "wall time (s)", "time", "speedup", 4),
-    ShapedTarget("shaped_resync_cold", "wall time (s)", "time"),
-    ShapedTarget("shaped_resync_cold", "bytes read (MiB, rchar)", "rchar"),
-    ShapedTarget("shaped_resync", "wall time (s)", "time"),
-    ShapedTarget("shaped_resync", "bytes read (MiB, rchar)", "rchar"),
-    ShapedTarget("shaped_resync", "requests (connections)", "requests"),
-    ShapedTarget("shaped_listall", "wall time (s)", "time"),
-    ShapedTarget("shaped_listall", "peak RSS over baseline (MiB)", "rss"),
-    ShapedTarget("shaped_plan", "wall time (s)", "time"),
-    ShapedTarget("shaped_plan", "peak RSS over baseline (MiB)", "rss", "max", 150),
 ]
 
 
@@ -169,7 +160,8 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
     names = {t.case for t in SHAPED_TARGETS}
     results = [r for r in bench.results if r.name in names]
     io_table = render_io(bench)
-    if not results and not io_table:
+    many_table = render_many(bench)
+    if not results and not io_table and not many_table:
         return None
     by_name = {r.name: r for r in results}
     baselines = {name: side.baseline for name, side in bench.sides.items()}
@@ -177,8 +169,9 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
     lines = list(head)
     lines += ["Link: %s, through the link shaper (`tests/bench/shaper.py`) that both SDKs' configs point at; %s." % (
         bench.link.describe(), bench.shaped_settings), ""]
-    if not results and io_table:  # only the cases of shaped_io ran
-        return "\n".join(lines + io_table) + "\n"
+    if not results:  # only the cases of shaped_many or shaped_io ran
+        return "\n".join(lines + (many_table or []) + ([""] if many_table and io_table else []) + (io_table or [])) \
+            + "\n"
     lines += [
         "| case | ours: what ran | metric | ours | official | official / ours (median of pairs) | per pair "
         "| link utilisation ours / official | target | met |",
@@ -237,6 +230,8 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
                 med(lambda r: r.emulator_cpu), med(lambda r: r.extra.get("shaper_cpu", 0)),
                 med(lambda r: r.extra.get("connections", 0)), med(lambda r: r.extra.get("bytes_up", 0)) / 1e6,
                 med(lambda r: r.extra.get("bytes_down", 0)) / 1e6, med(lambda r: r.rchar) / MiB))
+    if many_table:
+        lines += [""] + many_table
     if io_table:
         lines += [""] + io_table
     return "\n".join(lines) + "\n"

@@ -211,3 +211,22 @@ def test_a_key_with_control_characters_is_refused_before_sending(client, emulato
         with pytest.raises(InvalidArgument, match="control characters"):
             upload(str(path), bucket, "line\nbreak")
     assert emulator.counters.get("upload", 0) == 0 and emulator.counters.get("mkblk", 0) == 0
+
+
+def test_a_small_file_goes_as_one_body_and_its_progress_survives_retries(fast_client, bucket, make_file, faults):
+    faults("upload:500:0.3,upload:reset:0.2", seed=3)
+    for i in range(6):
+        path = make_file(40 * 1024 + i, seed=i)
+        deltas = []
+        res = fast_client.simple_upload(path, bucket, "small%d" % i, progress=deltas.append)
+        assert res.code == 200 and res.data["hash"] == etag(path)
+        assert sum(deltas) == 40 * 1024 + i  # a retry takes back what it reported, then sends it all again
+
+
+def test_a_small_file_shorter_than_its_size_is_refused_before_sending(client, emulator, bucket):
+    import io
+
+    before = emulator.counters.get("upload", 0)
+    with pytest.raises(LocalFileError, match="shrank"):
+        client.upload_fileobj(io.BytesIO(b"12345"), bucket, "short", size=10)
+    assert emulator.counters.get("upload", 0) == before

@@ -319,3 +319,49 @@ def test_the_final_line_says_what_moved():
     nothing = Meter(files=True, clock=clock)
     nothing.file_done(unchanged=True)
     assert nothing.final_line(100, "upload") == "upload  1 file (1 unchanged)  0.00B  in 00:00"
+
+
+class _Writes(io.StringIO):
+    """A stderr that counts its writes and flushes."""
+
+    def __init__(self):
+        super().__init__()
+        self.writes = self.flushes = 0
+
+    def write(self, text):
+        self.writes += 1
+        return super().write(text)
+
+    def flush(self):
+        self.flushes += 1
+
+
+def _dry_run(quiet):
+    from wcs.cli.tree_progress import TreeReporter
+
+    err = _Writes()
+    ctx = Context(prog="wcscmd", config_path=None, overrides=(), quiet=quiet, stdout=io.StringIO(), stderr=err,
+                  stdin=io.StringIO(), environ={})
+    with TreeReporter(ctx, "upload", verbose=False, dry_run=True, stats=0) as reporter:
+        for i in range(1000):
+            reporter.on_action(_action("transfer", "f%04d" % i, 1))
+        reporter.on_error("f0999", "cannot read")
+    return err
+
+
+def test_a_dry_runs_lines_are_written_in_batches_and_quiet_silences_them():
+    err = _dry_run(quiet=False)
+    lines = err.getvalue().splitlines()
+    assert lines[:2] == ["wcscmd: dry-run: upload f0000 (missing)", "wcscmd: dry-run: upload f0001 (missing)"]
+    assert len(lines) == 1001 and lines[-1] == "wcscmd: error: f0999: cannot read"  # in order: the plan, then the error
+    assert err.writes <= 10 and err.flushes <= 10  # not one write and one flush per line
+    quiet = _dry_run(quiet=True)
+    assert quiet.getvalue().splitlines() == ["wcscmd: error: f0999: cannot read"]
+
+
+def test_unchanged_files_are_counted_in_bulk():
+    ctx, reporter = _reporter(io.StringIO())
+    assert not reporter.each_unchanged
+    reporter.on_unchanged(250, 1000)
+    assert reporter.meter.files_done == 250 and reporter.meter.unchanged == 250 and reporter.meter.done == 1000
+    assert reporter.meter.moved == 0

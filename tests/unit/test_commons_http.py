@@ -114,11 +114,16 @@ def test_backoff_is_exponential_jittered_and_capped():
     assert len({round(backoff.delay(3), 6) for _ in range(20)}) > 1
 
 
-def test_pool_is_sized_once_for_both_schemes():
+def test_pool_is_sized_for_both_schemes_and_only_grows():
     client = HttpClient(pool_size=16)
-    assert client.session.adapters["http://"] is client.session.adapters["https://"]
-    assert client.pool_size == 16 and client.session.adapters["https://"]._pool_maxsize == 18
-    assert not hasattr(client, "resize_pool")
+    adapter = client.session.adapters["https://"]
+    assert client.session.adapters["http://"] is adapter
+    assert client.pool_size == 16 and adapter._pool_maxsize == 18
+    client.grow_pool(40)
+    assert client.pool_size == 40 and adapter._pool_maxsize == 42
+    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 42  # the pools made from now on
+    client.grow_pool(8)
+    assert client.pool_size == 40 and client.session.adapters["http://"] is adapter
     client.close()
 
 

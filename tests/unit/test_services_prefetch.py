@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.helpers.waiting import wait_until
-from wcs.services.bucket import prefetched
+from wcs.services.listing import prefetched
 
 
 def test_order_and_end():

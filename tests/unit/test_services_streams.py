@@ -131,3 +131,20 @@ def test_buffer_reader_stops_when_cancelled():
     cancel.set()
     with pytest.raises(Cancelled):
         reader.read(10)
+
+
+def test_a_small_form_in_memory_is_the_encoders_form():
+    import email.parser
+
+    from wcs.services.bodies import form_in_memory
+
+    fields = [("token", "T:ok"), ("key", "照片/a b.jpg")]
+    body, headers = form_in_memory(fields, "%E7%85%A7", b"\x00DATA\r\n--x", "image/jpeg")
+    message = email.parser.BytesParser().parsebytes(b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n"
+                                                    + body)
+    parts = message.get_payload()
+    assert [part.get_param("name", header="content-disposition") for part in parts] == ["token", "key", "file"]
+    assert parts[0].get_payload(decode=True) == b"T:ok"
+    assert parts[1].get_payload(decode=True).decode("utf-8") == "照片/a b.jpg"
+    assert parts[2].get_filename() == "%E7%85%A7" and parts[2].get_content_type() == "image/jpeg"
+    assert parts[2].get_payload(decode=True) == b"\x00DATA\r\n--x"

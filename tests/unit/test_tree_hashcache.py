@@ -116,3 +116,41 @@ def test_file_changing_while_read_is_not_cached(tmp_path, monkeypatch):
 def test_default_path_follows_xdg_and_home():
     assert default_cache_path({"XDG_CACHE_HOME": "/x"}) == os.path.join("/x", "wcs", "etags.sqlite")
     assert default_cache_path({"HOME": "/h"}) == os.path.join("/h", ".cache", "wcs", "etags.sqlite")
+
+
+def test_known_looks_up_many_files_with_one_query_per_batch(tmp_path, monkeypatch):
+    paths = []
+    for i in range(700):
+        path = tmp_path / ("f%03d" % i)
+        path.write_bytes(b"%d" % i)
+        paths.append(str(path))
+    db = str(tmp_path / "etags.sqlite")
+    with EtagCache(db, clock=later) as cache:
+        for path in paths[:600]:
+            assert cache.put(entry(path), "E" + os.path.basename(path))
+    files = [entry(path) for path in paths]
+    files[5] = LocalFile(files[5].rel, files[5].path, files[5].size + 1, files[5].mtime_ns, files[5].ctime_ns,
+                         files[5].dev, files[5].ino)  # changed since: not a hit
+    with EtagCache(db, clock=later) as cache:
+        queries = []
+        cache._db = _Counting(cache._db, queries)
+        found = cache.known(files)
+        assert len([q for q in queries if q.startswith("SELECT")]) == 2  # 700 files: two batches of at most 500
+        cache._db = cache._db.db
+    assert found[5] is None and found[600:] == [None] * 100
+    assert found[:5] == ["Ef%03d" % i for i in range(5)] and found[599] == "Ef599"
+    memory = EtagCache(None, clock=later)
+    memory.put(files[0], "Ememory")
+    assert memory.known(files[:2]) == ["Ememory", None]
+
+
+class _Counting:
+    """A sqlite connection that records the statements it runs."""
+
+    def __init__(self, db, queries):
+        self.db = db
+        self.queries = queries
+
+    def execute(self, sql, *args):
+        self.queries.append(sql)
+        return self.db.execute(sql, *args)

@@ -10,7 +10,7 @@ import logging
 import os
 import shlex
 import time
-from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from wcs.cli.pipes import GuardedStream
 from wcs.cli.status import ExitStatus
@@ -21,6 +21,7 @@ SECRET_MASK = "***"
 
 # Settings each kind of call needs, to fail early with a config hint rather than with an HTTP 401.
 NEEDS_MGR = ("access_key", "secret_key", "mgr_url")
+LISTING_WORKERS = 16  # threads of a command that walks a whole listing: its key ranges are fetched at once
 NEEDS_PUT = ("access_key", "secret_key", "put_url")
 NEEDS_STATUS = ("mgr_url",)
 
@@ -198,6 +199,18 @@ class Context:
         if live is not None:
             live.clear()  # the message gets a line of its own; the bar is drawn again below it
         self.stderr.write(self.mask(prefix + text) + "\n")
+        self.stderr.flush()
+
+    def lines(self, texts: Sequence[str], kind: str = "") -> None:
+        """:meth:`line` for each of ``texts``, written at once (one write, one flush: thousands of
+        per-file lines cost what one does)."""
+        if not texts:
+            return
+        prefix = "%s: %s" % (self.prog, kind + ": " if kind else "")
+        live = self.live
+        if live is not None:
+            live.clear()
+        self.stderr.write(self.mask("".join(prefix + " ".join(str(text).splitlines()) + "\n" for text in texts)))
         self.stderr.flush()
 
 

@@ -183,11 +183,11 @@ class Meter:
                 while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
                     self._samples.popleft()
 
-    def file_done(self, failed: bool = False, unchanged: bool = False) -> None:
+    def file_done(self, failed: bool = False, unchanged: bool = False, count: int = 1) -> None:
         with self._lock:
-            self.files_done += 1
-            self.failed += 1 if failed else 0
-            self.unchanged += 1 if unchanged else 0
+            self.files_done += count
+            self.failed += count if failed else 0
+            self.unchanged += count if unchanged else 0
 
     def elapsed(self) -> float:
         return max(self._clock() - self.started, 0.0)

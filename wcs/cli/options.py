@@ -17,6 +17,7 @@ import argparse
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from wcs.cli import argtypes
+from wcs.commons.settings import DEFAULT_TRANSFERS
 
 
 class Option(NamedTuple):
@@ -253,7 +254,7 @@ OPTION_GROUPS: List[Tuple[str, List[Option]]] = [
                "Read '+ PATTERN' / '- PATTERN' rules from FILE, in place", TREE),
         Option(("-n", "--dry-run"), "dry_run", None, _TRUE, "Print the plan; change nothing", DRY_RUN),
         Option(("--transfers",), "transfers", None, {"type": argtypes.positive_int, "metavar": "N"},
-               "Files transferred at once (default 8)", TRANSFERS, 8),
+               "Files transferred at once (default %d)" % DEFAULT_TRANSFERS, TRANSFERS, DEFAULT_TRANSFERS),
         Option(("--files-from",), "files_from", None, {"metavar": "LIST"},
                "Only the paths listed in LIST, one a line, relative to the source (an HTTP origin's keys; "
                "a tab and the size, another and the MD5, may follow)", TREE),

@@ -11,10 +11,13 @@ percentage and no ETA, only what is done so far.
 On a terminal the line is drawn in place by tqdm and fits its width (:func:`wcs.cli.meter.fit`); when
 stderr is not a terminal, a status line every ``--stats`` seconds tells a CI log the job is alive;
 ``--quiet`` silences both, and the per-file lines of ``-v`` and ``--dry-run``. Lines always go
-through the context's mask, each on a line of its own.
+through the context's mask, each on a line of its own; per-file lines a batch at a time (at most
+:data:`LINE_BATCH` lines or :data:`LINE_EVERY` seconds late; a note or an error writes them first).
+Files found unchanged are counted in bulk (``on_unchanged``), unless ``-v`` lists each of them.
 """
 
 import threading
+import time
 from typing import Any, Dict, List, Optional
 
 from wcs.cli.context import Context
@@ -22,6 +25,8 @@ from wcs.cli.meter import Meter, duration_text, size_text
 from wcs.cli.progress import LiveLine, Ticker, terminal_width, wants_bar
 
 _VERBS = {"transfer": None, "skip": "skip", "delete": "delete"}
+LINE_BATCH = 200  # per-file lines written at once, at most
+LINE_EVERY = 0.2  # seconds a per-file line may wait for others
 
 
 class _Bytes:
@@ -68,15 +73,24 @@ class TreeReporter:
         self._bytes = _Bytes(self)
         self.meter = Meter(files=True)
         self.current = ""  # the file last started, shown on the line
+        self._queued: List[str] = []  # per-file lines not written yet, all of one kind
+        self._queued_kind = ""
+        self._written = time.monotonic()
         self._line: Optional[LiveLine] = None
         self._ticker: Optional[Ticker] = None
+        # When the total of the run is first shown (the engine counts the source from then on): at once
+        # on a terminal, with the first status line otherwise, never when nothing shows it (a short run
+        # is not walked twice for nobody).
+        self.total_after: Optional[float] = None
         if dry_run:
             return
         if wants_bar(ctx.stderr, ctx.quiet):
             self._line = LiveLine(ctx.stderr, self._layout)
             ctx.live = self._line
+            self.total_after = 0.0
         elif not ctx.quiet and stats > 0:
             self._ticker = Ticker(stats, self.status_line, self._say)
+            self.total_after = max(stats - 1.0, 0.0)
 
     # -- counts ---------------------------------------------------------------------------------
 
@@ -119,7 +133,25 @@ class TreeReporter:
 
     def _say(self, text: str, kind: str = "") -> None:
         with self._lock:
+            self._flush_lines()
             self.ctx.line(text, kind)  # takes the live line off first (ctx.live)
+
+    def _say_file(self, text: str, kind: str) -> None:
+        """A per-file line (a dry run's plan, ``-v``): written with others, at most :data:`LINE_BATCH` or
+        :data:`LINE_EVERY` seconds later (a write and a flush per line cost more than the decision)."""
+        with self._lock:
+            if kind != self._queued_kind:
+                self._flush_lines()
+            self._queued.append(text)
+            self._queued_kind = kind
+            if len(self._queued) >= LINE_BATCH or time.monotonic() - self._written >= LINE_EVERY:
+                self._flush_lines()
+
+    def _flush_lines(self) -> None:
+        if self._queued:
+            self.ctx.lines(self._queued, self._queued_kind)
+            self._queued = []
+        self._written = time.monotonic()
 
     # -- the tree observer ----------------------------------------------------------------------
 
@@ -142,7 +174,18 @@ class TreeReporter:
         if not (self.verbose or (self.dry_run and not self.ctx.quiet)):
             return
         verb = _VERBS[action.op] or ("copy" if self.direction == "remote" else self.direction)
-        self._say("%s %s (%s)" % (verb, action.rel, action.reason), "dry-run" if self.dry_run else "")
+        self._say_file("%s %s (%s)" % (verb, action.rel, action.reason), "dry-run" if self.dry_run else "")
+
+    @property
+    def each_unchanged(self) -> bool:
+        """Whether each unchanged file must come as its own ``on_action`` (``-v`` prints them)."""
+        return self.verbose
+
+    def on_unchanged(self, files: int, size: int) -> None:
+        """``files`` more found unchanged (``size`` bytes), told at once."""
+        self.meter.add(size, moved=False)
+        self.meter.file_done(unchanged=True, count=files)
+        self.redraw()
 
     def on_done(self, action: Any, error: Optional[str]) -> None:
         if action.op != "transfer":
@@ -164,6 +207,7 @@ class TreeReporter:
             self._ticker.stop()
             self._ticker = None
         with self._lock:
+            self._flush_lines()
             if self._line is not None:
                 final = ""
                 if completed and self.meter.files_done:

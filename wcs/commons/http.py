@@ -1,7 +1,10 @@
 """The one place that talks HTTP: a ``requests.Session`` per client, retries, and ``Result``.
 
-Every request of the SDK goes through :class:`HttpClient`: one keep-alive pool sized once for the
-client's concurrency, ``connection_timeout`` on every call, ``isverify`` for TLS, one User-Agent,
+Every request of the SDK goes through :class:`HttpClient`: one keep-alive pool sized for the
+client's concurrency and grown with its pool of threads (:meth:`HttpClient.grow_pool`: no
+connection is ever discarded for want of room), ``connection_timeout`` on every call, ``isverify``
+for TLS, the proxy settings of the environment read once per client (:class:`ProxyEnvironment`: not
+at every call, as requests would), one User-Agent,
 and one retry helper (exponential backoff with jitter) for connection errors, 408, 429 and 5xx
 other than 579 (579 means the upload is stored and only its callback failed: never redo it).
 Upload bodies are produced by a factory per attempt, so a retried request resends from the start.
@@ -18,6 +21,7 @@ connection's.
 
 import http.client
 import logging
+import os
 import platform
 import random
 import socket
@@ -221,6 +225,38 @@ class _Resumable(Exception):
         self.position = position
 
 
+class ProxyEnvironment:
+    """What requests reads from the environment at every call when a session trusts it, read once.
+
+    ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` (and the system's proxy settings where Python reads
+    them) when built; whether ``NO_PROXY`` exempts a host, decided by requests' own rule at the first
+    request to that host and remembered; ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` when built. The
+    answers are requests' own: the session only stops looking them up per call (about 80 us each, most
+    of it walking ``os.environ`` twice). ``~/.netrc`` is not read: a WCS request carries its own
+    credentials, and requests would put the file's over them.
+    """
+
+    def __init__(self) -> None:
+        self.proxies: Dict[str, str] = dict(requests.utils.getproxies())
+        self.ca_bundle: Optional[str] = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") \
+            or None
+        self._bypass: Dict[Tuple[str, str], bool] = {}
+        self._lock = threading.Lock()
+
+    def proxies_for(self, url: str) -> Dict[str, str]:
+        """The ``proxies`` of a request to ``url`` (empty: straight to the host)."""
+        if not self.proxies:
+            return {}
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        bypass = self._bypass.get(key)
+        if bypass is None:
+            bypass = requests.utils.should_bypass_proxies(url, no_proxy=None)
+            with self._lock:
+                self._bypass[key] = bypass
+        return {} if bypass else self.proxies
+
+
 class HttpClient:
     """One session, one pool, one retry policy for a client; configured once, safe to share between threads.
 
@@ -232,10 +268,12 @@ class HttpClient:
         backoff: the wait between attempts (injectable: tests pass a fast one).
         bwlimit: bytes per second for everything this client sends and receives, summed over all
             its connections (0: no limit); or a :class:`~wcs.commons.bandwidth.TokenBucket` to share.
+        environment: the proxy settings (default: read from the environment now).
     """
 
     def __init__(self, timeout: float = 40, verify: bool = True, retries: int = 3, pool_size: int = 4,
-                 backoff: Optional[Backoff] = None, bwlimit: Union[int, TokenBucket] = 0) -> None:
+                 backoff: Optional[Backoff] = None, bwlimit: Union[int, TokenBucket] = 0,
+                 environment: Optional[ProxyEnvironment] = None) -> None:
         # One bucket for every request of the client: blocks, ranges and files draw from one budget.
         self.bucket: Optional[TokenBucket] = bwlimit if isinstance(bwlimit, TokenBucket) else \
             TokenBucket(bwlimit) if bwlimit else None
@@ -244,15 +282,50 @@ class HttpClient:
         self.retries = int(retries)
         self.backoff = backoff or Backoff()
         self.pool_size = max(int(pool_size), 1)
+        self.environment = environment or ProxyEnvironment()
+        self._verify: Union[bool, str] = self.environment.ca_bundle if self.verify and self.environment.ca_bundle \
+            else self.verify
         self.session = requests.Session()
+        self.session.trust_env = False  # read once, above: not at every call
         self.session.headers["User-Agent"] = USER_AGENT
+        self._headers = dict(self.session.headers)  # the session's own, under every request's
         # Retries are ours (send), so a POST body is rewound and nothing is retried twice over.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size + 2, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size + 2, max_retries=0)
+        self._retired: List[Any] = []
+        self._pool_lock = threading.Lock()
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
+
+    def _prepare(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+                 params: Optional[Mapping[str, Any]]) -> "requests.PreparedRequest":
+        """The request as the session would prepare it (its headers under ours, its cookie jar), without
+        ``Session.prepare_request``: that merges every setting through requests' generic helpers (runtime
+        protocol checks among them), about 0.4 ms a request, more than the rest of a small upload."""
+        merged = dict(self._headers)
+        merged.update(headers)
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method.upper(), url=url, headers=merged, data=data,
+                         params=params if params else "", cookies=self.session.cookies)
+        return prepared
+
+    def grow_pool(self, size: int) -> None:
+        """Keep at least ``size`` connections per host from now on (never fewer than before): a pool of
+        threads that grew sends that many requests at once, and connections coming back to a full pool
+        would be closed (urllib3's "connection pool is full, discarding connection")."""
+        with self._pool_lock:
+            if size <= self.pool_size:
+                return
+            self.pool_size = size
+            adapter = self._adapter
+            # A new pool manager (the pools of the old one cannot grow); connections in use go back to
+            # their old pool, which is closed with the session.
+            self._retired.append(adapter.poolmanager)
+            adapter.init_poolmanager(adapter._pool_connections, size + 2, block=adapter._pool_block)
 
     def close(self) -> None:
         self.session.close()
+        for manager in self._retired:
+            manager.clear()
 
     # -- plain requests ---------------------------------------------------------------------
 
@@ -281,9 +354,10 @@ class HttpClient:
             if self.bucket is not None and payload:
                 payload = throttled(payload, self.bucket, cancel)
             try:
-                resp = self.session.request(method, url, headers=all_headers, data=payload, params=params,
-                                            timeout=self.timeout, verify=self.verify,
-                                            allow_redirects=allow_redirects, stream=stream)
+                resp = self.session.send(self._prepare(method, url, all_headers, payload, params),
+                                         timeout=self.timeout, verify=self._verify,
+                                         proxies=self.environment.proxies_for(url),
+                                         allow_redirects=allow_redirects, stream=stream)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 error = network_error(exc, url, self.timeout)
                 if attempt >= retries or not error.retryable:

@@ -1,25 +1,33 @@
 """Resource management on the management domain: stat, delete, move, copy, retention, listings, usage.
 
 Each call is one signed request whose answer comes back as a :class:`~wcs.commons.result.Result`;
-only caller mistakes (a ``limit`` outside 1..1000, an unknown ``mode``) raise. Whole listings
-(:meth:`BucketManager.iter_objects`, :meth:`BucketManager.list_all`) fetch the next page in a
-background thread while the caller works through the current one (:mod:`wcs.services.listing`).
+only caller mistakes (a ``limit`` outside 1..1000, an unknown ``mode``) raise. Whole flat listings
+(:meth:`BucketManager.iter_objects`, :meth:`BucketManager.list_all`) given a pool list key ranges in
+parallel and hand out the items in key order (:mod:`wcs.services.listing_ranges`); a listing by
+directory (``mode``), filtered by upload time, or without a pool of at least two threads is one chain
+of pages, the next one fetched while the caller works through the current one
+(:mod:`wcs.services.listing`).
 """
 
 import logging
 from contextlib import closing
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Generator, Iterator, List, Optional, Union
 
+from wcs.commons.auth import Auth
 from wcs.commons.errors import InvalidArgument
-from wcs.commons.http import Result
+from wcs.commons.http import HttpClient, Result
+from wcs.commons.settings import Endpoints
 from wcs.commons.util import entry, urlsafe_base64_encode
 from wcs.services.base import Service, form_body
-from wcs.services.listing import ObjectListing, prefetched
+from wcs.services.listing import ObjectListing, Slice, page_slices
+from wcs.services.listing_ranges import RangeListing
+from wcs.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 MAX_LIMIT = 1000
 FLAT_MODE = 3  # the official SDK's config value for "no mode parameter": a flat listing
+MAX_LIST_PARALLEL = 16  # requests of one listing at once (the pool's threads, up to this)
 
 
 def check_limit(limit: Any) -> int:
@@ -57,7 +65,16 @@ def check_mode(mode: Any) -> Optional[int]:
 
 
 class BucketManager(Service):
-    """Object and bucket management (the official ``BucketManager``)."""
+    """Object and bucket management (the official ``BucketManager``).
+
+    Args:
+        scheduler: the pool whole listings fetch their pages on, in parallel (None: one chain of pages).
+    """
+
+    def __init__(self, http: HttpClient, auth: Optional[Auth], endpoints: Endpoints,
+                 scheduler: Optional[Scheduler] = None) -> None:
+        super().__init__(http, auth, endpoints)
+        self.scheduler = scheduler
 
     def stat(self, bucket: str, key: str) -> Result:
         """Metadata of one object: ``fsize``, ``hash``, ``mimeType``, ``putTime``..."""
@@ -140,6 +157,27 @@ class BucketManager(Service):
                 return
             marker = next_marker
 
+    def slices(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
+               limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
+               endtime: Any = None) -> Generator[Slice, None, None]:
+        """The pages of a whole listing as ``(page, items)`` in key order: key ranges in parallel for a
+        flat listing when there is a pool, else one chain of pages.
+
+        Raises:
+            InvalidArgument: ``limit`` outside 1..1000 or an unknown ``mode`` (at once).
+        """
+        size = check_limit(limit) if limit is not None else MAX_LIMIT
+        flat = check_mode(mode) is None and starttime in (None, "") and endtime in (None, "")
+        workers = self.scheduler.workers if self.scheduler is not None else 0
+        if flat and workers >= 2 and self.scheduler is not None:
+            def fetch(part: Optional[str], after: Optional[str], count: int, by_dir: Optional[int]) -> Result:
+                return self.list_page(bucket, part, after, count, by_dir)
+
+            listing = RangeListing(fetch, self.scheduler, prefix or "", marker or None, size,
+                                   parallel=min(workers, MAX_LIST_PARALLEL))
+            return listing.slices()
+        return page_slices(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))
+
     def list_all(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                  limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
                  endtime: Any = None) -> Result:
@@ -147,11 +185,11 @@ class BucketManager(Service):
         items: List[Dict[str, Any]] = []
         prefixes: List[str] = []
         last: Optional[Result] = None
-        with closing(prefetched(self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime))) as pages:
-            for page in pages:
+        with closing(self.slices(bucket, prefix, marker, limit, mode, starttime, endtime)) as pages:
+            for page, part in pages:
                 if page.code != 200 or not isinstance(page.body, dict):
                     return page
-                items.extend(page.body.get("items") or [])
+                items.extend(part)
                 for name in page.body.get("commonPrefixes") or []:
                     if name not in prefixes:
                         prefixes.append(name)
@@ -167,22 +205,26 @@ class BucketManager(Service):
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, marker: Optional[str] = None,
                      limit: Optional[int] = None, mode: Optional[int] = None, starttime: Any = None,
                      endtime: Any = None, typed: bool = False, prefixes: bool = False) -> ObjectListing:
-        """Every item, as an :class:`ObjectListing` iterator; the next page is fetched while this one
-        is consumed (two pages in memory at most). Items are the service's dicts, or
+        """Every item in key order, as an :class:`ObjectListing` iterator, fetched while it is consumed
+        (see :meth:`slices`; a bounded number of pages in memory). Items are the service's dicts, or
         :class:`~wcs.commons.result.ObjectInfo` with ``typed``; with ``prefixes`` and a ``mode`` of
         0 or 1, the common prefixes too (:class:`~wcs.services.listing.CommonPrefix`).
 
         Raises:
-            InvalidArgument: an unknown ``mode`` (at once when ``prefixes``).
+            InvalidArgument: bad ``limit`` or ``mode``.
             ServiceError, NetworkError: a page failed (raised when that page is reached).
         """
-        pages = self.iter_pages(bucket, prefix, marker, limit, mode, starttime, endtime)
-        return ObjectListing(pages, typed=typed, mode=check_mode(mode) if prefixes else None)
+        slices = self.slices(bucket, prefix, marker, limit, mode, starttime, endtime)
+        return ObjectListing(slices, typed=typed, mode=check_mode(mode) if prefixes else None)
 
     def listing(self, bucket: str, prefix: str = "", *, recursive: bool = True) -> ObjectListing:
         """A :class:`~wcs.services.listing.ListFunction`: every object under ``prefix`` (typed, key
-        order), or with ``recursive=False`` the objects and sub-directories of the directory
-        ``prefix`` (``a`` is ``a/``; directories first, as ``mode=1`` lists them)."""
+        order: key ranges in parallel), or with ``recursive=False`` the objects and sub-directories of
+        the directory ``prefix`` (``a`` is ``a/``; directories first, as ``mode=1`` lists them).
+
+        Raises:
+            ServiceError, NetworkError: a page failed (when that page is reached).
+        """
         if recursive:
             return self.iter_objects(bucket, prefix=prefix or None, limit=MAX_LIMIT, typed=True)
         directory = prefix if not prefix or prefix.endswith("/") else prefix + "/"

@@ -250,10 +250,11 @@ class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods, VendorMeth
     def iter_objects(self, bucket: str, prefix: Optional[str] = None, mode: Optional[int] = None,
                      starttime: Any = None, endtime: Any = None, limit: Optional[int] = None, *,
                      marker: Optional[str] = None) -> ObjectListing:
-        """Yield every object's item dict, page by page (one page in memory).
+        """Yield every object's item dict in key order, fetched while consumed (a flat listing: key ranges
+        in parallel on the client's pool; a bounded number of pages in memory).
 
         Raises:
-            InvalidArgument: bad ``limit`` or ``mode`` (when iteration starts).
+            InvalidArgument: bad ``limit`` or ``mode``.
             ServiceError, NetworkError: a page failed.
         """
         return self.bucket_manager().iter_objects(bucket, prefix=prefix or None, marker=marker or None,
@@ -262,7 +263,8 @@ class Client(DownloadMethods, JobMethods, TreeMethods, ObjectMethods, VendorMeth
 
     def list_objects(self, bucket: str, prefix: Optional[str] = None, *, marker: Optional[str] = None,
                      limit: int = 1000, mode: Optional[int] = None) -> Iterator[ObjectInfo]:
-        """Every object under ``prefix`` as a typed :class:`~wcs.commons.result.ObjectInfo` (streamed).
+        """Every object under ``prefix`` as a typed :class:`~wcs.commons.result.ObjectInfo`, in key order,
+        streamed (see :meth:`iter_objects`).
 
         Raises:
             ServiceError, NetworkError: a page failed (when that page is reached).

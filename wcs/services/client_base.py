@@ -21,6 +21,8 @@ from wcs.services.listing import ObjectListing
 from wcs.services.scheduler import Scheduler
 from wcs.services.uploads import BlockUploader
 
+POOL_SLACK = 4  # connections beyond the pool's threads: the calling thread, a listing's prefetch...
+
 
 class ClientBase:
     """The plumbing of a client (see :class:`wcs.services.client.Client` for the arguments)."""
@@ -38,7 +40,13 @@ class ClientBase:
             pool_size=max(size, 8), bwlimit=transfer.bwlimit)
         self._owns_scheduler = scheduler is None
         self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
+        self._fit_pool()
         self._auth: Optional[Auth] = None
+
+    def _fit_pool(self) -> Scheduler:
+        """The connection pool as large as the thread pool (plus slack) after the latter grew; the scheduler."""
+        self.http.grow_pool(self.scheduler.workers + POOL_SLACK)
+        return self.scheduler
 
     def close(self) -> None:
         """Close the connections and the worker threads (only those this object created)."""
@@ -88,7 +96,8 @@ class ClientBase:
         when that is larger, or (``concurrency = 0``) running its tasks in the calling thread."""
         if transfer.concurrency <= 0:
             return self.scheduler.calling_thread()
-        return self.scheduler.grow(transfer.concurrency)
+        self.scheduler.grow(transfer.concurrency)
+        return self._fit_pool()
 
     def transfers_in_flight(self) -> int:
         """How many parallel transfer tasks (blocks) run right now, e.g. to tell what an interrupt waits for."""
@@ -97,7 +106,7 @@ class ClientBase:
     # -- the engine services, built from the config of this moment ---------------------------
 
     def bucket_manager(self) -> BucketManager:
-        return BucketManager(self.http, self.auth, self.cfg.endpoints)
+        return BucketManager(self.http, self.auth, self.cfg.endpoints, self.scheduler)
 
     def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
         self.cfg.require(*POLICY_KEYS, "traffic_limit")
@@ -126,7 +135,9 @@ class ClientBase:
         ``recursive``: every object whose key starts with ``prefix``, as typed
         :class:`~wcs.commons.result.ObjectInfo` in key order. Otherwise the one directory ``prefix``
         (``a`` means ``a/``): its sub-directories (:class:`~wcs.services.listing.CommonPrefix`)
-        first, then its objects. Streamed: two pages in memory at most; ``close()`` stops early.
+        first, then its objects. Streamed: a whole listing is fetched as key ranges at once on the
+        client's pool (:mod:`wcs.services.listing_ranges`), a bounded number of pages in memory, a
+        directory page after page; ``close()`` stops early.
 
         Raises:
             ServiceError, NetworkError: a page failed (when the iteration reaches it).

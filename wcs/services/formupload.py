@@ -5,7 +5,10 @@ The form body is produced by ``requests_toolbelt``'s streaming ``MultipartEncode
 through a :class:`~wcs.services.bodies.ChunkReader`, so memory stays flat whatever the size. The
 same reader feeds an incremental etag hasher: the hash the service answers is checked against the
 bytes actually sent, with no second pass over the file. A retried attempt starts a new encoder on
-the rewound file (the reader takes back the progress it reported and the hasher starts over).
+the rewound file (the reader takes back the progress it reported and the hasher starts over). A file
+of at most :data:`SMALL_FORM` bytes is read whole and sent as one body built in memory
+(:func:`~wcs.services.bodies.form_in_memory`): for thousands of small files the encoder's own work
+cost more than the rest of the request.
 
 When the upload still fails after an answer was actually lost (no answer, or a 5xx or 406 on a
 retry: an earlier attempt may have stored the object before its answer went missing), ``stat``
@@ -28,7 +31,7 @@ import logging
 import os
 import re
 import tempfile
-from typing import Any, BinaryIO, Dict, Optional, Union
+from typing import Any, BinaryIO, Callable, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import quote
 
 from wcs.commons.errors import ConfigError, IntegrityError, InvalidArgument, LocalFileError, MissingFile
@@ -36,12 +39,13 @@ from wcs.commons.fsutil import open_regular
 from wcs.commons.http import NO_RESPONSE, Result, is_transient_failure, multipart_form
 from wcs.commons.util import EtagHasher, urlsafe_base64_encode
 from wcs.services.base import UploadService
-from wcs.services.bodies import ChunkReader, Progress, SourceReadError
+from wcs.services.bodies import ChunkReader, Progress, SourceReadError, form_in_memory, read_exactly
 from wcs.services.bucket import BucketManager
 
 log = logging.getLogger(__name__)
 
 SPOOL_READ_SIZE = 1024 * 1024
+SMALL_FORM = 256 * 1024  # a file up to this size is read whole and sent as one body (per transfer in flight)
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -143,16 +147,30 @@ class FormUploader(UploadService):
         if deadline is not None:
             fields["deadline"] = str(int(deadline))
         state: Dict[str, Any] = {"hasher": EtagHasher()}
+        body: Callable[[], Tuple[Any, Mapping[str, str]]]
+        if size <= SMALL_FORM:
+            data = read_exactly(fp, size, key)
+            state["hasher"].update(data)
+            whole = form_in_memory(list(fields.items()), quote(key), data, mime_type or "application/octet-stream")
+            sent = [0]
 
-        def restart_hash() -> None:
-            state["hasher"] = EtagHasher()
+            def body() -> Tuple[Any, Mapping[str, str]]:
+                if progress is not None:
+                    if sent[0]:
+                        progress(-size)  # a retry sends it all again
+                    progress(size)
+                sent[0] += 1
+                return whole
+        else:
+            def restart_hash() -> None:
+                state["hasher"] = EtagHasher()
 
-        reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
+            reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
 
-        def body():
-            reader.seek(0)
-            file_field = (quote(key), reader, mime_type or "application/octet-stream")
-            return multipart_form(list(fields.items()) + [("file", file_field)])
+            def body() -> Tuple[Any, Mapping[str, str]]:
+                reader.seek(0)
+                file_field = (quote(key), reader, mime_type or "application/octet-stream")
+                return multipart_form(list(fields.items()) + [("file", file_field)])
 
         # A 303 (returnUrl) is the answer itself: following it would GET the caller's web page.
         try:

@@ -1,18 +1,36 @@
-"""Listings that stream: pages fetched one ahead in a background thread, items handed out one by one.
+"""Listings that stream: items handed out one by one, in key order, while the next pages are fetched.
 
-Memory stays at two pages whatever the bucket size: :func:`prefetched` produces the next page while
-the caller works through the current one, and :class:`ObjectListing` turns pages into items (the
-service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`; with ``prefixes``, the common
-prefixes of a listing by directory too, as :class:`CommonPrefix`, in the order the page gives them).
+:class:`ObjectListing` turns slices of pages (a page and its items that belong to the listing) into
+items: the service's dicts, or typed :class:`~wcs.commons.result.ObjectInfo`; with ``prefixes``, the
+common prefixes of a listing by directory too, as :class:`CommonPrefix`, in the order the page gives
+them. The slices come from one chain of pages, fetched one ahead in a background thread
+(:func:`prefetched`, :func:`page_slices`: two pages in memory), or from many key ranges fetched at once
+(:mod:`wcs.services.listing_ranges`: a bounded number of pages in memory). Either way memory does not
+grow with the bucket.
 
 :data:`ListFunction` is the one shape every whole listing of the engine is asked through (the tree
 runs, ``rm``, ``du``, ``ls``): the facade hands its own listing method to them, so how a listing is
-produced (one page after the other today) can change in one place.
+produced (key ranges in parallel, :meth:`~wcs.services.bucket.BucketManager.slices`) is decided in
+one place.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from typing import Any, Generator, Iterable, Iterator, NamedTuple, Optional, Protocol, TypeVar, Union, cast
+from typing import (
+    Any,
+    Dict,
+    Generator,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Protocol,
+    Tuple,
+    TypeVar,
+    Union,
+    cast,
+)
 
 from wcs.commons.result import ObjectInfo, Result
 
@@ -45,6 +63,17 @@ def prefetched(items: Iterable[T]) -> Generator[T, None, None]:
             close()
 
 
+Slice = Tuple[Result, List[Dict[str, Any]]]
+
+
+def page_slices(pages: Iterable[Result]) -> Generator[Slice, None, None]:
+    """Each page of one chain with all its items, the next page fetched while this one is used."""
+    with closing(prefetched(pages)) as fetched:
+        for page in fetched:
+            items = (page.body.get("items") or []) if isinstance(page.body, dict) else []
+            yield page, items
+
+
 class CommonPrefix(NamedTuple):
     """A "directory" of a listing by directory (``mode`` 0 or 1): ``prefix`` ends with ``/``."""
 
@@ -66,43 +95,48 @@ class ListFunction(Protocol):
 
 
 class ObjectListing(Iterator[Any]):
-    """An iterator over the items of consecutive list pages that tells which page they came from.
+    """An iterator over the items of list pages, in key order, that tells which page they came from.
 
     ``mode`` 0 or 1 (a listing by directory): the common prefixes come too, as :class:`CommonPrefix`,
     after the files (0) or before them (1), as the service orders them. ``reqid`` is the
     ``X-Reqid`` of the page whose items were reached last (after a complete
     iteration, the last page of the listing; None before the first page); ``pages`` counts the
-    pages reached. ``close()`` stops the background fetch early.
+    pages (or parts of pages) reached. ``close()`` stops the fetching early.
 
     Raises:
         ServiceError, NetworkError: from ``next()``, when a failed page is reached.
     """
 
-    def __init__(self, pages: Iterable[Result], typed: bool = False, mode: Optional[int] = None) -> None:
+    def __init__(self, slices: Iterable[Slice], typed: bool = False, mode: Optional[int] = None) -> None:
         self.reqid: Optional[str] = None
         self.pages = 0
         self._typed = typed
         self._mode = mode
-        self._items = self._generate(pages)
+        self._items = self._generate(slices)
 
-    def _generate(self, pages: Iterable[Result]) -> Generator[Any, None, None]:
-        with closing(prefetched(pages)) as fetched:
-            for page in fetched:
+    def _generate(self, slices: Iterable[Slice]) -> Generator[Any, None, None]:
+        source = iter(slices)
+        try:
+            for page, items in source:
                 self.pages += 1
                 self.reqid = page.reqid
                 page.raise_for_status()
+                if self._mode not in (0, 1):
+                    yield from (map(ObjectInfo.from_item, items) if self._typed else items)
+                    continue
                 body = page.body if isinstance(page.body, dict) else {}
-                items = body.get("items") or []
-                common = [CommonPrefix(str(name)) for name in body.get("commonPrefixes") or []] \
-                    if self._mode in (0, 1) else []
-                if self._typed:
-                    items = [ObjectInfo.from_item(item) for item in items]
+                common = [CommonPrefix(str(name)) for name in body.get("commonPrefixes") or []]
+                entries: List[Any] = [ObjectInfo.from_item(item) for item in items] if self._typed else items
                 # Across the pages the service gives every directory before every file (mode 1) or
                 # the other way round (mode 0); one page holds the end of one kind and the start of
                 # the other, so the page's two lists are joined in the listing's order.
-                first, then = (common, items) if self._mode == 1 else (items, common)
+                first, then = (common, entries) if self._mode == 1 else (entries, common)
                 yield from first
                 yield from then
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
     def __iter__(self) -> "ObjectListing":
         return self

@@ -17,6 +17,11 @@ the view :meth:`Scheduler.calling_thread`, keeps its tasks to itself; the thread
 group runs them, one after the other, and never a task of another group. Two threads (or two
 clients) with ``concurrency = 0`` never run each other's tasks.
 
+Wake-ups are targeted: a queued task wakes one idle worker (or starts one), a finished task wakes
+only the threads waiting for its group, so a worker is not woken for work it will not do (with many
+small tasks, waking every thread at every push and finish cost more than the tasks). A waiting
+worker that could help with a deeper task is woken only when no idle worker is left to take it.
+
 Cancellation (Ctrl-C): :meth:`TaskGroup.cancel` drops the tasks not started and sets the group's
 ``cancel_event``; the tasks in flight see it between two pieces of I/O and stop with
 :class:`~wcs.commons.errors.Cancelled`. Leaving a group's ``with`` block on an exception cancels
@@ -53,7 +58,8 @@ class _Pool:
     def __init__(self, workers: int, name: str) -> None:
         self.workers = workers
         self.name = name
-        self.cv = threading.Condition()
+        self.lock = threading.Lock()
+        self.work_cv = threading.Condition(self.lock)  # idle workers wait here
         self.heap: List[Tuple[int, int, _Task]] = []
         self.seq = itertools.count()
         self.threads: List[threading.Thread] = []
@@ -61,6 +67,7 @@ class _Pool:
         self.running = 0
         self.closed = False
         self.local = threading.local()
+        self.helpers: List[Tuple[int, threading.Condition]] = []  # (level, cv) of workers waiting for a group
 
     def level(self) -> int:
         return getattr(self.local, "level", 0)
@@ -69,15 +76,25 @@ class _Pool:
         return getattr(self.local, "worker", False)
 
     def push(self, task: _Task) -> None:
-        with self.cv:
+        with self.lock:
             heapq.heappush(self.heap, (-task.level, next(self.seq), task))
             # A new thread when the queue holds more than the idle threads will take (a burst, a pool
             # that has just grown), up to the pool's size.
+            started = False
             if len(self.heap) > self.idle and len(self.threads) < self.workers:
                 thread = threading.Thread(target=self.work, name="%s-%d" % (self.name, next(self.seq)), daemon=True)
                 self.threads.append(thread)
                 thread.start()
-            self.cv.notify_all()
+                started = True
+            if self.idle:
+                self.work_cv.notify()
+            elif not started:
+                if not self.threads:
+                    task.group._cv.notify_all()  # no worker at all: the waiter runs its own tasks
+                for level, cv in self.helpers:  # every worker is busy: one waiting for its group may help
+                    if task.level > level:
+                        cv.notify_all()
+                        break
 
     def pop(self, deeper_than: int, group: Optional["TaskGroup"] = None) -> Optional[_Task]:
         """The next queued task nested deeper than ``deeper_than`` (of ``group`` only, when given)."""
@@ -98,7 +115,7 @@ class _Pool:
             return
         outer = self.level()
         self.local.level = task.level
-        with self.cv:
+        with self.lock:
             self.running += 1
         try:
             result = task.fn(*task.args)
@@ -108,17 +125,15 @@ class _Pool:
             task.future.set_result(result)
         finally:
             self.local.level = outer
-            with self.cv:
+            with self.lock:
                 self.running -= 1
             task.group._finished(task)
-            with self.cv:
-                self.cv.notify_all()
 
     def work(self) -> None:
         self.local.level = 0
         self.local.worker = True
         while True:
-            with self.cv:
+            with self.lock:
                 task = self.pop(0)
                 idle_since = time.monotonic()
                 while task is None:
@@ -127,7 +142,7 @@ class _Pool:
                         self.threads.remove(threading.current_thread())
                         return
                     self.idle += 1
-                    self.cv.wait(IDLE_EXIT_S)
+                    self.work_cv.wait(IDLE_EXIT_S)
                     self.idle -= 1
                     task = self.pop(0)
             self.run(task)
@@ -159,7 +174,7 @@ class Scheduler:
     def grow(self, workers: int) -> "Scheduler":
         """Allow at least ``workers`` threads from now on (never fewer than before); self."""
         pool = self._pool
-        with pool.cv:
+        with pool.lock:
             if not pool.closed and int(workers) > pool.workers:
                 pool.workers = int(workers)
         return self
@@ -171,14 +186,15 @@ class Scheduler:
         view._inline = True
         return view
 
-    def group(self) -> "TaskGroup":
-        """A new group of tasks (one transfer)."""
-        return TaskGroup(self._pool, inline=self._inline or self._pool.workers == 0)
+    def group(self, urgent: bool = False) -> "TaskGroup":
+        """A new group of tasks (one transfer); an ``urgent`` group's tasks are taken before the others
+        submitted at the same depth (short tasks others wait for, e.g. the pages of a listing)."""
+        return TaskGroup(self._pool, inline=self._inline or self._pool.workers == 0, urgent=urgent)
 
     @property
     def running(self) -> int:
         """How many tasks are running right now (in flight), over every group."""
-        with self._pool.cv:
+        with self._pool.lock:
             return self._pool.running
 
     def close(self) -> None:
@@ -187,10 +203,10 @@ class Scheduler:
         Tasks may still be submitted afterwards: they then run in the thread that waits for them.
         """
         pool = self._pool
-        with pool.cv:
+        with pool.lock:
             pool.closed = True
             pool.workers = 0
-            pool.cv.notify_all()
+            pool.work_cv.notify_all()
 
 
 class TaskGroup:
@@ -200,13 +216,15 @@ class TaskGroup:
     An ``inline`` group's tasks are run only by the thread that waits for the group.
     """
 
-    def __init__(self, pool: _Pool, inline: bool = False) -> None:
+    def __init__(self, pool: _Pool, inline: bool = False, urgent: bool = False) -> None:
         self._pool = pool
         self.inline = inline
+        self._depth = 2 if urgent else 1
         self.cancel_event = threading.Event()
+        self._cv = threading.Condition(pool.lock)  # the threads waiting for this group wait here
         self._pending: Set[_Task] = set()  # queued or running
         self._queue: Deque[_Task] = deque()  # an inline group's tasks not started yet
-        self._done: List[Future] = []
+        self._done: Deque[Future] = deque()
         self._stopped = False
 
     def __enter__(self) -> "TaskGroup":
@@ -225,12 +243,12 @@ class TaskGroup:
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Queue ``fn(*args)``; a stopped group returns an already cancelled future."""
         pool = self._pool
-        task = _Task(fn, args, self, pool.level() + 1)
+        task = _Task(fn, args, self, pool.level() + self._depth)
         if self._stopped:
             task.future.cancel()
             task.future.set_running_or_notify_cancel()
             return task.future
-        with pool.cv:
+        with pool.lock:
             self._pending.add(task)
             if self.inline:
                 self._queue.append(task)
@@ -241,7 +259,7 @@ class TaskGroup:
     def stop_new(self) -> None:
         """Start no more tasks of this group (queued ones are cancelled); running ones go on."""
         pool = self._pool
-        with pool.cv:
+        with pool.lock:
             self._stopped = True
             dropped = list(self._queue) + [entry[2] for entry in pool.heap if entry[2].group is self]
             self._queue.clear()
@@ -266,21 +284,28 @@ class TaskGroup:
         pool = self._pool
         while True:
             task = None
-            with pool.cv:
+            with pool.lock:
                 if self._done:
-                    finished: Optional[Future] = self._done.pop(0)
+                    finished: Optional[Future] = self._done.popleft()
                 elif not self._pending:
                     return
                 else:
                     finished = None
+                    helper = pool.on_worker()
                     if self._queue:
                         task = self._queue.popleft()
                     elif pool.workers == 0:
                         task = pool.pop(0, group=self)
-                    elif pool.on_worker():
+                    elif helper:
                         task = pool.pop(pool.level())
                     if task is None:
-                        pool.cv.wait(_POLL_S)
+                        if helper:
+                            entry = (pool.level(), self._cv)
+                            pool.helpers.append(entry)
+                            self._cv.wait(_POLL_S)
+                            pool.helpers.remove(entry)
+                        else:
+                            self._cv.wait(_POLL_S)
             if finished is not None:
                 yield finished
             elif task is not None:
@@ -292,8 +317,8 @@ class TaskGroup:
             pass
 
     def _finished(self, task: _Task) -> None:
-        with self._pool.cv:
+        with self._pool.lock:
             if task in self._pending:
                 self._pending.discard(task)
                 self._done.append(task.future)
-            self._pool.cv.notify_all()
+            self._cv.notify_all()

@@ -20,7 +20,7 @@ import datetime
 from typing import Any, Dict, Optional
 
 from wcs.cli import printing, uri
-from wcs.cli.context import NEEDS_MGR, Context
+from wcs.cli.context import LISTING_WORKERS, NEEDS_MGR, Context
 from wcs.cli.status import ExitStatus
 from wcs.commons.result import ObjectInfo
 
@@ -69,7 +69,7 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
         return _buckets(ctx)
     bucket, prefix = uri.split_uri(args.target)
     ctx.subject = uri.show(bucket, prefix)
-    client = ctx.client(*NEEDS_MGR)
+    client = ctx.client(*NEEDS_MGR, workers=LISTING_WORKERS)
     recursive = bool(getattr(args, "recursive", False))
     long = bool(getattr(args, "long", False))
     objects = total = 0
@@ -123,7 +123,7 @@ def cmd_du(args: argparse.Namespace, ctx: Context) -> int:
     human = bool(getattr(args, "human", False))
     ctx.subject = uri.show(bucket, prefix)
     ctx.emitted = True  # the lines are the output: a failure gets its stderr line, no JSON document
-    client = ctx.client(*NEEDS_MGR)
+    client = ctx.client(*NEEDS_MGR, workers=LISTING_WORKERS)
     for row in client.disk_usage(bucket, prefix, depth=args.depth):
         printing.record(ctx, {"bucket": bucket, "prefix": row.prefix, "depth": row.depth, "objects": row.objects,
                               "bytes": row.bytes},

@@ -13,7 +13,7 @@ import os
 from typing import IO, Any, Dict, Iterator, List
 
 from wcs.cli import uri
-from wcs.cli.context import NEEDS_MGR, Context
+from wcs.cli.context import LISTING_WORKERS, NEEDS_MGR, Context
 from wcs.cli.files import atomic_output, names_stdout
 from wcs.cli.status import ExitStatus
 
@@ -41,7 +41,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_listall(args: argparse.Namespace, ctx: Context) -> int:
     bucket = uri.parse_bucket(args.bucket)
     ctx.subject = uri.show(bucket)
-    client = ctx.client(*NEEDS_MGR)
+    client = ctx.client(*NEEDS_MGR, workers=LISTING_WORKERS)
     cfg = ctx.config()
     count = 0
     # The items stream into RESFILE one per line of a JSON array: constant memory for any bucket

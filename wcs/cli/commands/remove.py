@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from wcs.cli import printing, uri
 from wcs.cli.argtypes import UsageError
-from wcs.cli.context import NEEDS_MGR, Context
+from wcs.cli.context import LISTING_WORKERS, NEEDS_MGR, Context
 from wcs.cli.status import ExitStatus
 
 
@@ -66,7 +66,7 @@ def _targets(args: argparse.Namespace) -> List[Tuple[str, Any]]:
 def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
     targets = _targets(args)
     dry_run = bool(getattr(args, "dry_run", False))
-    client = ctx.client(*NEEDS_MGR)
+    client = ctx.client(*NEEDS_MGR, workers=LISTING_WORKERS)
     ctx.subject = ", ".join(args.targets) if len(args.targets) <= 3 else "%d targets" % len(args.targets)
     total: Dict[str, Any] = {"dry_run": dry_run, "deleted": 0, "failed": 0, "errors": []}
     if dry_run:

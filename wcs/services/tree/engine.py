@@ -20,7 +20,7 @@ import os
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
@@ -36,7 +36,7 @@ from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.census import Census
 from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletion_refusal
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
-from wcs.services.tree.localtree import LocalTree, check_local_dir
+from wcs.services.tree.localtree import LocalFile, LocalTree, check_local_dir
 from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.mover import FileFailed, FileMover
 from wcs.services.tree.moves import DownloadedSources
@@ -56,6 +56,8 @@ from wcs.services.tree.plan import (
 from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
+
+COMPARE_BATCH = 256  # files of equal size looked up in the etag cache at once
 
 
 class FileOutcome(NamedTuple):
@@ -196,13 +198,15 @@ class TreeRun:
         return self.summary.finish()
 
     def _census(self) -> Optional[Census]:
-        """For an observer with ``on_total``: the source counted beside the run (:mod:`.census`)."""
-        if self.options.dry_run or not callable(getattr(self.observer, "on_total", None)):
+        """For an observer with ``on_total``: the source counted beside the run (:mod:`.census`), from
+        ``total_after`` seconds into the run (when the observer first shows it; None: never)."""
+        delay = getattr(self.observer, "total_after", 0.0)
+        if self.options.dry_run or not callable(getattr(self.observer, "on_total", None)) or delay is None:
             return None
         return Census(self.direction, self.root,
                       lambda: self.listing(self.remote.bucket, self.prefix),
                       self.prefix, self.options.filters, self.options.follow_symlinks,
-                      lambda files, size: self._tell("on_total", files, size))
+                      lambda files, size: self._tell("on_total", files, size), delay=delay)
 
     def _planner(self, listing: Any) -> Planner:
         opts = self.options
@@ -230,7 +234,8 @@ class TreeRun:
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
-        in_flight = 0
+        self._in_flight = 0
+        compares: List[Action] = []
         with self.scheduler.group() as group:
             self._cancel = group.cancel_event
             self.mover = FileMover(
@@ -240,6 +245,14 @@ class TreeRun:
                 follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
             try:
                 for action in planner:
+                    if action.op == COMPARE:
+                        # Decided in batches, from the etag cache, in this thread (:meth:`_compare`).
+                        compares.append(action)
+                        if len(compares) >= COMPARE_BATCH:
+                            self._compare(compares, group)
+                        continue
+                    if compares:
+                        self._compare(compares, group)
                     if action.op == SKIP:
                         self.summary.skip(action.reason)
                         self._tell("on_action", action)
@@ -252,19 +265,11 @@ class TreeRun:
                         self._tell("on_action", action)
                         self._planned(action)
                     else:
-                        while in_flight >= opts.transfers:
-                            self._collect(next(group.as_completed()))
-                            in_flight -= 1
-                        if self._stopped:
-                            break
-                        if action.op == TRANSFER:
-                            self._tell("on_action", action)
-                        if self.downloaded is not None:
-                            self.downloaded.planned(action)  # in key order, as the plan goes
-                        group.submit(self._file_task, action)
-                        in_flight += 1
+                        self._start(group, action)
                     if self._stopped:
                         break
+                if compares and not self._stopped:
+                    self._compare(compares, group)
             except WcsError as exc:  # a listing page failed, or a listing is out of order
                 self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
                             "listing failed: %s" % exc)
@@ -276,6 +281,55 @@ class TreeRun:
             for path in self.tree.abandoned:
                 log.info("removing %s, left by an interrupted download", path)
                 staging.remove(path)
+
+    def _start(self, group: TaskGroup, action: Action) -> bool:
+        """Hand one file to a task, once fewer than ``transfers`` are in flight; False once stopped."""
+        while self._in_flight >= self.options.transfers:
+            self._collect(next(group.as_completed()))
+            self._in_flight -= 1
+        if self._stopped:
+            return False
+        if action.op == TRANSFER:
+            self._tell("on_action", action)
+        if self.downloaded is not None:
+            self.downloaded.planned(action)  # in key order, as the plan goes
+        group.submit(self._file_task, action)
+        self._in_flight += 1
+        return True
+
+    def _compare(self, actions: List[Action], group: TaskGroup) -> None:
+        """Decide files of equal size by the etags the cache holds for them (one query for the batch):
+        an unchanged file costs no task, no thread and no new object; a changed one is sent; one the
+        cache does not know is hashed in a task. ``actions`` is emptied."""
+        etags = self.cache.known([cast(LocalFile, action.local) for action in actions])  # both sides: a COMPARE
+        bulk = callable(getattr(self.observer, "on_unchanged", None)) \
+            and not getattr(self.observer, "each_unchanged", False)
+        upload = self.direction == UPLOAD
+        files = size = 0
+        for action, etag in zip(actions, etags):
+            remote = action.remote
+            if etag is None or remote is None:
+                if not self._start(group, action):
+                    break
+            elif remote.hash and etag == remote.hash:
+                files += 1
+                if self.downloaded is not None:
+                    self.downloaded.planned(action)
+                if bulk:
+                    size += action.local.size if upload and action.local is not None else remote.size
+                else:
+                    self._tell("on_action", replace(action, op=SKIP, reason="same"))
+            elif self.options.dry_run:
+                changed = replace(action, op=TRANSFER, reason="hash")
+                self._tell("on_action", changed)
+                self._planned(changed)
+            elif not self._start(group, replace(action, op=TRANSFER, reason="hash")):
+                break
+        if files:
+            self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
+            if bulk:
+                self._tell("on_unchanged", files, size)
+        actions.clear()
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1

@@ -35,7 +35,7 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from wcs.commons.errors import Cancelled, LocalFileError
 from wcs.commons.fsutil import open_regular
@@ -50,6 +50,7 @@ FINE_WINDOW_NS = 20 * 10 ** 6  # finer times come from the kernel's coarse clock
 
 KEEP_DAYS = 180
 _COMMIT_EVERY = 256
+_BATCH = 500  # files looked up by one query (sqlite allows 999 parameters at least)
 _COMMIT_AFTER_S = 1.0
 _TOUCH_AFTER_S = 7 * 86400  # refresh a row's "seen" time at most weekly: no writes on a no-op sync
 _SCHEMA = """CREATE TABLE IF NOT EXISTS etags (
@@ -158,6 +159,39 @@ class EtagCache:
             if row is None or (row[0], row[1], row[2]) != (f.size, f.mtime_ns, f.ctime_ns):
                 return None
             return row[3]
+
+    def known(self, files: Sequence[LocalFile]) -> List[Optional[str]]:
+        """The cached etags of ``files`` (None for each unknown or changed one), from one query per
+        :data:`_BATCH` files: what a run of unchanged files costs is one query per batch, not per file."""
+        idents = [_ident(f) for f in files]
+        rows: Dict[str, Row] = {}
+        with self._lock:
+            missing = []
+            for ident in idents:
+                row = self._memory.get(ident)
+                if row is not None:
+                    rows[ident] = row
+                else:
+                    missing.append(ident)
+            if self._db is not None and missing:
+                stale = time.time() - _TOUCH_AFTER_S
+                try:
+                    for at in range(0, len(missing), _BATCH):
+                        part = missing[at:at + _BATCH]
+                        query = "SELECT ident, size, mtime_ns, ctime_ns, etag, seen FROM etags WHERE ident IN (%s)" \
+                            % ",".join("?" * len(part))
+                        for ident, size, mtime_ns, ctime_ns, etag, seen in self._db.execute(query, part).fetchall():
+                            rows[ident] = (size, mtime_ns, ctime_ns, etag, seen)
+                            if seen < stale:
+                                self._write(ident, (size, mtime_ns, ctime_ns, etag))
+                except sqlite3.Error as exc:
+                    self._fail(exc)
+        found: List[Optional[str]] = []
+        for f, ident in zip(files, idents):
+            row = rows.get(ident)
+            found.append(row[3] if row is not None and (row[0], row[1], row[2]) == (f.size, f.mtime_ns, f.ctime_ns)
+                         else None)
+        return found
 
     def put(self, f: LocalFile, etag: str, known_at_ns: Optional[int] = None) -> bool:
         """Remember ``etag`` for ``f`` as identified now, unless it is racy (:func:`is_racy`); whether it was.

@@ -24,6 +24,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Callable, Iterator, List, Optional, Tuple
 
 from wcs.commons import staging
@@ -49,7 +50,11 @@ class LocalFile:
 
     @classmethod
     def from_stat(cls, rel: str, path: str, st: os.stat_result) -> "LocalFile":
-        return cls(rel, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino)
+        # Without the frozen dataclass __init__ (seven object.__setattr__ calls): one per file of a walk.
+        made = _new(cls)
+        made.__dict__.update(rel=rel, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                             dev=st.st_dev, ino=st.st_ino)
+        return made
 
     @property
     def identity(self) -> Tuple[int, int, int, int, int]:
@@ -59,6 +64,10 @@ class LocalFile:
         ``rsync -t``): a same-size edit with the old mtime restored still changes ``ctime``.
         """
         return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
+
+
+_new = object.__new__
+_first = itemgetter(0)
 
 
 def check_local_dir(path: str) -> str:
@@ -133,12 +142,13 @@ class LocalTree:
         entries = []
         for item in found:
             name = item.name
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
-                continue
-            if staging.NAME_RE.match(name):
+            if not name.isascii():  # (an ASCII name is valid UTF-8: the common case skips the encoding)
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    self.on_note(item.path, "not-utf8", "name is not valid UTF-8 (cannot be a key), skipped")
+                    continue
+            if name[:5] == ".wcs-" and staging.NAME_RE.match(name):
                 kind = staging.kind_of(item.path)
                 if kind is not None:
                     log.debug("%s: the staging folder of a download, skipped", item.path)
@@ -167,5 +177,5 @@ class LocalTree:
                 entries.append((rel_prefix + name, item.path, st))
             else:
                 self.on_note(item.path, "special", "not a regular file (FIFO, device or socket), skipped")
-        entries.sort(key=lambda entry: entry[0])
+        entries.sort(key=_first)
         return entries

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional
 
 from wcs.commons.errors import InvalidArgument
+from wcs.commons.settings import DEFAULT_TRANSFERS
 from wcs.services.tree.filters import FilterRules
 from wcs.services.tree.plan import Action
 
@@ -62,7 +63,7 @@ class TreeOptions:
     delete: bool = False
     max_delete: Optional[int] = None
     dry_run: bool = False
-    transfers: int = 8
+    transfers: int = DEFAULT_TRANSFERS
     filters: Optional[FilterRules] = None
     follow_symlinks: bool = False
     fail_fast: bool = False

@@ -125,6 +125,8 @@ class Planner:
         self.size_only = size_only
         self.delete = delete
         self.filters = filters or FilterRules()
+        # Rules that let everything through are not asked about each path.
+        self._included = None if type(self.filters) is FilterRules and not self.filters.rules else self.filters.included
         self.case_claims = case_claims
         self.source_count = 0  # source files taking part (filters applied)
         self.done = False  # both streams ran to their end
@@ -162,7 +164,7 @@ class Planner:
 
     def _decide(self, rel: str, src: Any, dst: Any) -> Optional[Action]:
         local, remote = self._sides(src, dst)
-        if not self.filters.included(rel):
+        if self._included is not None and not self._included(rel):
             return Action(SKIP, rel, "excluded", local, remote) if src is not None else None
         if src is None:
             return Action(DELETE, rel, "extra", local, remote) if self.delete else None

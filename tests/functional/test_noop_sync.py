@@ -1,0 +1,80 @@
+"""A sync of files the bucket already holds decides them at the cost of a walk and a few cache queries:
+no task, thread or per-file object for a file whose cached etag matches, observers told in bulk."""
+
+import os
+
+import pytest
+
+from wcs.services.tree import Remote, TreeObserver, engine
+from wcs.services.tree.hashcache import EtagCache
+
+COUNT = 300
+
+
+@pytest.fixture
+def synced(client, bucket, tmp_path):
+    root = tmp_path / "tree"
+    for i in range(COUNT):
+        path = root / ("d%d" % (i // 50)) / ("f%03d.txt" % i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"file %d\n" % i)
+    # Times well in the past: no etag is racily clean, so every one is cached by the first run.
+    for path in root.rglob("*.txt"):
+        os.utime(str(path), ns=(1_600_000_000 * 10 ** 9, 1_600_000_000 * 10 ** 9))
+    cache = str(tmp_path / "etags.sqlite")
+    summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache)
+    assert summary.ok and summary.transferred_files == COUNT
+    return root, cache
+
+
+class _Each(TreeObserver):
+    def __init__(self):
+        self.actions = []
+
+    def on_action(self, action):
+        self.actions.append((action.op, action.reason))
+
+
+class _Bulk(_Each):
+    def __init__(self):
+        super().__init__()
+        self.unchanged = []
+
+    def on_unchanged(self, files, size):
+        self.unchanged.append((files, size))
+
+
+def test_unchanged_files_cost_no_task(client, bucket, synced, monkeypatch):
+    root, cache = synced
+    tasks, lookups = [], []
+    file_task = engine.TreeRun._file_task
+
+    def counted(self, action):
+        tasks.append(action)
+        return file_task(self, action)
+
+    monkeypatch.setattr(engine.TreeRun, "_file_task", counted)
+    known = EtagCache.known
+    monkeypatch.setattr(EtagCache, "known", lambda self, files: lookups.append(len(files)) or known(self, files))
+    bulk = _Bulk()
+    summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=bulk)
+    assert summary.ok and summary.skipped == {"same": COUNT} and summary.hashed_files == 0
+    assert tasks == [] and sum(lookups) == COUNT and len(lookups) <= 2  # batches of 256
+    assert bulk.actions == [] and sum(files for files, _ in bulk.unchanged) == COUNT
+    each = _Each()  # an observer without on_unchanged is told of each file, as before
+    assert client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=each).ok
+    assert each.actions == [("skip", "same")] * COUNT and tasks == []
+
+
+def test_a_changed_or_uncached_file_is_still_found(client, bucket, synced, tmp_path):
+    root, cache = synced
+    edited = root / "d0" / "f007.txt"
+    edited.write_bytes(b"FILE 7\n")  # same size, new content: its cached etag no longer applies
+    each = _Each()
+    summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=each)
+    assert summary.ok and summary.transferred_files == 1 and summary.hashed_files == 1
+    assert ("transfer", "hash") in each.actions
+    fresh = client.sync(str(root), Remote(bucket, "t"), hash_cache=str(tmp_path / "new.sqlite"))
+    assert fresh.ok and fresh.skipped == {"same": COUNT} and fresh.hashed_files == COUNT  # nothing cached: hashed
+    dry = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, dry_run=True)
+    assert dry.ok and dry.planned_files == 0 and dry.skipped == {"same": COUNT}
