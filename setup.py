@@ -10,7 +10,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
-VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "__init__.py").read_text(), re.M).group(1)
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "wcs" / "_version.py").read_text(), re.M).group(1)
 
 # werkzeug >= 2.3: its multipart decoder limits only text fields to max_form_memory_size (2.2 applied it to
 # file parts too, so a form upload over 16 MiB failed); Python 3.8 gets 3.0.x.

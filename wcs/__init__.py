@@ -7,7 +7,7 @@ The names the official ``wcs`` package exports at its top level are here too (``
 import logging
 from importlib import import_module
 
-__version__ = "0.1.0"
+from wcs._version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

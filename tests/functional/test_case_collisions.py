@@ -11,7 +11,7 @@ import os
 import pytest
 
 from wcs.cli.status import ExitStatus
-from wcs.services.tree import engine
+from wcs.services.tree import engine, planning
 
 KEYS = {"Photo.JPG": b"the first", "other.txt": b"other", "photo.jpg": b"the second"}
 
@@ -33,7 +33,7 @@ def case_insensitive(monkeypatch):
         probed.append(folder)
         return True
 
-    monkeypatch.setattr(engine, "is_case_insensitive", probe, raising=False)
+    monkeypatch.setattr(planning, "is_case_insensitive", probe)
     return probed
 
 

@@ -7,10 +7,11 @@ one way, so it can never close a cycle and this test passes with it. How ``wcs/s
 inside: ``test_services_structure.py``.
 """
 
+import ast
 import types
 
 import wcs
-from tests.helpers.imports import cycles, graph
+from tests.helpers.imports import cycles, graph, modules
 
 GRAPH = graph(wcs)
 
@@ -51,3 +52,24 @@ def test_the_graph_holds_the_lazy_imports_of_the_package():
 
 def test_no_import_cycle_in_wcs():
     assert cycles(GRAPH) == []
+
+
+def _third_party(path):
+    """The top-level names of the packages a source file imports, wherever the statement is."""
+    with open(path, encoding="utf-8") as fp:
+        tree = ast.parse(fp.read(), path)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def test_only_the_http_layer_imports_requests():
+    # wcs/commons/http.py's promise: transport failures and answers leave it typed, so nothing else
+    # needs the HTTP library's types (the emulator's test servers do not use it either).
+    users = sorted(module for module, path in modules(wcs).items()
+                   if _third_party(path) & {"requests", "urllib3", "requests_toolbelt"})
+    assert users == ["wcs.commons.http", "wcs.commons.netfailure", "wcs.commons.proxyenv"]

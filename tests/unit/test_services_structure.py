@@ -54,7 +54,7 @@ def test_no_import_cycle_in_the_services():
     assert cycles(GRAPH) == []
 
 
-def test_importing_the_client_loads_neither_the_official_layer_nor_the_tree_engine():
+def test_importing_the_client_loads_neither_the_official_layer_nor_the_engines_of_its_extras():
     code = "import sys, wcs.services.client; print('\\n'.join(sorted(sys.modules)))"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(ROOT), os.environ.get("PYTHONPATH", "")]))
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -63,3 +63,7 @@ def test_importing_the_client_loads_neither_the_official_layer_nor_the_tree_engi
     assert sorted(loaded & OFFICIAL) == []
     # The tree engine (its etag cache needs sqlite3) comes with the first tree call.
     assert SERVICES + ".tree.engine" not in loaded and "sqlite3" not in loaded
+    # So do the engines of the many-object and vendor methods (start-up time of every program).
+    lazy = {SERVICES + "." + name for name in ("removal", "tree.deletes", "placement", "usage", "append", "bulk",
+                                               "media", "mirror", "fmgrops", "jsonspool")}
+    assert sorted(loaded & lazy) == []

@@ -11,7 +11,7 @@ services: :mod:`~wcs.services.append`, :mod:`~wcs.services.mirror`, :mod:`~wcs.s
 
 import io
 import os
-from typing import Any, BinaryIO, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Optional, Union
 
 from wcs.commons.answers import JobStatus
 from wcs.commons.config import JOB_KEYS, POLICY_KEYS
@@ -19,15 +19,14 @@ from wcs.commons.errors import InvalidArgument
 from wcs.commons.http import Result
 from wcs.commons.result import ObjectInfo
 from wcs.commons.util import EtagHasher
-from wcs.services.append import MAX_PIECE, STREAM_PIECE, Appender
-from wcs.services.bulk import BulkSummary, Done, for_each_object
 from wcs.services.client_base import ClientBase
 from wcs.services.events import Progress
-from wcs.services.fmgrops import compress_op, deletem3u8_op, setdeadline_op
 from wcs.services.jobs import follow_job
-from wcs.services.media import MediaService
-from wcs.services.mirror import MirrorService
-from wcs.services.storageclass import StorageClassService, restore_days, same_class, wire_class
+
+if TYPE_CHECKING:  # pragma: no cover - each engine service is imported by the first call that needs it
+    from wcs.services.append import Appender
+    from wcs.services.bulk import BulkSummary, Done
+    from wcs.services.storageclass import StorageClassService
 
 Data = Union[bytes, bytearray, memoryview, BinaryIO]
 
@@ -68,6 +67,8 @@ class VendorMethods(ClientBase):
             data_or_fileobj = io.BytesIO(bytes(data_or_fileobj))
         if not hasattr(data_or_fileobj, "read"):
             raise InvalidArgument("append takes bytes or a binary file object, not %s" % type(data_or_fileobj).__name__)
+        from wcs.services.append import MAX_PIECE, STREAM_PIECE
+
         appender = self.appender(bucket, key, position, mime_type=mime_type, deadline=deadline)
         if isinstance(appender, Result):
             return appender
@@ -80,9 +81,11 @@ class VendorMethods(ClientBase):
         return appender.append_stream(fp, STREAM_PIECE if piece_size is None else piece_size, progress)
 
     def appender(self, bucket: str, key: str, position: Optional[int] = None, *, mime_type: Optional[str] = None,
-                 deadline: Optional[int] = None) -> Union[Appender, Result]:
+                 deadline: Optional[int] = None) -> Union["Appender", Result]:
         """An :class:`~wcs.services.append.Appender` of ``bucket:key`` at ``position`` (None: the object's
         length, by ``stat``), for appends piece by piece; or the failed ``stat``'s Result."""
+        from wcs.services.append import Appender
+
         self.cfg.require(*POLICY_KEYS, "traffic_limit")
         objects = self.bucket_manager()
         if position is None:
@@ -111,11 +114,15 @@ class VendorMethods(ClientBase):
         Raises:
             InvalidArgument: no key, or an empty one.
         """
+        from wcs.services.mirror import MirrorService
+
         return MirrorService(self.http, self.auth, self.cfg.endpoints).prefetch(bucket, keys)
 
     # -- media information ----------------------------------------------------------------------
 
     def _media(self, bucket: str, key: str, op: str) -> Result:
+        from wcs.services.media import MediaService
+
         return MediaService(self.http, None, self.cfg.endpoints).info(bucket, key, op)
 
     def avinfo(self, bucket: str, key: str) -> Result:
@@ -145,7 +152,9 @@ class VendorMethods(ClientBase):
 
     # -- storage classes and Archive restore ----------------------------------------------------
 
-    def _classes(self) -> StorageClassService:
+    def _classes(self) -> "StorageClassService":
+        from wcs.services.storageclass import StorageClassService
+
         return StorageClassService(self.http, self.auth, self.cfg.endpoints)
 
     def convert_type(self, bucket: str, key: str, cls: str) -> Result:
@@ -172,7 +181,9 @@ class VendorMethods(ClientBase):
         return self._classes().restore(bucket, key, days)
 
     def _each_object(self, bucket: str, prefix: str, decide: Callable[[ObjectInfo], Optional[str]],
-                     call: Callable[[str], Result], on_done: Optional[Done]) -> BulkSummary:
+                     call: Callable[[str], Result], on_done: Optional["Done"]) -> "BulkSummary":
+        from wcs.services.bulk import for_each_object
+
         transfer = self.cfg.transfer
         listing = self.bucket_manager().iter_objects(bucket, prefix=prefix or None, limit=1000, typed=True)
         try:
@@ -182,7 +193,7 @@ class VendorMethods(ClientBase):
         finally:
             listing.close()
 
-    def restore_prefix(self, bucket: str, prefix: str, days: int, *, on_done: Optional[Done] = None) -> BulkSummary:
+    def restore_prefix(self, bucket: str, prefix: str, days: int, *, on_done: Optional["Done"] = None) -> "BulkSummary":
         """:meth:`restore` every Archive object whose key starts with ``prefix`` (``concurrency`` at once).
 
         Objects of another class are skipped (``"not Archive"``), and so are those being restored
@@ -191,6 +202,8 @@ class VendorMethods(ClientBase):
         Raises:
             InvalidArgument: bad ``days``. ServiceError, NetworkError: the listing failed.
         """
+        from wcs.services.storageclass import restore_days
+
         count = restore_days(days)
         service = self._classes()
 
@@ -202,13 +215,15 @@ class VendorMethods(ClientBase):
         return self._each_object(bucket, prefix, decide, lambda key: service.restore(bucket, key, count), on_done)
 
     def convert_type_prefix(self, bucket: str, prefix: str, cls: str, *,
-                            on_done: Optional[Done] = None) -> BulkSummary:
+                            on_done: Optional["Done"] = None) -> "BulkSummary":
         """:meth:`convert_type` every object whose key starts with ``prefix``; those already of class
         ``cls`` are skipped (``"already <cls>"``).
 
         Raises:
             InvalidArgument: an unknown class. ServiceError, NetworkError: the listing failed.
         """
+        from wcs.services.storageclass import same_class, wire_class
+
         wire = wire_class(cls)
         service = self._classes()
 
@@ -235,6 +250,8 @@ class VendorMethods(ClientBase):
         Raises:
             InvalidArgument: a bad ``deadline``, or ``0`` without a prefix (every object would go).
         """
+        from wcs.services.fmgrops import setdeadline_op
+
         return self._submit("setdeadline", setdeadline_op(bucket, prefix, deadline), notifyurl, separate, force)
 
     def compress_objects(self, bucket: str, keys: Iterable[str], dst_bucket: str, dst_key: str, *,
@@ -247,6 +264,8 @@ class VendorMethods(ClientBase):
         Raises:
             InvalidArgument: nothing to zip, an empty key, no destination key.
         """
+        from wcs.services.fmgrops import compress_op
+
         fops = compress_op(bucket, list(keys), dst_bucket, dst_key, key_list)
         return self._submit("compress", fops, notifyurl, separate, force)
 
@@ -254,6 +273,8 @@ class VendorMethods(ClientBase):
                     separate: Any = None, force: Any = None) -> Result:
         """Delete the playlist ``key`` and, with ``deletets``, the ts segments it references by relative
         path: an fmgr ``deletem3u8`` job."""
+        from wcs.services.fmgrops import deletem3u8_op
+
         return self._submit("deletem3u8", deletem3u8_op(bucket, key, deletets), notifyurl, separate, force)
 
     def wait_job(self, persistent_id: str, *, timeout: float = 600.0, fops: bool = False,

@@ -17,13 +17,12 @@ A failing file is reported (``on_error``, the summary's ``failed``) and the run 
 
 import logging
 import os
-import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Iterable, List, NamedTuple, Optional, Sequence, cast
+from typing import Any, Iterable, List, Optional, Sequence, cast
 
 from wcs.commons import staging
-from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, WcsError
+from wcs.commons.errors import LocalFileError, WcsError
 from wcs.commons.settings import TransferConfig
 from wcs.services.bucket import BucketManager
 from wcs.services.download import Downloader
@@ -32,13 +31,12 @@ from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler, TaskGroup
-from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.census import Census
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletion_refusal
+from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletions_refused
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
-from wcs.services.tree.localtree import LocalFile, LocalTree, check_local_dir
-from wcs.services.tree.model import Remote, TreeObserver, TreeOptions, TreeSummary
-from wcs.services.tree.mover import FileFailed, FileMover
+from wcs.services.tree.localtree import LocalFile, check_local_dir
+from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
+from wcs.services.tree.mover import FileMover, FileOutcome
 from wcs.services.tree.moves import DownloadedSources
 from wcs.services.tree.plan import (
     COMPARE,
@@ -50,9 +48,8 @@ from wcs.services.tree.plan import (
     UPLOAD,
     Action,
     Planner,
-    local_entries,
-    remote_entries,
 )
+from wcs.services.tree.planning import local_tree, tree_planner
 from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
@@ -60,22 +57,9 @@ log = logging.getLogger(__name__)
 COMPARE_BATCH = 256  # files of equal size looked up in the etag cache at once
 
 
-class FileOutcome(NamedTuple):
-    """How the task of one file ended: its (final) action, the failure or None, the bytes moved."""
-
-    action: Action
-    error: Optional[str] = None
-    moved: int = 0
-
-
 def tree_transfer(transfer: TransferConfig, options: TreeOptions) -> TransferConfig:
     """The transfer settings of a run: its pool at least as wide as the files it sends at once."""
     return replace(transfer, concurrency=max(transfer.concurrency, options.transfers))
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, (WcsError, OSError)) else "unexpected %s: %s" % (type(exc).__name__, text)
 
 
 class TreeRun:
@@ -116,9 +100,8 @@ class TreeRun:
         local_name, remote_name = self.local_dir, str(remote)
         source, dest = (local_name, remote_name) if direction == UPLOAD else (remote_name, local_name)
         self.summary = TreeSummary(direction, source, dest, dry_run=self.options.dry_run)
-        self._lock = threading.Lock()
+        self._tell = Hooks(self.observer, log, "tree observer")
         self._stopped = False
-        self._cancel = threading.Event()
         self.cache = EtagCache(None)
         # mv -r: objects downloaded are deleted at the end; files uploaded are removed as they go.
         moving = self.options.move and not self.options.dry_run
@@ -126,17 +109,7 @@ class TreeRun:
         if moving:
             self.summary.sources_deleted = 0
 
-    # -- observer (one call at a time, from any thread) --------------------------------------
-
-    def _tell(self, method: str, *args: Any) -> None:
-        call = getattr(self.observer, method, None)
-        if call is None:  # a duck-typed observer may implement only some methods
-            return
-        with self._lock:
-            try:
-                call(*args)
-            except Exception:  # an observer's bug must not turn into a failed transfer
-                log.exception("tree observer %s failed", method)
+    # -- observer (one call at a time, from any thread: :class:`~.model.Hooks`) ---------------
 
     def _note(self, where: str, kind: str, message: str) -> None:
         self.summary.skip(kind)
@@ -209,35 +182,14 @@ class TreeRun:
                       lambda files, size: self._tell("on_total", files, size), delay=delay)
 
     def _planner(self, listing: Any) -> Planner:
-        opts = self.options
-        need_destination = opts.sync or opts.skip_existing or opts.delete
-        self.tree: Optional[LocalTree] = None
-        # A dry run does not create the folder to download into: a missing one is an empty one.
-        if self.direction == UPLOAD or (need_destination and os.path.isdir(self.root)):
-            self.tree = LocalTree(self.root, follow_symlinks=opts.follow_symlinks, on_note=self._note,
-                                  on_error=self._walk_error)
-        remote = remote_entries(listing, self.prefix)
-        if self.direction == UPLOAD:
-            assert self.tree is not None
-            source: Iterable[Any] = local_entries(self.tree)
-            destination: Optional[Iterable[Any]] = remote if need_destination else None
-        else:
-            source = remote
-            destination = local_entries(self.tree) if self.tree is not None else None
-            if destination is None and need_destination:
-                destination = iter(())
-        # Probed once: two keys differing only in case would be one file in a case-insensitive folder.
-        claims = CaseClaims() if self.direction == DOWNLOAD and is_case_insensitive(self.root, probe=not opts.dry_run) \
-            else None
-        return Planner(self.direction, source, destination, sync=opts.sync, skip_existing=opts.skip_existing,
-                       size_only=opts.size_only, delete=opts.delete, filters=opts.filters, case_claims=claims)
+        self.tree = local_tree(self.direction, self.root, self.options, on_note=self._note, on_error=self._walk_error)
+        return tree_planner(self.direction, self.root, self.tree, listing, self.prefix, self.options)
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
         self._in_flight = 0
         compares: List[Action] = []
         with self.scheduler.group() as group:
-            self._cancel = group.cancel_event
             self.mover = FileMover(
                 bucket=self.remote.bucket, prefix=self.prefix, root=self.root, uploads=self.uploads,
                 multipart=self.multipart, downloads=self.downloads, record_folder=self.transfer.tmp_record_folder,
@@ -369,32 +321,9 @@ class TreeRun:
     # -- one file (a task on the scheduler) ---------------------------------------------------
 
     def _file_task(self, action: Action) -> FileOutcome:
-        try:
-            if action.op == COMPARE:
-                action = self.mover.compare(action)
-                self._tell("on_action", action)
-                if action.op == SKIP:
-                    return FileOutcome(action)
-            if self.options.dry_run:
-                return FileOutcome(action)
-            attempt = 0
-            while True:
-                try:
-                    moved = self.mover.upload(action, remove_source=self.options.move) \
-                        if self.direction == UPLOAD else self.mover.download(action)
-                    return FileOutcome(action, None, moved)
-                except (FileFailed, IntegrityError) as exc:
-                    retry = isinstance(exc, IntegrityError) or exc.transient
-                    if not retry or attempt >= self.options.file_retries or self._cancel.is_set():
-                        raise
-                    attempt += 1
-                    log.info("%s: %s; trying again (%d/%d)", action.rel, exc, attempt, self.options.file_retries)
-        except Cancelled:
-            return FileOutcome(action, "cancelled")
-        except Exception as exc:  # every failure is this file's, reported; the run goes on
-            if not isinstance(exc, (WcsError, OSError)):
-                log.exception("%s: unexpected failure", action.rel)
-            return FileOutcome(action, _describe(exc))
+        opts = self.options
+        return self.mover.run(action, upload=self.direction == UPLOAD, dry_run=opts.dry_run, move=opts.move,
+                              retries=opts.file_retries, on_compared=lambda done: self._tell("on_action", done))
 
     # -- deletions ----------------------------------------------------------------------------
 
@@ -418,14 +347,8 @@ class TreeRun:
         summary = self.summary
         opts = self.options
         count = spool.count
-        refusal = deletion_refusal(
-            clean=not (self._stopped or summary.failed or summary.errors or not planner.done),
-            problems=summary.failed + len(summary.errors), source_count=planner.source_count, count=count,
-            max_delete=opts.max_delete, source=summary.source, destination=summary.destination)
-        if refusal is not None:
-            summary.delete_status = refusal.status
-            if refusal.where is not None and refusal.message is not None:
-                self._error(refusal.where, refusal.message)
+        if deletions_refused(summary, self._error, stopped=self._stopped, listed=planner.done,
+                             source_count=planner.source_count, count=count, max_delete=opts.max_delete):
             return
         if opts.dry_run:
             for rel in spool:
@@ -440,13 +363,11 @@ class TreeRun:
             if error is not None:
                 self._tell("on_error", action.rel, "delete failed: %s" % error)
 
+        for rel in spool:
+            self._tell("on_action", Action(DELETE, rel, "extra"))
         if self.direction == DOWNLOAD:
-            for rel in spool:
-                self._tell("on_action", Action(DELETE, rel, "extra"))
             deleted, failed = delete_local(self.root, spool, done)
         else:
-            for rel in spool:
-                self._tell("on_action", Action(DELETE, rel, "extra"))
             deleter = RemoteDeleter(self.objects, self.jobs, self.remote.bucket, self.prefix, batch=opts.delete_batch,
                                     timeout=opts.job_timeout, on_done=done, listing=self.listing)
             group: TaskGroup

@@ -12,9 +12,9 @@ import logging
 import os
 import threading
 from dataclasses import replace
-from typing import Any, List, Optional
+from typing import Any, Callable, List, NamedTuple, Optional
 
-from wcs.commons.errors import LocalFileError, ResumeError, WcsError
+from wcs.commons.errors import Cancelled, IntegrityError, LocalFileError, ResumeError, WcsError
 from wcs.commons.http import Result, is_transient_failure
 from wcs.services.download import Downloader, header_etag
 from wcs.services.events import Notifier, Subscriber, TransferInfo
@@ -23,7 +23,7 @@ from wcs.services.resume import RecordStore
 from wcs.services.tree import safepath
 from wcs.services.tree.hashcache import EtagCache
 from wcs.services.tree.localtree import LocalFile
-from wcs.services.tree.plan import SKIP, TRANSFER, Action
+from wcs.services.tree.plan import COMPARE, SKIP, TRANSFER, Action
 from wcs.services.tree.records import derived_upload_id, discard_stale_records
 from wcs.services.uploads import BlockUploader, sends_blocks
 
@@ -36,6 +36,19 @@ class FileFailed(WcsError):
     def __init__(self, message: str, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class FileOutcome(NamedTuple):
+    """How the task of one file ended: its (final) action, the failure or None, the bytes moved."""
+
+    action: Action
+    error: Optional[str] = None
+    moved: int = 0
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, (WcsError, OSError)) else "unexpected %s: %s" % (type(exc).__name__, text)
 
 
 class FileMover:
@@ -56,6 +69,37 @@ class FileMover:
         self.multipart_threshold = multipart_threshold
         self.follow_symlinks = follow_symlinks
         self.cancel = cancel
+
+    def run(self, action: Action, *, upload: bool, dry_run: bool, move: bool, retries: int,
+            on_compared: Callable[[Action], None]) -> FileOutcome:
+        """The whole task of one file: compare it (a ``COMPARE``: ``on_compared`` hears the decision),
+        then upload or download it, trying again ``retries`` times after a failure a retry may fix (no
+        answer, 5xx, a hash mismatch). Never raises but a ``BaseException``: a failure is the outcome's."""
+        try:
+            if action.op == COMPARE:
+                action = self.compare(action)
+                on_compared(action)
+                if action.op == SKIP:
+                    return FileOutcome(action)
+            if dry_run:
+                return FileOutcome(action)
+            attempt = 0
+            while True:
+                try:
+                    moved = self.upload(action, remove_source=move) if upload else self.download(action)
+                    return FileOutcome(action, None, moved)
+                except (FileFailed, IntegrityError) as exc:
+                    retry = isinstance(exc, IntegrityError) or exc.transient
+                    if not retry or attempt >= retries or self.cancel.is_set():
+                        raise
+                    attempt += 1
+                    log.info("%s: %s; trying again (%d/%d)", action.rel, exc, attempt, retries)
+        except Cancelled:
+            return FileOutcome(action, "cancelled")
+        except Exception as exc:  # every failure is this file's, reported; the run goes on
+            if not isinstance(exc, (WcsError, OSError)):
+                log.exception("%s: unexpected failure", action.rel)
+            return FileOutcome(action, _describe(exc))
 
     def compare(self, action: Action) -> Action:
         """``action`` decided by etag: skipped as ``same`` or transferred for ``hash``."""
