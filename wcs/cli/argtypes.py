@@ -142,3 +142,14 @@ def parse_days(text: str) -> int:
     if days < -1:
         raise InvalidArgument("DAYS must be -1 (never expire), 0 or more, got %d" % days)
     return days
+
+
+def older_than(text: str) -> float:
+    """``--older-than DAYS``: a non-negative number of days (fractions allowed)."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of days, got %r" % text) from None
+    if not days >= 0 or days == float("inf"):
+        raise argparse.ArgumentTypeError("expected a number of days >= 0, got %r" % text)
+    return days

@@ -27,16 +27,26 @@ declared in :mod:`wcs.cli.outputs`, which renders it into ``--help`` and that pa
 """
 
 import sys
+from typing import Any
 
 from wcs.cli.argtypes import parse_days
-from wcs.cli.commands.downloads import default_filename
-from wcs.cli.commands.uploads import resume_argv
 from wcs.cli.core import main
 from wcs.cli.definition import COMMANDS, build_parser, normalize_argv
 from wcs.cli.messages import network_message
 
-__all__ = ["COMMANDS", "build_parser", "default_filename", "main", "network_message", "normalize_argv",
+__all__ = ["COMMANDS", "build_parser", "default_filename", "main", "network_message", "normalize_argv",  # noqa: F822
            "parse_days", "resume_argv"]
+
+# Helpers of two commands, kept importable from here; their modules load with their command.
+_FROM_COMMANDS = {"default_filename": "downloads", "resume_argv": "uploads"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_COMMANDS:
+        import importlib
+
+        return getattr(importlib.import_module("wcs.cli.commands." + _FROM_COMMANDS[name]), name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,7 @@
-"""The :class:`~wcs.services.client.Client` methods of what the vendor's Go, Java, PHP and C# SDKs do and
-the official Python SDK does not: append upload, mirror prefetch, media information, storage classes and
-Archive restore (one object or a whole prefix), bulk retention, ZIP and m3u8 jobs, following a job.
+"""The :class:`~wcs.services.client.Client` methods of what the vendor's other SDKs (Go, Java, PHP, C#) or
+its REST reference offer and the official Python SDK does not: append upload, mirror prefetch, media
+information, storage classes and Archive restore (one object or a whole prefix; in the reference, in
+none of the four SDKs), bulk retention, ZIP and m3u8 jobs, following a job.
 
 One of the facade's method groups (see :mod:`wcs.services.client_base`). The work is done by engine
 services: :mod:`~wcs.services.append`, :mod:`~wcs.services.mirror`, :mod:`~wcs.services.media`,

@@ -17,4 +17,27 @@ context creates on first use, so that parsing and ``--help`` never load the SDK.
 * :mod:`.records`: records (multipart resume records left by failed uploads);
 * :mod:`.shell`: completion (the shell completion script);
 * :mod:`.upload_options`: what ``--mime-type`` and ``--no-clobber`` mean for put and multiput.
+
+The command table (:mod:`wcs.cli.definition`) names each function with :func:`on_call`: a command's
+module is imported when that command runs, so a run loads one of them, not all fourteen.
 """
+
+import importlib
+from typing import Any
+
+
+class on_call:
+    """``on_call("browse", "cmd_ls")``: calls ``wcs.cli.commands.browse.cmd_ls``, importing it at the first call."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def resolve(self) -> Any:
+        return getattr(importlib.import_module("wcs.cli.commands." + self.module), self.name)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.resolve()(*args)
+
+    def __repr__(self) -> str:
+        return "on_call(%r, %r)" % (self.module, self.name)

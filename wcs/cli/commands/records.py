@@ -18,17 +18,6 @@ from wcs.commons.errors import InvalidArgument
 DAY_S = 86400.0
 
 
-def older_than(text: str) -> float:
-    """``--older-than DAYS``: a non-negative number of days (fractions allowed)."""
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of days, got %r" % text) from None
-    if not days >= 0 or days == float("inf"):
-        raise argparse.ArgumentTypeError("expected a number of days >= 0, got %r" % text)
-    return days
-
-
 def _described(summary: Any, now: float) -> Dict[str, Any]:
     item = summary.to_json()
     item["updated"] = datetime.datetime.fromtimestamp(summary.updated, datetime.timezone.utc) \

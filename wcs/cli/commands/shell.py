@@ -13,8 +13,6 @@ from wcs.cli.completion import script
 from wcs.cli.context import Context
 from wcs.cli.status import ExitStatus
 
-SHELLS = ("bash", "zsh")
-
 
 def cmd_completion(args: argparse.Namespace, ctx: Context, commands: Sequence[Command]) -> int:
     """Print the script of ``commands``, the command table (which passes itself: it imports this module)."""

@@ -75,26 +75,6 @@ def cmd_append(args: argparse.Namespace, ctx: Context) -> int:
                            next_position=appender.position if result.ok else result.next_position)
 
 
-def piece_size(text: str) -> int:
-    """``--piece-size``: bytes with a binary unit, 1 byte to 2 GiB."""
-    from wcs.cli.argtypes import size
-
-    value = size(text)
-    if not 0 < value <= 2 * 1024 ** 3:
-        raise argparse.ArgumentTypeError("expected 1 byte to 2G, got %r" % text)
-    return value
-
-
-def position(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected the object's length (0 or more), got %r" % text)
-    return value
-
-
 # -- prefetch and media information --------------------------------------------------------------
 
 def cmd_prefetch(args: argparse.Namespace, ctx: Context) -> int:
@@ -243,24 +223,3 @@ def cmd_deletem3u8(args: argparse.Namespace, ctx: Context) -> int:
     ctx.subject = uri.show(bucket, key)
     client = ctx.client(*NEEDS_MGR)
     return jobs.follow(args, ctx, client, client.delete_m3u8(bucket, key, deletets=not args.keep_ts))
-
-
-# -- the arguments of their rows in the command table (wcs/cli/definition.py) --------------------------
-
-APPEND_ARGUMENTS = (
-    ("localfile", {"metavar": "FILE|-", "help": "the bytes to append ('-': stdin, read to its end)"}),
-    ("--position", {"type": position, "metavar": "N", "dest": "position",
-                    "help": "where the bytes go: the object's length (default: asked of stat)"}),
-    ("--piece-size", {"type": piece_size, "metavar": "SIZE", "dest": "piece_size", "default": 4 * 1024 * 1024,
-                      "help": "stdin and pipes are appended SIZE bytes at a time (default 4M)"}))
-INFO_ARGUMENTS = tuple((flag, {"action": "store_const", "const": op, "dest": "op", "help": "?op=%s: %s" % (op, what)})
-                       for op, flag, what in (("avinfo", "--av", "audio and video streams and format"),
-                                              ("avinfo2", "--av2", "the short audio/video metadata"),
-                                              ("imageInfo", "--image", "format, size and colour model"),
-                                              ("exif", "--exif", "the EXIF tags of an image")))
-ZIP_ARGUMENTS = (
-    ("zip", {"metavar": "wcs://BUCKET/OUT.zip"}),
-    ("sources", {"metavar": "wcs://BUCKET/OBJECT", "nargs": "*",
-                 "help": "objects to put in the ZIP; one ending in / takes every object under it"}),
-    ("--key-list", {"metavar": "wcs://BUCKET/LIST", "dest": "key_list",
-                    "help": "an object listing more keys to zip, one per line"}))
