@@ -1,11 +1,23 @@
 """Fixtures every functional test builds on: a real emulator on 127.0.0.1 and a client pointed at it."""
 
 import os
+import sys
 import uuid
 
 import pytest
 
 from wcs.commons.config import DEFAULTS, Config
+
+
+def pytest_configure(config):
+    """With ``PYTHONDONTWRITEBYTECODE`` set (this machine's image sets it), every test process would
+    rewrite the asserts of all 170 test modules again (~5 CPU-s each: pytest caches its rewrite only
+    where bytecode may be written) and every ``wcscmd`` or emulator subprocess would compile the package
+    from source again. The run's own processes write their bytecode (into ``__pycache__``, ignored by
+    git): set here, before xdist starts its workers, so they and every subprocess inherit it."""
+    if sys.dont_write_bytecode:
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        sys.dont_write_bytecode = False
 
 
 @pytest.fixture(autouse=True)

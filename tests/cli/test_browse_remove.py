@@ -183,6 +183,7 @@ def test_put_get_and_multiput_take_the_source_first_too(wcscmd, cfgfile, emulato
     assert wcscmd("-c", cfgfile, "put", "wcs://%s/c.txt" % bucket, local).status == 0
 
 
+@pytest.mark.slow
 def test_ls_streams_many_keys_with_flat_memory(cfgfile, monkeypatch):
     import tracemalloc
 

@@ -5,6 +5,8 @@ file, ``WCS_CONFIG_FILE`` names the file, ``--configure --profile`` writes one s
 import io
 import os
 
+import pytest
+
 from tests.cli.conftest import assert_one_error_line
 from wcs.cli.configure import QUESTIONS
 from wcs.commons.config import Config
@@ -121,6 +123,7 @@ def test_configure_a_new_profile_adds_a_section(wcscmd, tmp_path, monkeypatch):
     assert Config(path, profile="play").access_key == "play-ak" and Config(path).access_key == "home-ak"
 
 
+@pytest.mark.slow
 def test_commands_use_the_profile(wcscmd, emulator, bucket, tmp_path):
     path = write(tmp_path / "c", "[default]\naccess_key = wrong\nsecret_key = wrong\nput_url = http://127.0.0.1:9\n"
                                  "mgr_url = http://127.0.0.1:9\n\n[emu]\n" + emulator.config_text().split("\n", 1)[1])

@@ -46,6 +46,7 @@ def test_dev_stdin_of_a_pipe_uploads_what_the_pipe_carries(cfgfile, bucket, tmp_
     assert _stored(cfgfile, bucket, "k")["fsize"] == 2
 
 
+@pytest.mark.slow
 def test_process_substitution_and_dash_stream_many_blocks(cfgfile, bucket, tmp_path):
     data = os.urandom(9 * MiB + 5)
     (tmp_path / "data").write_bytes(data)

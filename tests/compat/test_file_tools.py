@@ -42,6 +42,7 @@ def files(tmp_path):
 
 @pytest.mark.parametrize("tool, module, command", [("wcs_etag_cal", "wcs.cli.etag_cal", "etag"),
                                                    ("wcs_crc64_cal", "wcs.cli.crc64_cal", "crc64")])
+@pytest.mark.slow
 def test_output_is_the_official_tools(files, tool, module, command):
     for argv in ([command] + files, [command, files[0]]):
         official, ours = _official(tool, *argv), _ours(module, *argv)

@@ -164,7 +164,7 @@ def test_appendable_objects_survive_a_restart_and_lose_an_unfinished_tail(tmp_pa
 
 
 @pytest.mark.parametrize("per_writer", [pytest.param(125, marks=pytest.mark.slow, id="1000"),
-                                        pytest.param(12, id="96")])
+                                        pytest.param(4, id="32")])
 def test_appends_from_8_threads_with_lost_answers(api, bucket, per_writer):
     """Eight writers race for the end of one object. Each appends at the position it believes is the end;
     on a 409 it takes the length from the answer's header and tries again. One answer in ten is "lost"

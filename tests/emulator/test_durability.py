@@ -233,6 +233,7 @@ def _read_while_overwritten(api, bucket, reads_per_reader):
     return wrong
 
 
+@pytest.mark.slow
 def test_a_key_being_overwritten_reads_as_one_version_never_404(api, bucket):
     wrong = _read_while_overwritten(api, bucket, 80)
     assert wrong == [], "%d wrong reads, e.g. %s" % (len(wrong), wrong[:3])

@@ -93,6 +93,7 @@ def test_a_delete_job_does_not_wait_behind_slow_fetches(tmp_path):
             origin.release.set()
 
 
+@pytest.mark.slow
 def test_a_fetch_past_its_deadline_fails_and_stores_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("WCS_EMULATOR_FETCH_TIMEOUT", "1")
     with _origin() as origin, Emulator(data_dir=str(tmp_path), buckets=["b"]) as emu:

@@ -144,6 +144,7 @@ def _events(body: bytes, cuts: Sequence[int]) -> List[Any]:
     return merged
 
 
+@pytest.mark.slow
 def test_decoder_events_do_not_depend_on_two_read_boundaries():
     body = form_body(FORMS["file first"])
     whole = _events(body, [])

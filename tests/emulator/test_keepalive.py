@@ -75,6 +75,7 @@ def _closed_by_server(sock, rfile=None, within=10.0):
 
 # -- one connection for many requests -------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_thousand_requests_of_every_kind_over_one_connection(emulator):
     api = Api(emulator)
     token = {"Authorization": "UpToken " + api.token("b")}
@@ -195,6 +196,7 @@ def _two_thousand_idle(tmp_path):
     return times
 
 
+@pytest.mark.slow
 def test_two_thousand_idle_kept_alive_connections_do_not_delay_a_client(tmp_path):
     times = _two_thousand_idle(tmp_path)
     assert max(times) < 3.0  # a margin for a busy machine: the gate answers each within milliseconds

@@ -54,6 +54,7 @@ def test_many_idle_connections_do_not_starve_a_client(tmp_path):
         assert requests.get(emu.url + "/b/missing", timeout=10).status_code == 404
 
 
+@pytest.mark.slow
 def test_idle_connection_times_out(tmp_path):
     with Emulator(data_dir=str(tmp_path), limits=Limits(header_timeout=0.5)) as emu:
         assert _closed_by_server(_connect(emu), within=5)

@@ -26,6 +26,8 @@ from tests.helpers.raw_http import read_reply
 from wcs.emulator import Emulator, Limits
 from wcs.emulator.httpd import PREBUFFER
 
+pytestmark = pytest.mark.slow  # the whole module runs in the slow pass (.ci/run)
+
 BIG = 8 * 1024 * 1024
 STEP = 128 * 1024
 

@@ -114,6 +114,7 @@ def test_restore_codes(api, bucket):
     assert restore(api, "no-such-bucket", "arc", 1).status_code == 404
 
 
+@pytest.mark.slow
 def test_restore_completes_then_expires(quick_restore):
     api = quick_restore
     api.put("b", "long", b"warm for an hour")

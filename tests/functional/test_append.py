@@ -183,7 +183,7 @@ def _race(client, bucket, key, writers, per_writer):
 
 
 @pytest.mark.parametrize("per_writer", [pytest.param(125, marks=pytest.mark.slow, id="1000"),
-                                        pytest.param(4, id="32")])
+                                        pytest.param(2, id="16")])
 def test_eight_threads_append_with_lost_answers_to_the_exact_concatenation(fast, config, emulator, bucket, faults,
                                                                           per_writer):
     faults("upload:reset:0.05", seed=11)  # lost before the append

@@ -15,6 +15,8 @@ from tests.helpers.files import etag_of as _etag
 from tests.helpers.s3origin import S3Origin, put_objects
 from wcs.services.tree import Remote
 
+pytestmark = pytest.mark.slow  # the whole module runs in the slow pass (.ci/run)
+
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.moto_server.werkzeug_app")
 

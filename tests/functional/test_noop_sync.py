@@ -8,7 +8,7 @@ import pytest
 from wcs.services.tree import Remote, TreeObserver, engine
 from wcs.services.tree.hashcache import EtagCache
 
-COUNT = 300
+COUNT = 150
 
 
 @pytest.fixture

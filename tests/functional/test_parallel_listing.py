@@ -34,6 +34,7 @@ KEYS = sorted(["photos/%03d/img_%05d.jpg" % (i // 300, i) for i in range(3000)]
               + ["notes-%06x" % (i * 7919) for i in range(2500)] + ["z/\u732b-%d" % i for i in range(700)])
 
 
+@pytest.mark.slow
 def test_parallel_listings_equal_one_chain(client, bucket, seeded, config):
     seeded(bucket, KEYS)
     chain = BucketManager(client.http, client.auth, config.endpoints)  # no pool: one chain of pages

@@ -31,7 +31,7 @@ from wcs.services.client import Client
 WORKERS = 8
 KEYS = ["k%02d" % i for i in range(10)] + ["dir/a", "dir/b"]
 DURATION = float(os.environ.get("WCS_SOAK_SECONDS") or (60 if os.environ.get("WCS_FULL_SOAK") == "1" else 15))
-SHORT = 3.0
+SHORT = 1.0
 
 
 class Ledger:

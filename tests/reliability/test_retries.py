@@ -46,7 +46,7 @@ from wcs.services.client import Client
 
 SEED = int(os.environ.get("WCS_TEST_FAULT_SEED", "7"))
 UPLOADS = int(os.environ.get("WCS_RETRY_UPLOADS", "20"))
-QUICK_UPLOADS = 4
+QUICK_UPLOADS = 1
 
 # (uploads, backoff): a quick form for the default run, the full one with real waits in the slow run.
 RUNS = [pytest.param(QUICK_UPLOADS, "fast", id="quick"),

@@ -226,6 +226,7 @@ def test_tls_self_signed_needs_isverify_false(tls_emulator, wcscmd, tmp_path):
 
 
 @pytest.mark.parametrize("ssl_flag", [False, True])
+@pytest.mark.slow
 def test_unverified_tls_is_one_warning_line_not_urllib3s(tls_emulator, tmp_path, ssl_flag):
     """A real process: urllib3's InsecureRequestWarning would go to stderr (two lines per host)."""
     cfg, _, bucket = tls_emulator

@@ -2,12 +2,15 @@
 
 import tracemalloc
 
+import pytest
+
 from wcs.commons.config import Config
 from wcs.commons.result import ObjectInfo
 from wcs.services.client import Client
 from wcs.services.tree import Remote
 
 
+@pytest.mark.slow
 def test_planning_against_many_objects_keeps_memory_flat(tmp_path):
     cfg = Config(access_key="a", secret_key="b", put_url="http://127.0.0.1:9", mgr_url="http://127.0.0.1:9",
                  download_url="http://127.0.0.1:9/{bucket}")
