@@ -233,9 +233,8 @@ def _read_while_overwritten(api, bucket, reads_per_reader):
     return wrong
 
 
-@pytest.mark.slow
 def test_a_key_being_overwritten_reads_as_one_version_never_404(api, bucket):
-    wrong = _read_while_overwritten(api, bucket, 80)
+    wrong = _read_while_overwritten(api, bucket, 30)
     assert wrong == [], "%d wrong reads, e.g. %s" % (len(wrong), wrong[:3])
 
 

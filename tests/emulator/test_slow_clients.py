@@ -26,8 +26,6 @@ from tests.helpers.raw_http import read_reply
 from wcs.emulator import Emulator, Limits
 from wcs.emulator.httpd import PREBUFFER
 
-pytestmark = pytest.mark.slow  # the whole module runs in the slow pass (.ci/run)
-
 BIG = 8 * 1024 * 1024
 STEP = 128 * 1024
 
@@ -134,6 +132,7 @@ def _status(sock, within):
     return None if reply is None else reply.status
 
 
+@pytest.mark.slow
 def test_a_body_below_the_minimum_rate_is_cut_and_one_above_it_is_served(tmp_path):
     limits = Limits(min_rate=200000, rate_grace=0.5)
     with Emulator(data_dir=str(tmp_path / "data"), buckets=["b"], limits=limits) as emu:
@@ -161,6 +160,7 @@ def test_a_body_below_the_minimum_rate_is_cut_and_one_above_it_is_served(tmp_pat
         api.session.close()
 
 
+@pytest.mark.slow
 def test_an_answer_the_client_does_not_read_is_cut(tmp_path):
     limits = Limits(min_rate=50000, rate_grace=0.3)
     with Emulator(data_dir=str(tmp_path / "data"), buckets=["b"], limits=limits) as emu:
