@@ -215,6 +215,23 @@ def test_help_does_not_load_the_sdk():
     assert proc.returncode == 0 and proc.stderr == "[]"
 
 
+def test_a_command_loads_its_own_module_and_parser_only():
+    # Start-up of every run: the 34 commands' parsers and modules are not built for the one that runs.
+    import subprocess
+    import sys
+
+    code = ("import sys; from wcs.cli.wcscmd import main; main(['stat', '--help']); "
+            "sys.stderr.write(repr(sorted(m for m in sys.modules if m.startswith('wcs.cli.commands.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "[]"  # --help needs the parser, not the function
+    from wcs.cli.definition import build_parser
+
+    parser = build_parser()
+    parser.parse_args(["stat", "wcs://b/k"])
+    choices = parser._subparsers._group_actions[0].choices  # the map of sub-commands
+    assert [name for name in choices if dict.__getitem__(choices, name) is not None] == ["stat"]
+
+
 def test_setdeadline_help_says_that_0_deletes_the_object(wcscmd):
     run = wcscmd("setdeadline", "--help")
     assert run.status == 0

@@ -23,21 +23,15 @@ module is imported when that command runs, so a run loads one of them, not all f
 """
 
 import importlib
-from typing import Any
+from typing import Any, Callable
 
 
-class on_call:
-    """``on_call("browse", "cmd_ls")``: calls ``wcs.cli.commands.browse.cmd_ls``, importing it at the first call."""
+def on_call(module: str, name: str) -> Callable[..., Any]:
+    """``on_call("browse", "cmd_ls")``: a function that calls ``wcs.cli.commands.browse.cmd_ls``, importing
+    that module at its first call."""
 
-    def __init__(self, module: str, name: str) -> None:
-        self.module = module
-        self.name = name
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module("wcs.cli.commands." + module), name)(*args)
 
-    def resolve(self) -> Any:
-        return getattr(importlib.import_module("wcs.cli.commands." + self.module), self.name)
-
-    def __call__(self, *args: Any) -> Any:
-        return self.resolve()(*args)
-
-    def __repr__(self) -> str:
-        return "on_call(%r, %r)" % (self.module, self.name)
+    call.__name__ = call.__qualname__ = name
+    return call
