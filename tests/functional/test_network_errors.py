@@ -287,11 +287,11 @@ def test_translation_of_another_tls_failure():
 
 
 def test_translation_of_an_unreachable_network():
-    conn = urllib3.connection.HTTPConnection("10.0.0.1", 80)
+    conn = urllib3.connection.HTTPConnection("far.example", 80)
     cause = urllib3.exceptions.NewConnectionError(conn, "Failed to establish a new connection")
     cause.__cause__ = OSError(errno.ENETUNREACH, "Network is unreachable")
-    error = network_error(_wrapped(cause, url="http://10.0.0.1/k"))
-    assert (error.kind, error.address) == (NetworkKind.UNREACHABLE, "10.0.0.1:80")
+    error = network_error(_wrapped(cause, url="http://far.example/k"))
+    assert (error.kind, error.address) == (NetworkKind.UNREACHABLE, "far.example:80")
     assert error.reason == "[Errno %d] Network is unreachable" % errno.ENETUNREACH and not error.connected
 
 

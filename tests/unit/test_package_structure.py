@@ -72,4 +72,4 @@ def test_only_the_http_layer_imports_requests():
     # needs the HTTP library's types (the emulator's test servers do not use it either).
     users = sorted(module for module, path in modules(wcs).items()
                    if _third_party(path) & {"requests", "urllib3", "requests_toolbelt"})
-    assert users == ["wcs.commons.http", "wcs.commons.netfailure", "wcs.commons.proxyenv"]
+    assert users == ["wcs.commons.http"]
