@@ -9,6 +9,8 @@ from typing import Any, Dict, List
 import pytest
 
 from tests.helpers.emulator_api import Api
+from tests.helpers.official_sdk import VenvUnavailable, official_python
+from tests.helpers.official_wcscmd import emulator_runner
 from tests.helpers.waiting import wait_until
 from wcs.emulator import Emulator
 
@@ -90,3 +92,17 @@ def receiver():
     rec = Receiver()
     yield rec
     rec.close()
+
+
+# The official wcscmd 5.0.36 in its own cached virtualenv, run against ``emu`` (test_official_wcscmd*.py).
+@pytest.fixture(scope="module")
+def python():
+    try:
+        return official_python()
+    except VenvUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def wcscmd(python, emu, tmp_path):
+    return emulator_runner(python, emu, tmp_path)

@@ -2,27 +2,16 @@
 decoded by Pillow, ``?op=avinfo``/``avinfo2`` by ffprobe when one is installed, and the refusals: not a
 media file, decoder missing, unknown op, missing object."""
 
-import io
 import shutil
 import sys
-import wave
 
 import pytest
 import requests
 
+from tests.helpers.media import image_bytes, wav_bytes
 from wcs.commons.util import entry
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow (the emulator extra) decodes images")
-
-
-def image_bytes(fmt, size=(64, 48), mode="RGB", exif=None):
-    image = Image.new(mode, size)
-    out = io.BytesIO()
-    if exif is not None:
-        image.save(out, fmt, exif=exif.tobytes())
-    else:
-        image.save(out, fmt)
-    return out.getvalue()
 
 
 def op(api, bucket, key, name):
@@ -82,16 +71,6 @@ def test_without_pillow_the_emulator_says_so(api, bucket, monkeypatch):
     resp = op(api, bucket, "p.png", "imageInfo")
     assert resp.status_code == 400 and "needs Pillow" in resp.json()["message"]
     assert requests.get("%s/%s/p.png" % (api.url, bucket)).status_code == 200  # downloads are unaffected
-
-
-def wav_bytes(seconds=0.5, rate=8000):
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(rate)
-        sound.writeframes(b"\x00\x01" * int(seconds * rate))
-    return out.getvalue()
 
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (FFmpeg) is not installed")

@@ -17,24 +17,10 @@ import shutil
 import pytest
 
 from tests.helpers.files import write_file
-from tests.helpers.official_sdk import VenvUnavailable, official_python
-from tests.helpers.official_wcscmd import MiB, emulator_runner, stat, stored
+from tests.helpers.official_wcscmd import MiB, stat, stored
 from wcs.commons.util import BLOCK_SIZE, etag, file_crc64, urlsafe_base64_decode
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def python():
-    try:
-        return official_python()
-    except VenvUnavailable as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
-def wcscmd(python, emu, tmp_path):
-    return emulator_runner(python, emu, tmp_path)
 
 
 def make(path, size, seed=0):

@@ -14,7 +14,6 @@ import zipfile
 
 import pytest
 
-from tests.helpers.official_sdk import VenvUnavailable, official_python
 from tests.helpers.official_wcscmd import emulator_runner, stat, stored
 from tests.helpers.waiting import wait_until
 from wcs.commons.auth import callback_signature
@@ -24,19 +23,6 @@ from wcs.commons.util import urlsafe_base64_encode as b64
 pytestmark = pytest.mark.slow
 
 DONE = ("3", "4", "5", "6")  # finished, notifying, notify failed, notify succeeded
-
-
-@pytest.fixture(scope="module")
-def python():
-    try:
-        return official_python()
-    except VenvUnavailable as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
-def wcscmd(python, emu, tmp_path):
-    return emulator_runner(python, emu, tmp_path)
 
 
 def finished(wcscmd, command, persistent_id):

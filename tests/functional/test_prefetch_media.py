@@ -3,11 +3,11 @@
 
 import io
 import shutil
-import wave
 from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.helpers.media import image_bytes, wav_bytes
 from tests.helpers.servers import loopback_server
 from wcs.commons.answers import PrefetchItem
 from wcs.commons.errors import ConfigError, InvalidArgument
@@ -51,19 +51,12 @@ def test_prefetch_reports_each_key(client, emulator, bucket):
             client.prefetch(bucket, bad)
 
 
-def image(fmt, exif=None, size=(32, 24), mode="RGB"):
-    out = io.BytesIO()
-    picture = Image.new(mode, size)
-    picture.save(out, fmt, **({"exif": exif.tobytes()} if exif is not None else {}))
-    return out.getvalue()
-
-
 def put(client, bucket, key, data):
     client.upload_fileobj(io.BytesIO(data), bucket, key, size=len(data)).raise_for_status()
 
 
 def test_image_info_and_exif(client, bucket, config):
-    put(client, bucket, "p.png", image("PNG", mode="RGBA"))
+    put(client, bucket, "p.png", image_bytes("PNG", (32, 24), "RGBA"))
     info = client.image_info(bucket, "p.png")
     assert info.code == 200
     assert (info.data["format"], info.data["width"], info.data["height"], info.data["colorModel"]) == (
@@ -71,7 +64,7 @@ def test_image_info_and_exif(client, bucket, config):
     assert client.imageInfo(bucket, "p.png").data == info.data  # the vendor SDKs' name
     exif = Image.Exif()
     exif[0x010F] = "Camera Co"
-    put(client, bucket, "e.jpg", image("JPEG", exif=exif))
+    put(client, bucket, "e.jpg", image_bytes("JPEG", (32, 24), exif=exif))
     assert client.exif(bucket, "e.jpg").data["Make"] == {"val": "Camera Co", "type": 2}
     no_exif = client.exif(bucket, "p.png")
     assert no_exif.code == 400 and "EXIF" in no_exif.message
@@ -86,19 +79,9 @@ def test_image_info_and_exif(client, bucket, config):
             without.image_info(bucket, "p.png")
 
 
-def wav(seconds=0.25, rate=8000):
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(rate)
-        sound.writeframes(b"\x00\x01" * int(seconds * rate))
-    return out.getvalue()
-
-
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (FFmpeg) is not installed")
 def test_avinfo_and_avinfo2(client, bucket):
-    put(client, bucket, "tone.wav", wav())
+    put(client, bucket, "tone.wav", wav_bytes(0.25))
     for call in (client.avinfo, client.avinfo2, client.avInfo, client.avInfo2):
         result = call(bucket, "tone.wav")
         assert result.code == 200, result

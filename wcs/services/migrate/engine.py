@@ -51,7 +51,13 @@ from wcs.services.migrate.model import MigrateOptions, MigrationSummary
 from wcs.services.migrate.source import Source
 from wcs.services.plans import PlanWriter, wcs_facts
 from wcs.services.scheduler import Scheduler, TaskGroup
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletions_refused
+from wcs.services.tree.deletes import (
+    UNVERIFIED,
+    DeleteSpool,
+    delete_remote,
+    deletions_refused,
+    record_deletions,
+)
 from wcs.services.tree.model import Hooks, Remote, TreeObserver
 from wcs.services.tree.plan import COMPARE, DELETE, SKIP, TRANSFER, UPLOAD, Action, Planner, remote_entries
 from wcs.services.uploads import BlockUploader
@@ -329,20 +335,17 @@ class MigrationRun:
 
         for rel in spool:
             self._tell("on_action", Action(DELETE, rel, "extra"))
-        deleter = RemoteDeleter(self.objects, self.jobs, self.bucket, self.prefix, batch=opts.delete_batch,
-                                timeout=opts.job_timeout, on_done=done, listing=self.listing)
         try:
-            with self.scheduler.group() as group:
-                deleted, failed = deleter.run(spool, group, opts.jobs)
+            deleted, failed = delete_remote(spool, self.objects, self.jobs, self.bucket, self.prefix,
+                                            batch=opts.delete_batch, timeout=opts.job_timeout, listing=self.listing,
+                                            scheduler=self.scheduler, parallel=opts.jobs, on_done=done)
         except WcsError as exc:
             self._error(summary.destination, "could not check the deletions: %s" % exc)
-            summary.delete_status = "unverified: listing the destination again failed"
+            summary.delete_status = UNVERIFIED
             return
         finally:
             self.journal.forget(forgotten)
-        summary.deleted = deleted
-        summary.failed += failed
-        summary.delete_status = "done" if not failed else "done with %d failure(s)" % failed
+        record_deletions(summary, deleted, failed)
 
     def _current(self, rel: str) -> Dict[str, Any]:
         """The WCS object's facts for a planned deletion (asked again: the spool keeps only paths)."""

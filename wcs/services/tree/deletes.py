@@ -23,7 +23,7 @@ from wcs.services.bucket import BucketManager
 from wcs.services.jobs import FmgrService
 from wcs.services.jsonspool import JsonSpool
 from wcs.services.listing import ListFunction
-from wcs.services.scheduler import TaskGroup
+from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.jobbatch import JobBatches, failure_text
 from wcs.services.tree.model import TreeSummary
 from wcs.services.tree.plan import DELETE, Action, remote_entries
@@ -236,6 +236,31 @@ def deletions_refused(summary: TreeSummary, error: Callable[[str, str], None], *
     if refusal.where is not None and refusal.message is not None:
         error(refusal.where, refusal.message)
     return True
+
+
+UNVERIFIED = "unverified: listing the destination again failed"
+
+
+def delete_remote(spool: DeleteSpool, objects: BucketManager, jobs: FmgrService, bucket: str, prefix: str, *,
+                  batch: int, timeout: float, listing: ListFunction, scheduler: Scheduler, parallel: int,
+                  on_done: Done) -> Tuple[int, int]:
+    """Delete ``prefix + rel`` for each spooled path on the pool, batched and checked by a listing
+    (:class:`RemoteDeleter`): ``(deleted, failed)``.
+
+    Raises:
+        WcsError: the check could not be made (the listing failed).
+    """
+    deleter = RemoteDeleter(objects, jobs, bucket, prefix, batch=batch, timeout=timeout, on_done=on_done,
+                            listing=listing)
+    with scheduler.group() as group:
+        return deleter.run(spool, group, parallel)
+
+
+def record_deletions(summary: TreeSummary, deleted: int, failed: int) -> None:
+    """What the delete phase of a run did, into its ``summary``."""
+    summary.deleted = deleted
+    summary.failed += failed
+    summary.delete_status = "done" if not failed else "done with %d failure(s)" % failed
 
 
 def delete_local(root: str, spool: DeleteSpool, on_done: Done) -> Tuple[int, int]:

@@ -32,7 +32,14 @@ from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler, TaskGroup
 from wcs.services.tree.census import Census
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, delete_local, deletions_refused
+from wcs.services.tree.deletes import (
+    UNVERIFIED,
+    DeleteSpool,
+    delete_local,
+    delete_remote,
+    deletions_refused,
+    record_deletions,
+)
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
 from wcs.services.tree.localtree import LocalFile, check_local_dir
 from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
@@ -368,16 +375,13 @@ class TreeRun:
         if self.direction == DOWNLOAD:
             deleted, failed = delete_local(self.root, spool, done)
         else:
-            deleter = RemoteDeleter(self.objects, self.jobs, self.remote.bucket, self.prefix, batch=opts.delete_batch,
-                                    timeout=opts.job_timeout, on_done=done, listing=self.listing)
-            group: TaskGroup
             try:
-                with self.scheduler.group() as group:
-                    deleted, failed = deleter.run(spool, group, opts.transfers)
+                deleted, failed = delete_remote(spool, self.objects, self.jobs, self.remote.bucket, self.prefix,
+                                                batch=opts.delete_batch, timeout=opts.job_timeout,
+                                                listing=self.listing, scheduler=self.scheduler,
+                                                parallel=opts.transfers, on_done=done)
             except WcsError as exc:
                 self._error(summary.destination, "could not check the deletions: %s" % exc)
-                summary.delete_status = "unverified: listing the destination again failed"
+                summary.delete_status = UNVERIFIED
                 return
-        summary.deleted = deleted
-        summary.failed += failed
-        summary.delete_status = "done" if not failed else "done with %d failure(s)" % failed
+        record_deletions(summary, deleted, failed)

@@ -24,7 +24,13 @@ from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
 from wcs.services.scheduler import Scheduler
 from wcs.services.tree.copies import CopySpool, RemoteCopier
-from wcs.services.tree.deletes import DeleteSpool, RemoteDeleter, deletions_refused
+from wcs.services.tree.deletes import (
+    UNVERIFIED,
+    DeleteSpool,
+    delete_remote,
+    deletions_refused,
+    record_deletions,
+)
 from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.plan import DELETE, REMOTE, SKIP, TRANSFER, Action, Planner, remote_entries
 
@@ -211,11 +217,9 @@ class RemoteTreeRun:
             return
         deleted, failed = self._delete(self.destination, spool, "the destination")
         if deleted is None:
-            summary.delete_status = "unverified: listing the destination again failed"
+            summary.delete_status = UNVERIFIED
             return
-        summary.deleted = deleted
-        summary.failed += failed
-        summary.delete_status = "done" if not failed else "done with %d failure(s)" % failed
+        record_deletions(summary, deleted, failed)
 
     def _move_phase(self, moves: DeleteSpool) -> None:
         deleted, failed = self._delete(self.source, moves, "the source")
@@ -228,11 +232,10 @@ class RemoteTreeRun:
         if not spool.count:
             return 0, 0
         opts = self.options
-        deleter = RemoteDeleter(self.objects, self.jobs, place.bucket, place.key_prefix, batch=opts.delete_batch,
-                                timeout=opts.job_timeout, on_done=self._done, listing=self.listing)
         try:
-            with self.scheduler.group() as group:
-                return deleter.run(spool, group, opts.transfers)
+            return delete_remote(spool, self.objects, self.jobs, place.bucket, place.key_prefix,
+                                 batch=opts.delete_batch, timeout=opts.job_timeout, listing=self.listing,
+                                 scheduler=self.scheduler, parallel=opts.transfers, on_done=self._done)
         except WcsError as exc:
             self._error(str(place), "could not check the deletions in %s: %s" % (name, exc))
             return None, 0
