@@ -49,7 +49,7 @@ setup(
     # Linux (glibc and musl), macOS and Windows, so crc64 needs no compiler and no pure-Python fallback.
     # tqdm >= 4.58: formats and draws wcscmd's progress line; 4.58 added `delay` (no drawing before the first
     # update, so a bar is first drawn with its total).
-    install_requires=["requests>=2.25", "requests-toolbelt>=0.9.1", "tqdm>=4.58", "fastcrc>=0.4"],
+    install_requires=["requests>=2.32.2", "requests-toolbelt>=0.9.1", "tqdm>=4.58", "fastcrc>=0.4"],
     extras_require={
         "emulator": EMULATOR,
         "fsspec": FSSPEC,

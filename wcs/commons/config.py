@@ -20,6 +20,7 @@ when the caller names none.
 """
 
 import copy
+import dataclasses
 import logging
 import os
 import shlex
@@ -57,6 +58,8 @@ DEFAULT_SOURCE = "default"
 log = logging.getLogger(__name__)
 
 
+_FIELD_NAMES: Dict[Any, Any] = {}  # settings dataclass -> its field names
+
 
 class Config:
     """Settings of one client. Attributes are the ``.wcscfg`` keys (see ``DEFAULTS``).
@@ -77,6 +80,7 @@ class Config:
         object.__setattr__(self, "_values", dict(DEFAULTS))
         object.__setattr__(self, "_problems", {})  # key -> (raw text, message, file, line)
         object.__setattr__(self, "_sources", {})  # key -> where its value came from (absent: the default)
+        object.__setattr__(self, "_snapshots", {})  # dataclass -> (the values it was made of, it): see _snapshot
         object.__setattr__(self, "path", None)
         object.__setattr__(self, "profile", None if profile is None or is_default_section(profile) else profile)
         if "configfile" in overrides:  # the official SDK's keyword
@@ -226,15 +230,32 @@ class Config:
 
     @property
     def transfer(self) -> settings.TransferConfig:
-        return settings.from_values(settings.TransferConfig, self._values)
+        return self._snapshot(settings.TransferConfig)
 
     @property
     def policy(self) -> settings.PolicyDefaults:
-        return settings.from_values(settings.PolicyDefaults, self._values)
+        return self._snapshot(settings.PolicyDefaults)
 
     @property
     def jobs(self) -> settings.JobDefaults:
-        return settings.from_values(settings.JobDefaults, self._values)
+        return self._snapshot(settings.JobDefaults)
+
+    def _snapshot(self, cls: Any) -> Any:
+        """``settings.from_values(cls, ...)``, made again only when one of its values changed: the
+        official calls build their services from the config at every call (a change between two
+        calls applies to the second), and validating every field each time cost more than a small
+        upload's own work. The dataclasses are frozen, so one made earlier can be shared."""
+        values = self._values
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(item.name for item in dataclasses.fields(cls))
+        key = tuple(map(values.get, names))
+        found = self._snapshots.get(cls)
+        if found is not None and found[0] == key:
+            return found[1]
+        made = settings.from_values(cls, values)
+        self._snapshots[cls] = (key, made)
+        return made
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("_values")

@@ -10,6 +10,12 @@ connection errors, 408, 429 and 5xx other than 579 (579 means the upload is stor
 callback failed: never redo it).
 Upload bodies are produced by a factory per attempt, so a retried request resends from the start.
 
+Answers read whole whose request body is in memory (listings, ``stat``, management calls, small
+uploads) skip requests' ``Session.send`` and go to urllib3's pool directly (:meth:`HttpClient._direct`):
+the same request on the wire (the session's headers and cookies, requests' URL quoting and lengths),
+redirects and failures as requests handles them, for a third of the CPU. Streamed bodies, proxies
+and bandwidth limits keep requests' whole path.
+
 No other module imports ``requests``: transport failures leave this module as
 :class:`~wcs.commons.errors.NetworkError`, typed once by :func:`network_error` (its ``kind``:
 refused, dns, connect or read timeout, reset, tls untrusted, not tls...; the ``url``, ``host`` and
@@ -27,8 +33,8 @@ import platform
 import socket
 import ssl
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
-from urllib.parse import urlsplit
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, cast
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -48,6 +54,8 @@ READ_SIZE = 1024 * 1024
 # Pieces of a streamed body under a bandwidth limit: small, so the wait for each stays short.
 THROTTLED_READ_SIZE = 64 * 1024
 ERROR_TEXT_LIMIT = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 30  # requests' limit
 
 BodyFactory = Callable[[], Tuple[Any, Mapping[str, str]]]
 Sink = Callable[[bytes], None]
@@ -76,7 +84,7 @@ def network_error(exc: BaseException, url: Optional[str] = None, timeout: Option
     retryable = isinstance(exc, (requests.ConnectionError, requests.Timeout,
                                  requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
                                  ConnectionError, TimeoutError)) \
-        and not isinstance(exc, requests.exceptions.SSLError)
+        and not isinstance(exc, (requests.exceptions.SSLError, urllib3.exceptions.SSLError))
     request = getattr(exc, "request", None)
     url = getattr(request, "url", None) or url
     kind, reason = _classify(_causes(exc), timeout)
@@ -222,6 +230,78 @@ class _Resumable(Exception):
         self.position = position
 
 
+class _Reply:
+    """An answer read whole: what :meth:`HttpClient.request` needs of it."""
+
+    __slots__ = ("status_code", "headers", "content")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def close(self) -> None:
+        """Nothing to release: the connection went back to its pool when the body was read."""
+
+
+class _CookieRequest:
+    """The URL and headers of a request, as requests' cookie helpers and pool lookup read them."""
+
+    __slots__ = ("url", "headers")
+
+    def __init__(self, url: str, headers: Mapping[str, str]) -> None:
+        self.url = url
+        self.headers = headers
+
+
+def _text(content: bytes, headers: Mapping[str, str]) -> str:
+    """The body as requests' ``Response.text`` decodes it: the charset the headers give (ISO-8859-1 for
+    ``text/*`` without one), else the one the content looks like."""
+    if not content:
+        return ""
+    encoding = requests.utils.get_encoding_from_headers(cast(Any, headers))
+    if encoding is None:
+        detector = requests.compat.chardet
+        encoding = detector.detect(content)["encoding"] if detector is not None else "utf-8"
+    try:
+        return str(content, encoding or "utf-8", errors="replace")
+    except LookupError:
+        return str(content, "utf-8", errors="replace")
+
+
+def _redirected_method(status: int, method: str, payload: Optional[bytes]) -> Tuple[str, Optional[bytes]]:
+    """The method and body after a redirect, by requests' (and browsers') rule: a 303, a 302 and a POST's
+    301 become a body-less GET (HEAD stays HEAD); 307 and 308 repeat the request as it was."""
+    if status in (307, 308):
+        return method, payload
+    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+        method = "GET"
+    return method, None
+
+
+def _as_requests_error(exc: BaseException, request: _CookieRequest) -> BaseException:
+    """The exception requests' ``HTTPAdapter.send`` raises for urllib3's ``exc`` (same type, same words:
+    a failed call reads the same whichever way it went), naming the ``request`` that failed."""
+    errors = requests.exceptions
+    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, OSError, urllib3.exceptions.ClosedPoolError)):
+        return errors.ConnectionError(exc, request=request)
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) \
+            and not isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return errors.ConnectTimeout(exc, request=request)
+    if isinstance(reason, urllib3.exceptions.ResponseError):
+        return errors.RetryError(exc, request=request)
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return errors.SSLError(exc, request=request)
+    if isinstance(exc, urllib3.exceptions.MaxRetryError):
+        return errors.ConnectionError(exc, request=request)
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return errors.ReadTimeout(exc, request=request)
+    if isinstance(exc, urllib3.exceptions.InvalidHeader):
+        return errors.InvalidHeader(exc, request=request)
+    return exc
+
+
 class HttpClient:
     """One session, one pool, one retry policy for a client; configured once, safe to share between threads.
 
@@ -258,6 +338,8 @@ class HttpClient:
         self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size + 2, max_retries=0)
         self._retired: List[Any] = []
         self._pool_lock = threading.Lock()
+        self._pools: Dict[str, Any] = {}  # "scheme://host:port" -> urllib3 pool (_direct)
+        self._timeouts = urllib3.Timeout(connect=self.timeout, read=self.timeout)
         self.session.mount("http://", self._adapter)
         self.session.mount("https://", self._adapter)
 
@@ -286,6 +368,7 @@ class HttpClient:
             # their old pool, which is closed with the session.
             self._retired.append(adapter.poolmanager)
             adapter.init_poolmanager(adapter._pool_connections, size + 2, block=adapter._pool_block)
+            self._pools = {}
 
     def close(self) -> None:
         self.session.close()
@@ -299,7 +382,8 @@ class HttpClient:
              params: Optional[Mapping[str, Any]] = None, retries: Optional[int] = None,
              allow_redirects: bool = True, stream: bool = False,
              cancel: Optional[threading.Event] = None) -> "requests.Response":
-        """Send with retries; the last response (any status). For this module's own use.
+        """Send with retries; the last response (any status), its body not read when ``stream``. For this
+        module's own use.
 
         ``body`` is called before every attempt and returns ``(data, extra_headers)``, so streaming
         bodies start from their beginning again on a retry.
@@ -308,8 +392,20 @@ class HttpClient:
             NetworkError: no response after every retry (or at once, for a failure retrying cannot fix).
             Cancelled: ``cancel`` was set while waiting to retry.
         """
+        def attempt(all_headers: Dict[str, str], payload: Any) -> "requests.Response":
+            return self.session.send(self._prepare(method, url, all_headers, payload, params),
+                                     timeout=self.timeout, verify=self._verify,
+                                     proxies=self.environment.proxies_for(url),
+                                     allow_redirects=allow_redirects, stream=stream)
+
+        return self._retrying(method, url, headers, data, body, retries, cancel, attempt)
+
+    def _retrying(self, method: str, url: str, headers: Optional[Mapping[str, str]], data: Any,
+                  body: Optional[BodyFactory], retries: Optional[int], cancel: Optional[threading.Event],
+                  attempt: Callable[[Dict[str, str], Any], Any]) -> Any:
+        """The retry loop of :meth:`send` and :meth:`_exchange` around one ``attempt(headers, payload)``."""
         retries = self.retries if retries is None else int(retries)
-        attempt = 0
+        count = 0
         while True:
             all_headers: Dict[str, str] = dict(headers or {})
             payload: Any = data
@@ -319,24 +415,21 @@ class HttpClient:
             if self.bucket is not None and payload:
                 payload = throttled(payload, self.bucket, cancel)
             try:
-                resp = self.session.send(self._prepare(method, url, all_headers, payload, params),
-                                         timeout=self.timeout, verify=self._verify,
-                                         proxies=self.environment.proxies_for(url),
-                                         allow_redirects=allow_redirects, stream=stream)
+                resp = attempt(all_headers, payload)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 error = network_error(exc, url, self.timeout)
-                if attempt >= retries or not error.retryable:
+                if count >= retries or not error.retryable:
                     log.debug("%s %s failed: %s", method, url, exc)
                     raise error from exc
-                log.info("%s %s: %s; retry %d/%d", method, url, type(exc).__name__, attempt + 1, retries)
+                log.info("%s %s: %s; retry %d/%d", method, url, type(exc).__name__, count + 1, retries)
             else:
-                if resp.status_code not in RETRYABLE_STATUS or attempt >= retries:
+                if resp.status_code not in RETRYABLE_STATUS or count >= retries:
                     log.debug("%s %s -> %d reqid=%s", method, url, resp.status_code, resp.headers.get("X-Reqid"))
                     return resp
-                log.info("%s %s -> %d; retry %d/%d", method, url, resp.status_code, attempt + 1, retries)
+                log.info("%s %s -> %d; retry %d/%d", method, url, resp.status_code, count + 1, retries)
                 resp.close()
-            self.backoff.wait(attempt, cancel)
-            attempt += 1
+            self.backoff.wait(count, cancel)
+            count += 1
 
     def request(self, method: str, url: str, *, data: Union[bytes, str, None] = None,
                 body: Optional[BodyFactory] = None, **kwargs: Any) -> Result:
@@ -349,21 +442,108 @@ class HttpClient:
             return body() if body is not None else (data, {})
 
         try:
-            resp = self.send(method, url, body=counted, **kwargs)
+            reply = self._exchange(method, url, body=counted, **kwargs)
         except NetworkError as exc:
             return no_response(exc, attempts=sent[0])
-        with resp:
-            try:
-                text = resp.text if resp.content else ""
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                return no_response(network_error(exc, url, self.timeout), attempts=sent[0])
+        text = _text(reply.content, reply.headers)
         if self.bucket is not None:
-            self.bucket.take(len(resp.content))  # small answers (listings, stat) count too
-        if resp.status_code in (301, 302, 303, 307, 308) and "Location" in resp.headers:
-            answer: Any = resp.headers["Location"]
+            self.bucket.take(len(reply.content))  # small answers (listings, stat) count too
+        if reply.status_code in _REDIRECTS and "Location" in reply.headers:
+            answer: Any = reply.headers["Location"]
         else:
             answer = decode_body(text)
-        return Result(resp.status_code, answer, _with_reqid(resp.headers), text=text, attempts=sent[0])
+        return Result(reply.status_code, answer, _with_reqid(reply.headers), text=text, attempts=sent[0])
+
+    def _exchange(self, method: str, url: str, *, body: BodyFactory, params: Optional[Mapping[str, Any]] = None,
+                  retries: Optional[int] = None, allow_redirects: bool = True,
+                  cancel: Optional[threading.Event] = None, headers: Optional[Mapping[str, str]] = None) -> "_Reply":
+        """:meth:`send` for an answer read whole: a body already in memory, on a direct connection and
+        without a bandwidth limit, goes straight to urllib3's pool (:meth:`_direct`); any other the
+        requests way. A body that breaks off is retried like a failed request."""
+        def attempt(all_headers: Dict[str, str], payload: Any) -> "_Reply":
+            if (payload is None or isinstance(payload, (bytes, bytearray, memoryview, str))) and not params \
+                    and not self.environment.proxies_for(url):
+                direct = self._direct(method, url, all_headers, payload, allow_redirects)
+                if direct is not None:
+                    return direct
+            with self.session.send(self._prepare(method, url, all_headers, payload, params), timeout=self.timeout,
+                                   verify=self._verify, proxies=self.environment.proxies_for(url),
+                                   allow_redirects=allow_redirects, stream=True) as resp:
+                return _Reply(resp.status_code, resp.headers, resp.content)
+
+        return cast(_Reply, self._retrying(method, url, headers, None, body, retries, cancel, attempt))
+
+    def _direct(self, method: str, url: str, headers: Dict[str, str], payload: Any,
+                allow_redirects: bool) -> Optional["_Reply"]:
+        """One request through urllib3's pool, following redirects as requests does; None for a URL
+        left to requests (one that does not parse: requests names the fault).
+
+        What requests' ``Session.send`` adds for a small request (a ``PreparedRequest``, a ``Response``,
+        the cookie jar walked both ways, hooks, the redirect generator) costs three times urllib3's own
+        work, and most of the CPU of a small upload: here the same request is built from the same
+        headers (the session's under the call's, its cookies when it holds any), with the same URL
+        quoting, length and certificate checks, and the answer read whole.
+        """
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        elif payload is not None and not isinstance(payload, bytes):
+            payload = bytes(payload)
+        method = method.upper()
+        for item in headers.items():  # the session's own are known good
+            requests.utils.check_header_validity(item)
+        sent: Dict[str, str] = dict(self._headers)
+        sent.update(headers)
+        for _hop in range(_MAX_REDIRECTS + 1):
+            url = requests.utils.requote_uri(url)
+            try:
+                pool, target = self._pool_for(url)
+            except urllib3.exceptions.LocationValueError:
+                return None
+            if payload is not None:
+                sent["Content-Length"] = str(len(payload))
+            elif method not in ("GET", "HEAD"):
+                sent["Content-Length"] = "0"  # as requests: a body-less POST or DELETE says so
+            if len(self.session.cookies):
+                sent.pop("Cookie", None)
+                cookie = requests.cookies.get_cookie_header(self.session.cookies, cast(Any, _CookieRequest(url, sent)))
+                if cookie:
+                    sent["Cookie"] = cookie
+            try:
+                raw = pool.urlopen(method, target, body=payload, headers=sent, redirect=False, assert_same_host=False,
+                                   retries=self._adapter.max_retries, timeout=self._timeouts, preload_content=True,
+                                   chunked=False)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _as_requests_error(exc, _CookieRequest(url, sent)) from None
+            if "Set-Cookie" in raw.headers:
+                requests.cookies.extract_cookies_to_jar(self.session.cookies, cast(Any, _CookieRequest(url, sent)), raw)
+            location = raw.headers.get("Location") if raw.status in _REDIRECTS and allow_redirects else None
+            if not location:
+                return _Reply(raw.status, raw.headers, raw.data or b"")
+            following = urljoin(url, location)  # absolute, //host/... or relative
+            method, payload = _redirected_method(raw.status, method, payload)
+            if payload is None:
+                for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+                    sent.pop(name, None)
+            if self.session.should_strip_auth(url, following):
+                sent.pop("Authorization", None)
+            url = following
+        raise requests.TooManyRedirects("Exceeded %d redirects." % _MAX_REDIRECTS)
+
+    def _pool_for(self, url: str) -> Tuple[Any, str]:
+        """The pool of ``url``'s origin and the request target (path and query). Pools are kept by the
+        origin's text (``scheme://host:port``), which costs less to cut out than a URL costs to parse."""
+        end = url.find("/", url.find("//") + 2)
+        origin, target = (url, "/") if end < 0 else (url[:end], url[end:])
+        pool = self._pools.get(origin)
+        if pool is None or pool.pool is None:  # first use, or closed since (the manager keeps a few pools)
+            parsed = urllib3.util.parse_url(url)
+            if parsed.scheme not in ("http", "https") or not parsed.host or parsed.auth \
+                    or any(mark in origin for mark in "?#@"):
+                raise urllib3.exceptions.LocationValueError(url)
+            pool = self._adapter.get_connection_with_tls_context(cast(Any, _CookieRequest(url, {})), self._verify)
+            self._adapter.cert_verify(pool, url, self._verify, None)
+            self._pools[origin] = pool
+        return pool, target
 
     # -- streamed bodies --------------------------------------------------------------------
 

@@ -183,14 +183,18 @@ def no_response(error: BaseException, attempts: int = 1) -> Result:
                   error=error, attempts=attempts)
 
 
+_JSON_STARTS = frozenset('{["-0123456789tfn \t\r\n')
+
+
 def decode_body(text: str) -> Any:
     """JSON, else URL-safe Base64 of ``k=v&...`` (form upload answers), else the text itself."""
     if not text:
         return {}
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
+    if text[0] in _JSON_STARTS:  # (a form upload's Base64 answer never does: no failed parse for it)
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
     try:
         decoded = urlsafe_base64_decode(text).decode("utf-8")
     except (ValueError, UnicodeDecodeError):

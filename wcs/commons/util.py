@@ -60,7 +60,7 @@ def check_object_key(key: str) -> str:
     Raises:
         InvalidArgument: the key holds a control character.
     """
-    if any(ch < " " or ch == "\x7f" for ch in key):
+    if not key.isprintable() and any(ch < " " or ch == "\x7f" for ch in key):  # (printable: none of them)
         raise InvalidArgument("invalid object key %r: control characters (such as a newline) are not allowed"
                               % (key,))
     return key
