@@ -38,3 +38,5 @@ def test_bench_quick_shaped_cases_print_their_table():
     assert "| listall of 1500 objects in 100 folders |" in proc.stdout
     assert "| listall of 1500 objects with varied names in one folder |" in proc.stdout
     assert "| shaped_put_tree | official | 1 |" in proc.stdout
+    assert "| shaped_put_tree | ours-loop | 1 |" in proc.stdout
+    assert "| client CPU per small upload (ms) |" in proc.stdout

@@ -65,10 +65,11 @@ def fold(rel: str) -> str:
 
 
 class CaseClaims:
-    """The keys of one run by case-folded path; not thread-safe (the planner's thread only)."""
+    """The keys of one run by case-folded path; not thread-safe: one thread at a time (a run's plan
+    is advanced by its workers in turn, under one lock)."""
 
     def __init__(self) -> None:
-        self._db: Optional[sqlite3.Connection] = sqlite3.connect("", isolation_level=None)
+        self._db: Optional[sqlite3.Connection] = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         self._db.execute("CREATE TABLE claims (folded TEXT PRIMARY KEY, rel TEXT NOT NULL)")
 
     def claim(self, rel: str) -> Optional[str]:

@@ -5,9 +5,9 @@ gets its client, config and executor): the form and block uploaders, the downloa
 listing and deletion (:class:`~wcs.services.bucket.BucketManager`), the fmgr jobs, the
 :class:`~wcs.services.scheduler.Scheduler` and the transfer settings; it never sees a ``Client``
 (the facade builds them, :mod:`wcs.services.client_trees`). It merges the source and destination
-streams (:mod:`.plan`) and hands each file to a task on that pool, at most ``options.transfers``
-at once; a file's own blocks or ranges are nested tasks of the same pool, so N files of M blocks
-never take more than the pool's threads. What happens to one file (compare, form or multipart
+streams (:mod:`.plan`) on ``options.transfers`` workers of that pool, each taking the next file
+from the plan in turn (:meth:`TreeRun._transfer_all`); a file's own blocks or ranges are nested
+tasks of the same pool, so N files of M blocks never take more than the pool's threads. What happens to one file (compare, form or multipart
 upload, download) is :mod:`.mover`.
 
 A failing file is reported (``on_error``, the summary's ``failed``) and the run goes on, unless
@@ -17,9 +17,9 @@ A failing file is reported (``on_error``, the summary's ``failed``) and the run 
 
 import logging
 import os
-from concurrent.futures import Future
+import threading
 from dataclasses import replace
-from typing import Any, Iterable, List, Optional, Sequence, cast
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError, WcsError
@@ -30,7 +30,7 @@ from wcs.services.events import Subscriber
 from wcs.services.formupload import FormUploader
 from wcs.services.jobs import FmgrService
 from wcs.services.listing import ListFunction
-from wcs.services.scheduler import Scheduler, TaskGroup
+from wcs.services.scheduler import Scheduler
 from wcs.services.tree.census import Census
 from wcs.services.tree.deletes import (
     UNVERIFIED,
@@ -193,47 +193,44 @@ class TreeRun:
         return tree_planner(self.direction, self.root, self.tree, listing, self.prefix, self.options)
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
+        """Run the plan on ``options.transfers`` workers that each take the next file from it.
+
+        Each worker advances the plan itself, under one lock, until the plan yields a file that needs a
+        transfer (or a hash), then moves that file outside the lock and comes back with its outcome.
+        So a file costs one turn of the lock, not a task, a future and two thread wake-ups (the
+        planning thread's and a worker's): with many small files those cost as much as a file's own
+        request. Everything the plan decides inline (skips, deletions spooled, dry-run lines, the etag
+        cache's answers) happens in key order, as before.
+        """
         opts = self.options
-        self._in_flight = 0
-        compares: List[Action] = []
+        actions = self._file_actions(planner, spool)
+        turn = threading.Lock()
         with self.scheduler.group() as group:
             self.mover = FileMover(
                 bucket=self.remote.bucket, prefix=self.prefix, root=self.root, uploads=self.uploads,
                 multipart=self.multipart, downloads=self.downloads, record_folder=self.transfer.tmp_record_folder,
                 cache=self.cache, subscribers=list(self.subscribers), multipart_threshold=opts.multipart_threshold,
                 follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
-            try:
-                for action in planner:
-                    if action.op == COMPARE:
-                        # Decided in batches, from the etag cache, in this thread (:meth:`_compare`).
-                        compares.append(action)
-                        if len(compares) >= COMPARE_BATCH:
-                            self._compare(compares, group)
-                        continue
-                    if compares:
-                        self._compare(compares, group)
-                    if action.op == SKIP:
-                        self.summary.skip(action.reason)
-                        self._tell("on_action", action)
-                    elif action.op == REFUSE:
-                        self._tell("on_action", action)
-                        self._failed(action, action.reason)
-                    elif action.op == DELETE:
-                        spool.add(action.rel)
-                    elif action.op == TRANSFER and opts.dry_run:
-                        self._tell("on_action", action)
-                        self._planned(action)
-                    else:
-                        self._start(group, action)
-                    if self._stopped:
-                        break
-                if compares and not self._stopped:
-                    self._compare(compares, group)
-            except WcsError as exc:  # a listing page failed, or a listing is out of order
-                self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
-                            "listing failed: %s" % exc)
+
+            def worker() -> None:
+                outcome: Optional[FileOutcome] = None
+                while True:
+                    with turn:
+                        if outcome is not None:
+                            self._settle(outcome)
+                        if self._stopped or group.cancel_event.is_set():
+                            return
+                        action = next(actions, None)
+                    if action is None:
+                        return
+                    outcome = self._file_task(action)
+
+            for _ in range(opts.transfers):
+                group.submit(worker)
             for future in group.as_completed():
-                self._collect(future)
+                exc = None if future.cancelled() else future.exception()
+                if exc is not None:
+                    raise exc  # only BaseExceptions get here (KeyboardInterrupt...): the files catch the rest
         if self.tree is not None and self.direction == DOWNLOAD and not opts.dry_run:
             # Staging folders of downloads killed in earlier runs: marked as this program's, and
             # nothing can resume them (those of ranged downloads are kept: they resume).
@@ -241,54 +238,86 @@ class TreeRun:
                 log.info("removing %s, left by an interrupted download", path)
                 staging.remove(path)
 
-    def _start(self, group: TaskGroup, action: Action) -> bool:
-        """Hand one file to a task, once fewer than ``transfers`` are in flight; False once stopped."""
-        while self._in_flight >= self.options.transfers:
-            self._collect(next(group.as_completed()))
-            self._in_flight -= 1
-        if self._stopped:
-            return False
+    def _file_actions(self, planner: Planner, spool: DeleteSpool) -> Iterator[Action]:
+        """The plan carried out in key order, yielding each file that needs a task (a transfer, or a
+        compare the etag cache cannot decide); announced as it is handed out. A listing that fails
+        ends it, as an error of the run."""
+        opts = self.options
+        compares: List[Action] = []
+        try:
+            for action in planner:
+                if action.op == COMPARE:
+                    # Decided in batches, from the etag cache (:meth:`_compare`).
+                    compares.append(action)
+                    if len(compares) >= COMPARE_BATCH:
+                        yield from self._compare(compares)
+                    continue
+                if compares:
+                    yield from self._compare(compares)
+                if action.op == SKIP:
+                    self.summary.skip(action.reason)
+                    self._tell("on_action", action)
+                elif action.op == REFUSE:
+                    self._tell("on_action", action)
+                    self._failed(action, action.reason)
+                elif action.op == DELETE:
+                    spool.add(action.rel)
+                elif action.op == TRANSFER and opts.dry_run:
+                    self._tell("on_action", action)
+                    self._planned(action)
+                else:
+                    yield self._handed_out(action)
+                if self._stopped:
+                    return
+            if compares and not self._stopped:
+                yield from self._compare(compares)
+        except WcsError as exc:  # a listing page failed, or a listing is out of order
+            self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
+                        "listing failed: %s" % exc)
+
+    def _handed_out(self, action: Action) -> Action:
         if action.op == TRANSFER:
             self._tell("on_action", action)
         if self.downloaded is not None:
             self.downloaded.planned(action)  # in key order, as the plan goes
-        group.submit(self._file_task, action)
-        self._in_flight += 1
-        return True
+        return action
 
-    def _compare(self, actions: List[Action], group: TaskGroup) -> None:
+    def _compare(self, actions: List[Action]) -> Iterator[Action]:
         """Decide files of equal size by the etags the cache holds for them (one query for the batch):
-        an unchanged file costs no task, no thread and no new object; a changed one is sent; one the
-        cache does not know is hashed in a task. ``actions`` is emptied."""
+        an unchanged file costs no task and no new object; a changed one is yielded to be sent; one the
+        cache does not know is yielded to be hashed in its task. ``actions`` is emptied."""
         etags = self.cache.known([cast(LocalFile, action.local) for action in actions])  # both sides: a COMPARE
         bulk = callable(getattr(self.observer, "on_unchanged", None)) \
             and not getattr(self.observer, "each_unchanged", False)
         upload = self.direction == UPLOAD
         files = size = 0
-        for action, etag in zip(actions, etags):
-            remote = action.remote
-            if etag is None or remote is None:
-                if not self._start(group, action):
-                    break
-            elif remote.hash and etag == remote.hash:
-                files += 1
-                if self.downloaded is not None:
-                    self.downloaded.planned(action)
-                if bulk:
-                    size += action.local.size if upload and action.local is not None else remote.size
+        try:
+            for action, etag in zip(actions, etags):
+                remote = action.remote
+                if self._stopped:
+                    return
+                if etag is None or remote is None:
+                    yield self._handed_out(action)
+                elif remote.hash and etag == remote.hash:
+                    files += 1
+                    if self.downloaded is not None:
+                        self.downloaded.planned(action)
+                    if bulk:
+                        size += action.local.size if upload and action.local is not None else remote.size
+                    else:
+                        self._tell("on_action", replace(action, op=SKIP, reason="same"))
+                elif self.options.dry_run:
+                    changed = replace(action, op=TRANSFER, reason="hash")
+                    self._tell("on_action", changed)
+                    self._planned(changed)
                 else:
-                    self._tell("on_action", replace(action, op=SKIP, reason="same"))
-            elif self.options.dry_run:
-                changed = replace(action, op=TRANSFER, reason="hash")
-                self._tell("on_action", changed)
-                self._planned(changed)
-            elif not self._start(group, replace(action, op=TRANSFER, reason="hash")):
-                break
-        if files:
-            self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
-            if bulk:
-                self._tell("on_unchanged", files, size)
-        actions.clear()
+                    yield self._handed_out(replace(action, op=TRANSFER, reason="hash"))
+        finally:
+            if files:
+                self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
+                if bulk:
+                    self._tell("on_unchanged", files, size)
+            actions.clear()
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1
@@ -301,13 +330,8 @@ class TreeRun:
             self._stopped = True
             self.summary.errors.append("stopped after the first failure (fail fast)")
 
-    def _collect(self, future: Future) -> None:
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is not None:
-            raise exc  # only BaseExceptions get here (KeyboardInterrupt...): the tasks catch the rest
-        outcome: FileOutcome = future.result()
+    def _settle(self, outcome: FileOutcome) -> None:
+        """A file's task ended: count it and tell the observer (called under the workers' lock)."""
         action = outcome.action
         if outcome.error is not None:
             if self.downloaded is not None:
