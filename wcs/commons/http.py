@@ -699,9 +699,8 @@ def _body_span(resp: "requests.Response") -> Tuple[int, Optional[int]]:
 def _with_reqid(headers: Mapping[str, str]) -> Dict[str, Any]:
     """The response headers, with an ``x-reqid`` entry (None when the answer had none): scripts
     written for the official SDK index ``headers["x-reqid"]``."""
-    out: Dict[str, Any] = dict(headers)
-    if not any(name.lower() == "x-reqid" for name in out):
-        out["x-reqid"] = None
+    out: Dict[str, Any] = {name.lower(): value for name, value in headers.items()}
+    out.setdefault("x-reqid", None)
     return out
 
 

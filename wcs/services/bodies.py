@@ -10,8 +10,8 @@ bytes go out and a cancelled transfer stops within one slice. A small file's for
 """
 
 import io
+import os
 import threading
-import uuid
 from typing import BinaryIO, Callable, Dict, Optional, Sequence, Tuple, Union
 
 from wcs.commons.errors import Cancelled, LocalFileError
@@ -193,7 +193,7 @@ def form_in_memory(fields: Sequence[Tuple[str, str]], file_name: str, data: byte
     """A whole ``multipart/form-data`` body (the ``fields``, then ``data`` as the part ``file``) and its
     ``Content-Type``: what the streaming encoder sends for a small file, built in one piece, so that it
     goes out in one ``sendall`` without the encoder's per-read bookkeeping."""
-    boundary = uuid.uuid4().hex
+    boundary = os.urandom(16).hex()
     parts = []
     for name, value in fields:
         parts.append(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'

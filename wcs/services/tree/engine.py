@@ -7,8 +7,8 @@ listing and deletion (:class:`~wcs.services.bucket.BucketManager`), the fmgr job
 (the facade builds them, :mod:`wcs.services.client_trees`). It merges the source and destination
 streams (:mod:`.plan`) on ``options.transfers`` workers of that pool, each taking the next file
 from the plan in turn (:meth:`TreeRun._transfer_all`); a file's own blocks or ranges are nested
-tasks of the same pool, so N files of M blocks never take more than the pool's threads. What happens to one file (compare, form or multipart
-upload, download) is :mod:`.mover`.
+tasks of the same pool, so N files of M blocks never take more than the pool's threads. What
+happens to one file (compare, form or multipart upload, download) is :mod:`.mover`.
 
 A failing file is reported (``on_error``, the summary's ``failed``) and the run goes on, unless
 ``fail_fast``; a failure a retry may fix (no answer, 5xx, a hash mismatch) is tried again

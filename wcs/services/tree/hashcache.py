@@ -105,7 +105,7 @@ class EtagCache:
         self.bytes_read = 0
         self.files_hashed = 0
         self._lock = threading.Lock()
-        self._memory: Dict[str, Row] = {}
+        self._memory: Dict[str, Row] = {}  # rows not in the database yet (all of them, without one)
         self._db: Optional[sqlite3.Connection] = None
         self._pending = 0
         self._committed = time.monotonic()
@@ -207,23 +207,35 @@ class EtagCache:
         return True
 
     def _write(self, ident: str, values: Tuple[int, int, int, str]) -> None:
-        now = int(time.time())
+        """Remember a row (called with the lock held). With a database, rows wait in memory (where
+        lookups see them) and are written together: every :data:`_COMMIT_EVERY` rows or
+        :data:`_COMMIT_AFTER_S` seconds, and at :meth:`close`."""
+        self._memory[ident] = values + (int(time.time()),)
         if self._db is None:
-            self._memory[ident] = values + (now,)
             return
+        self._pending += 1
+        # Short transactions: another run sharing the cache waits for the write lock (busy timeout).
+        if self._pending >= _COMMIT_EVERY or time.monotonic() - self._committed > _COMMIT_AFTER_S:
+            self._save()
+
+    def _save(self) -> None:
+        """Write the rows waiting in memory and commit (lock held); they then leave memory, which stays
+        as small as one batch. On a database error they stay, and the cache goes on in memory."""
+        db = self._db
+        if db is None or not self._memory:
+            return
+        rows = [(ident,) + row for ident, row in self._memory.items()]
         try:
-            self._db.execute("INSERT OR REPLACE INTO etags (ident, size, mtime_ns, ctime_ns, etag, seen) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", (ident,) + values + (now,))
-            self._pending += 1
-            # Short transactions: another run sharing the cache waits for the write lock (busy timeout).
-            if self._pending >= _COMMIT_EVERY or time.monotonic() - self._committed > _COMMIT_AFTER_S:
-                self._db.execute("COMMIT")
-                self._db.execute("BEGIN")
-                self._pending = 0
-                self._committed = time.monotonic()
+            db.executemany("INSERT OR REPLACE INTO etags (ident, size, mtime_ns, ctime_ns, etag, seen) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+            db.execute("BEGIN")
         except sqlite3.Error as exc:
             self._fail(exc)
-            self._memory[ident] = values + (now,)
+            return
+        self._memory.clear()
+        self._pending = 0
+        self._committed = time.monotonic()
 
     def etag(self, f: LocalFile, cancel: Optional[threading.Event] = None) -> str:
         """The etag of ``f``: cached, else computed from its content (and cached when the file did not
@@ -275,6 +287,7 @@ class EtagCache:
     def close(self) -> None:
         """Write what is pending and close the database."""
         with self._lock:
+            self._save()
             db, self._db = self._db, None
             if db is not None:
                 try:
