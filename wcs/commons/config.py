@@ -25,7 +25,7 @@ import logging
 import os
 import shlex
 import stat
-from typing import IO, Any, Dict, Mapping, Optional
+from typing import IO, Any, Callable, Dict, Mapping, Optional, Tuple
 
 from wcs.commons import settings
 from wcs.commons.errors import ConfigError, InvalidArgument
@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 
 
 _FIELD_NAMES: Dict[Any, Any] = {}  # settings dataclass -> its field names
+_CREDENTIAL_KEYS = ("access_key", "secret_key")
+_ENDPOINT_KEYS = ("put_url", "mgr_url", "ishttps", "isverify", "download_url", "download_domains")
 
 
 class Config:
@@ -219,14 +221,14 @@ class Config:
 
     @property
     def credentials(self) -> settings.Credentials:
-        return settings.Credentials(self._values["access_key"], self._values["secret_key"])
+        return self._made("credentials", _CREDENTIAL_KEYS,
+                          lambda v: settings.Credentials(v["access_key"], v["secret_key"]))
 
     @property
     def endpoints(self) -> settings.Endpoints:
-        v = self._values
-        return settings.Endpoints(v["put_url"], v["mgr_url"], https=v["ishttps"], verify=v["isverify"],
-                                  download_url=v["download_url"],
-                                  download_domains=settings.parse_domains(v["download_domains"]))
+        return self._made("endpoints", _ENDPOINT_KEYS, lambda v: settings.Endpoints(
+            v["put_url"], v["mgr_url"], https=v["ishttps"], verify=v["isverify"], download_url=v["download_url"],
+            download_domains=settings.parse_domains(v["download_domains"])))
 
     @property
     def transfer(self) -> settings.TransferConfig:
@@ -241,20 +243,24 @@ class Config:
         return self._snapshot(settings.JobDefaults)
 
     def _snapshot(self, cls: Any) -> Any:
-        """``settings.from_values(cls, ...)``, made again only when one of its values changed: the
-        official calls build their services from the config at every call (a change between two
-        calls applies to the second), and validating every field each time cost more than a small
-        upload's own work. The dataclasses are frozen, so one made earlier can be shared."""
-        values = self._values
+        """``settings.from_values(cls, ...)``, made again only when one of its values changed (:meth:`_made`)."""
         names = _FIELD_NAMES.get(cls)
         if names is None:
             names = _FIELD_NAMES[cls] = tuple(item.name for item in dataclasses.fields(cls))
-        key = tuple(map(values.get, names))
-        found = self._snapshots.get(cls)
+        return self._made(cls, names, lambda values: settings.from_values(cls, values))
+
+    def _made(self, what: Any, keys: Tuple[str, ...], make: Callable[[Dict[str, Any]], Any]) -> Any:
+        """``make(values)``, made again only when one of ``keys`` changed value: the official calls
+        build their services from the config at every call (a change between two calls applies to
+        the second), and validating every field each time cost more than a small upload's own work.
+        What is made is a frozen dataclass, so one made earlier can be shared."""
+        values = self._values
+        key = tuple(map(values.get, keys))
+        found = self._snapshots.get(what)
         if found is not None and found[0] == key:
             return found[1]
-        made = settings.from_values(cls, values)
-        self._snapshots[cls] = (key, made)
+        made = make(values)
+        self._snapshots[what] = (key, made)
         return made
 
     def __getattr__(self, name: str) -> Any:

@@ -59,15 +59,15 @@ def open_for_upload(path: PathLike) -> BinaryIO:
         LocalFileError: unreadable.
     """
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise MissingFile("%s is a directory, not a file" % path)
     try:
         return open_regular(path)  # a FIFO swapped in is refused, not waited on
     except FileNotFoundError:
         raise MissingFile("no such file: %s" % path) from None
-    except LocalFileError:
-        raise
-    except OSError as exc:
+    except (LocalFileError, OSError) as exc:
+        if os.path.isdir(path):  # (asked only now: one stat less for every file that opens)
+            raise MissingFile("%s is a directory, not a file" % path) from None
+        if isinstance(exc, LocalFileError):
+            raise
         raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
 
 
