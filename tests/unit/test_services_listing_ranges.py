@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.helpers.listing_service import KeyService
-from wcs.commons.errors import ServiceError
+from wcs.commons.errors import InvalidArgument, ServiceError
 from wcs.services.listing import ObjectListing
 from wcs.services.listing_ranges import RangeListing
 from wcs.services.scheduler import Scheduler
@@ -135,3 +135,27 @@ def test_closing_early_cancels_what_is_queued(pool):
     sent = len(service.requests)
     assert service.at_once == 0
     assert len(service.requests) == sent < 12 + 8
+
+
+def test_item_lists_hand_out_the_untyped_items_and_fail_in_place(pool):
+    keys = KEY_SETS["sequential"]
+    listing = ObjectListing(RangeListing(KeyService(keys).fetch, pool, "", None, 1000, parallel=8).slices(), typed=True)
+    assert listing.flat
+    got = [item["key"] for items in listing.item_lists() for item in items]
+    assert got == keys and listing.pages >= 12 and not listing.flat
+    failing = ObjectListing(RangeListing(KeyService(keys, fail_key="objects/004500.txt").fetch, pool, "", None, 1000,
+                                         parallel=8).slices(), typed=True)
+    got = []
+    with pytest.raises(ServiceError):
+        for items in failing.item_lists():
+            got.extend(item["key"] for item in items)
+    assert got == keys[:len(got)] and len(got) >= 1000
+    started = ObjectListing(RangeListing(KeyService(keys).fetch, pool, "", None, 1000, parallel=8).slices(), typed=True)
+    next(started)
+    with pytest.raises(InvalidArgument):
+        started.item_lists()  # its first page is half handed out already
+    started.close()
+    by_directory = ObjectListing(iter(()), typed=True, mode=1)
+    assert not by_directory.flat
+    with pytest.raises(InvalidArgument):
+        by_directory.item_lists()

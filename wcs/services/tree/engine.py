@@ -19,7 +19,7 @@ import logging
 import os
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Iterable, List, Optional, Sequence, cast
+from typing import Any, Iterable, Optional, Sequence, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError, WcsError
@@ -41,7 +41,7 @@ from wcs.services.tree.deletes import (
     record_deletions,
 )
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
-from wcs.services.tree.localtree import LocalFile, check_local_dir
+from wcs.services.tree.localtree import check_local_dir
 from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.mover import FileMover, FileOutcome
 from wcs.services.tree.moves import DownloadedSources
@@ -54,15 +54,14 @@ from wcs.services.tree.plan import (
     TRANSFER,
     UPLOAD,
     Action,
+    Compares,
     Planner,
+    typed,
 )
 from wcs.services.tree.planning import local_tree, tree_planner
 from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
-
-COMPARE_BATCH = 256  # files of equal size looked up in the etag cache at once
-
 
 def tree_transfer(transfer: TransferConfig, options: TreeOptions) -> TransferConfig:
     """The transfer settings of a run: its pool at least as wide as the files it sends at once."""
@@ -195,7 +194,6 @@ class TreeRun:
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
         opts = self.options
         self._in_flight = 0
-        compares: List[Action] = []
         with self.scheduler.group() as group:
             self.mover = FileMover(
                 bucket=self.remote.bucket, prefix=self.prefix, root=self.root, uploads=self.uploads,
@@ -203,32 +201,26 @@ class TreeRun:
                 cache=self.cache, subscribers=list(self.subscribers), multipart_threshold=opts.multipart_threshold,
                 follow_symlinks=opts.follow_symlinks, cancel=group.cancel_event)
             try:
-                for action in planner:
-                    if action.op == COMPARE:
-                        # Decided in batches, from the etag cache, in this thread (:meth:`_compare`).
-                        compares.append(action)
-                        if len(compares) >= COMPARE_BATCH:
-                            self._compare(compares, group)
-                        continue
-                    if compares:
-                        self._compare(compares, group)
-                    if action.op == SKIP:
-                        self.summary.skip(action.reason)
-                        self._tell("on_action", action)
-                    elif action.op == REFUSE:
-                        self._tell("on_action", action)
-                        self._failed(action, action.reason)
-                    elif action.op == DELETE:
-                        spool.add(action.rel)
-                    elif action.op == TRANSFER and opts.dry_run:
-                        self._tell("on_action", action)
-                        self._planned(action)
+                for step in planner.steps():
+                    if type(step) is Compares:
+                        self._compare(step, group)  # decided from the etag cache, in this thread
                     else:
-                        self._start(group, action)
+                        action = cast(Action, step)
+                        if action.op == SKIP:
+                            self.summary.skip(action.reason)
+                            self._tell("on_action", action)
+                        elif action.op == REFUSE:
+                            self._tell("on_action", action)
+                            self._failed(action, action.reason)
+                        elif action.op == DELETE:
+                            spool.add(action.rel)
+                        elif action.op == TRANSFER and opts.dry_run:
+                            self._tell("on_action", action)
+                            self._planned(action)
+                        else:
+                            self._start(group, action)
                     if self._stopped:
                         break
-                if compares and not self._stopped:
-                    self._compare(compares, group)
             except WcsError as exc:  # a listing page failed, or a listing is out of order
                 self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
                             "listing failed: %s" % exc)
@@ -256,39 +248,38 @@ class TreeRun:
         self._in_flight += 1
         return True
 
-    def _compare(self, actions: List[Action], group: TaskGroup) -> None:
+    def _compare(self, compares: Compares, group: TaskGroup) -> None:
         """Decide files of equal size by the etags the cache holds for them (one query for the batch):
-        an unchanged file costs no task, no thread and no new object; a changed one is sent; one the
-        cache does not know is hashed in a task. ``actions`` is emptied."""
-        etags = self.cache.known([cast(LocalFile, action.local) for action in actions])  # both sides: a COMPARE
+        an unchanged file costs no task, no thread and no object; a changed one is sent; one the cache
+        does not know is hashed in a task."""
+        etags = self.cache.known([local for _, local, _ in compares])
         bulk = callable(getattr(self.observer, "on_unchanged", None)) \
             and not getattr(self.observer, "each_unchanged", False)
         upload = self.direction == UPLOAD
         files = size = 0
-        for action, etag in zip(actions, etags):
-            remote = action.remote
-            if etag is None or remote is None:
-                if not self._start(group, action):
+        for (rel, local, remote), etag in zip(compares, etags):
+            if etag is None:
+                if not self._start(group, Action(COMPARE, rel, "compare", local, typed(remote))):
                     break
             elif remote.hash and etag == remote.hash:
                 files += 1
-                if self.downloaded is not None:
-                    self.downloaded.planned(action)
-                if bulk:
-                    size += action.local.size if upload and action.local is not None else remote.size
-                else:
-                    self._tell("on_action", replace(action, op=SKIP, reason="same"))
+                size += local.size if upload else remote.size
+                if not bulk or self.downloaded is not None:
+                    unchanged = Action(SKIP, rel, "same", local, typed(remote))
+                    if self.downloaded is not None:
+                        self.downloaded.planned(unchanged)
+                    if not bulk:
+                        self._tell("on_action", unchanged)
             elif self.options.dry_run:
-                changed = replace(action, op=TRANSFER, reason="hash")
+                changed = Action(TRANSFER, rel, "hash", local, typed(remote))
                 self._tell("on_action", changed)
                 self._planned(changed)
-            elif not self._start(group, replace(action, op=TRANSFER, reason="hash")):
+            elif not self._start(group, Action(TRANSFER, rel, "hash", local, typed(remote))):
                 break
         if files:
             self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
             if bulk:
                 self._tell("on_unchanged", files, size)
-        actions.clear()
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1
