@@ -99,6 +99,18 @@ def test_large_listings_run_in_parallel_and_small_ones_stay_one_chain(pool):
     assert len(small.requests) == 3  # pages of two keys: too few keys seen to cut anything
 
 
+def test_a_folder_alone_in_its_range_is_listed_by_its_prefix(pool):
+    # Folders of more than half a page each: a range per folder, asked for by the folder's prefix, so no
+    # page reads past the folder's end (what a forged marker and a guessed limit would).
+    keys = ["tree/d%02d/f%04d.bin" % (folder, i) for folder in range(20) for i in range(500)]
+    service = KeyService(keys)
+    listed, _ = _listed(service, pool)
+    assert listed == keys
+    by_prefix = [request for request in service.requests if request[0] and request[0].endswith("/")
+                 and request[0] != "tree/" and request[1] is None]
+    assert len(by_prefix) == 18 and service.items_sent <= len(keys) + 10  # d02..d19; d00 and d01: the first page
+
+
 def test_no_folders_and_opaque_markers_is_one_chain(pool):
     service = KeyService(KEY_SETS["varied"], opaque=True)
     listed, _ = _listed(service, pool)

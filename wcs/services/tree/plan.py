@@ -92,35 +92,36 @@ def remote_entries(objects: Iterable[ObjectInfo], prefix: str) -> Iterator[Entry
 
 def listed_entries(lists: Iterable[List[Dict[str, Any]]], prefix: str) -> Iterator[Tuple[str, Listed]]:
     """What :func:`remote_entries` gives, from untyped items (:meth:`~wcs.services.listing.ObjectListing.item_lists`):
-    ``(key without prefix, Listed)``, typed only when an action is made of it (:func:`typed`)."""
+    ``(key without prefix, Listed)``, typed only when an action is made of it (:func:`typed`).
+
+    Each item's key, size and hash are read as :meth:`~wcs.commons.result.ObjectInfo.from_item` reads
+    them (the wire's ``fsize`` is text)."""
     cut = len(prefix)
+    new, listed = tuple.__new__, Listed
     for items in lists:
         for item in items:
-            key = item.get("key", _NO_KEY)
-            if type(key) is not str:  # as ObjectInfo.from_item reads it
-                key = item.get("name") if key is _NO_KEY else key
-                key = key if type(key) is str else str(key or "")
-            if not key.startswith(prefix):
+            key = item.get("key")
+            if type(key) is not str:
+                key = _key(item)
+            if key[:cut] != prefix:
                 raise ListingOrderError("the listing of %r returned %r, outside the prefix" % (prefix, key))
-            size = item.get("fsize")
+            size: Any = item.get("fsize")
             if type(size) is not int:
-                size = _size(size)
+                try:
+                    size = int(size) or 0
+                except (TypeError, ValueError):
+                    size = 0
             rel = key[cut:]
-            if not rel or (rel[-1] == "/" and size == 0):
+            if not rel or (rel[-1] == "/" and not size):
                 continue  # "folder" placeholder objects: no file to make, nothing to delete
-            yield rel, _new_listed(Listed, (size, str(item.get("hash") or ""), item))
+            etag = item.get("hash")
+            yield rel, new(listed, (size, etag if type(etag) is str else str(etag or ""), item))
 
 
-_NO_KEY = object()
-_new_listed = tuple.__new__
-
-
-def _size(value: Any) -> int:
-    """An item's ``fsize`` as :meth:`~wcs.commons.result.ObjectInfo.from_item` reads it (0 when unreadable)."""
-    try:
-        return int(value) or 0
-    except (TypeError, ValueError):
-        return 0
+def _key(item: Dict[str, Any]) -> str:
+    """An item's key when it is not plain text, as ObjectInfo.from_item reads it."""
+    key = item.get("key", item.get("name"))
+    return key if type(key) is str else str(key or "")
 
 
 def typed(remote: Any) -> Any:
