@@ -11,7 +11,7 @@ from weakref import WeakSet
 
 from tqdm import tqdm  # type: ignore[import-untyped]
 
-from wcs.cli.progress import REDRAW, terminal_width
+from wcs.cli.meter import REDRAW, terminal_width
 
 
 class _Stderr:

@@ -15,21 +15,31 @@ tqdm is imported when a text is first made (:func:`_tqdm`): a quiet run only cou
 """
 
 import collections
+import os
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from typing import IO, Any, Callable, Deque, Dict, Optional, Tuple
 
 MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
 RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
 SAMPLE_EVERY = 0.1  # seconds between two samples of the speed
 NAME_MIN = 12  # characters of a name shown before the speed, the ETA and the bar get room
 BAR_MIN = 10  # cells of the narrowest bar worth drawing
+REDRAW = 0.1  # seconds between two drawings of a live line (wcs.cli.liveline)
 
 # What a line may hold besides the percentage and the file count, richest first:
 # (name, bar, elapsed time and ETA, speed, byte count). Each step leaves out what gives way first: the
 # bar, then the times, then the speed, then the name, at last the byte count (a tree run keeps its files).
 _STEPS = ((True, True, True, True, True), (True, False, True, True, True), (True, False, False, True, True),
           (True, False, False, False, True), (False, False, False, False, True), (False, False, False, False, False))
+
+
+def terminal_width(stream: IO[str], default: int = 80) -> int:
+    """Columns of the terminal ``stream`` writes to (``default`` when it cannot tell)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or default
+    except (AttributeError, ValueError, OSError):
+        return default
 
 
 def _tqdm() -> Any:

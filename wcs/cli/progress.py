@@ -2,7 +2,7 @@
 
 What the line says is :mod:`wcs.cli.meter` (counts, speed, which layout fits a width); tqdm formats
 and draws it. :class:`~wcs.cli.liveline.LiveLine` is a tqdm bar whose numbers come from a
-:class:`~wcs.cli.meter.Meter` (its ``format_dict``), redrawn in place at most every :data:`REDRAW`
+:class:`~wcs.cli.meter.Meter` (its ``format_dict``), redrawn in place at most every :data:`~wcs.cli.meter.REDRAW`
 seconds (tqdm's ``mininterval``); a message (:meth:`wcs.cli.context.Context.line`, a log line) first
 takes it off the line (tqdm's ``clear``), so every message starts on a line of its own. When stderr is
 no terminal, :class:`Ticker` prints a status line every ``--stats`` seconds instead. :class:`Progress`
@@ -12,26 +12,14 @@ cannot be written is dropped. tqdm is imported only when a line is drawn or form
 one whose stderr is no terminal and prints no status line, does without it.
 """
 
-import os
 import threading
 import time
 from typing import IO, TYPE_CHECKING, Any, Callable, List, Optional
 
-from wcs.cli.meter import Meter, duration_text, size_text
+from wcs.cli.meter import Meter, duration_text, size_text, terminal_width
 
 if TYPE_CHECKING:  # pragma: no cover - tqdm comes with a drawn line only
     from wcs.cli.liveline import LiveLine
-
-REDRAW = 0.1  # seconds between two drawings of a live line
-
-
-def terminal_width(stream: IO[str], default: int = 80) -> int:
-    """Columns of the terminal ``stream`` writes to (``default`` when it cannot tell)."""
-    try:
-        return os.get_terminal_size(stream.fileno()).columns or default
-    except (AttributeError, ValueError, OSError):
-        return default
-
 
 class Ticker:
     """A status line every ``interval`` seconds through ``say``, until :meth:`stop` (stderr no terminal)."""
