@@ -23,8 +23,7 @@ like any other. A folder that cannot be read is reported through ``on_error`` an
 import logging
 import os
 import stat
-from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Tuple, Union, cast
+from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple, Union, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError
@@ -35,9 +34,12 @@ Note = Callable[[str, str], None]
 SkipNote = Callable[[str, str, str], None]  # (path, kind, message)
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    """A regular file of the tree: its relative key, its path and what identifies its content."""
+class LocalFile(NamedTuple):
+    """A regular file of the tree: its relative key, its path and what identifies its content.
+
+    A named tuple (immutable, compared by value) rather than a dataclass: a walk makes one per file,
+    and a tuple is made in one step.
+    """
 
     rel: str
     path: str
@@ -49,11 +51,7 @@ class LocalFile:
 
     @classmethod
     def from_stat(cls, rel: str, path: str, st: os.stat_result) -> "LocalFile":
-        # Without the frozen dataclass __init__ (seven object.__setattr__ calls): one per file of a walk.
-        made = _new(cls)
-        made.__dict__.update(rel=rel, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
-                             dev=st.st_dev, ino=st.st_ino)
-        return made
+        return _new(cls, (rel, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino))
 
     @property
     def identity(self) -> Tuple[int, int, int, int, int]:
@@ -65,7 +63,7 @@ class LocalFile:
         return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
 
 
-_new = object.__new__
+_new = tuple.__new__
 _Folder = Tuple[str, Tuple[int, int]]
 _Entry = Tuple[str, Union[LocalFile, _Folder]]
 _KIND = 0o170000  # stat.S_IFMT's mask
@@ -181,12 +179,9 @@ class LocalTree:
                 continue
             mode = st.st_mode & _KIND
             if mode == _REGULAR:
-                # A LocalFile without the frozen dataclass __init__ (see LocalFile.from_stat), inline: one per file.
-                rel = rel_prefix + name
-                f = _new(LocalFile)
-                f.__dict__.update(rel=rel, path=item.path, size=st.st_size, mtime_ns=st.st_mtime_ns,
-                                  ctime_ns=st.st_ctime_ns, dev=st.st_dev, ino=st.st_ino)
-                append((rel, f))
+                rel = rel_prefix + name  # (LocalFile.from_stat, inline: once per file)
+                append((rel, _new(LocalFile, (rel, item.path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev,
+                                              st.st_ino))))
             elif mode == _FOLDER:
                 append((rel_prefix + name + "/", (item.path, (st.st_dev, st.st_ino))))
             else:
