@@ -154,3 +154,11 @@ def test_a_listed_object_is_typed_only_when_an_action_is_made_of_it():
     assert (extra.op, extra.rel, type(extra.remote)) == (DELETE, "c", ObjectInfo)
     (action,) = Planner(UPLOAD, [local("a")], listed_entries(lists[:1], "p/"))  # a COMPARE action: typed
     assert (action.op, action.remote) == (COMPARE, ObjectInfo("p/a", 1, "F1"))
+
+
+def test_a_full_batch_of_downloads_to_compare_keeps_its_place():
+    many = [local("k%04d" % i) for i in range(COMPARE_BATCH + 1)]
+    src = [remote(rel) for rel, _ in many] + [remote("z")]
+    steps = list(Planner(DOWNLOAD, src, many).steps())
+    assert [len(step) if isinstance(step, Compares) else step.rel for step in steps] == [COMPARE_BATCH, 1, "z"]
+    assert all(isinstance(f, LocalFile) and isinstance(info, ObjectInfo) for _, f, info in steps[0])

@@ -255,21 +255,22 @@ class TreeRun:
         etags = self.cache.known([local for _, local, _ in compares])
         bulk = callable(getattr(self.observer, "on_unchanged", None)) \
             and not getattr(self.observer, "each_unchanged", False)
+        each = not bulk or self.downloaded is not None  # an action for each unchanged file
         upload = self.direction == UPLOAD
         files = size = 0
         for (rel, local, remote), etag in zip(compares, etags):
-            if etag is None:
-                if not self._start(group, Action(COMPARE, rel, "compare", local, typed(remote))):
-                    break
-            elif remote.hash and etag == remote.hash:
+            if etag and etag == remote.hash:
                 files += 1
                 size += local.size if upload else remote.size
-                if not bulk or self.downloaded is not None:
+                if each:
                     unchanged = Action(SKIP, rel, "same", local, typed(remote))
                     if self.downloaded is not None:
                         self.downloaded.planned(unchanged)
                     if not bulk:
                         self._tell("on_action", unchanged)
+            elif etag is None:
+                if not self._start(group, Action(COMPARE, rel, "compare", local, typed(remote))):
+                    break
             elif self.options.dry_run:
                 changed = Action(TRANSFER, rel, "hash", local, typed(remote))
                 self._tell("on_action", changed)

@@ -202,49 +202,57 @@ class Planner:
 
     def _merge(self) -> Generator[Union[Action, Compares], None, None]:
         source, destination, inline = self.source, self.destination, self._inline
-        src: Optional[Entry] = next(source, None)
-        dst: Optional[Entry] = next(destination, None)
+        end: Any = (None, None)
+        srel: Any
+        drel: Any
+        rel: Any
+        srel, here = next(source, end)
+        drel, there = next(destination, end)
         batch = Compares()
         step: Any
         # The order checks are made here, as each entry is taken (no generator layer per stream).
-        while src is not None or dst is not None:
-            if dst is None or (src is not None and src[0] < dst[0]):
-                rel = src[0]  # type: ignore[index]
-                step = self._decide(rel, src[1], None)  # type: ignore[index]
-                src = next(source, None)
-                if src is not None and src[0] <= rel:
-                    raise _disorder("source listing", src[0], rel)
-            elif src is None or dst[0] < src[0]:
-                rel = dst[0]
-                step = self._decide(rel, None, dst[1])
-                dst = next(destination, None)
-                if dst is not None and dst[0] <= rel:
-                    raise _disorder("destination listing", dst[0], rel)
-            else:
-                rel, here, there = src[0], src[1], dst[1]
+        while srel is not None or drel is not None:
+            if srel == drel:  # on both sides: what a re-sync mostly finds
+                rel = srel
                 if inline and here.size == there.size:
                     self.source_count += 1
-                    step = (rel, here, there)
+                    batch.append((rel, here, there))
+                    step = batch if len(batch) >= COMPARE_BATCH else None
                 else:
                     step = self._decide(rel, here, there)
-                src = next(source, None)
-                if src is not None and src[0] <= rel:
-                    raise _disorder("source listing", src[0], rel)
-                dst = next(destination, None)
-                if dst is not None and dst[0] <= rel:
-                    raise _disorder("destination listing", dst[0], rel)
+                srel, here = next(source, end)
+                if srel is not None and srel <= rel:
+                    raise _disorder("source listing", srel, rel)
+                drel, there = next(destination, end)
+                if drel is not None and drel <= rel:
+                    raise _disorder("destination listing", drel, rel)
+            elif drel is None or (srel is not None and srel < drel):
+                rel = srel
+                step = self._decide(rel, here, None)
+                srel, here = next(source, end)
+                if srel is not None and srel <= rel:
+                    raise _disorder("source listing", srel, rel)
+            else:
+                rel = drel
+                step = self._decide(rel, None, there)
+                drel, there = next(destination, end)
+                if drel is not None and drel <= rel:
+                    raise _disorder("destination listing", drel, rel)
             if step is None:
                 continue
-            if type(step) is tuple:
+            if type(step) is tuple:  # a comparison that _decide made
                 batch.append(step)
-                if len(batch) >= COMPARE_BATCH:
-                    yield batch
+                if len(batch) < COMPARE_BATCH:
+                    continue
+                step = batch
+            if step is not batch:
+                if batch:
+                    yield batch  # what came before the action, first
                     batch = Compares()
+                yield step
                 continue
-            if batch:
-                yield batch
-                batch = Compares()
-            yield step
+            yield batch
+            batch = Compares()
         if batch:
             yield batch
         self.done = True
