@@ -85,8 +85,10 @@ def is_racy(f: LocalFile, known_at_ns: int) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def _select(count: int) -> str:
-    """The query of :meth:`EtagCache.known` for ``count`` idents."""
-    return "SELECT ident, size, mtime_ns, ctime_ns, etag, seen FROM etags WHERE ident IN (%s)" % ",".join("?" * count)
+    """The query of :meth:`EtagCache.known` for ``count`` idents (after the refresh time: rows seen before
+    it are flagged, not handed over as times)."""
+    return "SELECT ident, size, mtime_ns, ctime_ns, etag, seen < ? FROM etags WHERE ident IN (%s)" \
+        % ",".join("?" * count)
 
 
 def _ident(f: LocalFile) -> str:
@@ -171,24 +173,24 @@ class EtagCache:
         """The cached etags of ``files`` (None for each unknown or changed one), from one query per
         :data:`_BATCH` files: what a run of unchanged files costs is one query per batch, not per file."""
         idents = ["%d:%d" % (f.dev, f.ino) for f in files]  # (as _ident: inline, it is once per file)
-        rows: Dict[str, Tuple[Any, ...]] = {}  # ident -> (ident, size, mtime_ns, ctime_ns, etag, seen)
+        rows: Dict[str, Tuple[Any, ...]] = {}  # ident -> (ident, size, mtime_ns, ctime_ns, etag, stale)
         with self._lock:
             missing = idents
             if self._memory:  # (only after the database failed)
                 for ident in idents:
                     row = self._memory.get(ident)
                     if row is not None:
-                        rows[ident] = (ident,) + row
+                        rows[ident] = (ident,) + row[:4] + (False,)
                 missing = [ident for ident in idents if ident not in rows]
             if self._db is not None and missing:
-                stale = time.time() - _TOUCH_AFTER_S
+                stale: List[Any] = [time.time() - _TOUCH_AFTER_S]
                 try:
                     for at in range(0, len(missing), _BATCH):
                         part = missing[at:at + _BATCH]
-                        found = self._db.execute(_select(len(part)), part).fetchall()
+                        found = self._db.execute(_select(len(part)), stale + part).fetchall()
                         rows.update(zip([row[0] for row in found], found))
                         for row in found:
-                            if row[5] < stale:
+                            if row[5]:  # seen before the refresh time: seen now
                                 self._write(row[0], (row[1], row[2], row[3], row[4]))
                 except sqlite3.Error as exc:
                     self._fail(exc)
