@@ -79,3 +79,23 @@ def test_a_resumed_ranged_download_does_not_count_the_parts_on_disk_as_speed(con
             meter = bar.meter
     assert meter.total == meter.done == 12 * MiB
     assert meter.moved == 8 * MiB  # the first part was on disk: done, but no speed
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_sync_that_draws_no_line_loads_no_tqdm_and_no_mime_table(cfgfile, bucket, tmp_path, quiet):
+    # tqdm costs a start-up more than comparing thousands of unchanged files: only a drawn line needs it.
+    import subprocess
+    import sys
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"a")
+    args = ["-c", cfgfile, "sync", str(folder), "wcs://%s/t/" % bucket] + (["-q"] if quiet else [])
+    code = ("import sys; from wcs.cli.wcscmd import main; from wcs.cli.commands import upload_options; "
+            "status = main(%r); sys.stderr.write(repr((status, 'tqdm' in sys.modules, "
+            "upload_options._table.cache_info().currsize)))" % args)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    for _ in range(2):  # an upload, then a no-op
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL, env=env)
+        assert proc.stderr.splitlines()[-1] == "(0, False, 0)", proc.stderr

@@ -1,11 +1,12 @@
 """A sync of files the bucket already holds decides them at the cost of a walk and a few cache queries:
-no task, thread or per-file object for a file whose cached etag matches, observers told in bulk."""
+no task, thread, action or typed object for a file whose cached etag matches, observers told in bulk."""
 
 import os
 
 import pytest
 
-from wcs.services.tree import Remote, TreeObserver, engine
+from wcs.commons.result import ObjectInfo
+from wcs.services.tree import Remote, TreeObserver, engine, plan
 from wcs.services.tree.hashcache import EtagCache
 
 COUNT = 150
@@ -59,11 +60,35 @@ def test_unchanged_files_cost_no_task(client, bucket, synced, monkeypatch):
     bulk = _Bulk()
     summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=bulk)
     assert summary.ok and summary.skipped == {"same": COUNT} and summary.hashed_files == 0
-    assert tasks == [] and sum(lookups) == COUNT and len(lookups) <= 2  # batches of 256
+    assert tasks == [] and sum(lookups) == COUNT and len(lookups) == 1  # one batch
     assert bulk.actions == [] and sum(files for files, _ in bulk.unchanged) == COUNT
     each = _Each()  # an observer without on_unchanged is told of each file, as before
     assert client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=each).ok
     assert each.actions == [("skip", "same")] * COUNT and tasks == []
+
+
+def test_unchanged_files_cost_no_action_and_no_typed_object(client, bucket, synced, monkeypatch):
+    """Nothing is made per unchanged file but its walk entry and its listing entry: no plan.Action (a
+    COMPARE, a SKIP...), no ObjectInfo; a changed file still gets both."""
+    root, cache = synced
+    made = []
+    action_init, from_item = plan.Action.__init__, ObjectInfo.from_item.__func__
+
+    def counted_action(self, *args, **kwargs):
+        made.append("action")
+        action_init(self, *args, **kwargs)
+
+    def counted_info(cls, *args, **kwargs):
+        made.append("info")
+        return from_item(cls, *args, **kwargs)
+
+    monkeypatch.setattr(plan.Action, "__init__", counted_action)
+    monkeypatch.setattr(ObjectInfo, "from_item", classmethod(counted_info))
+    summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=_Bulk())
+    assert summary.ok and summary.skipped == {"same": COUNT} and made == []
+    (root / "d1" / "f060.txt").write_bytes(b"FILE 60\n")
+    summary = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, observer=_Bulk())
+    assert summary.ok and summary.transferred_files == 1 and "action" in made and "info" in made
 
 
 def test_a_changed_or_uncached_file_is_still_found(client, bucket, synced, tmp_path):

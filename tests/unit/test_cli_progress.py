@@ -11,8 +11,9 @@ from tqdm.utils import disp_len
 
 from tests.helpers.terminal import screen
 from wcs.cli.context import Context
-from wcs.cli.meter import Meter, duration_text, fit, render, shorten, size_text
-from wcs.cli.progress import REDRAW, LiveLine, Progress
+from wcs.cli.liveline import LiveLine
+from wcs.cli.meter import REDRAW, Meter, duration_text, fit, render, shorten, size_text
+from wcs.cli.progress import Progress
 
 MiB = 1024 * 1024
 NAME = "photos/2024/summer/img_0042.jpg"

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.helpers.listing_service import KeyService
-from wcs.commons.errors import ServiceError
+from wcs.commons.errors import InvalidArgument, ServiceError
 from wcs.services.listing import ObjectListing
 from wcs.services.listing_ranges import RangeListing
 from wcs.services.scheduler import Scheduler
@@ -99,6 +99,18 @@ def test_large_listings_run_in_parallel_and_small_ones_stay_one_chain(pool):
     assert len(small.requests) == 3  # pages of two keys: too few keys seen to cut anything
 
 
+def test_a_folder_alone_in_its_range_is_listed_by_its_prefix(pool):
+    # Folders of more than half a page each: a range per folder, asked for by the folder's prefix, so no
+    # page reads past the folder's end (what a forged marker and a guessed limit would).
+    keys = ["tree/d%02d/f%04d.bin" % (folder, i) for folder in range(20) for i in range(500)]
+    service = KeyService(keys)
+    listed, _ = _listed(service, pool)
+    assert listed == keys
+    by_prefix = [request for request in service.requests if request[0] and request[0].endswith("/")
+                 and request[0] != "tree/" and request[1] is None]
+    assert len(by_prefix) == 18 and service.items_sent <= len(keys) + 10  # d02..d19; d00 and d01: the first page
+
+
 def test_no_folders_and_opaque_markers_is_one_chain(pool):
     service = KeyService(KEY_SETS["varied"], opaque=True)
     listed, _ = _listed(service, pool)
@@ -135,3 +147,27 @@ def test_closing_early_cancels_what_is_queued(pool):
     sent = len(service.requests)
     assert service.at_once == 0
     assert len(service.requests) == sent < 12 + 8
+
+
+def test_item_lists_hand_out_the_untyped_items_and_fail_in_place(pool):
+    keys = KEY_SETS["sequential"]
+    listing = ObjectListing(RangeListing(KeyService(keys).fetch, pool, "", None, 1000, parallel=8).slices(), typed=True)
+    assert listing.flat
+    got = [item["key"] for items in listing.item_lists() for item in items]
+    assert got == keys and listing.pages >= 12 and not listing.flat
+    failing = ObjectListing(RangeListing(KeyService(keys, fail_key="objects/004500.txt").fetch, pool, "", None, 1000,
+                                         parallel=8).slices(), typed=True)
+    got = []
+    with pytest.raises(ServiceError):
+        for items in failing.item_lists():
+            got.extend(item["key"] for item in items)
+    assert got == keys[:len(got)] and len(got) >= 1000
+    started = ObjectListing(RangeListing(KeyService(keys).fetch, pool, "", None, 1000, parallel=8).slices(), typed=True)
+    next(started)
+    with pytest.raises(InvalidArgument):
+        started.item_lists()  # its first page is half handed out already
+    started.close()
+    by_directory = ObjectListing(iter(()), typed=True, mode=1)
+    assert not by_directory.flat
+    with pytest.raises(InvalidArgument):
+        by_directory.item_lists()

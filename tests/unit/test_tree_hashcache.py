@@ -154,3 +154,28 @@ class _Counting:
     def execute(self, sql, *args):
         self.queries.append(sql)
         return self.db.execute(sql, *args)
+
+
+def test_known_refreshes_the_seen_time_of_old_rows_only(tmp_path):
+    import sqlite3
+
+    paths = []
+    for name in ("old", "new"):
+        path = tmp_path / name
+        path.write_bytes(name.encode())
+        paths.append(str(path))
+    db = str(tmp_path / "etags.sqlite")
+    with EtagCache(db, clock=later) as cache:
+        for path in paths:
+            assert cache.put(entry(path), "E" + os.path.basename(path))
+    old = int(time.time()) - 30 * 86400  # a month ago: past the weekly refresh, well within KEEP_DAYS
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE etags SET seen = ? WHERE etag = 'Eold'", (old,))
+        seen_new = raw.execute("SELECT seen FROM etags WHERE etag = 'Enew'").fetchone()[0]
+    raw.close()
+    with EtagCache(db, clock=later) as cache:
+        assert cache.known([entry(path) for path in paths]) == ["Eold", "Enew"]
+    raw = sqlite3.connect(db)
+    seen = dict(raw.execute("SELECT etag, seen FROM etags").fetchall())
+    raw.close()
+    assert seen["Eold"] >= int(time.time()) - 60 and seen["Enew"] == seen_new

@@ -57,6 +57,9 @@ def test_random_trees_walk_in_sorted_order(tmp_path):
     rels = {r for r in rels if not any(o.startswith(r + "/") for o in rels)}
     build(tmp_path, sorted(rels))
     assert walk(tmp_path)[0] == sorted(rels)
+    # What the planner takes: (rel, file) pairs, the same files in the same order.
+    pairs = list(LocalTree(str(tmp_path)).entries())
+    assert [rel for rel, _ in pairs] == sorted(rels) and all(f.rel == rel for rel, f in pairs)
 
 
 def test_symlinks_fifos_and_empty_folders(tmp_path):

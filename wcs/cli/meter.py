@@ -11,21 +11,21 @@ and a bar get what room is left, and the bar gives way first. Without a known to
 percentage, no ETA and no bar. :mod:`wcs.cli.progress` draws these lines, with tqdm too.
 
 Sizes are tqdm's notation in binary steps (``12.0MB`` is 12 MiB, as ``--bwlimit 12M`` means).
+tqdm is imported when a text is first made (:func:`_tqdm`): a quiet run only counts.
 """
 
 import collections
+import os
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
-
-from tqdm import tqdm  # type: ignore[import-untyped]
-from tqdm.utils import disp_len, disp_trim  # type: ignore[import-untyped]
+from typing import IO, Any, Callable, Deque, Dict, Optional, Tuple
 
 MIN_RATE_SPAN = 0.5  # seconds of samples before a speed is shown
 RATE_WINDOW = 10.0  # the speed is that of the last RATE_WINDOW seconds
 SAMPLE_EVERY = 0.1  # seconds between two samples of the speed
 NAME_MIN = 12  # characters of a name shown before the speed, the ETA and the bar get room
 BAR_MIN = 10  # cells of the narrowest bar worth drawing
+REDRAW = 0.1  # seconds between two drawings of a live line (wcs.cli.liveline)
 
 # What a line may hold besides the percentage and the file count, richest first:
 # (name, bar, elapsed time and ETA, speed, byte count). Each step leaves out what gives way first: the
@@ -34,21 +34,46 @@ _STEPS = ((True, True, True, True, True), (True, False, True, True, True), (True
           (True, False, False, False, True), (False, False, False, False, True), (False, False, False, False, False))
 
 
+def terminal_width(stream: IO[str], default: int = 80) -> int:
+    """Columns of the terminal ``stream`` writes to (``default`` when it cannot tell)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or default
+    except (AttributeError, ValueError, OSError):
+        return default
+
+
+def _tqdm() -> Any:
+    """tqdm's bar class (its formatting is static methods), imported on first use: importing tqdm
+    costs a run more than counting ten thousand unchanged files."""
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    return tqdm
+
+
+def disp_len(text: str) -> int:
+    """Terminal columns ``text`` takes (tqdm's measure)."""
+    from tqdm.utils import disp_len as measure  # type: ignore[import-untyped]
+
+    return int(measure(text))
+
+
 def size_text(count: float) -> str:
     """``12.0MB``: tqdm's size notation, in steps of 1024."""
-    return str(tqdm.format_sizeof(count, "B", 1024))
+    return str(_tqdm().format_sizeof(count, "B", 1024))
 
 
 def duration_text(seconds: float) -> str:
     """``01:05``, ``1:00:05``: tqdm's clock notation."""
-    return str(tqdm.format_interval(max(seconds, 0)))
+    return str(_tqdm().format_interval(max(seconds, 0)))
 
 
 def _columns(text: str, width: int) -> int:
     """How many characters of ``text`` fill at most ``width`` terminal columns (wide characters take two)."""
+    from tqdm.utils import disp_len as measure  # type: ignore[import-untyped]
+
     count = used = 0
     for char in text:
-        used += disp_len(char)
+        used += measure(char)
         if used > width:
             break
         count += 1
@@ -110,6 +135,7 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
     # The numbers that change while a transfer runs are measured at their widest, so that what the line
     # holds stays put from one drawing to the next (the bar takes up what they leave).
     widths = {"n_fmt": 5, "remaining": 5, "speed": 8, "files": len(files_text(files_total, files_total))}
+    tqdm = _tqdm()
     for step, (with_name, bar, times, speed, counts) in enumerate(_STEPS):
         counts = counts or not files
         with_name = with_name and bool(name)
@@ -128,6 +154,8 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
         args["prefix"] = shorten(name, room) if with_name else ""
         line = tqdm.format_meter(**dict(args, ncols=None)) if room < 0 else ""
         if disp_len(line) > width:  # a terminal narrower than the shortest line: its start, as a literal
+            from tqdm.utils import disp_trim  # type: ignore[import-untyped]
+
             args["line"] = disp_trim(line, width)
             args["bar_format"] = "{line}"
         break
@@ -137,7 +165,7 @@ def fit(width: int, name: str, done: int, total: Optional[int], elapsed: float, 
 def render(width: int, name: str, done: int, total: Optional[int], elapsed: float, rate: Optional[float],
            files_done: Optional[int] = None, files_total: Optional[int] = None) -> str:
     """The line :func:`fit` chooses, formatted by tqdm; at most ``width`` characters."""
-    return str(tqdm.format_meter(**fit(width, name, done, total, elapsed, rate, files_done, files_total)))
+    return str(_tqdm().format_meter(**fit(width, name, done, total, elapsed, rate, files_done, files_total)))
 
 
 class Meter:
@@ -216,7 +244,7 @@ class Meter:
         return fit(width, name, self.done, self.total, self.elapsed(), self.rate(), files_done, files_total)
 
     def line(self, width: int, name: str = "") -> str:
-        return str(tqdm.format_meter(**self.layout(width, name)))
+        return str(_tqdm().format_meter(**self.layout(width, name)))
 
     def final_line(self, width: int, name: str = "") -> str:
         """What stays on the terminal after a run: the counts, the bytes moved, the time and average speed."""

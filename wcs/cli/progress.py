@@ -1,114 +1,25 @@
 """Transfer progress for the CLI, on stderr: a line that tells the truth, drawn only for a human watching.
 
 What the line says is :mod:`wcs.cli.meter` (counts, speed, which layout fits a width); tqdm formats
-and draws it. :class:`LiveLine` is a tqdm bar whose numbers come from a :class:`~wcs.cli.meter.Meter`
-(its ``format_dict``), redrawn in place at most every :data:`REDRAW` seconds (tqdm's ``mininterval``);
-a message (:meth:`wcs.cli.context.Context.line`, a log line) first takes it off the line (tqdm's
-``clear``), so every message starts on a line of its own. When stderr is no terminal,
-:class:`Ticker` prints a status line every ``--stats`` seconds instead. :class:`Progress` is the bar
-of one transfer (``put``, ``get``, ``multiput``, ``cat``); :mod:`wcs.cli.tree_progress` sums many
-files. ``--quiet`` silences both. A closed or broken stderr never fails a command: what cannot be
-written is dropped (:class:`_Stderr`).
+and draws it. :class:`~wcs.cli.liveline.LiveLine` is a tqdm bar whose numbers come from a
+:class:`~wcs.cli.meter.Meter` (its ``format_dict``), redrawn in place at most every :data:`~wcs.cli.meter.REDRAW`
+seconds (tqdm's ``mininterval``); a message (:meth:`wcs.cli.context.Context.line`, a log line) first
+takes it off the line (tqdm's ``clear``), so every message starts on a line of its own. When stderr is
+no terminal, :class:`Ticker` prints a status line every ``--stats`` seconds instead. :class:`Progress`
+is the bar of one transfer (``put``, ``get``, ``multiput``, ``cat``); :mod:`wcs.cli.tree_progress`
+sums many files. ``--quiet`` silences both. A closed or broken stderr never fails a command: what
+cannot be written is dropped. tqdm is imported only when a line is drawn or formatted: a quiet run, or
+one whose stderr is no terminal and prints no status line, does without it.
 """
 
-import os
 import threading
 import time
-from typing import IO, Any, Callable, Dict, List, Optional
-from weakref import WeakSet
+from typing import IO, TYPE_CHECKING, Any, Callable, List, Optional
 
-from tqdm import tqdm  # type: ignore[import-untyped]
+from wcs.cli.meter import Meter, duration_text, size_text, terminal_width
 
-from wcs.cli.meter import Meter, duration_text, size_text
-
-REDRAW = 0.1  # seconds between two drawings of a live line
-
-
-def terminal_width(stream: IO[str], default: int = 80) -> int:
-    """Columns of the terminal ``stream`` writes to (``default`` when it cannot tell)."""
-    try:
-        return os.get_terminal_size(stream.fileno()).columns or default
-    except (AttributeError, ValueError, OSError):
-        return default
-
-
-class _Stderr:
-    """What tqdm writes to: the run's stderr, where a failed write or flush is dropped.
-
-    tqdm itself gives up quietly only on EIO and "closed file"; a reader gone (EPIPE) or a full disk
-    behind a redirection would raise from the transfer's thread. Progress is not worth failing for.
-    """
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.encoding = getattr(stream, "encoding", None)  # tqdm draws block characters only on UTF-8
-
-    def write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-        except (OSError, ValueError):  # ValueError: a closed file, a character the encoding lacks
-            pass
-
-    def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except (OSError, ValueError):
-            pass
-
-
-class LiveLine(tqdm):
-    """A line redrawn in place on a terminal, by tqdm; :meth:`clear` takes it off so a message can be written.
-
-    Args:
-        stream: the terminal (stderr).
-        layout: the ``tqdm.format_meter`` arguments of the line for a width (:meth:`Meter.layout`).
-        clock: seconds, for the redraw interval (the meter has its own).
-    """
-
-    monitor_interval = 0  # no monitor thread: every drawing follows an update or a message
-    _instances: "WeakSet[Any]" = WeakSet()  # apart from other tqdm bars in the process: always line 0
-    _lock = threading.RLock()  # tqdm's default also takes a multiprocessing lock: not needed here
-
-    def __init__(self, stream: IO[str], layout: Callable[[int], Dict[str, Any]],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._layout = layout
-        self.stream = stream
-        self._stderr = _Stderr(stream)
-        self.closed = False
-        # delay: nothing is drawn before the first update (the total may come just after the start).
-        super().__init__(file=self._stderr, total=None, leave=False, position=0, mininterval=REDRAW,
-                         miniters=0, smoothing=0, unit="B", delay=REDRAW)
-        # tqdm times its redraws with time.time; the tests' clock (and the meter's) is injected here.
-        self._time = clock
-        self.start_t = self.last_print_t = clock()
-
-    @property
-    def format_dict(self) -> Dict[str, Any]:
-        # One column less than the terminal: writing the last column wraps on some terminals.
-        args = self._layout(terminal_width(self.stream) - 1)
-        args["ascii"] = self.ascii
-        return args
-
-    def tick(self, force: bool = False) -> None:
-        """Draw the line, unless it was drawn less than :data:`REDRAW` seconds ago (and not ``force``)."""
-        with self._lock:  # one thread at a time through tqdm's check of the interval
-            if force:
-                self.refresh()
-            else:
-                self.update(0)  # the counts are the meter's: tqdm's own counter only decides when to redraw
-
-    def close(self, final: str = "") -> None:
-        """Take the line off; ``final`` is written in its place, as a line of its own."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            self.clear()  # also a line only forced out (tqdm's close clears only after an update drew it)
-            super().close()
-            if final:
-                self._stderr.write(final + "\n")
-                self._stderr.flush()
-
+if TYPE_CHECKING:  # pragma: no cover - tqdm comes with a drawn line only
+    from wcs.cli.liveline import LiveLine
 
 class Ticker:
     """A status line every ``interval`` seconds through ``say``, until :meth:`stop` (stderr no terminal)."""
@@ -168,7 +79,9 @@ class Progress:
         self._ticker: Optional[Ticker] = None
         self._resumed = False  # the next delta is what a resumed upload had stored before
         if enabled:
-            self._line = LiveLine(stream, lambda width: self.meter.layout(width, self.desc), clock)
+            from wcs.cli import liveline
+
+            self._line = liveline.LiveLine(stream, lambda width: self.meter.layout(width, self.desc), clock)
             if ctx is not None:
                 ctx.live = self._line
         elif ctx is not None and stats > 0:

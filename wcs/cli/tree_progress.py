@@ -18,11 +18,14 @@ Files found unchanged are counted in bulk (``on_unchanged``), unless ``-v`` list
 
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from wcs.cli.context import Context
 from wcs.cli.meter import Meter, duration_text, size_text
-from wcs.cli.progress import LiveLine, Ticker, terminal_width, wants_bar
+from wcs.cli.progress import Ticker, terminal_width, wants_bar
+
+if TYPE_CHECKING:  # pragma: no cover - tqdm comes with a drawn line only
+    from wcs.cli.liveline import LiveLine
 
 _VERBS = {"transfer": None, "skip": "skip", "delete": "delete"}
 LINE_BATCH = 200  # per-file lines written at once, at most
@@ -85,7 +88,9 @@ class TreeReporter:
         if dry_run:
             return
         if wants_bar(ctx.stderr, ctx.quiet):
-            self._line = LiveLine(ctx.stderr, self._layout)
+            from wcs.cli import liveline
+
+            self._line = liveline.LiveLine(ctx.stderr, self._layout)
             ctx.live = self._line
             self.total_after = 0.0
         elif not ctx.quiet and stats > 0:

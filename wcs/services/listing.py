@@ -32,6 +32,7 @@ from typing import (
     cast,
 )
 
+from wcs.commons.errors import InvalidArgument
 from wcs.commons.result import ObjectInfo, Result
 
 T = TypeVar("T")
@@ -112,31 +113,53 @@ class ObjectListing(Iterator[Any]):
         self.pages = 0
         self._typed = typed
         self._mode = mode
-        self._items = self._generate(slices)
+        self._pages = self._read(slices)
+        self._items = self._generate()
 
-    def _generate(self, slices: Iterable[Slice]) -> Generator[Any, None, None]:
+    def _read(self, slices: Iterable[Slice]) -> Generator[Slice, None, None]:
         source = iter(slices)
         try:
             for page, items in source:
                 self.pages += 1
                 self.reqid = page.reqid
                 page.raise_for_status()
-                if self._mode not in (0, 1):
-                    yield from (map(ObjectInfo.from_item, items) if self._typed else items)
-                    continue
-                body = page.body if isinstance(page.body, dict) else {}
-                common = [CommonPrefix(str(name)) for name in body.get("commonPrefixes") or []]
-                entries: List[Any] = [ObjectInfo.from_item(item) for item in items] if self._typed else items
-                # Across the pages the service gives every directory before every file (mode 1) or
-                # the other way round (mode 0); one page holds the end of one kind and the start of
-                # the other, so the page's two lists are joined in the listing's order.
-                first, then = (common, entries) if self._mode == 1 else (entries, common)
-                yield from first
-                yield from then
+                yield page, items
         finally:
             close = getattr(source, "close", None)
             if close is not None:
                 close()
+
+    def _generate(self) -> Generator[Any, None, None]:
+        for page, items in self._pages:
+            if self._mode not in (0, 1):
+                yield from (map(ObjectInfo.from_item, items) if self._typed else items)
+                continue
+            body = page.body if isinstance(page.body, dict) else {}
+            common = [CommonPrefix(str(name)) for name in body.get("commonPrefixes") or []]
+            entries: List[Any] = [ObjectInfo.from_item(item) for item in items] if self._typed else items
+            # Across the pages the service gives every directory before every file (mode 1) or
+            # the other way round (mode 0); one page holds the end of one kind and the start of
+            # the other, so the page's two lists are joined in the listing's order.
+            first, then = (common, entries) if self._mode == 1 else (entries, common)
+            yield from first
+            yield from then
+
+    @property
+    def flat(self) -> bool:
+        """Objects only (no :class:`CommonPrefix`), none handed out yet: :meth:`item_lists` may be asked."""
+        return self._mode not in (0, 1) and not self.pages
+
+    def item_lists(self) -> Iterator[List[Dict[str, Any]]]:
+        """Instead of iterating: the service's item dicts, untyped, a list per page (or part of a page)
+        as it is reached, for a consumer that types only the objects it keeps (the tree planner:
+        :func:`~wcs.services.tree.plan.listed_entries`). Only while :attr:`flat`.
+
+        Raises:
+            InvalidArgument: not :attr:`flat` (a listing by directory, or one already iterated).
+        """
+        if not self.flat:
+            raise InvalidArgument("item_lists() is for a listing of objects not iterated yet")
+        return (items for _, items in self._pages)
 
     def __iter__(self) -> "ObjectListing":
         return self
@@ -146,3 +169,21 @@ class ObjectListing(Iterator[Any]):
 
     def close(self) -> None:
         self._items.close()
+        self._pages.close()
+
+
+class Listed(NamedTuple):
+    """A listing item before it is typed: what a comparison needs, and the item.
+
+    ``size`` and ``hash`` are read as :meth:`~wcs.commons.result.ObjectInfo.from_item` reads them;
+    :meth:`info` types the item (only for an object that is acted on: a tree of unchanged objects
+    is compared without an :class:`~wcs.commons.result.ObjectInfo` per object;
+    :func:`wcs.services.tree.plan.listed_entries` makes them).
+    """
+
+    size: int
+    hash: str
+    item: Dict[str, Any]
+
+    def info(self) -> ObjectInfo:
+        return ObjectInfo.from_item(self.item)

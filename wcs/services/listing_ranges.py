@@ -8,7 +8,8 @@ global key order, as the single chain would:
 * The first page is asked for as usual. When a range's page comes back full, what follows its last
   key is cut. Where the keys have folders, ``mode`` listings of the folders around that key (one per
   level, at once) name the sub-folders that follow it, and the cuts fall on them: nothing is guessed,
-  and a folder is a prefix, which needs no forged marker to be listed from its start. Otherwise, when
+  and a folder is a prefix, which needs no forged marker to be listed from its start (a folder alone in
+  its range is asked for by its prefix, so its last page ends with it). Otherwise, when
   the service's markers are understood, the cut falls where the page's keys suggest
   (:func:`~wcs.services.keyspace.plan_cut`), a few ranges after the first full page and more as the
   listing proves long, so that a listing of a few pages stays a few requests. A range whose page comes
@@ -376,6 +377,10 @@ class RangeListing:
                 known.done = known.known = True
                 known.slices.append((group[0][3], [item for _, _, item, _ in group if item is not None]))
                 children.append(known)
+            elif whole and len(group) == 1 and group[0][2] is None:
+                # A folder alone in its range, which holds nothing else (every key after the page is
+                # named): listed by its prefix, its pages end with it instead of running into the next range.
+                children.append(_Range(start, stop, start, None, self.limit))
             else:
                 prefix = keyspace.request_prefix(start, stop, self.base)
                 marker = keyspace.marker_before(start) if start != prefix else None

@@ -9,6 +9,7 @@ stderr, and the command succeeds with the stat's answer plus ``"skipped": "exist
 """
 
 import argparse
+import functools
 import mimetypes
 import os
 from typing import Any, Optional
@@ -21,12 +22,18 @@ from wcs.cli.status import ExitStatus
 # A compressed file's type is the compressor's: a .tar.gz is stored as gzip data, not as a tar.
 _ENCODED = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz",
             "compress": "application/x-compress", "br": "application/x-brotli"}
-_TABLE = mimetypes.MimeTypes()  # built-in defaults only (a fresh instance reads no system files)
+
+
+@functools.lru_cache(maxsize=None)
+def _table() -> mimetypes.MimeTypes:
+    """Built-in defaults only (a fresh instance reads no system files), built when first asked: a command
+    that guesses no type (``sync``...) does not pay for it."""
+    return mimetypes.MimeTypes()
 
 
 def guess_mime_type(name: str) -> Optional[str]:
     """The content type for a file called ``name``, from its extension; None when unknown."""
-    kind, encoding = _TABLE.guess_type(os.path.basename(name), strict=False)
+    kind, encoding = _table().guess_type(os.path.basename(name), strict=False)
     if encoding:
         return _ENCODED.get(encoding, "application/octet-stream")
     return kind

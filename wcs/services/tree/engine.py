@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from dataclasses import replace
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, cast
+from typing import Any, Iterable, Iterator, Optional, Sequence, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError, WcsError
@@ -41,7 +41,7 @@ from wcs.services.tree.deletes import (
     record_deletions,
 )
 from wcs.services.tree.hashcache import EtagCache, default_cache_path
-from wcs.services.tree.localtree import LocalFile, check_local_dir
+from wcs.services.tree.localtree import check_local_dir
 from wcs.services.tree.model import Hooks, Remote, TreeObserver, TreeOptions, TreeSummary
 from wcs.services.tree.mover import FileMover, FileOutcome
 from wcs.services.tree.moves import DownloadedSources
@@ -54,15 +54,14 @@ from wcs.services.tree.plan import (
     TRANSFER,
     UPLOAD,
     Action,
+    Compares,
     Planner,
+    typed,
 )
 from wcs.services.tree.planning import local_tree, tree_planner
 from wcs.services.uploads import BlockUploader
 
 log = logging.getLogger(__name__)
-
-COMPARE_BATCH = 256  # files of equal size looked up in the etag cache at once
-
 
 def tree_transfer(transfer: TransferConfig, options: TreeOptions) -> TransferConfig:
     """The transfer settings of a run: its pool at least as wide as the files it sends at once."""
@@ -243,34 +242,27 @@ class TreeRun:
         compare the etag cache cannot decide); announced as it is handed out. A listing that fails
         ends it, as an error of the run."""
         opts = self.options
-        compares: List[Action] = []
         try:
-            for action in planner:
-                if action.op == COMPARE:
-                    # Decided in batches, from the etag cache (:meth:`_compare`).
-                    compares.append(action)
-                    if len(compares) >= COMPARE_BATCH:
-                        yield from self._compare(compares)
-                    continue
-                if compares:
-                    yield from self._compare(compares)
-                if action.op == SKIP:
-                    self.summary.skip(action.reason)
-                    self._tell("on_action", action)
-                elif action.op == REFUSE:
-                    self._tell("on_action", action)
-                    self._failed(action, action.reason)
-                elif action.op == DELETE:
-                    spool.add(action.rel)
-                elif action.op == TRANSFER and opts.dry_run:
-                    self._tell("on_action", action)
-                    self._planned(action)
+            for step in planner.steps():
+                if type(step) is Compares:
+                    yield from self._compare(step)  # decided from the etag cache, in turn
                 else:
-                    yield self._handed_out(action)
+                    action = cast(Action, step)
+                    if action.op == SKIP:
+                        self.summary.skip(action.reason)
+                        self._tell("on_action", action)
+                    elif action.op == REFUSE:
+                        self._tell("on_action", action)
+                        self._failed(action, action.reason)
+                    elif action.op == DELETE:
+                        spool.add(action.rel)
+                    elif action.op == TRANSFER and opts.dry_run:
+                        self._tell("on_action", action)
+                        self._planned(action)
+                    else:
+                        yield self._handed_out(action)
                 if self._stopped:
                     return
-            if compares and not self._stopped:
-                yield from self._compare(compares)
         except WcsError as exc:  # a listing page failed, or a listing is out of order
             self._error(str(self.remote) if not isinstance(exc, LocalFileError) else self.local_dir,
                         "listing failed: %s" % exc)
@@ -282,42 +274,42 @@ class TreeRun:
             self.downloaded.planned(action)  # in key order, as the plan goes
         return action
 
-    def _compare(self, actions: List[Action]) -> Iterator[Action]:
+    def _compare(self, compares: Compares) -> Iterator[Action]:
         """Decide files of equal size by the etags the cache holds for them (one query for the batch):
-        an unchanged file costs no task and no new object; a changed one is yielded to be sent; one the
-        cache does not know is yielded to be hashed in its task. ``actions`` is emptied."""
-        etags = self.cache.known([cast(LocalFile, action.local) for action in actions])  # both sides: a COMPARE
+        an unchanged file costs no task and no object; a changed one is yielded to be sent; one the
+        cache does not know is yielded to be hashed in its task."""
+        etags = self.cache.known([local for _, local, _ in compares])
         bulk = callable(getattr(self.observer, "on_unchanged", None)) \
             and not getattr(self.observer, "each_unchanged", False)
+        each = not bulk or self.downloaded is not None  # an action for each unchanged file
         upload = self.direction == UPLOAD
         files = size = 0
         try:
-            for action, etag in zip(actions, etags):
-                remote = action.remote
+            for (rel, local, remote), etag in zip(compares, etags):
                 if self._stopped:
                     return
-                if etag is None or remote is None:
-                    yield self._handed_out(action)
-                elif remote.hash and etag == remote.hash:
+                if etag and etag == remote.hash:
                     files += 1
-                    if self.downloaded is not None:
-                        self.downloaded.planned(action)
-                    if bulk:
-                        size += action.local.size if upload and action.local is not None else remote.size
-                    else:
-                        self._tell("on_action", replace(action, op=SKIP, reason="same"))
+                    size += local.size if upload else remote.size
+                    if each:
+                        unchanged = Action(SKIP, rel, "same", local, typed(remote))
+                        if self.downloaded is not None:
+                            self.downloaded.planned(unchanged)
+                        if not bulk:
+                            self._tell("on_action", unchanged)
+                elif etag is None:
+                    yield self._handed_out(Action(COMPARE, rel, "compare", local, typed(remote)))
                 elif self.options.dry_run:
-                    changed = replace(action, op=TRANSFER, reason="hash")
+                    changed = Action(TRANSFER, rel, "hash", local, typed(remote))
                     self._tell("on_action", changed)
                     self._planned(changed)
                 else:
-                    yield self._handed_out(replace(action, op=TRANSFER, reason="hash"))
+                    yield self._handed_out(Action(TRANSFER, rel, "hash", local, typed(remote)))
         finally:
             if files:
                 self.summary.skipped["same"] = self.summary.skipped.get("same", 0) + files
                 if bulk:
                     self._tell("on_unchanged", files, size)
-            actions.clear()
 
     def _planned(self, action: Action) -> None:
         self.summary.planned_files += 1

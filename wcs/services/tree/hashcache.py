@@ -30,6 +30,7 @@ written (read-only home, a locked or corrupt file) is replaced by an in-memory o
 warning. Rows of files not seen for :data:`KEEP_DAYS` days are pruned when the cache is opened.
 """
 
+import functools
 import logging
 import os
 import sqlite3
@@ -80,6 +81,14 @@ def is_racy(f: LocalFile, known_at_ns: int) -> bool:
     both_whole = f.mtime_ns % 10 ** 9 == 0 and f.ctime_ns % 10 ** 9 == 0
     window = WHOLE_SECOND_WINDOW_NS if both_whole else FINE_WINDOW_NS
     return abs(f.ctime_ns - f.mtime_ns) < window and known_at_ns < max(f.mtime_ns, f.ctime_ns) + window
+
+
+@functools.lru_cache(maxsize=8)
+def _select(count: int) -> str:
+    """The query of :meth:`EtagCache.known` for ``count`` idents (after the refresh time: rows seen before
+    it are flagged, not handed over as times)."""
+    return "SELECT ident, size, mtime_ns, ctime_ns, etag, seen < ? FROM etags WHERE ident IN (%s)" \
+        % ",".join("?" * count)
 
 
 def _ident(f: LocalFile) -> str:
@@ -163,35 +172,35 @@ class EtagCache:
     def known(self, files: Sequence[LocalFile]) -> List[Optional[str]]:
         """The cached etags of ``files`` (None for each unknown or changed one), from one query per
         :data:`_BATCH` files: what a run of unchanged files costs is one query per batch, not per file."""
-        idents = [_ident(f) for f in files]
-        rows: Dict[str, Row] = {}
+        idents = ["%d:%d" % (f.dev, f.ino) for f in files]  # (as _ident: inline, it is once per file)
+        rows: Dict[str, Tuple[Any, ...]] = {}  # ident -> (ident, size, mtime_ns, ctime_ns, etag, stale)
         with self._lock:
-            missing = []
-            for ident in idents:
-                row = self._memory.get(ident)
-                if row is not None:
-                    rows[ident] = row
-                else:
-                    missing.append(ident)
+            missing = idents
+            if self._memory:  # rows not written yet (all of them once the database failed)
+                for ident in idents:
+                    row = self._memory.get(ident)
+                    if row is not None:
+                        rows[ident] = (ident,) + row[:4] + (False,)
+                missing = [ident for ident in idents if ident not in rows]
             if self._db is not None and missing:
-                stale = time.time() - _TOUCH_AFTER_S
+                stale: List[Any] = [time.time() - _TOUCH_AFTER_S]
                 try:
                     for at in range(0, len(missing), _BATCH):
                         part = missing[at:at + _BATCH]
-                        query = "SELECT ident, size, mtime_ns, ctime_ns, etag, seen FROM etags WHERE ident IN (%s)" \
-                            % ",".join("?" * len(part))
-                        for ident, size, mtime_ns, ctime_ns, etag, seen in self._db.execute(query, part).fetchall():
-                            rows[ident] = (size, mtime_ns, ctime_ns, etag, seen)
-                            if seen < stale:
-                                self._write(ident, (size, mtime_ns, ctime_ns, etag))
+                        found = self._db.execute(_select(len(part)), stale + part).fetchall()
+                        rows.update(zip([row[0] for row in found], found))
+                        for row in found:
+                            if row[5]:  # seen before the refresh time: seen now
+                                self._write(row[0], (row[1], row[2], row[3], row[4]))
                 except sqlite3.Error as exc:
                     self._fail(exc)
-        found: List[Optional[str]] = []
+        get = rows.get
+        etags: List[Optional[str]] = []
         for f, ident in zip(files, idents):
-            row = rows.get(ident)
-            found.append(row[3] if row is not None and (row[0], row[1], row[2]) == (f.size, f.mtime_ns, f.ctime_ns)
-                         else None)
-        return found
+            hit = get(ident)
+            etags.append(hit[4] if hit is not None and hit[1] == f.size and hit[2] == f.mtime_ns
+                         and hit[3] == f.ctime_ns else None)
+        return etags
 
     def put(self, f: LocalFile, etag: str, known_at_ns: Optional[int] = None) -> bool:
         """Remember ``etag`` for ``f`` as identified now, unless it is racy (:func:`is_racy`); whether it was.

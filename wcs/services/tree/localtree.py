@@ -23,9 +23,7 @@ like any other. A folder that cannot be read is reported through ``on_error`` an
 import logging
 import os
 import stat
-from dataclasses import dataclass
-from operator import itemgetter
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple, Union, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError
@@ -36,9 +34,12 @@ Note = Callable[[str, str], None]
 SkipNote = Callable[[str, str, str], None]  # (path, kind, message)
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    """A regular file of the tree: its relative key, its path and what identifies its content."""
+class LocalFile(NamedTuple):
+    """A regular file of the tree: its relative key, its path and what identifies its content.
+
+    A named tuple (immutable, compared by value) rather than a dataclass: a walk makes one per file,
+    and a tuple is made in one step.
+    """
 
     rel: str
     path: str
@@ -50,11 +51,7 @@ class LocalFile:
 
     @classmethod
     def from_stat(cls, rel: str, path: str, st: os.stat_result) -> "LocalFile":
-        # Without the frozen dataclass __init__ (seven object.__setattr__ calls): one per file of a walk.
-        made = _new(cls)
-        made.__dict__.update(rel=rel, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
-                             dev=st.st_dev, ino=st.st_ino)
-        return made
+        return _new(cls, (rel, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino))
 
     @property
     def identity(self) -> Tuple[int, int, int, int, int]:
@@ -66,8 +63,12 @@ class LocalFile:
         return (self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns)
 
 
-_new = object.__new__
-_first = itemgetter(0)
+_new = tuple.__new__
+_Folder = Tuple[str, Tuple[int, int]]
+_Entry = Tuple[str, Union[LocalFile, _Folder]]
+_KIND = 0o170000  # stat.S_IFMT's mask
+_REGULAR = stat.S_IFREG
+_FOLDER = stat.S_IFDIR
 
 
 def check_local_dir(path: str) -> str:
@@ -106,32 +107,36 @@ class LocalTree:
         self.abandoned: List[str] = []  # staging folders of interrupted downloads (never resumable)
 
     def __iter__(self) -> Iterator[LocalFile]:
+        for _, f in self.entries():
+            yield f
+
+    def entries(self) -> Iterator[Tuple[str, LocalFile]]:
+        """Instead of iterating: ``(rel, file)`` pairs, the merge's shape (:mod:`.plan`)."""
         try:
             root_st = os.stat(self.root)
         except OSError as exc:
             raise LocalFileError("%s: %s" % (self.root, exc.strerror or exc)) from None
         # A stack of (entries still to visit, (dev, ino) of the folders above): no recursion, any depth.
-        stack: List[Tuple[Iterator[Tuple[str, str, os.stat_result]], List[Tuple[int, int]]]] = [
+        stack: List[Tuple[Iterator[_Entry], List[Tuple[int, int]]]] = [
             (iter(self._read(self.root, "")), [(root_st.st_dev, root_st.st_ino)])]
         while stack:
             entries, ancestors = stack[-1]
-            entry = next(entries, None)
-            if entry is None:
+            for rel, item in entries:
+                if type(item) is LocalFile:
+                    self.count += 1
+                    yield rel, item
+                    continue
+                path, ident = cast(_Folder, item)
+                if ident in ancestors:
+                    self.on_note(path, "symlink-loop", "symlink loop: folder already being walked, skipped")
+                    continue
+                stack.append((iter(self._read(path, rel)), ancestors + [ident]))
+                break  # into the folder; the entries after it are taken up when it is done
+            else:
                 stack.pop()
-                continue
-            rel, path, st = entry
-            if not rel.endswith("/"):
-                self.count += 1
-                yield LocalFile.from_stat(rel, path, st)
-                continue
-            ident = (st.st_dev, st.st_ino)
-            if ident in ancestors:
-                self.on_note(path, "symlink-loop", "symlink loop: folder already being walked, skipped")
-                continue
-            stack.append((iter(self._read(path, rel)), ancestors + [ident]))
 
-    def _read(self, directory: str, rel_prefix: str) -> List[Tuple[str, str, os.stat_result]]:
-        """The entries of one folder as ``(rel, path, stat)``, sorted by key (folders as ``name/``)."""
+    def _read(self, directory: str, rel_prefix: str) -> List[_Entry]:
+        """The entries of one folder as ``(rel, file)`` or ``(rel + "/", (path, (dev, ino)))``, sorted by key."""
         try:
             with os.scandir(directory) as scan:
                 found = list(scan)
@@ -139,7 +144,8 @@ class LocalTree:
             self.complete = False
             self.on_error(directory, "cannot read the folder: %s" % (exc.strerror or exc))
             return []
-        entries = []
+        entries: List[_Entry] = []
+        append = entries.append
         for item in found:
             name = item.name
             if not name.isascii():  # (an ASCII name is valid UTF-8: the common case skips the encoding)
@@ -171,11 +177,17 @@ class LocalTree:
                 self.complete = False
                 self.on_error(item.path, "cannot stat: %s" % (exc.strerror or exc))
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                entries.append((rel_prefix + name + "/", item.path, st))
-            elif stat.S_ISREG(st.st_mode):
-                entries.append((rel_prefix + name, item.path, st))
+            mode = st.st_mode & _KIND
+            if mode == _REGULAR:
+                rel = rel_prefix + name  # (LocalFile.from_stat, inline: once per file)
+                append((rel, _new(LocalFile, (rel, item.path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev,
+                                              st.st_ino))))
+            elif mode == _FOLDER:
+                append((rel_prefix + name + "/", (item.path, (st.st_dev, st.st_ino))))
             else:
                 self.on_note(item.path, "special", "not a regular file (FIFO, device or socket), skipped")
-        entries.sort(key=_first)
+        # Names are unique in a folder, and a folder's key ends with "/": no two keys are equal, so the
+        # pairs sort by key alone.
+        entries.sort()
         return entries
+

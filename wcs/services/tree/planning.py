@@ -9,10 +9,11 @@ be one file there.
 import os
 from typing import Any, Callable, Iterable, Optional
 
+from wcs.services.listing import ObjectListing
 from wcs.services.tree.casefold import CaseClaims, is_case_insensitive
 from wcs.services.tree.localtree import LocalTree
 from wcs.services.tree.model import TreeOptions
-from wcs.services.tree.plan import DOWNLOAD, UPLOAD, Planner, local_entries, remote_entries
+from wcs.services.tree.plan import DOWNLOAD, UPLOAD, Planner, listed_entries, remote_entries
 
 
 def _needs_destination(options: TreeOptions) -> bool:
@@ -34,16 +35,18 @@ def tree_planner(direction: str, root: str, tree: Optional[LocalTree], listing: 
     """The :class:`~.plan.Planner` merging ``tree`` (from :func:`local_tree`) and ``listing`` (the
     objects under ``prefix``) in the run's ``direction``."""
     need_destination = _needs_destination(options)
-    remote = remote_entries(listing, prefix)
+    # Untyped when the listing can: an object is typed once an action is made of it, not to be compared.
+    remote = listed_entries(listing.item_lists(), prefix) if isinstance(listing, ObjectListing) and listing.flat \
+        else remote_entries(listing, prefix)
     destination: Optional[Iterable[Any]]
     if direction == UPLOAD:
         if tree is None:
             raise ValueError("an upload plans from a local walk")
-        source: Iterable[Any] = local_entries(tree)
+        source: Iterable[Any] = tree.entries()
         destination = remote if need_destination else None
     else:
         source = remote
-        destination = local_entries(tree) if tree is not None else None
+        destination = tree.entries() if tree is not None else None
         if destination is None and need_destination:
             destination = iter(())
     # Probed once: two keys differing only in case would be one file in a case-insensitive folder.
