@@ -103,3 +103,43 @@ def test_a_changed_or_uncached_file_is_still_found(client, bucket, synced, tmp_p
     assert fresh.ok and fresh.skipped == {"same": COUNT} and fresh.hashed_files == COUNT  # nothing cached: hashed
     dry = client.sync(str(root), Remote(bucket, "t"), hash_cache=cache, dry_run=True)
     assert dry.ok and dry.planned_files == 0 and dry.skipped == {"same": COUNT}
+
+
+def test_a_no_op_sync_lists_its_key_ranges_at_once(client, bucket, emulator, tmp_path, monkeypatch):
+    """The run's one planning worker waits for the listing while the pool's other threads fetch its pages:
+    workers are added as files are handed out, so a no-op sync keeps the pool free for the listing."""
+    from wcs.services.bucket import BucketManager
+
+    root = tmp_path / "many"
+    root.mkdir()
+    names = ["f%05d" % i for i in range(3000)]
+    for name in names:
+        (root / name).write_bytes(b"x")
+        os.utime(str(root / name), ns=(1_600_000_000 * 10 ** 9, 1_600_000_000 * 10 ** 9))
+
+    def items():
+        for name in names:
+            path = emulator.store.new_temp_path()
+            with open(path, "wb") as fp:
+                fp.write(b"x")
+            yield "many/" + name, path, 1, "FhH2rY7FKimEq6r9fDtRZQN4XCBy", "text/plain"
+
+    emulator.store.put_files(bucket, items())
+    cache = str(tmp_path / "etags.sqlite")
+    first = client.sync(str(root), Remote(bucket, "many"), hash_cache=cache, transfers=32)
+    assert first.ok and first.skipped == {"same": 3000}, (first.skipped, first.transferred_files)
+    in_flight, peak = [0], [0]
+    list_page = BucketManager.list_page
+
+    def counted(self, *args, **kwargs):
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        try:
+            return list_page(self, *args, **kwargs)
+        finally:
+            in_flight[0] -= 1
+
+    monkeypatch.setattr(BucketManager, "list_page", counted)
+    summary = client.sync(str(root), Remote(bucket, "many"), hash_cache=cache, transfers=32)
+    assert summary.ok and summary.skipped == {"same": 3000} and summary.hashed_files == 0
+    assert peak[0] > 1

@@ -129,3 +129,22 @@ def test_a_closed_scheduler_lets_its_workers_go_and_still_runs_what_is_waited_fo
     with scheduler.group() as group:
         group.submit(lambda: 2)
         assert [f.result() for f in group.as_completed()] == [2]
+
+
+def test_a_groups_tasks_sit_below_its_maker_whichever_thread_submits_them():
+    # A tree run's workers add workers to their own group: were those nested below the worker that
+    # submitted them, a worker waiting for its listing could not run the pages its turn-mates queued.
+    scheduler = Scheduler(2)
+    levels = []
+    with scheduler.group() as group:
+
+        def inner():
+            levels.append(scheduler._pool.level())
+
+        def outer():
+            levels.append(scheduler._pool.level())
+            group.submit(inner)
+
+        group.submit(outer)
+    scheduler.close()
+    assert levels == [1, 1]

@@ -219,7 +219,9 @@ class TaskGroup:
     def __init__(self, pool: _Pool, inline: bool = False, urgent: bool = False) -> None:
         self._pool = pool
         self.inline = inline
-        self._depth = 2 if urgent else 1
+        # Its tasks are nested below the thread that made the group, whichever thread submits them (a
+        # tree run's workers add workers to their own group): a waiting thread can always help.
+        self._level = pool.level() + (2 if urgent else 1)
         self.cancel_event = threading.Event()
         self._cv = threading.Condition(pool.lock)  # the threads waiting for this group wait here
         self._pending: Set[_Task] = set()  # queued or running
@@ -243,7 +245,7 @@ class TaskGroup:
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Queue ``fn(*args)``; a stopped group returns an already cancelled future."""
         pool = self._pool
-        task = _Task(fn, args, self, pool.level() + self._depth)
+        task = _Task(fn, args, self, self._level)
         if self._stopped:
             task.future.cancel()
             task.future.set_running_or_notify_cancel()

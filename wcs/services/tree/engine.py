@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from dataclasses import replace
-from typing import Any, Iterable, Iterator, Optional, Sequence, cast
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, cast
 
 from wcs.commons import staging
 from wcs.commons.errors import LocalFileError, WcsError
@@ -108,6 +108,7 @@ class TreeRun:
         self.summary = TreeSummary(direction, source, dest, dry_run=self.options.dry_run)
         self._tell = Hooks(self.observer, log, "tree observer")
         self._stopped = False
+        self._one_more: Callable[[], None] = lambda: None  # another worker for the run (_transfer_all)
         self.cache = EtagCache(None)
         # mv -r: objects downloaded are deleted at the end; files uploaded are removed as they go.
         moving = self.options.move and not self.options.dry_run
@@ -192,10 +193,11 @@ class TreeRun:
         return tree_planner(self.direction, self.root, self.tree, listing, self.prefix, self.options)
 
     def _transfer_all(self, planner: Planner, spool: DeleteSpool) -> None:
-        """Run the plan on ``options.transfers`` workers that each take the next file from it.
+        """Run the plan on up to ``options.transfers`` workers that each take the next file from it.
 
         Each worker advances the plan itself, under one lock, until the plan yields a file that needs a
-        transfer (or a hash), then moves that file outside the lock and comes back with its outcome.
+        transfer (or a hash), then moves that file outside the lock and comes back with its outcome;
+        there is one worker more for each file handed out, up to ``transfers``.
         So a file costs one turn of the lock, not a task, a future and two thread wake-ups (the
         planning thread's and a worker's): with many small files those cost as much as a file's own
         request. Everything the plan decides inline (skips, deletions spooled, dry-run lines, the etag
@@ -204,6 +206,7 @@ class TreeRun:
         opts = self.options
         actions = self._file_actions(planner, spool)
         turn = threading.Lock()
+        workers = 0
         with self.scheduler.group() as group:
             self.mover = FileMover(
                 bucket=self.remote.bucket, prefix=self.prefix, root=self.root, uploads=self.uploads,
@@ -224,8 +227,16 @@ class TreeRun:
                         return
                     outcome = self._file_task(action)
 
-            for _ in range(opts.transfers):
-                group.submit(worker)
+            def one_more() -> None:
+                # A worker more for each file handed out, up to ``transfers``: a plan that hands out
+                # none (a no-op sync) keeps one, and the pool's other threads fetch its listing pages.
+                nonlocal workers
+                if workers < opts.transfers:
+                    workers += 1
+                    group.submit(worker)
+
+            self._one_more = one_more
+            one_more()
             for future in group.as_completed():
                 exc = None if future.cancelled() else future.exception()
                 if exc is not None:
@@ -268,6 +279,7 @@ class TreeRun:
                         "listing failed: %s" % exc)
 
     def _handed_out(self, action: Action) -> Action:
+        self._one_more()
         if action.op == TRANSFER:
             self._tell("on_action", action)
         if self.downloaded is not None:
