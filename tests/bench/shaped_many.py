@@ -10,8 +10,9 @@ link in the same run:
   imports under the official names). The client CPU per file of ``put -r`` (the run's CPU less
   that of ``put -r`` of an empty folder: start-up, imports, config, cache and pool, over the files)
   and per small upload of each loop (the run's CPU less a child of the same Python that only
-  imports the client), with the emulator's beside them. Limit: the bytes at the total rate, plus a
-  handshake and a round trip.
+  imports the client), with the emulator's beside them; each also run again on loopback (the
+  emulator's own address) for its CPU there. Limit: the bytes at the total rate, plus a handshake
+  and a round trip.
 * ``shaped_resync``: ``wcscmd sync`` of 10,000 files the bucket already holds: a first run hashes
   them (``shaped_resync_cold``), the re-runs are the no-op (``shaped_resync``), against the
   official SDK's best equivalent (a listing and the etag of every file) and against the CPU floor
@@ -115,6 +116,10 @@ MANY_ROWS = [
             side=LOOP),
     ManyRow("shaped_put_tree", "emulator CPU per small upload (ms)", _extra("emulator_per_file_ms"), OFFICIAL,
             side=LOOP),
+    ManyRow("shaped_put_tree", "client CPU per file, on loopback (ms)", _extra("cpu_per_file_loopback_ms"),
+            OFFICIAL, "max", 0.6),
+    ManyRow("shaped_put_tree", "client CPU per small upload, on loopback (ms)", _extra("cpu_per_file_loopback_ms"),
+            OFFICIAL, "max", 0.6, side=LOOP),
     ManyRow("shaped_resync_cold", "wall time (s)", _wall, OFFICIAL),
     ManyRow("shaped_resync", "wall time (s)", _wall, OFFICIAL, "ratio", 0.35),
     ManyRow("shaped_resync", "CPU (s)", _cpu, FLOOR, "ratio", 1.5),
@@ -144,7 +149,6 @@ class ManyCases:
     resync_tree: Optional[Tree]
     results: List[CaseResult]
     many_limits: Dict[str, str]  # case -> the physical limit, as the table shows it
-    _startup_cpu: Optional[float] = None
 
     def _child(self, env: Dict[str, str], argv: List[str]) -> Run:
         raise NotImplementedError  # provided by Bench
@@ -168,17 +172,17 @@ class ManyCases:
             self.many_limits = {}
         self.many_limits[case] = text
 
-    def startup_cpu(self) -> float:
-        """CPU seconds of ``wcscmd put -r`` of an empty folder through the same link (median of 3): what a
-        run costs whatever its files (start-up, imports, the parser, the config, the etag cache, the pool)."""
-        if self._startup_cpu is None:
-            empty = os.path.join(self.root, "put-empty")
-            os.makedirs(empty, exist_ok=True)
-            side = self.sides[OURS]
-            self._startup_cpu = statistics.median(
-                self._child(side.env, self._shaped(OURS, "put", "-r", "wcs://tree/empty-%d/" % i, empty)).cpu
-                for i in range(3))
-        return self._startup_cpu
+    def startup_cpu(self, config: Optional[str] = None) -> float:
+        """CPU seconds of ``wcscmd put -r`` of an empty folder through the same link (or with ``config``),
+        median of 3: what a run costs whatever its files (start-up, imports, the parser, the config, the
+        etag cache, the pool)."""
+        empty = os.path.join(self.root, "put-empty")
+        os.makedirs(empty, exist_ok=True)
+        side = self.sides[OURS]
+        config = config or side.shaped_config
+        return statistics.median(self._child(side.env, side.wcscmd + ["-c", config, "put", "-r",
+                                                                       "wcs://tree/empty-%d/" % i, empty]).cpu
+                                 for i in range(3))
 
     def import_cpu(self, side_name: str) -> float:
         """CPU seconds of a child of a side's Python that only imports its SDK's client (median of 3)."""
@@ -200,22 +204,33 @@ class ManyCases:
         result.how[OFFICIAL] = "a loop over `simple_upload`"
         result.how[LOOP] = "the same loop over our `simple_upload`"
         fixed = {OURS: self.startup_cpu(), OFFICIAL: self.import_cpu(OFFICIAL), LOOP: self.import_cpu(OURS)}
+        fixed_loopback = dict(fixed, **{OURS: self.startup_cpu(self.sides[OURS].config)})
         rtt = self._rtt()
         self._limit("shaped_put_tree", "%.2f s (%.1f MB at %g MB/s, a handshake and a round trip)" % (
             tree.nbytes / self.link.total_rate + 2 * rtt, tree.nbytes / 1e6, self.link.total_rate / 1e6))
 
-        def one(name: str, i: int) -> Run:
-            prefix = "run-%s-%d/" % (name, i)
+        def argv_of(name: str, prefix: str, shaped: bool) -> List[str]:
+            side = self.sides[OURS if name == LOOP else name]
+            config = side.shaped_config if shaped else side.config
             if name == OURS:
-                argv = self._shaped(OURS, "put", "-r", "wcs://tree/" + prefix, tree.root)
-            else:  # the official driver's loop runs on either SDK: ours imports under the same names
-                argv = self._driver(OFFICIAL, "put-tree", "tree", prefix, tree.root)
-                if name == LOOP:
-                    argv = [self.sides[OURS].python, argv[1], argv[2], self.sides[OURS].shaped_config] + argv[4:]
-            run = self._child(self.sides[OURS if name == LOOP else name].env, argv)
+                return side.wcscmd + ["-c", config, "put", "-r", "wcs://tree/" + prefix, tree.root]
+            # The official driver's loop runs on either SDK: ours imports under the same names.
+            driver = self._driver(OFFICIAL, "put-tree", "tree", prefix, tree.root)
+            return [side.python, driver[1], driver[2], config] + driver[4:]
+
+        def one(name: str, i: int) -> Run:
+            env = self.sides[OURS if name == LOOP else name].env
+            prefix = "run-%s-%d/" % (name, i)
+            run = self._child(env, argv_of(name, prefix, shaped=True))
             self._check_tree("tree", prefix, tree)
             run.extra["cpu_per_file_ms"] = max(run.cpu - fixed[name], 0.0) / count * 1000
             run.extra["emulator_per_file_ms"] = run.emulator_cpu / count * 1000
+            # The same on loopback, where the client is never idle long between two requests (on the
+            # link a process sleeps a round trip between them and wakes with cold caches, which
+            # alone doubles the CPU of each request on this VM: see RESULTS.md).
+            loop = self._child(env, argv_of(name, "lo-" + prefix, shaped=False))
+            self._check_tree("tree", "lo-" + prefix, tree)
+            run.extra["cpu_per_file_loopback_ms"] = max(loop.cpu - fixed_loopback[name], 0.0) / count * 1000
             return run
 
         self._pairs(result, (OURS, OFFICIAL, LOOP), self.sizes.pairs, one)
