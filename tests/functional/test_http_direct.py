@@ -164,3 +164,9 @@ def test_in_memory_bodies_skip_requests_send_and_streams_take_it(recorder):
     assert ours.request("POST", recorder.base + "/big", body=lambda: (io.BytesIO(b"ab"), {"Content-Length": "2"})).ok
     assert through_requests == [1] and recorder.seen[-1][3] == b"ab"
     ours.close()
+
+
+def test_a_redirect_to_a_url_it_cannot_follow_is_refused_not_sent_again(recorder):
+    recorder.answers["/odd"] = (302, {"Location": "ftp://127.0.0.1/elsewhere"}, b"")
+    answer = client(retries=2).request("POST", recorder.base + "/odd", data=b"once")
+    assert answer.code == -1 and "InvalidURL" in answer.message and len(recorder.seen) == 1

@@ -498,6 +498,8 @@ class HttpClient:
             try:
                 pool, target = self._pool_for(url)
             except urllib3.exceptions.LocationValueError:
+                if _hop:  # a redirect to where this path does not go: refused, never the request sent again
+                    raise requests.exceptions.InvalidURL("cannot follow the redirect to %r" % url) from None
                 return None
             if payload is not None:
                 sent["Content-Length"] = str(len(payload))
