@@ -10,11 +10,12 @@ requests reads with ``recv``), ``read_bytes`` what it made the kernel fetch from
 
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 
 class BenchError(RuntimeError):
@@ -43,6 +44,17 @@ class CaseResult:
     nbytes: int = 0  # payload moved (or hashed) by one run
     how: Dict[str, str] = field(default_factory=dict)  # side -> what ran, when it is worth saying
     missing: Dict[str, str] = field(default_factory=dict)  # side -> why it has no runs
+
+    def sides(self) -> Iterator[Tuple[str, List[Run], Callable[[Callable[[Run], float]], float]]]:
+        """``(side, its runs, med)`` for each side that ran, ``med(measure)`` the median of a measure over
+        those runs: what the per-run tables show."""
+        for side, runs in self.runs.items():
+            if runs:
+
+                def med(get: Callable[[Run], float], runs: List[Run] = runs) -> float:
+                    return statistics.median(get(r) for r in runs)
+
+                yield side, runs, med
 
 
 _children: Dict[int, subprocess.Popen] = {}

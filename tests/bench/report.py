@@ -214,13 +214,7 @@ def render_shaped(bench: Any, head: List[str]) -> Optional[str]:
               "| emulator CPU (s) | shaper CPU (s) | connections | MB up / down | read (MiB, rchar) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
-        for side, runs in result.runs.items():
-            if not runs:
-                continue
-
-            def med(get: Any, runs: List[Run] = runs) -> float:
-                return statistics.median(get(r) for r in runs)
-
+        for side, runs, med in result.sides():
             wall = med(lambda r: r.wall)
             utils = [u for u in (utilisation(r, result, rate) for r in runs) if u is not None]
             lines.append("| %s | %s | %d | %.3f | %s | %s | %s | %.2f | %.2f | %.2f | %d | %.1f / %.1f | %.1f |" % (

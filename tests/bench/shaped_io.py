@@ -322,13 +322,7 @@ def render_io(bench: Any) -> Optional[List[str]]:
               "|---|---|---|---|---|---|---|---|---|"]
     for name in sorted({row.case for row in rows}, key=lambda n: [r.case for r in rows].index(n)):
         result = by_name[name]
-        for side, runs in result.runs.items():
-            if not runs:
-                continue
-
-            def med(get: Callable[[Run], float], runs: List[Run] = runs) -> float:
-                return statistics.median(get(r) for r in runs)
-
+        for side, runs, med in result.sides():
             lines.append("| %s | %s | %d | %.2f | %s | %s | %.2f | %d | %.1f |" % (
                 name, side, len(runs), med(lambda r: r.wall),
                 "%.2f" % med(_extra("span_s")) if "span_s" in runs[0].extra else "-",

@@ -352,13 +352,7 @@ def render_many(bench: Any) -> Optional[List[str]]:
               "|---|---|---|---|---|---|---|---|---|---|"]
     for name in [n for n in dict.fromkeys(row.case for row in rows)]:
         result = by_name[name]
-        for side, runs in result.runs.items():
-            if not runs:
-                continue
-
-            def med(get: Callable[[Run], float], runs: List[Run] = runs) -> float:
-                return statistics.median(get(r) for r in runs)
-
+        for side, runs, med in result.sides():
             lines.append("| %s | %s | %d | %.3f | %.2f | %.2f | %.1f | %d | %.1f / %.1f | %.1f |" % (
                 name, side, len(runs), med(_wall), med(_cpu), med(lambda r: r.emulator_cpu),
                 med(lambda r: r.rss) / 1024 / 1024, med(_extra("connections")), med(_extra("bytes_up")) / 1e6,
