@@ -532,7 +532,9 @@ class HttpClient:
             answer: Any = reply.headers["location"]
         else:
             answer = decode_body(text)
-        return Result(reply.status_code, answer, _with_reqid(reply.headers), text=text, attempts=sent[0])
+        headers: Dict[str, Any] = dict(reply.headers)  # lower-case names already
+        headers.setdefault("x-reqid", None)
+        return Result(reply.status_code, answer, headers, text=text, attempts=sent[0])
 
     def _exchange(self, method: str, url: str, *, body: BodyFactory, params: Optional[Mapping[str, Any]] = None,
                   retries: Optional[int] = None, allow_redirects: bool = True,

@@ -194,14 +194,15 @@ def form_in_memory(fields: Sequence[Tuple[str, str]], file_name: str, data: byte
     ``Content-Type``: what the streaming encoder sends for a small file, built in one piece, so that it
     goes out in one ``sendall`` without the encoder's per-read bookkeeping."""
     boundary = os.urandom(16).hex()
+    mark = boundary.encode()
     parts = []
     for name, value in fields:
         parts.append(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
-                     % (boundary.encode(), name.encode("utf-8"), value.encode("utf-8")))
+                     % (mark, name.encode("utf-8"), value.encode("utf-8")))
     parts.append(b'--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: %s\r\n\r\n'
-                 % (boundary.encode(), file_name.encode("utf-8"), content_type.encode("utf-8")))
+                 % (mark, file_name.encode("utf-8"), content_type.encode("utf-8")))
     parts.append(data)
-    parts.append(b"\r\n--%s--\r\n" % boundary.encode())
+    parts.append(b"\r\n--%s--\r\n" % mark)
     return b"".join(parts), {"Content-Type": "multipart/form-data; boundary=%s" % boundary}
 
 
