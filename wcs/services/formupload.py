@@ -60,7 +60,9 @@ def open_for_upload(path: PathLike) -> BinaryIO:
     """
     path = os.fspath(path)
     try:
-        return open_regular(path)  # a FIFO swapped in is refused, not waited on
+        # Unbuffered: a small file is read in one call, a large one by ChunkReader, which seeks
+        # before every read (a buffer would only copy the bytes once more).
+        return open_regular(path, buffering=0)  # a FIFO swapped in is refused, not waited on
     except FileNotFoundError:
         raise MissingFile("no such file: %s" % path) from None
     except (LocalFileError, OSError) as exc:
