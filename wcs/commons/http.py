@@ -472,7 +472,7 @@ class HttpClient:
             NetworkError: no response after every retry (or at once, for a failure retrying cannot fix).
             Cancelled: ``cancel`` was set while waiting to retry.
         """
-        def attempt(all_headers: Dict[str, str], payload: Any) -> "requests.Response":
+        def attempt(all_headers: "Dict[str, str]", payload: Any) -> "requests.Response":
             return self.session.send(self._prepare(method, url, all_headers, payload, params),
                                      timeout=self.timeout, verify=self._verify,
                                      proxies=self.environment.proxies_for(url),
@@ -517,7 +517,7 @@ class HttpClient:
         ``attempts`` tells how many times the request went out."""
         sent = [0]
 
-        def counted() -> Tuple[Any, Mapping[str, str]]:
+        def counted() -> "Tuple[Any, Mapping[str, str]]":
             sent[0] += 1
             return body() if body is not None else (data, {})
 
@@ -542,7 +542,7 @@ class HttpClient:
         """:meth:`send` for an answer read whole: a body already in memory, on a direct connection and
         without a bandwidth limit, goes straight to urllib3's pool (:meth:`_direct`); any other the
         requests way. A body that breaks off is retried like a failed request."""
-        def attempt(all_headers: Dict[str, str], payload: Any) -> "_Reply":
+        def attempt(all_headers: "Dict[str, str]", payload: Any) -> "_Reply":
             if (payload is None or isinstance(payload, (bytes, bytearray, memoryview, str))) and not params \
                     and not self.environment.proxies_for(url):
                 direct = self._direct(method, url, all_headers, payload, allow_redirects)
