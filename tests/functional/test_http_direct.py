@@ -216,3 +216,31 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_a_failed_attemp
     ours.close()
     assert again.ok and again.attempts == 1
     assert [seen[:2] for seen in recorder.seen] == [("GET", "/bye"), ("POST", "/next")]
+
+
+def test_chunked_and_close_delimited_answers_read_as_requests_reads_them(recorder):
+    def chunked(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for piece in (b'{"items": [', b'1, 2', b"]}"):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    def until_closed(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        handler.wfile.write(b'{"to": "the end"}')
+        handler.close_connection = True
+
+    recorder.answers["/chunked"] = (200, {}, chunked)
+    recorder.answers["/closed"] = (200, {}, until_closed)
+    ours = client(retries=0)
+    with plain_session() as session:
+        for path in ("/chunked", "/closed", "/chunked", "/closed"):
+            answer = ours.request("GET", recorder.base + path)
+            theirs = session.get(recorder.base + path)
+            assert answer.code == 200 and answer.body == theirs.json() and answer.text == theirs.text
+    ours.close()

@@ -11,11 +11,12 @@ callback failed: never redo it).
 Upload bodies are produced by a factory per attempt, so a retried request resends from the start.
 
 Answers read whole whose request body is in memory (listings, ``stat``, management calls, small
-uploads) skip requests' ``Session.send`` and urllib3's ``urlopen``: they are exchanged by
-``http.client`` on a connection of urllib3's pool (:meth:`HttpClient._direct`, :func:`_exchange_on`):
-the same request on the wire (the session's headers and cookies, requests' URL quoting and lengths),
-the same connections (made, verified and kept by urllib3), redirects and failures as requests handles
-them, for two fifths of the CPU. Streamed bodies, proxies and bandwidth limits keep requests' whole path.
+uploads) skip requests' ``Session.send`` and urllib3's ``urlopen``: they are exchanged on a
+connection of urllib3's pool by :mod:`~wcs.commons.wire` (:meth:`HttpClient._direct`,
+:func:`_exchange_on`): the same request on the wire (the session's headers and cookies, requests' URL
+quoting and lengths), the same connections (made, verified and kept by urllib3), answers, redirects
+and failures as requests handles them, for a quarter of the CPU. Streamed bodies, proxies and
+bandwidth limits keep requests' whole path.
 
 No other module imports ``requests``: transport failures leave this module as
 :class:`~wcs.commons.errors.NetworkError`, typed once by :func:`network_error` (its ``kind``:
@@ -45,6 +46,7 @@ from requests.adapters import HTTPAdapter
 from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 
 from wcs._version import __version__
+from wcs.commons import wire
 from wcs.commons.bandwidth import TokenBucket, throttled
 from wcs.commons.errors import Cancelled, NetworkError, NetworkKind
 from wcs.commons.result import NO_RESPONSE, Result, decode_body, no_response
@@ -235,12 +237,12 @@ class _Resumable(Exception):
 
 class _Reply:
     """An answer read whole: what :meth:`HttpClient.request` needs of it (header names in lower case; and
-    for requests' cookie helpers ``_original_response``, the ``http.client`` answer, or None)."""
+    for requests' cookie helpers ``_original_response``, the answer as read, or None)."""
 
     __slots__ = ("status_code", "headers", "content", "_original_response")
 
     def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes,
-                 original: Optional[http.client.HTTPResponse] = None) -> None:
+                 original: Optional[wire.Answer] = None) -> None:
         self.status_code = status_code
         self.headers = headers
         self.content = content
@@ -254,12 +256,12 @@ def _exchange_on(pool: Any, method: str, target: str, payload: Optional[bytes], 
                  timeout: float) -> "_Reply":
     """One request on a connection of urllib3's ``pool``, its answer read whole.
 
-    The connection is the pool's (kept alive, checked for a drop before reuse, made and connected by
-    urllib3 with requests' TLS settings) and goes back to it; the exchange on it is ``http.client``'s
-    own (urllib3's connections are ``http.client`` connections), without the layers urllib3's
-    ``urlopen`` puts around it: they cost as much CPU as the exchange itself. A failure comes out as
-    ``urlopen`` would raise it (with requests' ``Retry(0, read=False)``), so that
-    :func:`_as_requests_error` types it the same.
+    The connection is the pool's: kept alive, checked for a drop before reuse, made and connected by
+    urllib3 with requests' TLS settings, and given back. The exchange on its socket is
+    :mod:`~wcs.commons.wire`'s: the request's bytes as ``http.client`` lays them out, the answer read
+    without ``urlopen``'s layers or the ``email`` package's header parser, which together cost twice
+    the exchange itself. A failure comes out as ``urlopen`` would raise it (with requests'
+    ``Retry(0, read=False)``), so that :func:`_as_requests_error` types it the same.
     """
     conn = pool._get_conn()
     try:
@@ -273,38 +275,51 @@ def _exchange_on(pool: Any, method: str, target: str, payload: Optional[bytes], 
                 warnings.warn("Unverified HTTPS request is being made to host '%s'. Adding certificate "
                               "verification is strongly advised." % pool.host,
                               urllib3.exceptions.InsecureRequestWarning, stacklevel=2)
+        sock = conn.sock
+        head = wire.request_bytes(method, target, _host_header(pool), list(headers.items()))
         try:
-            # http.client's request(), on the base class: urllib3's overrides of these steps guard
-            # against its own sentinels, which this path never sends.
-            send = http.client.HTTPConnection
-            names = {name.lower() for name in headers}
-            send.putrequest(conn, method, target, skip_host="host" in names,
-                            skip_accept_encoding="accept-encoding" in names)
-            for name, value in headers.items():
-                send.putheader(conn, name, value)
-            send.endheaders(conn, payload)
+            if payload is None:
+                sock.sendall(head)
+            elif len(payload) <= _JOIN_BELOW:
+                sock.sendall(head + payload)  # one segment for a small request
+            else:
+                sock.sendall(head)
+                sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server may have answered before reading the whole body (a 413): read its answer
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             raise _as_urlopen_error(pool, target, exc, timeout) from exc
         try:
-            response = http.client.HTTPConnection.getresponse(conn)
-            data = response.read()
+            answer = wire.read_answer(wire.SocketReader(sock), method)
         except (OSError, http.client.HTTPException) as exc:
             raise _as_urlopen_error(pool, target, exc, timeout) from exc
     except BaseException:
         conn.close()
         pool._put_conn(conn)
         raise
+    if not answer.reusable:
+        conn.close()
     pool._put_conn(conn)
-    answer: Dict[str, str] = {}
-    for name, value in response.msg.raw_items():  # what items() gives for HTTP (no surrogates), for less
-        name = name.lower()
-        answer[name] = answer[name] + ", " + value if name in answer else value  # as urllib3 joins them
-    if answer.get("content-encoding", "identity").lower() != "identity":  # as requests: gzip, deflate, br...
-        data = urllib3.HTTPResponse(body=io.BytesIO(data), headers=answer, status=response.status,
+    data = answer.body
+    if answer.headers.get("content-encoding", "identity").lower() != "identity":  # as requests: gzip, br...
+        data = urllib3.HTTPResponse(body=io.BytesIO(data), headers=answer.headers, status=answer.status,
                                     preload_content=True, decode_content=True).data
-    return _Reply(response.status, answer, data, response)
+    return _Reply(answer.status, answer.headers, data, answer)
+
+
+_JOIN_BELOW = 256 * 1024  # a body up to this size goes out with its headers in one send (a copy)
+
+
+def _host_header(pool: Any) -> str:
+    """The ``Host`` value ``http.client`` sends to the pool's origin (the port only when not the scheme's)."""
+    host = pool.host.rstrip(".")
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:
+        host = "[%s]" % host  # an IPv6 address
+    return host if pool.port == {"http": 80, "https": 443}.get(pool.scheme) else "%s:%s" % (host, pool.port)
 
 
 def _as_urlopen_error(pool: Any, target: str, exc: Exception, timeout: float) -> Exception:
@@ -563,11 +578,11 @@ class HttpClient:
 
         What requests' ``Session.send`` adds for a small request (a ``PreparedRequest``, a ``Response``,
         the cookie jar walked both ways, hooks, the redirect generator) costs three times urllib3's own
-        work, and urllib3's ``urlopen`` as much again as the exchange itself: here the same request is
-        built from the same headers (the session's under the call's, its cookies when it holds any),
-        with the same URL quoting, length and certificate checks, and the answer read whole. A POST of
-        20 KB with a small answer, on loopback: 0.5 ms of CPU through requests, 0.28 through ``urlopen``,
-        0.19 here.
+        work, and urllib3's ``urlopen`` and ``http.client``'s reading of the answer twice the exchange
+        itself: here the same request is built from the same headers (the session's under the call's,
+        its cookies when it holds any), with the same URL quoting, length and certificate checks, and
+        the answer read whole. A POST of 20 KB with a small answer, on loopback: 0.5 ms of CPU through
+        requests, 0.28 through ``urlopen``, 0.1 here.
         """
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
