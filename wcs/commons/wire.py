@@ -104,6 +104,23 @@ class SocketReader:
             if self.pending >= limit or not self._fill():
                 return self._take(min(self.pending, limit))
 
+    def read_head(self) -> bytes:
+        """The bytes up to the empty line that ends a status line and its headers (CRLF or LF line
+        ends), in one piece; what came when the connection closed first, or when a line or the line
+        count passed :data:`MAX_LINE` or :data:`MAX_HEADERS` (for the parser to refuse)."""
+        scanned = 0
+        while True:
+            end = _head_end(self._buf, self._pos + max(scanned - 2, 0))
+            if end >= 0:
+                return self._take(end - self._pos)
+            last = self._buf.rfind(b"\n", self._pos)
+            if len(self._buf) - (last + 1 if last >= 0 else self._pos) > MAX_LINE \
+                    or self._buf.count(b"\n", self._pos) > MAX_HEADERS + 1:
+                return self._take(self.pending)
+            scanned = self.pending
+            if not self._fill():
+                return self._take(self.pending)
+
     def read(self, size: int) -> bytes:
         """``size`` bytes, or fewer when the connection closed first."""
         while self.pending < size and self._fill(size - self.pending):
@@ -140,8 +157,7 @@ def read_answer(fp: SocketReader, method: str) -> Answer:
 
 def _read(fp: SocketReader, method: str) -> Answer:
     while True:
-        version, status, reason = _status_line(fp)
-        headers, raw = _header_block(fp)
+        version, status, reason, headers, raw = _head(fp.read_head())
         if status < 100 or status >= 200 or status == 101:
             break
         # An interim answer (100 Continue, 103 Early Hints): the final one follows.
@@ -167,40 +183,47 @@ def _read(fp: SocketReader, method: str) -> Answer:
     return Answer(status, reason, headers, raw, body, reusable)
 
 
-def _status_line(fp: SocketReader) -> Tuple[str, int, str]:
-    line = fp.readline(MAX_LINE + 1)
-    if len(line) > MAX_LINE:
-        raise http.client.LineTooLong("status line")
-    if not line:
+def _head_end(buf: bytearray, start: int) -> int:
+    """The index after the empty line ending a header block in ``buf`` from ``start``, or -1."""
+    crlf = buf.find(b"\n\r\n", start)
+    lf = buf.find(b"\n\n", start)
+    if crlf < 0:
+        return lf + 2 if lf >= 0 else -1
+    return crlf + 3 if lf < 0 or crlf < lf else lf + 2
+
+
+def _head(block: bytes) -> Tuple[str, int, str, Dict[str, str], List[Tuple[str, str]]]:
+    """``(version, status, reason, headers, raw)`` of a status line and its header lines: headers
+    joined by lower-case name, and as sent."""
+    if not block:
         # As http.client: the server closed the connection without a word (often a kept-alive
         # connection it had closed as this request went out).
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
-    text = line.decode("iso-8859-1")
-    parts = text.split(None, 2)
+    lines = block.decode("iso-8859-1").split("\n")
+    status_line = lines[0]
+    if len(status_line) >= MAX_LINE:
+        raise http.client.LineTooLong("status line")
+    parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-        raise http.client.BadStatusLine(text)
+        raise http.client.BadStatusLine(status_line + "\n")
     version, code = parts[0], parts[1]
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise http.client.UnknownProtocol(version)
     if len(code) != 3 or not code.isdigit():
-        raise http.client.BadStatusLine(text)
-    return version, int(code), parts[2].strip() if len(parts) > 2 else ""
-
-
-def _header_block(fp: SocketReader) -> Tuple[Dict[str, str], List[Tuple[str, str]]]:
-    """The header lines up to the empty line: joined by lower-case name, and as sent."""
+        raise http.client.BadStatusLine(status_line + "\n")
+    reason = parts[2].strip() if len(parts) > 2 else ""
     headers: Dict[str, str] = {}
     raw: List[Tuple[str, str]] = []
-    while True:
-        line = fp.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
+    for text in lines[1:]:
+        if len(text) >= MAX_LINE:
             raise http.client.LineTooLong("header line")
-        if line in (b"\r\n", b"\n", b""):
-            break
-        text = line.decode("iso-8859-1")
+        if text.endswith("\r"):
+            text = text[:-1]
+        if not text:
+            break  # the empty line (or the end of what came)
         if text[0] in " \t" and raw:  # an obsolete folded line continues the header before it
             name, value = raw[-1]
-            raw[-1] = (name, value + "\r\n" + text.rstrip("\r\n"))
+            raw[-1] = (name, value + "\r\n" + text)
             headers[name.lower()] = _rejoin(raw, name.lower())
             continue
         name, colon, value = text.partition(":")
@@ -208,11 +231,11 @@ def _header_block(fp: SocketReader) -> Tuple[Dict[str, str], List[Tuple[str, str
             continue  # not a header line: dropped, as the email parser leaves it out of the headers
         if len(raw) >= MAX_HEADERS:
             raise http.client.HTTPException("got more than %d headers" % MAX_HEADERS)
-        value = value.lstrip(" \t").rstrip("\r\n")
+        value = value.lstrip(" \t")
         raw.append((name, value))
         key = name.lower()
         headers[key] = headers[key] + ", " + value if key in headers else value
-    return headers, raw
+    return version, int(code), reason, headers, raw
 
 
 def _rejoin(raw: List[Tuple[str, str]], key: str) -> str:
