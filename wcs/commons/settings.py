@@ -21,6 +21,7 @@ official SDK does, so one ``upload_id`` in ``.wcscfg`` can never apply to every 
 
 import re
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote
 
@@ -308,6 +309,11 @@ class PolicyDefaults:
 
     def fields(self) -> Dict[str, Any]:
         """The set (non-empty, non-zero) fields, in the official order, as the policy carries them."""
+        return dict(self._fields)
+
+    @cached_property
+    def _fields(self) -> Dict[str, Any]:
+        # Once per snapshot (it is frozen): every upload token carries these.
         out: Dict[str, Any] = {}
         for name, kind in POLICY_FIELDS:
             value = getattr(self, name)
