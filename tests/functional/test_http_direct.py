@@ -244,3 +244,13 @@ def test_chunked_and_close_delimited_answers_read_as_requests_reads_them(recorde
             theirs = session.get(recorder.base + path)
             assert answer.code == 200 and answer.body == theirs.json() and answer.text == theirs.text
     ours.close()
+
+
+def test_the_request_target_is_encoded_as_requests_sends_it(recorder):
+    ours = client()
+    with plain_session() as session:
+        for path in ("/a#fragment", "/a[1]?q=[x]", "/a%2fb?x=%2f"):
+            assert ours.request("GET", recorder.base + path).ok and session.get(recorder.base + path).ok
+    ours.close()
+    paths = [seen[1] for seen in recorder.seen]
+    assert paths[0::2] == paths[1::2] == ["/a", "/a%5B1%5D?q=%5Bx%5D", "/a%2Fb?x=%2F"]

@@ -117,8 +117,28 @@ def test_bytes_after_the_answer_mean_the_connection_is_out_of_step():
     assert answer.body == b'{"a":1}' and not answer.reusable
 
 
+def test_a_length_is_read_as_urllib3_reads_it():
+    assert read(b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", close=False).body == b"ok"
+    assert read(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", close=False).reusable
+    with pytest.raises(wire.ConflictingLength):
+        read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", close=False)
+    answer = read(b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nto the end")  # a Latin-1 digit is no digit
+    assert answer.body == b"to the end" and not answer.reusable
+
+
+def test_another_coding_than_chunked_is_read_by_its_length_without_waiting_but_not_trusted():
+    answer = read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok", close=False)
+    assert answer.body == b"ok" and not answer.reusable
+
+
+def test_a_minor_version_after_1_1_reads_as_1_1():
+    assert read(b"HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok", close=False).reusable
+
+
 @pytest.mark.parametrize("data, error", [
     (b"", http.client.RemoteDisconnected),
+    (b"HTTP/1.1 2\xb20 OK\r\nContent-Length: 2\r\n\r\nok", http.client.BadStatusLine),
+    (b"HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok", http.client.BadStatusLine),
     (b"garbage\r\n\r\n", http.client.BadStatusLine),
     (b"HTTP/1.1 2xx OK\r\n\r\n", http.client.BadStatusLine),
     (b"HTTP/2 200 OK\r\n\r\n", http.client.UnknownProtocol),
@@ -135,11 +155,20 @@ def test_a_malformed_or_cut_answer_raises_what_http_client_raises(data, error):
         as_http_client_reads_it(data)
 
 
+def test_an_answer_cut_inside_its_headers_is_refused():
+    # http.client would take it for a complete answer with an empty body.
+    with pytest.raises(http.client.IncompleteRead):
+        read(b"HTTP/1.1 200 OK\r\nContent-Len")
+
+
 def test_the_request_is_laid_out_as_http_client_lays_it_out():
     head = wire.request_bytes("POST", "/up?x=1", "127.0.0.1:8930", [("User-Agent", "ua"), ("Content-Length", 3)])
     assert head == b"POST /up?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8930\r\nUser-Agent: ua\r\nContent-Length: 3\r\n\r\n"
     with pytest.raises(http.client.InvalidURL):
         wire.request_bytes("GET", "/a b", "h", [])
+    # A Host of the caller's replaces the default one; bytes and numbers go out as http.client sends them.
+    assert wire.request_bytes("GET", "/", "h:1", [("host", "bucket.example"), ("X-B", b"abc"), ("X-N", 7)]) \
+        == b"GET / HTTP/1.1\r\nhost: bucket.example\r\nX-B: abc\r\nX-N: 7\r\n\r\n"
     with pytest.raises(UnicodeEncodeError):
         wire.request_bytes("GET", "/", "h", [("X-Name", "\u20ac")])
 

@@ -28,6 +28,7 @@ raises (a full disk, a closed pipe) is the program's own failure and is never ta
 connection's.
 """
 
+import functools
 import http.client
 import io
 import logging
@@ -271,12 +272,12 @@ def _exchange_on(pool: Any, method: str, target: str, payload: Optional[bytes], 
                 conn.connect()
             except (urllib3.exceptions.HTTPError, OSError, ssl.CertificateError) as exc:
                 raise _as_urlopen_error(pool, target, exc, timeout) from exc
-            if pool.scheme == "https" and not getattr(conn, "is_verified", True):
-                warnings.warn("Unverified HTTPS request is being made to host '%s'. Adding certificate "
-                              "verification is strongly advised." % pool.host,
-                              urllib3.exceptions.InsecureRequestWarning, stacklevel=2)
+        if pool.scheme == "https" and not getattr(conn, "is_verified", True):
+            warnings.warn("Unverified HTTPS request is being made to host '%s'. Adding certificate verification "
+                          "is strongly advised. See: https://urllib3.readthedocs.io/en/latest/advanced-usage.html"
+                          "#tls-warnings" % pool.host, urllib3.exceptions.InsecureRequestWarning, stacklevel=2)
         sock = conn.sock
-        head = wire.request_bytes(method, target, _host_header(pool), list(headers.items()))
+        head = wire.request_bytes(method, _encoded_target(target), _host_header(pool), list(headers.items()))
         try:
             if payload is None:
                 sock.sendall(head)
@@ -309,6 +310,10 @@ def _exchange_on(pool: Any, method: str, target: str, payload: Optional[bytes], 
 
 _JOIN_BELOW = 256 * 1024  # a body up to this size goes out with its headers in one send (a copy)
 
+# The request target as urlopen sends it: characters not allowed in a path or query percent-encoded,
+# the fragment left out (a target seen before is not worked out again: uploads all go to one).
+_encoded_target = functools.lru_cache(maxsize=1024)(urllib3.connectionpool._encode_target)
+
 
 def _host_header(pool: Any) -> str:
     """The ``Host`` value ``http.client`` sends to the pool's origin (the port only when not the scheme's)."""
@@ -331,6 +336,10 @@ def _as_urlopen_error(pool: Any, target: str, exc: Exception, timeout: float) ->
     error: Exception = exc
     if isinstance(exc, socket.timeout):
         return errors.ReadTimeoutError(pool, target, "Read timed out. (read timeout=%s)" % timeout)
+    if isinstance(exc, wire.ConflictingLength):
+        return errors.InvalidHeader(str(exc))
+    if isinstance(exc, http.client.IncompleteRead):
+        return errors.ProtocolError("Connection broken: %r" % exc, exc)
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
         error = errors.SSLError(exc)
     elif isinstance(exc, (OSError, http.client.HTTPException)):

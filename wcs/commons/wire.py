@@ -17,12 +17,18 @@ can never be taken for the start of the next one.
 
 import http.client
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 MAX_LINE = 65536  # http.client's limits
 MAX_HEADERS = 100
 
 _NO_BODY = frozenset({204, 304})
+_IN_PLACE = 1 << 20  # a body with more than this still to come is received in place
+
+
+class ConflictingLength(http.client.HTTPException):
+    """An answer with ``Content-Length`` values that differ: its end cannot be known (urllib3 refuses
+    it as an ``InvalidHeader``)."""
 _BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # as http.client refuses a request target
 
 
@@ -54,20 +60,37 @@ class Answer(NamedTuple):
         return found or failobj
 
 
-def request_bytes(method: str, target: str, host: str, headers: Sequence[Tuple[str, str]]) -> bytes:
-    """The request line and header block: ``Host`` first, then ``headers`` in order, as ``http.client``
-    lays them out (the caller has checked names and values: no line breaks in either).
+def request_bytes(method: str, target: str, host: str, headers: Sequence[Tuple[str, Any]]) -> bytes:
+    """The request line and header block as ``http.client`` lays them out: ``Host`` first (unless
+    ``headers`` has one: then only that one), then ``headers`` in order; a name in ASCII, a text value
+    in Latin-1, a bytes value as it is, a number as digits. The caller has checked names and values
+    (no line breaks in either).
 
     Raises:
         http.client.InvalidURL: ``target`` holds a space or a control character.
-        UnicodeEncodeError: a value is not Latin-1 (as ``http.client`` refuses it).
+        UnicodeEncodeError: a name is not ASCII or a text value not Latin-1 (as ``http.client``).
     """
     if _BAD_TARGET.search(target):
         raise http.client.InvalidURL("URL can't contain control characters. %r" % target)
-    lines = ["%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, target, host)]
-    lines.extend("%s: %s\r\n" % item for item in headers)
-    lines.append("\r\n")
-    return "".join(lines).encode("latin-1")
+    own_host = not any(name.lower() == "host" for name, _ in headers)
+    if all(type(value) is str for _, value in headers) and all(name.isascii() for name, _ in headers):
+        lines = ["%s %s HTTP/1.1\r\n" % (method, target)]
+        if own_host:
+            lines.append("Host: %s\r\n" % host)
+        lines.extend("%s: %s\r\n" % item for item in headers)
+        lines.append("\r\n")
+        return "".join(lines).encode("latin-1")
+    out = [("%s %s HTTP/1.1\r\n" % (method, target)).encode("latin-1")]
+    if own_host:
+        out.append(("Host: %s\r\n" % host).encode("latin-1"))
+    for name, value in headers:
+        if isinstance(value, str):
+            value = value.encode("latin-1")
+        elif isinstance(value, int):
+            value = str(value).encode("ascii")
+        out.append(b"%s: %s\r\n" % (name.encode("ascii"), bytes(value)))
+    out.append(b"\r\n")
+    return b"".join(out)
 
 
 class SocketReader:
@@ -119,13 +142,35 @@ class SocketReader:
                 return self._take(self.pending)
             scanned = self.pending
             if not self._fill():
-                return self._take(self.pending)
+                if self.pending:  # the connection ended inside the headers: no answer to trust
+                    raise http.client.IncompleteRead(self._take(self.pending))
+                return b""
 
     def read(self, size: int) -> bytes:
         """``size`` bytes, or fewer when the connection closed first."""
+        if size - self.pending > _IN_PLACE:
+            return self._read_in_place(size)
         while self.pending < size and self._fill(size - self.pending):
             pass
         return self._take(min(size, self.pending))
+
+    def _read_in_place(self, size: int) -> bytes:
+        """A large body received straight into its final buffer (a bytearray: a copy into ``bytes``
+        would hold it twice)."""
+        out = bytearray(size)
+        got = self.pending
+        out[:got] = self._buf[self._pos:]
+        self._buf.clear()
+        self._pos = 0
+        with memoryview(out) as view:
+            while got < size:
+                count = self._sock.recv_into(view[got:], min(size - got, 1 << 20))
+                if not count:
+                    break
+                got += count
+        if got < size:
+            del out[got:]
+        return cast(bytes, out)
 
     def read_all(self) -> bytes:
         """Everything up to the end of the connection."""
@@ -161,7 +206,7 @@ def _read(fp: SocketReader, method: str) -> Answer:
         if status < 100 or status >= 200 or status == 101:
             break
         # An interim answer (100 Continue, 103 Early Hints): the final one follows.
-    if version == "HTTP/1.1":
+    if version != "HTTP/1.0":
         reusable = "close" not in _tokens(headers.get("connection"))
     else:
         reusable = "keep-alive" in _tokens(headers.get("connection")) or "keep-alive" in headers
@@ -169,11 +214,13 @@ def _read(fp: SocketReader, method: str) -> Answer:
         return Answer(status, reason, headers, raw, b"", reusable and status != 101)
     coding = headers.get("transfer-encoding")
     if coding is not None:
-        if _tokens(coding)[-1:] != ["chunked"]:  # another coding last: the body ends with the connection
-            return Answer(status, reason, headers, raw, fp.read_all(), False)
-        # A length beside a chunked coding is ignored, and such a connection is not trusted again.
-        body = _chunked(fp)
-        return Answer(status, reason, headers, raw, body, reusable and "content-length" not in headers)
+        if _tokens(coding)[-1:] == ["chunked"]:
+            # A length beside a chunked coding is ignored, and such a connection is not trusted again.
+            body = _chunked(fp)
+            return Answer(status, reason, headers, raw, body, reusable and "content-length" not in headers)
+        # Another coding (or none) named: read by the length when there is one, as http.client does,
+        # but never trust the connection after such an answer.
+        reusable = False
     length = _length(headers.get("content-length"))
     if length is None:
         return Answer(status, reason, headers, raw, fp.read_all(), False)
@@ -207,9 +254,9 @@ def _head(block: bytes) -> Tuple[str, int, str, Dict[str, str], List[Tuple[str, 
     if len(parts) < 2 or not parts[0].startswith("HTTP/"):
         raise http.client.BadStatusLine(status_line + "\n")
     version, code = parts[0], parts[1]
-    if version not in ("HTTP/1.1", "HTTP/1.0"):
+    if not version.startswith("HTTP/1."):  # HTTP/1.2 and on read as 1.1, as http.client reads them
         raise http.client.UnknownProtocol(version)
-    if len(code) != 3 or not code.isdigit():
+    if len(code) != 3 or not (code.isascii() and code.isdigit()) or code[0] == "0":
         raise http.client.BadStatusLine(status_line + "\n")
     reason = parts[2].strip() if len(parts) > 2 else ""
     headers: Dict[str, str] = {}
@@ -247,15 +294,23 @@ def _tokens(value: Optional[str]) -> List[str]:
 
 
 def _length(value: Optional[str]) -> Optional[int]:
-    """The body's length from ``Content-Length`` (repeated equal values allowed), None when absent or
-    not a number: the body then ends with the connection, as ``http.client`` reads it."""
+    """The body's length from ``Content-Length`` (the value, or repeated equal values), read as
+    urllib3 reads it; None when absent, not a number or negative: the body then ends with the
+    connection.
+
+    Raises:
+        ConflictingLength: values that differ.
+    """
     if value is None:
         return None
-    values = {item.strip() for item in value.split(",")}
-    if len(values) != 1:
+    try:
+        lengths = {int(item) for item in value.split(",")}
+    except ValueError:
         return None
-    text = values.pop()
-    return int(text) if text.isdigit() else None
+    if len(lengths) > 1:
+        raise ConflictingLength("Content-Length contained multiple unmatching values (%s)" % value)
+    length = lengths.pop()
+    return length if length >= 0 else None
 
 
 def _chunked(fp: SocketReader) -> bytes:
