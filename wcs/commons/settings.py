@@ -229,9 +229,9 @@ class Endpoints:
 
 DEFAULT_TRANSFERS = 32
 """Files a folder command (``sync``, ``put -r``, ``get -r``, ``cp -r``...) transfers at once, unless told:
-measured on a link of 40 ms and 4 MB/s per connection, 1,000 files of 4-64 KiB take 7.6 s with 8,
-4.3 s with 16, 2.7-3.2 s with 32, 2.1-2.6 s with 64 and no less with 128 (the client's and the
-service's CPU, not the link, limit it from 32 on); docs/folders.md has the table. The price of a
+measured on a link of 40 ms and 4 MB/s per connection, 1,000 files of 4-64 KiB take 6.7 s with 8,
+3.5 s with 16, 2.0 s with 32, 1.6 s with 64 and no less with 128 (the service's CPU, not the link,
+limits it from 64 on); docs/folders.md has the table. The price of a
 larger number is memory when the files are large: a block being sent holds a ``bput_size`` buffer
 (4 MiB), so 32 blocks at once hold 128 MiB."""
 
