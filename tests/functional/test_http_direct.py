@@ -1,10 +1,12 @@
-"""Answers read whole go straight to urllib3's pool (``HttpClient._direct``), not through requests'
-``Session.send``: the same request on the wire, the same answer, redirects, cookies and failures
+"""Answers read whole go straight to a connection of urllib3's pool (``HttpClient._direct``), not through
+requests' ``Session.send``: the same request on the wire, the same answer, redirects, cookies and failures
 handled as requests handles them. Each test compares with a plain ``requests.Session`` where one can.
 """
 
+import gzip
 import http.server
 import io
+import socket
 import threading
 
 import pytest
@@ -170,3 +172,85 @@ def test_a_redirect_to_a_url_it_cannot_follow_is_refused_not_sent_again(recorder
     recorder.answers["/odd"] = (302, {"Location": "ftp://127.0.0.1/elsewhere"}, b"")
     answer = client(retries=2).request("POST", recorder.base + "/odd", data=b"once")
     assert answer.code == -1 and "InvalidURL" in answer.message and len(recorder.seen) == 1
+
+
+def test_a_compressed_answer_and_repeated_headers_read_as_requests_reads_them(recorder):
+    def gzipped(handler):
+        body = gzip.compress('{"name": "\u00e9t\u00e9"}'.encode("utf-8"))
+        handler.send_response(200)
+        for name, value in [("Content-Type", "application/json"), ("Content-Encoding", "gzip"), ("X-Reqid", "r2"),
+                            ("Vary", "Origin"), ("Vary", "Accept-Encoding"), ("Content-Length", str(len(body)))]:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    recorder.answers["/gz"] = (200, {}, gzipped)
+    ours = client()
+    answer = ours.request("GET", recorder.base + "/gz")
+    ours.close()
+    with plain_session() as session:
+        theirs = session.get(recorder.base + "/gz")
+    assert answer.body == {"name": "\u00e9t\u00e9"} and answer.text == theirs.text
+    assert answer.headers == {name.lower(): value for name, value in theirs.headers.items()}
+    assert answer.headers["vary"] == "Origin, Accept-Encoding"
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_without_a_failed_attempt(recorder):
+    hung_up = threading.Event()
+
+    def answer_then_hang_up(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        handler.wfile.write(b"{}")
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_WR)  # no "Connection: close": the client still keeps it
+        handler.close_connection = True
+        hung_up.set()
+
+    recorder.answers["/bye"] = (200, {}, answer_then_hang_up)
+    ours = client(retries=0)
+    assert ours.request("GET", recorder.base + "/bye").ok
+    assert hung_up.wait(5)
+    again = ours.request("POST", recorder.base + "/next", data=b"once")
+    ours.close()
+    assert again.ok and again.attempts == 1
+    assert [seen[:2] for seen in recorder.seen] == [("GET", "/bye"), ("POST", "/next")]
+
+
+def test_chunked_and_close_delimited_answers_read_as_requests_reads_them(recorder):
+    def chunked(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for piece in (b'{"items": [', b'1, 2', b"]}"):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    def until_closed(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        handler.wfile.write(b'{"to": "the end"}')
+        handler.close_connection = True
+
+    recorder.answers["/chunked"] = (200, {}, chunked)
+    recorder.answers["/closed"] = (200, {}, until_closed)
+    ours = client(retries=0)
+    with plain_session() as session:
+        for path in ("/chunked", "/closed", "/chunked", "/closed"):
+            answer = ours.request("GET", recorder.base + path)
+            theirs = session.get(recorder.base + path)
+            assert answer.code == 200 and answer.body == theirs.json() and answer.text == theirs.text
+    ours.close()
+
+
+def test_the_request_target_is_encoded_as_requests_sends_it(recorder):
+    ours = client()
+    with plain_session() as session:
+        for path in ("/a#fragment", "/a[1]?q=[x]", "/a%2fb?x=%2f"):
+            assert ours.request("GET", recorder.base + path).ok and session.get(recorder.base + path).ok
+    ours.close()
+    paths = [seen[1] for seen in recorder.seen]
+    assert paths[0::2] == paths[1::2] == ["/a", "/a%5B1%5D?q=%5Bx%5D", "/a%2Fb?x=%2F"]

@@ -109,8 +109,10 @@ def encode_sign(secret_key: str, data: Union[str, bytes], encryption_type: str =
         ConfigError: SM3 is asked for and not available (see :func:`sm3_digestmod`).
     """
     msg = data.encode("utf-8") if isinstance(data, str) else data
-    digestmod = sm3_digestmod() if encryption_type_of(encryption_type) == SM3 else hashlib.sha1
-    digest = hmac.new(secret_key.encode("utf-8"), msg, digestmod).hexdigest()
+    if encryption_type_of(encryption_type) == SM3:
+        digest = hmac.new(secret_key.encode("utf-8"), msg, sm3_digestmod()).hexdigest()
+    else:
+        digest = hmac.digest(secret_key.encode("utf-8"), msg, "sha1").hex()  # OpenSSL's one-shot HMAC
     return urlsafe_base64_encode(digest)
 
 

@@ -178,6 +178,8 @@ class Config:
         Raises:
             ConfigError: naming the file, the line and the first such key.
         """
+        if not self._problems:  # the usual case, checked at every call of the facade
+            return self
         for key in keys:
             error = self.problem(key)
             if error is not None:

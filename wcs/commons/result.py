@@ -23,7 +23,10 @@ class _Headers(Dict[str, str]):
     """Response headers: a plain dict (JSON-serialisable) whose lookups ignore case."""
 
     def __init__(self, headers: Optional[Mapping[str, str]] = None) -> None:
-        super().__init__({name.lower(): value for name, value in headers.items()} if headers else ())
+        if type(headers) is _Headers:  # already lower case: a copy (Result._copy)
+            super().__init__(headers)
+        else:
+            super().__init__({name.lower(): value for name, value in headers.items()} if headers else ())
 
     def __setitem__(self, name: str, value: str) -> None:
         super().__setitem__(name.lower(), value)

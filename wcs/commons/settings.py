@@ -21,6 +21,7 @@ official SDK does, so one ``upload_id`` in ``.wcscfg`` can never apply to every 
 
 import re
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote
 
@@ -228,9 +229,9 @@ class Endpoints:
 
 DEFAULT_TRANSFERS = 32
 """Files a folder command (``sync``, ``put -r``, ``get -r``, ``cp -r``...) transfers at once, unless told:
-measured on a link of 40 ms and 4 MB/s per connection, 1,000 files of 4-64 KiB take 7.6 s with 8,
-4.3 s with 16, 2.7-3.2 s with 32, 2.1-2.6 s with 64 and no less with 128 (the client's and the
-service's CPU, not the link, limit it from 32 on); docs/folders.md has the table. The price of a
+measured on a link of 40 ms and 4 MB/s per connection, 1,000 files of 4-64 KiB take 6.7 s with 8,
+3.5 s with 16, 2.0 s with 32, 1.6 s with 64 and no less with 128 (the service's CPU, not the link,
+limits it from 64 on); docs/folders.md has the table. The price of a
 larger number is memory when the files are large: a block being sent holds a ``bput_size`` buffer
 (4 MiB), so 32 blocks at once hold 128 MiB."""
 
@@ -308,6 +309,11 @@ class PolicyDefaults:
 
     def fields(self) -> Dict[str, Any]:
         """The set (non-empty, non-zero) fields, in the official order, as the policy carries them."""
+        return dict(self._fields)
+
+    @cached_property
+    def _fields(self) -> Dict[str, Any]:
+        # Once per snapshot (it is frozen): every upload token carries these.
         out: Dict[str, Any] = {}
         for name, kind in POLICY_FIELDS:
             value = getattr(self, name)

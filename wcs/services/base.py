@@ -14,7 +14,6 @@ from urllib.parse import quote
 from wcs.commons.auth import Auth
 from wcs.commons.errors import ConfigError
 from wcs.commons.http import HttpClient, Result
-from wcs.commons.putpolicy import PutPolicy
 from wcs.commons.settings import CONFIGURE_HINT, Endpoints, PolicyDefaults, TransferConfig
 from wcs.commons.util import check_object_key
 
@@ -106,9 +105,10 @@ class UploadService(Service):
         if self.auth is None:
             raise ConfigError("access_key and secret_key are needed to upload; " + CONFIGURE_HINT)
         check_object_key(key)
-        policy = PutPolicy()
-        policy.set_conf("scope", "%s:%s" % (bucket, key))
-        policy.dump_policy(self.policy)
+        # What PutPolicy().set_conf("scope", ...) and dump_policy(self.policy) make, in the same order
+        # (every field of the defaults is one PutPolicy takes), without building one per file.
+        policy: Dict[str, Any] = {"scope": "%s:%s" % (bucket, key)}
+        policy.update(self.policy.fields())
         if overwrite is not None:
-            policy.set_conf("overwrite", 1 if int(overwrite) else 0)
-        return self.auth.uploadtoken(policy.putpolicy)
+            policy["overwrite"] = 1 if int(overwrite) else 0
+        return self.auth.uploadtoken(policy)

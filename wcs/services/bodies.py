@@ -10,6 +10,7 @@ bytes go out and a cancelled transfer stops within one slice. A small file's for
 """
 
 import io
+import itertools
 import os
 import threading
 from typing import BinaryIO, Callable, Dict, Optional, Sequence, Tuple, Union
@@ -188,20 +189,27 @@ class BufferReader:
         self._pos = 0
 
 
+# Form boundaries: a random part drawn once (content cannot be made to contain it) and a count,
+# instead of a system call for random bytes per form.
+_BOUNDARY_BASE = os.urandom(12).hex()
+_BOUNDARIES = itertools.count()
+
+
 def form_in_memory(fields: Sequence[Tuple[str, str]], file_name: str, data: bytes,
                    content_type: str) -> Tuple[bytes, Dict[str, str]]:
     """A whole ``multipart/form-data`` body (the ``fields``, then ``data`` as the part ``file``) and its
     ``Content-Type``: what the streaming encoder sends for a small file, built in one piece, so that it
     goes out in one ``sendall`` without the encoder's per-read bookkeeping."""
-    boundary = os.urandom(16).hex()
+    boundary = "%s%08x" % (_BOUNDARY_BASE, next(_BOUNDARIES))
+    mark = boundary.encode()
     parts = []
     for name, value in fields:
         parts.append(b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
-                     % (boundary.encode(), name.encode("utf-8"), value.encode("utf-8")))
+                     % (mark, name.encode("utf-8"), value.encode("utf-8")))
     parts.append(b'--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: %s\r\n\r\n'
-                 % (boundary.encode(), file_name.encode("utf-8"), content_type.encode("utf-8")))
+                 % (mark, file_name.encode("utf-8"), content_type.encode("utf-8")))
     parts.append(data)
-    parts.append(b"\r\n--%s--\r\n" % boundary.encode())
+    parts.append(b"\r\n--%s--\r\n" % mark)
     return b"".join(parts), {"Content-Type": "multipart/form-data; boundary=%s" % boundary}
 
 
@@ -214,6 +222,11 @@ def read_exactly(fp: BinaryIO, size: int, name: str) -> bytes:
     try:
         fp.seek(0)
         data = fp.read(size)
+        while data and len(data) < size:  # an unbuffered file may give fewer bytes than asked
+            more = fp.read(size - len(data))
+            if not more:
+                break
+            data += more
     except OSError as exc:
         raise LocalFileError("cannot read %s: %s" % (name, exc.strerror or exc)) from None
     if len(data) != size:

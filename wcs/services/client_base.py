@@ -7,7 +7,7 @@ them. The engine modules below never import any of them: they get these services
 (the tree engine, for one, receives its uploaders, downloader, listing, jobs and pool).
 """
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from wcs.commons.auth import Auth
 from wcs.commons.config import HTTP_KEYS, POLICY_KEYS, TRANSFER_KEYS, Config
@@ -42,6 +42,8 @@ class ClientBase:
         self.scheduler = scheduler.grow(size) if scheduler is not None else Scheduler(size)
         self._fit_pool()
         self._auth: Optional[Auth] = None
+        self._made_auth: Optional[Tuple[Tuple[str, str, Any], Auth]] = None
+        self._made_form: Optional[Tuple[Tuple[Any, ...], FormUploader]] = None
 
     def _fit_pool(self) -> Scheduler:
         """The connection pool as large as the thread pool (plus slack) after the latter grew; the scheduler."""
@@ -77,7 +79,11 @@ class ClientBase:
         if self._auth is not None:
             return self._auth
         creds = self.cfg.credentials.require()
-        return Auth(creds.access_key, creds.secret_key, encryption_type=self.cfg.encryption_type)
+        keys = (creds.access_key, creds.secret_key, self.cfg.encryption_type)
+        made = self._made_auth
+        if made is None or made[0] != keys:  # the keys of the config of this moment, checked once
+            made = self._made_auth = (keys, Auth(keys[0], keys[1], encryption_type=keys[2]))
+        return made[1]
 
     @auth.setter
     def auth(self, value: Auth) -> None:
@@ -110,8 +116,13 @@ class ClientBase:
 
     def form_uploader(self, transfer: Optional[TransferConfig] = None) -> FormUploader:
         self.cfg.require(*POLICY_KEYS, "traffic_limit")
-        return FormUploader(self.http, self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer,
-                            self.cfg.policy)
+        parts = (self._signer(), self.cfg.endpoints, transfer or self.cfg.transfer, self.cfg.policy)
+        made = self._made_form
+        if made is not None and all(old is new for old, new in zip(made[0], parts)):
+            return made[1]  # the config did not change since the last call: the same uploader serves
+        uploader = FormUploader(self.http, *parts)
+        self._made_form = (parts, uploader)
+        return uploader
 
     def block_uploader(self, transfer: Optional[TransferConfig] = None) -> BlockUploader:
         self.cfg.require(*POLICY_KEYS, *TRANSFER_KEYS)

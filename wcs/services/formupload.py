@@ -60,7 +60,9 @@ def open_for_upload(path: PathLike) -> BinaryIO:
     """
     path = os.fspath(path)
     try:
-        return open_regular(path)  # a FIFO swapped in is refused, not waited on
+        # Unbuffered: a small file is read in one call, a large one by ChunkReader, which seeks
+        # before every read (a buffer would only copy the bytes once more).
+        return open_regular(path, buffering=0)  # a FIFO swapped in is refused, not waited on
     except FileNotFoundError:
         raise MissingFile("no such file: %s" % path) from None
     except (LocalFileError, OSError) as exc:
@@ -154,7 +156,7 @@ class FormUploader(UploadService):
             whole = form_in_memory(list(fields.items()), quote(key), data, mime_type or "application/octet-stream")
             sent = [0]
 
-            def body() -> Tuple[Any, Mapping[str, str]]:
+            def body() -> "Tuple[Any, Mapping[str, str]]":
                 if progress is not None:
                     if sent[0]:
                         progress(-size)  # a retry sends it all again
@@ -167,7 +169,7 @@ class FormUploader(UploadService):
 
             reader = ChunkReader(fp, 0, size, progress, lambda data: state["hasher"].update(data), restart_hash)
 
-            def body() -> Tuple[Any, Mapping[str, str]]:
+            def body() -> "Tuple[Any, Mapping[str, str]]":
                 reader.seek(0)
                 file_field = (quote(key), reader, mime_type or "application/octet-stream")
                 return multipart_form(list(fields.items()) + [("file", file_field)])

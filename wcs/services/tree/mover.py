@@ -117,12 +117,11 @@ class FileMover:
             FileFailed, LocalFileError, IntegrityError: the file is not stored (or, moving, not removed).
         """
         assert action.local is not None
-        path = action.local.path
+        # The file as the walk saw it: if it changed since, the stat after the upload differs and
+        # nothing is cached or removed (a stat here would cost every file a system call more).
+        f = action.local
+        path = f.path
         key = self.prefix + action.rel
-        try:
-            f = LocalFile.from_stat(action.rel, path, os.stat(path))
-        except OSError as exc:
-            raise LocalFileError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
         started = self.cache.clock()  # the upload reads the file from now on
         if sends_blocks(f.size, self.multipart_threshold):
             result = self._multipart(f, key)
