@@ -86,9 +86,13 @@ def test_an_unknown_command_without_a_close_one(wcscmd):
     assert "unknown command 'frobnicate'" in line and "did you mean" not in line
 
 
+# argparse titles the section "options:" from Python 3.10 on, "optional arguments:" before.
+_OPTIONS_HEADING = re.compile(r"\n(?:options|optional arguments):")
+
+
 def test_main_help_lists_every_command_on_one_line_in_groups_and_every_folder_option(wcscmd):
     out = wcscmd("--help").out
-    commands = out.split("Commands", 1)[1].split("\noptions:", 1)[0]
+    commands = _OPTIONS_HEADING.split(out.split("Commands", 1)[1], 1)[0]
     for title in ("objects:", "folders:", "listing:", "jobs:", "configuration and local files:"):
         assert "\n %s\n" % title in commands
     lines = commands.splitlines()
@@ -107,7 +111,7 @@ def test_main_help_lists_every_command_on_one_line_in_groups_and_every_folder_op
 def test_each_command_help_shows_only_what_applies(wcscmd, command):
     run = wcscmd(command, "--help")
     assert run.status == 0
-    options = run.out.split("\noptions:", 1)[1].split("Options of any command", 1)[0]
+    options = _OPTIONS_HEADING.split(run.out, 1)[1].split("Options of any command", 1)[0]
     spec = next(c for c in COMMANDS if c.name == command)
     accepted = set(spec.tags) | set(spec.recursive or ())
     for option in OPTIONS:
