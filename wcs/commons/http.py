@@ -277,7 +277,8 @@ def _exchange_on(pool: Any, method: str, target: str, payload: Optional[bytes], 
                           "is strongly advised. See: https://urllib3.readthedocs.io/en/latest/advanced-usage.html"
                           "#tls-warnings" % pool.host, urllib3.exceptions.InsecureRequestWarning, stacklevel=2)
         sock = conn.sock
-        head = wire.request_bytes(method, _encoded_target(target), _host_header(pool), list(headers.items()))
+        head = wire.request_bytes(method, _encoded_target(target), wire.host_header(pool.scheme, pool.host, pool.port),
+                                  list(headers.items()))
         try:
             if payload is None:
                 sock.sendall(head)
@@ -313,18 +314,6 @@ _JOIN_BELOW = 256 * 1024  # a body up to this size goes out with its headers in 
 # The request target as urlopen sends it: characters not allowed in a path or query percent-encoded,
 # the fragment left out (a target seen before is not worked out again: uploads all go to one).
 _encoded_target = functools.lru_cache(maxsize=1024)(urllib3.connectionpool._encode_target)
-
-
-def _host_header(pool: Any) -> str:
-    """The ``Host`` value ``http.client`` sends to the pool's origin (the port only when not the scheme's)."""
-    host = pool.host.rstrip(".")
-    try:
-        host.encode("ascii")
-    except UnicodeEncodeError:
-        host = host.encode("idna").decode("ascii")
-    if ":" in host:
-        host = "[%s]" % host  # an IPv6 address
-    return host if pool.port == {"http": 80, "https": 443}.get(pool.scheme) else "%s:%s" % (host, pool.port)
 
 
 def _as_urlopen_error(pool: Any, target: str, exc: Exception, timeout: float) -> Exception:
@@ -372,16 +361,6 @@ def _text(content: bytes, headers: Mapping[str, str]) -> str:
         return str(content, encoding or "utf-8", errors="replace")
     except LookupError:
         return str(content, "utf-8", errors="replace")
-
-
-def _redirected_method(status: int, method: str, payload: Optional[bytes]) -> Tuple[str, Optional[bytes]]:
-    """The method and body after a redirect, by requests' (and browsers') rule: a 303, a 302 and a POST's
-    301 become a body-less GET (HEAD stays HEAD); 307 and 308 repeat the request as it was."""
-    if status in (307, 308):
-        return method, payload
-    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
-        method = "GET"
-    return method, None
 
 
 def _as_requests_error(exc: BaseException, request: _CookieRequest) -> BaseException:
@@ -556,9 +535,7 @@ class HttpClient:
             answer: Any = reply.headers["location"]
         else:
             answer = decode_body(text)
-        headers: Dict[str, Any] = dict(reply.headers)  # lower-case names already
-        headers.setdefault("x-reqid", None)
-        return Result(reply.status_code, answer, headers, text=text, attempts=sent[0])
+        return Result(reply.status_code, answer, _with_reqid(reply.headers), text=text, attempts=sent[0])
 
     def _exchange(self, method: str, url: str, *, body: BodyFactory, params: Optional[Mapping[str, Any]] = None,
                   retries: Optional[int] = None, allow_redirects: bool = True,
@@ -631,7 +608,7 @@ class HttpClient:
             if not location:
                 return answer
             following = urljoin(url, location)  # absolute, //host/... or relative
-            method, payload = _redirected_method(answer.status_code, method, payload)
+            method, payload = wire.redirected_method(answer.status_code, method, payload)
             if payload is None:
                 for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
                     sent.pop(name, None)

@@ -15,6 +15,7 @@ past it, HTTP/1.1 without ``Connection: close`` or HTTP/1.0 with keep-alive), so
 can never be taken for the start of the next one.
 """
 
+import functools
 import http.client
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, cast
@@ -26,10 +27,12 @@ _NO_BODY = frozenset({204, 304})
 _IN_PLACE = 1 << 20  # a body with more than this still to come is received in place
 
 
+_BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # as http.client refuses a request target
+
+
 class ConflictingLength(http.client.HTTPException):
     """An answer with ``Content-Length`` values that differ: its end cannot be known (urllib3 refuses
     it as an ``InvalidHeader``)."""
-_BAD_TARGET = re.compile("[\x00-\x20\x7f]")  # as http.client refuses a request target
 
 
 class Answer(NamedTuple):
@@ -91,6 +94,30 @@ def request_bytes(method: str, target: str, host: str, headers: Sequence[Tuple[s
         out.append(b"%s: %s\r\n" % (name.encode("ascii"), bytes(value)))
     out.append(b"\r\n")
     return b"".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def host_header(scheme: str, host: str, port: int) -> str:
+    """The ``Host`` value ``http.client`` sends to an origin (the port only when not the scheme's);
+    worked out once per origin."""
+    host = host.rstrip(".")
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:
+        host = "[%s]" % host  # an IPv6 address
+    return host if port == {"http": 80, "https": 443}.get(scheme) else "%s:%s" % (host, port)
+
+
+def redirected_method(status: int, method: str, payload: Optional[bytes]) -> Tuple[str, Optional[bytes]]:
+    """The method and body after a redirect, by requests' (and browsers') rule: a 303, a 302 and a POST's
+    301 become a body-less GET (HEAD stays HEAD); 307 and 308 repeat the request as it was."""
+    if status in (307, 308):
+        return method, payload
+    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+        method = "GET"
+    return method, None
 
 
 class SocketReader:
